@@ -1,0 +1,47 @@
+import { DomainError } from "./errors.ts";
+
+export const Channels = ["whatsapp", "sms"] as const;
+export type Channel = (typeof Channels)[number];
+
+/** A phone address on one channel. `e164` always starts with `+`. */
+export interface Address {
+  readonly channel: Channel;
+  readonly e164: string;
+}
+
+// E.164: a country code that never starts with 0, at most 15 digits in all.
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+export function isChannel(value: string): value is Channel {
+  return (Channels as readonly string[]).includes(value);
+}
+
+/**
+ * Parses `whatsapp:+E164`, `sms:+E164`, or a bare `+E164`. A bare number takes
+ * `channel` if given, else `defaultChannel`. A prefix that disagrees with an
+ * explicit `channel` is an error rather than a silent choice.
+ */
+export function parseAddress(raw: string, field: string, channel: Channel | undefined, defaultChannel: Channel): Address {
+  const trimmed = raw.trim();
+  const colon = trimmed.indexOf(":");
+  let prefix: Channel | undefined;
+  let number = trimmed;
+  if (colon >= 0) {
+    const name = trimmed.slice(0, colon).toLowerCase();
+    if (!isChannel(name)) throw invalid(field, `unknown channel prefix "${name}" (use whatsapp: or sms:)`);
+    prefix = name;
+    number = trimmed.slice(colon + 1);
+  }
+  if (!E164.test(number)) throw invalid(field, "must be an E.164 number such as +40712345678, optionally prefixed whatsapp: or sms:");
+  if (prefix && channel && prefix !== channel) throw invalid(field, `prefix "${prefix}:" disagrees with channel "${channel}"`);
+  return { channel: prefix ?? channel ?? defaultChannel, e164: number };
+}
+
+/** Twilio's notation, which is also ours: `whatsapp:+40712345678`. */
+export function formatAddress(address: Address): string {
+  return `${address.channel}:${address.e164}`;
+}
+
+function invalid(field: string, message: string): DomainError {
+  return new DomainError("ADDRESS.INVALID", `${field}: ${message}`, [{ field, message }]);
+}

@@ -1,0 +1,74 @@
+/**
+ * Stable error codes. Clients match on these strings, so a code is never
+ * renamed once released; the HTTP layer maps each one to a status.
+ */
+export const ErrorCodes = [
+  "REQUEST.INVALID",
+  "REQUEST.MALFORMED_JSON",
+  "REQUEST.UNSUPPORTED_MEDIA_TYPE",
+  "REQUEST.TOO_LARGE",
+  "REQUEST.TIMEOUT",
+  "REQUEST.RATE_LIMITED",
+  "ROUTE.NOT_FOUND",
+  "METHOD.NOT_ALLOWED",
+  "AUTH.UNAUTHORIZED",
+  "ADDRESS.INVALID",
+  "MESSAGE.NOT_FOUND",
+  "SESSION.NOT_FOUND",
+  "SESSION.ALREADY_EXISTS",
+  "SESSION.NO_QR",
+  "SESSION.NOT_SUPPORTED",
+  "PROVIDER.NOT_ENABLED",
+  "PROVIDER.UNAVAILABLE",
+  "PROVIDER.REJECTED",
+  "IDEMPOTENCY.CONFLICT",
+  "WEBHOOK.SIGNATURE_INVALID",
+  "SERVICE.SHUTTING_DOWN",
+  "STORE.UNAVAILABLE",
+  "INTERNAL",
+] as const;
+export type ErrorCode = (typeof ErrorCodes)[number];
+
+/** One offending input field, named by its path in the request (`to`, `metadata.x`). */
+export interface FieldIssue {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** An expected failure with a stable code (bad input, unknown id, conflict). */
+export class DomainError extends Error {
+  override readonly name = "DomainError";
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly issues: readonly FieldIssue[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A provider refused or failed a send. `retryable` tells the dispatcher
+ * whether trying again can help (network, 5xx, rate limit) or not (invalid
+ * recipient, unsubscribed).
+ */
+export class ProviderError extends Error {
+  override readonly name = "ProviderError";
+  constructor(
+    readonly providerId: string,
+    message: string,
+    readonly retryable: boolean,
+    /** The provider's own code (Twilio's 21211, a WhatsApp status), if any. */
+    readonly providerCode?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What a failed attempt leaves on a message. */
+export interface MessageError {
+  readonly code: string;
+  readonly message: string;
+  readonly retryable: boolean;
+  readonly providerCode?: string;
+}

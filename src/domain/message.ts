@@ -1,0 +1,66 @@
+import type { Channel } from "./address.ts";
+import type { MessageError } from "./errors.ts";
+import type { MessageStatus } from "./message-status.ts";
+
+export const Directions = ["outbound", "inbound"] as const;
+export type Direction = (typeof Directions)[number];
+
+/** Which provider and which of its sessions (WhatsApp account) carries a message. */
+export interface Route {
+  readonly provider: string;
+  readonly session: string;
+}
+
+export interface StatusChange {
+  readonly status: MessageStatus;
+  readonly at: string;
+}
+
+/** A message as stored and as shown by the API. Times are ISO-8601 strings. */
+export interface Message {
+  readonly id: string;
+  readonly direction: Direction;
+  readonly status: MessageStatus;
+  readonly channel: Channel;
+  readonly provider: string;
+  readonly session: string;
+  /** Addresses in `channel:+E164` notation. */
+  readonly to: string;
+  readonly from: string | null;
+  readonly text: string;
+  readonly mediaUrls: readonly string[];
+  readonly metadata: Readonly<Record<string, unknown>> | null;
+  readonly providerMessageId: string | null;
+  readonly attempts: number;
+  readonly error: MessageError | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly history: readonly StatusChange[];
+}
+
+/** What the send use case asks the store to enqueue. */
+export interface NewOutboundMessage extends Route {
+  readonly id: string;
+  readonly channel: Channel;
+  readonly to: string;
+  readonly from: string | null;
+  readonly text: string;
+  readonly mediaUrls: readonly string[];
+  readonly metadata: Readonly<Record<string, unknown>> | null;
+  /** Client's Idempotency-Key, if any, and a fingerprint of the request it came with. */
+  readonly idempotency: { readonly key: string; readonly fingerprint: string } | null;
+  readonly at: Date;
+}
+
+/** An inbound message as a provider reports it. */
+export interface NewInboundMessage extends Route {
+  readonly id: string;
+  readonly channel: Channel;
+  readonly from: string;
+  readonly to: string | null;
+  readonly text: string;
+  readonly mediaUrls: readonly string[];
+  /** The provider's id, which dedupes redeliveries of the same message. */
+  readonly providerMessageId: string;
+  readonly at: Date;
+}

@@ -1,0 +1,104 @@
+import { injectionToken, type InjectionToken } from "../injection-token.ts";
+import type { MessageError } from "../errors.ts";
+import type { Direction, Message, NewInboundMessage, NewOutboundMessage, Route } from "../message.ts";
+import type { MessageStatus, ProviderStatus } from "../message-status.ts";
+
+export type EnqueueResult =
+  | { readonly kind: "created"; readonly message: Message }
+  /** Same Idempotency-Key and same request: the message accepted the first time. */
+  | { readonly kind: "existing"; readonly message: Message }
+  /** Same Idempotency-Key, different request. */
+  | { readonly kind: "conflict"; readonly message: Message };
+
+/** How one send attempt ended. */
+export type AttemptOutcome =
+  | { readonly kind: "sent"; readonly providerMessageId: string; readonly status?: ProviderStatus }
+  | { readonly kind: "retry"; readonly error: MessageError; readonly nextAttemptAt: Date }
+  | { readonly kind: "failed"; readonly error: MessageError };
+
+/** A status report from a provider, matched by the provider's message id or by ours. */
+export interface StatusUpdate {
+  readonly provider: string;
+  readonly providerMessageId?: string;
+  readonly messageId?: string;
+  readonly status: ProviderStatus;
+  readonly error?: MessageError;
+}
+
+export interface ListFilter {
+  readonly direction?: Direction;
+  readonly status?: MessageStatus;
+  readonly session?: string;
+  readonly limit: number;
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  readonly cursor?: string;
+}
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly nextCursor: string | null;
+}
+
+export interface QueueDepth extends Route {
+  readonly depth: number;
+  /** Age of the oldest waiting message, 0 when none waits. */
+  readonly oldestAgeMs: number;
+}
+
+/**
+ * The durable outbound queue and the history of every message.
+ * A method resolves only once its change is committed.
+ */
+export interface MessageStore {
+  /**
+   * Commits a new outbound message in status `queued`. Idempotent by
+   * `idempotency.key`: the same key with the same fingerprint returns the first
+   * message (`existing`), with another fingerprint `conflict`; nothing is written.
+   */
+  enqueue(message: NewOutboundMessage): Promise<EnqueueResult>;
+
+  /**
+   * Moves up to `limit` due messages of one route from `queued` to `sending`
+   * and returns them in FIFO order. Per recipient, only the oldest unfinished
+   * message is ever handed out, and not while an earlier one is in flight or
+   * waiting for its retry, so each recipient sees messages in acceptance order.
+   * `sending` holds a lease: a message whose lease ran out (its worker died)
+   * is handed out again.
+   */
+  claim(route: Route, limit: number, leaseMs: number, now: Date): Promise<Message[]>;
+
+  /** Records the outcome of an attempt on a claimed message and counts the attempt. */
+  recordAttempt(id: string, outcome: AttemptOutcome, now: Date): Promise<Message>;
+
+  /**
+   * Applies a provider status report. Never moves a status backwards: a
+   * report older than the current status is ignored. Returns the message, or
+   * undefined when no message matches.
+   */
+  applyStatus(update: StatusUpdate, now: Date): Promise<Message | undefined>;
+
+  /** Records an inbound message once; a redelivery (same provider id) returns the first. */
+  recordInbound(message: NewInboundMessage): Promise<{ readonly message: Message; readonly created: boolean }>;
+
+  /** Puts every in-flight (`sending`) message back to `queued`: called at start, before dispatching. */
+  requeueInFlight(now: Date): Promise<number>;
+
+  get(id: string): Promise<Message | undefined>;
+
+  /** Newest first, filtered, paged by an opaque cursor. */
+  list(filter: ListFilter): Promise<Page<Message>>;
+
+  /** Routes that have messages waiting (queued or in flight), with their depth. */
+  queueDepths(now: Date): Promise<QueueDepth[]>;
+
+  /** Earliest moment a queued message of this route becomes due, if any waits. */
+  nextDueAt(route: Route): Promise<Date | undefined>;
+
+  /** Cheap round trip proving the store answers (readiness). */
+  ping(): Promise<void>;
+
+  /** Flushes and releases the store. */
+  close(): Promise<void>;
+}
+
+export const MessageStore: InjectionToken<MessageStore> = injectionToken("MessageStore");

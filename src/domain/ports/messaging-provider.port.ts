@@ -1,0 +1,77 @@
+import { injectionToken, type InjectionToken } from "../injection-token.ts";
+import type { Channel } from "../address.ts";
+import type { MessageError } from "../errors.ts";
+import type { Message, NewInboundMessage } from "../message.ts";
+import type { ProviderStatus } from "../message-status.ts";
+import type { SessionInfo, SessionState } from "../session.ts";
+
+/** What a provider said when it took a message. */
+export interface SendReceipt {
+  readonly providerMessageId: string;
+  /** Status already known when the send returned, `sent` unless the provider said more. */
+  readonly status?: ProviderStatus;
+}
+
+export type ProviderEvent =
+  | { readonly type: "inbound"; readonly message: Omit<NewInboundMessage, "id"> }
+  | {
+      readonly type: "status";
+      readonly providerMessageId: string;
+      readonly status: ProviderStatus;
+      readonly error?: MessageError;
+    }
+  | { readonly type: "session"; readonly session: string; readonly state: SessionState; readonly ready: boolean };
+
+export type ProviderEventListener = (event: ProviderEvent) => void;
+
+/**
+ * One messaging technology (Baileys, Twilio). Narrow on purpose: a provider
+ * that has logins to manage also offers `sessions`; one that does not simply
+ * leaves it out.
+ */
+export interface MessagingProvider {
+  /** Stable id used in routes and stored on messages: `baileys`, `twilio`. */
+  readonly id: string;
+  /** Channels this provider can carry. */
+  readonly channels: readonly Channel[];
+  /** Present only on providers with logins (WhatsApp accounts). */
+  readonly sessions?: SessionControl;
+
+  /** Starts the provider (for Baileys: every stored session). Resolves once started, not once connected. */
+  start(): Promise<void>;
+
+  /** Stops sending and closes connections without logging anything out. */
+  stop(): Promise<void>;
+
+  /** Whether the session exists, connected or not: messages for it may be accepted. */
+  hasSession(session: string): boolean;
+
+  /** Whether the session can send right now. */
+  isReady(session: string): boolean;
+
+  /**
+   * Sends one message. Sending the same message id twice must not produce two
+   * different messages at the recipient. Throws `ProviderError` on failure.
+   */
+  send(message: Message): Promise<SendReceipt>;
+
+  /** Subscribes to inbound messages, status reports and session changes; returns the unsubscribe. */
+  subscribe(listener: ProviderEventListener): () => void;
+}
+
+/** Login management of a provider with sessions. */
+export interface SessionControl {
+  list(): SessionInfo[];
+  get(id: string): SessionInfo | undefined;
+  /** Creates and starts a session; fails with SESSION.ALREADY_EXISTS when the id is taken. */
+  create(id: string): Promise<SessionInfo>;
+  /** Logs the session out, wipes its stored login and forgets it. */
+  remove(id: string): Promise<void>;
+  /** The pending QR, or undefined when none is pending. */
+  qr(id: string): { readonly qr: string; readonly expiresAt: string } | undefined;
+  /** Asks for a pairing code for the given phone number (E.164 digits). */
+  requestPairingCode(id: string, phone: string): Promise<string>;
+}
+
+/** Every provider enabled in this process. */
+export const MessagingProviders: InjectionToken<readonly MessagingProvider[]> = injectionToken("MessagingProviders");
