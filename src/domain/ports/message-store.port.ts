@@ -91,7 +91,13 @@ export interface MessageStore {
   /** Routes that have messages waiting (queued or in flight), with their depth. */
   queueDepths(now: Date): Promise<QueueDepth[]>;
 
-  /** Earliest moment a queued message of this route becomes due, if any waits. */
+  /**
+   * Earliest moment `claim` could hand out a message of this route, if any
+   * waits: the soonest of each recipient's oldest unfinished message (a queued
+   * one's next attempt, an in-flight one's lease expiry). Messages queued
+   * behind another to the same recipient do not count: they are not
+   * claimable, so counting them would wake the dispatcher for nothing.
+   */
   nextDueAt(route: Route): Promise<Date | undefined>;
 
   /** Cheap round trip proving the store answers (readiness). */

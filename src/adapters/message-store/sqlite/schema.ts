@@ -1,0 +1,82 @@
+import type Database from "libsql";
+
+/**
+ * Schema migrations, applied in order. `PRAGMA user_version` holds how many
+ * have run, so a database is brought up to date by running the ones after it.
+ * Never edit a released migration: append a new one.
+ */
+const migrations: readonly string[] = [
+  // v1. `seq` is the acceptance order: FIFO, "newest first" and list cursors
+  // rely on it, and rows are never deleted, so the rowid only ever grows.
+  // `head` is 1 exactly on the oldest unfinished (queued or sending) outbound
+  // message of each (provider, session, to): keeping that flag up to date on
+  // every status change lets claim read a small index of heads instead of
+  // searching the whole backlog of every recipient.
+  `
+  CREATE TABLE messages (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    direction TEXT NOT NULL CHECK (direction IN ('outbound', 'inbound')),
+    status TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    session TEXT NOT NULL,
+    to_address TEXT,
+    from_address TEXT,
+    body TEXT NOT NULL,
+    media_urls TEXT NOT NULL,
+    metadata TEXT,
+    provider_message_id TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    idempotency_key TEXT,
+    idempotency_fingerprint TEXT,
+    next_attempt_at INTEGER,
+    lease_until INTEGER,
+    head INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    history TEXT NOT NULL
+  ) STRICT;
+  CREATE UNIQUE INDEX messages_idempotency ON messages (idempotency_key) WHERE idempotency_key IS NOT NULL;
+  CREATE UNIQUE INDEX messages_inbound_dedupe ON messages (provider, provider_message_id) WHERE direction = 'inbound';
+  CREATE INDEX messages_outbound_provider_id ON messages (provider, provider_message_id)
+    WHERE direction = 'outbound' AND provider_message_id IS NOT NULL;
+  CREATE INDEX messages_unfinished ON messages (provider, session, to_address, seq) WHERE status IN ('queued', 'sending');
+  CREATE INDEX messages_heads ON messages (provider, session, seq) WHERE head = 1;
+  CREATE INDEX messages_by_status ON messages (status, seq);
+  CREATE INDEX messages_by_session ON messages (session, seq);
+  `,
+];
+
+export const SCHEMA_VERSION = migrations.length;
+
+/**
+ * Brings the database up to {@link SCHEMA_VERSION}, each migration in its own
+ * transaction together with its version bump, so a crash mid-way leaves a
+ * consistent version. Refuses a database written by a newer version of the
+ * gateway rather than guessing at its schema.
+ */
+export function migrate(db: Database.Database): void {
+  const current = readUserVersion(db);
+  if (current > SCHEMA_VERSION) {
+    throw new Error(`message store schema version ${current} is newer than this gateway supports (${SCHEMA_VERSION})`);
+  }
+  for (let version = current; version < SCHEMA_VERSION; version++) {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      db.exec(migrations[version]!);
+      // PRAGMA takes no bound parameters; the value is our own integer.
+      db.exec(`PRAGMA user_version = ${version + 1}`);
+      db.exec("COMMIT");
+    } catch (error) {
+      if (db.inTransaction) db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+}
+
+export function readUserVersion(db: Database.Database): number {
+  const row = db.prepare("PRAGMA user_version").get() as { user_version: number } | undefined;
+  return row?.user_version ?? 0;
+}

@@ -1,0 +1,439 @@
+import Database from "libsql";
+import { DomainError, type MessageError } from "../../../domain/errors.ts";
+import type { Message, NewInboundMessage, NewOutboundMessage, Route } from "../../../domain/message.ts";
+import { canTransition, type MessageStatus } from "../../../domain/message-status.ts";
+import type {
+  AttemptOutcome,
+  EnqueueResult,
+  ListFilter,
+  MessageStore,
+  Page,
+  QueueDepth,
+  StatusUpdate,
+} from "../../../domain/ports/message-store.port.ts";
+import { prepareDatabaseFile, restrictDatabaseFiles } from "./database-file.ts";
+import { GroupCommit } from "./group-commit.ts";
+import { decodeCursor, encodeCursor, parseHistory, rowToMessage, type MessageRow } from "./row-mapping.ts";
+import { migrate } from "./schema.ts";
+
+export interface SqliteMessageStoreOptions {
+  /** Database file; its directory is created (0700) and the file created 0600 if missing. */
+  readonly path: string;
+  /**
+   * `full` (default): a commit is on disk before it is acknowledged, surviving
+   * power loss. `normal`: in WAL mode a commit survives a crash of the process
+   * (kill -9) but the last commits may be lost on power loss or an OS crash.
+   */
+  readonly synchronous?: "full" | "normal";
+  /** Most writes per group transaction (default 1000); 1 means one transaction per write. */
+  readonly maxBatchSize?: number;
+  /** How long a write waits for another connection's lock before failing (default 5000 ms). */
+  readonly busyTimeoutMs?: number;
+}
+
+type Param = string | number | null;
+
+const UNFINISHED: readonly MessageStatus[] = ["queued", "sending"];
+const GOT_THROUGH: readonly MessageStatus[] = ["sent", "delivered", "read"];
+const MAX_LIST_LIMIT = 1000;
+
+/**
+ * The MessageStore on an embedded SQLite database (through libsql, which
+ * loads under Node and Deno). One connection, WAL journal. Every write goes
+ * through {@link GroupCommit}: writes of one event-loop turn share one
+ * transaction, and each promise resolves after that transaction committed.
+ * Reads run at once; they see only committed writes.
+ */
+export class SqliteMessageStore implements MessageStore {
+  readonly #db: Database.Database;
+  readonly #path: string;
+  readonly #group: GroupCommit;
+  readonly #statements = new Map<string, Database.Statement>();
+  #closed = false;
+
+  constructor(options: SqliteMessageStoreOptions) {
+    this.#path = options.path;
+    prepareDatabaseFile(options.path);
+    const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    this.#db = new Database(options.path, { timeout: busyTimeoutMs });
+    try {
+      this.#db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+      this.#db.exec("PRAGMA journal_mode = WAL");
+      this.#db.exec(`PRAGMA synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
+      this.#db.exec("PRAGMA foreign_keys = ON");
+      migrate(this.#db);
+      restrictDatabaseFiles(options.path);
+    } catch (error) {
+      this.#db.close();
+      throw error;
+    }
+    const db = this.#db;
+    this.#group = new GroupCommit(
+      {
+        begin: () => db.exec("BEGIN IMMEDIATE"),
+        commit: () => db.exec("COMMIT"),
+        rollback: () => db.exec("ROLLBACK"),
+        savepoint: () => db.exec("SAVEPOINT unit"),
+        releaseSavepoint: () => db.exec("RELEASE unit"),
+        rollbackToSavepoint: () => db.exec("ROLLBACK TO unit"),
+        get inTransaction() {
+          return db.inTransaction;
+        },
+      },
+      options.maxBatchSize === undefined ? {} : { maxBatchSize: options.maxBatchSize },
+    );
+  }
+
+  /** The database file this store writes. */
+  get path(): string {
+    return this.#path;
+  }
+
+  enqueue(message: NewOutboundMessage): Promise<EnqueueResult> {
+    return this.#group.run(() => this.#enqueue(message));
+  }
+
+  claim(route: Route, limit: number, leaseMs: number, now: Date): Promise<Message[]> {
+    return this.#group.run(() => this.#claim(route, limit, leaseMs, now.getTime()));
+  }
+
+  recordAttempt(id: string, outcome: AttemptOutcome, now: Date): Promise<Message> {
+    return this.#group.run(() => this.#recordAttempt(id, outcome, now.getTime()));
+  }
+
+  applyStatus(update: StatusUpdate, now: Date): Promise<Message | undefined> {
+    return this.#group.run(() => this.#applyStatus(update, now.getTime()));
+  }
+
+  recordInbound(message: NewInboundMessage): Promise<{ readonly message: Message; readonly created: boolean }> {
+    return this.#group.run(() => this.#recordInbound(message));
+  }
+
+  requeueInFlight(now: Date): Promise<number> {
+    return this.#group.run(() => {
+      const rows = this.#all("SELECT * FROM messages WHERE status = 'sending' ORDER BY seq", []);
+      for (const row of rows) {
+        this.#change(row, { status: "queued", leaseUntil: null, nextAttemptAt: now.getTime() }, now.getTime());
+      }
+      return rows.length;
+    });
+  }
+
+  async get(id: string): Promise<Message | undefined> {
+    const row = this.#one("SELECT * FROM messages WHERE id = ?", [id]);
+    return row && rowToMessage(row);
+  }
+
+  async list(filter: ListFilter): Promise<Page<Message>> {
+    const limit = clampLimit(filter.limit);
+    const where: string[] = [];
+    const params: Param[] = [];
+    if (filter.cursor !== undefined) {
+      where.push("seq < ?");
+      params.push(decodeCursor(filter.cursor));
+    }
+    if (filter.direction !== undefined) {
+      where.push("direction = ?");
+      params.push(filter.direction);
+    }
+    if (filter.status !== undefined) {
+      where.push("status = ?");
+      params.push(filter.status);
+    }
+    if (filter.session !== undefined) {
+      where.push("session = ?");
+      params.push(filter.session);
+    }
+    const clause = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
+    // One row more than asked tells whether another page exists.
+    const rows = this.#all(`SELECT * FROM messages ${clause} ORDER BY seq DESC LIMIT ?`, [...params, limit + 1]);
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      items: page.map(rowToMessage),
+      nextCursor: rows.length > limit && last ? encodeCursor(last.seq) : null,
+    };
+  }
+
+  async queueDepths(now: Date): Promise<QueueDepth[]> {
+    const rows = this.#read<{ provider: string; session: string; depth: number; oldest: number }>(
+      `SELECT provider, session, count(*) AS depth, min(created_at) AS oldest FROM messages
+       WHERE status IN ('queued', 'sending') GROUP BY provider, session ORDER BY provider, session`,
+      [],
+    );
+    return rows.map((row) => ({
+      provider: row.provider,
+      session: row.session,
+      depth: row.depth,
+      oldestAgeMs: Math.max(0, now.getTime() - row.oldest),
+    }));
+  }
+
+  async nextDueAt(route: Route): Promise<Date | undefined> {
+    const [row] = this.#read<{ due: number | null }>(
+      `SELECT min(CASE status WHEN 'queued' THEN next_attempt_at ELSE lease_until END) AS due
+       FROM messages WHERE provider = ? AND session = ? AND head = 1`,
+      [route.provider, route.session],
+    );
+    return row?.due == null ? undefined : new Date(row.due);
+  }
+
+  async ping(): Promise<void> {
+    this.#read("SELECT 1 AS ok", []);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#group.close(() => unavailable());
+    this.#closed = true;
+    this.#statements.clear();
+    this.#db.close();
+  }
+
+  #enqueue(message: NewOutboundMessage): EnqueueResult {
+    if (message.idempotency) {
+      const existing = this.#one("SELECT * FROM messages WHERE idempotency_key = ?", [message.idempotency.key]);
+      if (existing) {
+        const same = existing.idempotency_fingerprint === message.idempotency.fingerprint;
+        return { kind: same ? "existing" : "conflict", message: rowToMessage(existing) };
+      }
+    }
+    const at = message.at.getTime();
+    const blocked = this.#one(
+      `SELECT * FROM messages WHERE provider = ? AND session = ? AND to_address = ?
+       AND status IN ('queued', 'sending') LIMIT 1`,
+      [message.provider, message.session, message.to],
+    );
+    const row: MessageRow = {
+      seq: 0,
+      id: message.id,
+      direction: "outbound",
+      status: "queued",
+      channel: message.channel,
+      provider: message.provider,
+      session: message.session,
+      to_address: message.to,
+      from_address: message.from,
+      body: message.text,
+      media_urls: JSON.stringify(message.mediaUrls),
+      metadata: message.metadata === null ? null : JSON.stringify(message.metadata),
+      provider_message_id: null,
+      attempts: 0,
+      error: null,
+      idempotency_key: message.idempotency?.key ?? null,
+      idempotency_fingerprint: message.idempotency?.fingerprint ?? null,
+      next_attempt_at: at,
+      lease_until: null,
+      head: blocked ? 0 : 1,
+      created_at: at,
+      updated_at: at,
+      history: JSON.stringify([{ status: "queued", at }]),
+    };
+    return { kind: "created", message: rowToMessage(this.#insert(row)) };
+  }
+
+  #claim(route: Route, limit: number, leaseMs: number, now: number): Message[] {
+    const count = Math.floor(limit);
+    if (!(count >= 1)) return [];
+    const rows = this.#all(
+      `SELECT * FROM messages WHERE provider = ? AND session = ? AND head = 1
+       AND ((status = 'queued' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until <= ?))
+       ORDER BY seq LIMIT ?`,
+      [route.provider, route.session, now, now, count],
+    );
+    const leaseUntil = now + Math.max(0, leaseMs);
+    return rows.map((row) => rowToMessage(this.#change(row, { status: "sending", leaseUntil }, now)));
+  }
+
+  #recordAttempt(id: string, outcome: AttemptOutcome, now: number): Message {
+    const row = this.#one("SELECT * FROM messages WHERE id = ?", [id]);
+    if (!row) throw new DomainError("MESSAGE.NOT_FOUND", `message ${id} not found`);
+    const attempts = row.attempts + 1;
+    // An attempt decides the status only while the message is still in the
+    // dispatcher's hands; a status a provider already reported is never undone.
+    const inFlight = UNFINISHED.includes(row.status);
+    const done = { leaseUntil: null, nextAttemptAt: null } as const;
+    switch (outcome.kind) {
+      case "sent": {
+        const target = outcome.status ?? "sent";
+        const status = inFlight || canTransition(row.status, target) ? target : row.status;
+        return rowToMessage(
+          this.#change(row, { ...done, status, attempts, providerMessageId: outcome.providerMessageId }, now),
+        );
+      }
+      case "retry":
+        if (!inFlight) return rowToMessage(this.#change(row, { attempts }, now));
+        return rowToMessage(
+          this.#change(
+            row,
+            { status: "queued", attempts, error: outcome.error, leaseUntil: null, nextAttemptAt: outcome.nextAttemptAt.getTime() },
+            now,
+          ),
+        );
+      case "failed":
+        if (!inFlight) return rowToMessage(this.#change(row, { attempts }, now));
+        return rowToMessage(this.#change(row, { ...done, status: "failed", attempts, error: outcome.error }, now));
+    }
+  }
+
+  #applyStatus(update: StatusUpdate, now: number): Message | undefined {
+    let row: MessageRow | undefined;
+    if (update.providerMessageId !== undefined) {
+      row = this.#one(
+        `SELECT * FROM messages WHERE provider = ? AND provider_message_id = ? AND direction = 'outbound'
+         ORDER BY seq DESC LIMIT 1`,
+        [update.provider, update.providerMessageId],
+      );
+    }
+    if (!row && update.messageId !== undefined) {
+      row = this.#one("SELECT * FROM messages WHERE id = ?", [update.messageId]);
+    }
+    if (!row) return undefined;
+    if (!canTransition(row.status, update.status)) return rowToMessage(row);
+    const providerMessageId = row.provider_message_id ?? update.providerMessageId ?? null;
+    const change: RowChange = { status: update.status, providerMessageId, leaseUntil: null, nextAttemptAt: null };
+    return rowToMessage(this.#change(row, update.error ? { ...change, error: update.error } : change, now));
+  }
+
+  #recordInbound(message: NewInboundMessage): { message: Message; created: boolean } {
+    const existing = this.#one(
+      "SELECT * FROM messages WHERE provider = ? AND provider_message_id = ? AND direction = 'inbound'",
+      [message.provider, message.providerMessageId],
+    );
+    if (existing) return { message: rowToMessage(existing), created: false };
+    const at = message.at.getTime();
+    const row = this.#insert({
+      seq: 0,
+      id: message.id,
+      direction: "inbound",
+      status: "received",
+      channel: message.channel,
+      provider: message.provider,
+      session: message.session,
+      to_address: message.to,
+      from_address: message.from,
+      body: message.text,
+      media_urls: JSON.stringify(message.mediaUrls),
+      metadata: null,
+      provider_message_id: message.providerMessageId,
+      attempts: 0,
+      error: null,
+      idempotency_key: null,
+      idempotency_fingerprint: null,
+      next_attempt_at: null,
+      lease_until: null,
+      head: 0,
+      created_at: at,
+      updated_at: at,
+      history: JSON.stringify([{ status: "received", at }]),
+    });
+    return { message: rowToMessage(row), created: true };
+  }
+
+  #insert(row: MessageRow): MessageRow {
+    const result = this.#statement(
+      `INSERT INTO messages (id, direction, status, channel, provider, session, to_address, from_address, body,
+         media_urls, metadata, provider_message_id, attempts, error, idempotency_key, idempotency_fingerprint,
+         next_attempt_at, lease_until, head, created_at, updated_at, history)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run([
+      row.id, row.direction, row.status, row.channel, row.provider, row.session, row.to_address, row.from_address,
+      row.body, row.media_urls, row.metadata, row.provider_message_id, row.attempts, row.error, row.idempotency_key,
+      row.idempotency_fingerprint, row.next_attempt_at, row.lease_until, row.head, row.created_at, row.updated_at,
+      row.history,
+    ]);
+    return { ...row, seq: Number(result.lastInsertRowid) };
+  }
+
+  /**
+   * Writes a change to one row: appends to the history when the status moves,
+   * and when the message stops being unfinished, hands its recipient's
+   * head-of-line flag to the next unfinished message (the FIFO invariant).
+   */
+  #change(row: MessageRow, change: RowChange, now: number): MessageRow {
+    const status = change.status ?? row.status;
+    const history =
+      status === row.status ? row.history : JSON.stringify([...parseHistory(row.history), { status, at: now }]);
+    // A message that got through carries no error from an earlier attempt.
+    const error =
+      change.error !== undefined
+        ? change.error
+        : GOT_THROUGH.includes(status)
+          ? null
+          : row.error === null
+            ? null
+            : (JSON.parse(row.error) as MessageError);
+    const next: MessageRow = {
+      ...row,
+      status,
+      history,
+      error: error === null ? null : JSON.stringify(error),
+      attempts: change.attempts ?? row.attempts,
+      provider_message_id: change.providerMessageId !== undefined ? change.providerMessageId : row.provider_message_id,
+      next_attempt_at: change.nextAttemptAt !== undefined ? change.nextAttemptAt : row.next_attempt_at,
+      lease_until: change.leaseUntil !== undefined ? change.leaseUntil : row.lease_until,
+      head: UNFINISHED.includes(status) ? row.head : 0,
+      updated_at: now,
+    };
+    this.#statement(
+      `UPDATE messages SET status = ?, history = ?, error = ?, attempts = ?, provider_message_id = ?,
+         next_attempt_at = ?, lease_until = ?, head = ?, updated_at = ? WHERE seq = ?`,
+    ).run([
+      next.status, next.history, next.error, next.attempts, next.provider_message_id, next.next_attempt_at,
+      next.lease_until, next.head, next.updated_at, next.seq,
+    ]);
+    if (row.head === 1 && next.head === 0) this.#promoteHead(row);
+    return next;
+  }
+
+  #promoteHead(route: Pick<MessageRow, "provider" | "session" | "to_address">): void {
+    this.#statement(
+      `UPDATE messages SET head = 1 WHERE seq = (
+         SELECT seq FROM messages WHERE provider = ? AND session = ? AND to_address = ?
+         AND status IN ('queued', 'sending') ORDER BY seq LIMIT 1)`,
+    ).run([route.provider, route.session, route.to_address]);
+  }
+
+  #one(sql: string, params: readonly Param[]): MessageRow | undefined {
+    return this.#read<MessageRow>(sql, params)[0];
+  }
+
+  #all(sql: string, params: readonly Param[]): MessageRow[] {
+    return this.#read<MessageRow>(sql, params);
+  }
+
+  #read<T>(sql: string, params: readonly Param[]): T[] {
+    // libsql reads a lone argument as named parameters, and a lone null
+    // fails: always pass one positional array.
+    return this.#statement(sql).all([...params]) as T[];
+  }
+
+  #statement(sql: string): Database.Statement {
+    if (this.#closed) throw unavailable();
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+interface RowChange {
+  readonly status?: MessageStatus;
+  readonly attempts?: number;
+  /** `undefined` keeps the current error (or clears it when the message got through). */
+  readonly error?: MessageError | null;
+  readonly providerMessageId?: string | null;
+  readonly nextAttemptAt?: number | null;
+  readonly leaseUntil?: number | null;
+}
+
+function clampLimit(limit: number): number {
+  if (!Number.isFinite(limit)) return MAX_LIST_LIMIT;
+  return Math.min(MAX_LIST_LIMIT, Math.max(1, Math.floor(limit)));
+}
+
+function unavailable(): DomainError {
+  return new DomainError("STORE.UNAVAILABLE", "the message store is closed");
+}
