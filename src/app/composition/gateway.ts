@@ -1,0 +1,126 @@
+import "reflect-metadata";
+import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from "tsyringe";
+import { join } from "node:path";
+import { SqliteMessageStore } from "../../adapters/message-store/sqlite/sqlite.message-store.ts";
+import { Clock, systemClock } from "../../domain/ports/clock.port.ts";
+import { DomainEvents } from "../../domain/ports/domain-events.port.ts";
+import type { InjectionToken } from "../../domain/injection-token.ts";
+import { MessageStore } from "../../domain/ports/message-store.port.ts";
+import { MessagingProviders, type MessagingProvider } from "../../domain/ports/messaging-provider.port.ts";
+import { resolveApiKeys } from "../api-keys.ts";
+import type { Config } from "../config/config.schema.ts";
+import { Dispatcher } from "../dispatcher/dispatcher.ts";
+import { createHttpApp } from "../http/app.ts";
+import { openApiDocument } from "../http/openapi.ts";
+import { InProcessDomainEvents } from "../in-process-domain-events.ts";
+import type { Logger } from "../logger.ts";
+import { Router } from "../routing.ts";
+import { CheckHealth } from "../use-cases/check-health.ts";
+import { RecordProviderEvent } from "../use-cases/record-provider-event.ts";
+import { SendMessage } from "../use-cases/send-message.ts";
+import { createProviders } from "./providers.ts";
+
+export interface GatewayOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly version: string;
+  /** Replaces the providers GATEWAY_PROVIDERS would build (tests use in-memory ones). */
+  readonly providers?: readonly MessagingProvider[];
+  /** Randomness of backoff jitter (tests pin it). */
+  readonly random?: () => number;
+}
+
+export interface Gateway {
+  /** The HTTP app; serve it with @hono/node-server or Deno.serve. */
+  readonly app: ReturnType<typeof createHttpApp>;
+  /** The API key generated on this first start, to show once; null otherwise. */
+  readonly generatedApiKey: string | null;
+  readonly container: DependencyContainer;
+  start(): Promise<void>;
+  /** Stops taking requests, lets in-flight sends finish (bounded), closes providers and stores. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root: the one place that picks an adapter for each port
+ * and wires the use cases. Read it top to bottom to see what runs.
+ */
+export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config, logger } = options;
+  const container = rootContainer.createChildContainer();
+  const resolve = <T>(token: InjectionToken<T>): T => container.resolve<T>(token);
+
+  container.register(Clock, { useValue: systemClock });
+  container.register(DomainEvents, { useFactory: instanceCachingFactory(() => new InProcessDomainEvents(logger)) });
+  container.register(MessageStore, {
+    useFactory: instanceCachingFactory(
+      () => new SqliteMessageStore({ path: join(config.DATA_DIR, "messages.db"), synchronous: config.SQLITE_SYNCHRONOUS }),
+    ),
+  });
+  container.register(MessagingProviders, {
+    useFactory: instanceCachingFactory(() => options.providers ?? createProviders(config, logger)),
+  });
+
+  const store = resolve(MessageStore);
+  const providers = resolve(MessagingProviders);
+  const events = resolve(DomainEvents);
+  const clock = resolve(Clock);
+  const { verifier, generated } = await resolveApiKeys(config.API_KEYS, config.DATA_DIR);
+
+  const dispatcher = new Dispatcher(store, providers, events, clock, logger.child({ component: "dispatcher" }), {
+    concurrency: config.DISPATCH_CONCURRENCY,
+    maxAttempts: config.DISPATCH_MAX_ATTEMPTS,
+    baseMs: config.DISPATCH_BACKOFF_BASE_MS,
+    maxMs: config.DISPATCH_BACKOFF_MAX_MS,
+    leaseMs: config.DISPATCH_LEASE_MS,
+    sendTimeoutMs: config.DISPATCH_SEND_TIMEOUT_MS,
+    minIntervalMs: config.SEND_MIN_INTERVAL_MS,
+    sweepIntervalMs: 5_000,
+  }, options.random);
+  const router = new Router(providers, { whatsappProvider: config.WHATSAPP_PROVIDER, defaultSession: config.DEFAULT_SESSION });
+  const sendMessage = new SendMessage(store, router, clock, config.DEFAULT_CHANNEL, (route) => dispatcher.wake(route));
+  const recordEvent = new RecordProviderEvent(store, events, clock, logger, (provider, session) => dispatcher.wakeSession(provider, session));
+
+  let providersStarted = false;
+  let accepting = true;
+  const health = new CheckHealth({
+    version: options.version,
+    startedAt: Date.now(),
+    messageStore: store,
+    messageStoreKind: "sqlite",
+    providers,
+    providersStarted: () => providersStarted,
+  });
+  const app = createHttpApp({
+    sendMessage,
+    store,
+    health,
+    apiKeys: verifier,
+    logger,
+    openapi: openApiDocument(options.version),
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+    publicMetrics: config.PUBLIC_ROUTES_METRICS,
+    accepting: () => accepting,
+  });
+
+  const detach: Array<() => void> = [];
+  return {
+    app,
+    generatedApiKey: generated,
+    container,
+    async start() {
+      for (const provider of providers) detach.push(recordEvent.attach(provider));
+      await Promise.all(providers.map((p) => p.start()));
+      providersStarted = true;
+      await dispatcher.start();
+    },
+    async stop() {
+      accepting = false;
+      await dispatcher.stop(config.SHUTDOWN_TIMEOUT_MS);
+      await Promise.allSettled(providers.map((p) => p.stop()));
+      for (const off of detach.splice(0)) off();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import { readFileSync } from "node:fs";
+import { ConfigError, loadConfig } from "../config/load-config.ts";
+import { createLogger } from "../logger.ts";
+import { buildGateway } from "./gateway.ts";
+
+/** What an entry point (Node or Deno) provides: a way to serve a fetch handler. */
+export type Serve = (
+  fetch: (request: Request) => Response | Promise<Response>,
+  host: string,
+  port: number,
+) => Promise<{ port: number; close(): Promise<void> }>;
+
+export interface Runtime {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly serve: Serve;
+  readonly onSignal: (signal: "SIGINT" | "SIGTERM", handler: () => void) => void;
+  readonly exit: (code: number) => never;
+  /** Where to show the operator the one-time API key (the terminal). */
+  readonly print: (line: string) => void;
+}
+
+/**
+ * Starts the gateway the way `npm start` does: validate the environment,
+ * build, start providers and dispatcher, serve HTTP, and shut down gracefully
+ * on SIGTERM/SIGINT (exit 0).
+ */
+export async function launch(runtime: Runtime): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(runtime.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      runtime.print(error.message);
+      return runtime.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  const version = readVersion();
+  const gateway = await buildGateway({ config, logger, version });
+  if (gateway.generatedApiKey) {
+    runtime.print(
+      `No API_KEYS configured: generated an API key. It is shown only this once and stored hashed in ${config.DATA_DIR}:\n\n    ${gateway.generatedApiKey}\n`,
+    );
+  }
+  await gateway.start();
+  const server = await runtime.serve((request) => gateway.app.fetch(request), config.HOST, config.PORT);
+  logger.info({ url: `http://${config.HOST}:${server.port}`, port: server.port, version }, "gateway listening");
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    void (async () => {
+      try {
+        await gateway.stop();
+        await server.close();
+        logger.info("stopped");
+        runtime.exit(0);
+      } catch (error) {
+        logger.error({ err: error }, "shutdown failed");
+        runtime.exit(1);
+      }
+    })();
+  };
+  runtime.onSignal("SIGTERM", () => shutdown("SIGTERM"));
+  runtime.onSignal("SIGINT", () => shutdown("SIGINT"));
+}
+
+function readVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}

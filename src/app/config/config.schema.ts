@@ -1,0 +1,49 @@
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().min(0);
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+const list = z.string().transform((v) =>
+  v
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0),
+);
+
+export const ProviderIds = ["baileys", "twilio"] as const;
+export type ProviderId = (typeof ProviderIds)[number];
+
+/**
+ * The whole environment of the gateway, in one schema. Every variable is
+ * documented in .env.example and in the README's configuration table.
+ */
+export const configSchema = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  DATA_DIR: z.string().min(1).default("./data"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  API_KEYS: list.default([]),
+  PUBLIC_ROUTES_METRICS: bool.default(true),
+  BODY_LIMIT_BYTES: positiveInt.max(16 * 1024 * 1024).default(64 * 1024),
+  REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
+  GATEWAY_PROVIDERS: list
+    .pipe(z.array(z.enum(ProviderIds, { message: `each must be one of ${ProviderIds.join(", ")}` })))
+    .default(["baileys"]),
+  WHATSAPP_PROVIDER: z.enum(ProviderIds).default("baileys"),
+  DEFAULT_CHANNEL: z.enum(["whatsapp", "sms"]).default("whatsapp"),
+  DEFAULT_SESSION: z.string().default("default"),
+  SQLITE_SYNCHRONOUS: z.enum(["full", "normal"]).default("full"),
+  DISPATCH_CONCURRENCY: positiveInt.max(256).default(8),
+  DISPATCH_MAX_ATTEMPTS: positiveInt.max(100).default(5),
+  DISPATCH_BACKOFF_BASE_MS: positiveInt.default(1_000),
+  DISPATCH_BACKOFF_MAX_MS: positiveInt.default(60_000),
+  DISPATCH_LEASE_MS: positiveInt.min(1_000).default(120_000),
+  DISPATCH_SEND_TIMEOUT_MS: positiveInt.default(60_000),
+  SEND_MIN_INTERVAL_MS: nonNegativeInt.default(0),
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+});
+
+export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,88 @@
+import type { Route } from "../../domain/message.ts";
+import type { Clock } from "../../domain/ports/clock.port.ts";
+import type { DomainEvents } from "../../domain/ports/domain-events.port.ts";
+import type { MessageStore } from "../../domain/ports/message-store.port.ts";
+import type { MessagingProvider } from "../../domain/ports/messaging-provider.port.ts";
+import type { Logger } from "../logger.ts";
+import { RouteWorker, type RouteWorkerOptions } from "./route-worker.ts";
+
+export interface DispatcherOptions extends RouteWorkerOptions {
+  /** Safety net: how often every route with waiting messages is woken anyway. */
+  readonly sweepIntervalMs: number;
+}
+
+/**
+ * Owns one RouteWorker per (provider, session) that has messages, and wakes
+ * them when something changes: a message was committed, a session became
+ * ready, a retry fell due.
+ */
+export class Dispatcher {
+  private readonly workers = new Map<string, RouteWorker>();
+  private readonly providers: ReadonlyMap<string, MessagingProvider>;
+  private sweepTimer: ReturnType<typeof setInterval> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly store: MessageStore,
+    providers: readonly MessagingProvider[],
+    private readonly events: DomainEvents,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly options: DispatcherOptions,
+    private readonly random: () => number = Math.random,
+  ) {
+    this.providers = new Map(providers.map((p) => [p.id, p]));
+  }
+
+  /** Puts messages left in flight by a previous run back in the queue, then starts draining. */
+  async start(): Promise<void> {
+    const requeued = await this.store.requeueInFlight(this.clock.now());
+    if (requeued > 0) this.logger.info({ requeued }, "dispatch: messages left in flight by the last run are queued again");
+    await this.sweep();
+    this.sweepTimer = setInterval(() => void this.sweep(), this.options.sweepIntervalMs);
+    this.sweepTimer.unref?.();
+  }
+
+  wake(route: Route): void {
+    if (this.stopped) return;
+    this.worker(route)?.wake();
+  }
+
+  /** Wakes every known route of a session's provider (called when a session becomes ready). */
+  wakeSession(provider: string, session: string): void {
+    this.wake({ provider, session });
+  }
+
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.sweepTimer);
+    await Promise.all([...this.workers.values()].map((w) => w.stop(timeoutMs)));
+  }
+
+  private async sweep(): Promise<void> {
+    try {
+      for (const depth of await this.store.queueDepths(this.clock.now())) this.wake(depth);
+    } catch (error) {
+      this.logger.error({ err: error }, "dispatch: reading queue depths failed");
+    }
+  }
+
+  private worker(route: Route): RouteWorker | undefined {
+    const key = `${route.provider}\u0000${route.session}`;
+    let worker = this.workers.get(key);
+    if (worker) return worker;
+    const provider = this.providers.get(route.provider);
+    if (!provider) {
+      // Messages of a provider this process does not run stay queued for the
+      // process that does (see GATEWAY_PROVIDERS).
+      return undefined;
+    }
+    worker = new RouteWorker(
+      { provider: route.provider, session: route.session },
+      { store: this.store, provider, events: this.events, clock: this.clock, logger: this.logger, random: this.random },
+      this.options,
+    );
+    this.workers.set(key, worker);
+    return worker;
+  }
+}

@@ -1,0 +1,153 @@
+import type { Message, Route } from "../../domain/message.ts";
+import type { Clock } from "../../domain/ports/clock.port.ts";
+import type { DomainEvents } from "../../domain/ports/domain-events.port.ts";
+import type { AttemptOutcome, MessageStore } from "../../domain/ports/message-store.port.ts";
+import type { MessagingProvider } from "../../domain/ports/messaging-provider.port.ts";
+import type { Logger } from "../logger.ts";
+import { classifyFailure, SendTimeoutError, type FailurePolicy } from "./classify-failure.ts";
+import { Pacer } from "./pacer.ts";
+
+export interface RouteWorkerOptions extends FailurePolicy {
+  readonly concurrency: number;
+  readonly leaseMs: number;
+  readonly sendTimeoutMs: number;
+  readonly minIntervalMs: number;
+}
+
+export interface RouteWorkerDeps {
+  readonly store: MessageStore;
+  readonly provider: MessagingProvider;
+  readonly events: DomainEvents;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly random: () => number;
+}
+
+/**
+ * Drains the queue of one (provider, session): claims due messages while the
+ * session is ready, sends up to `concurrency` at once (the store hands out
+ * one message per recipient at a time, which keeps FIFO per recipient), and
+ * records every outcome. Idle until woken: by a new message, by the session
+ * becoming ready, or by the timer of the next retry.
+ */
+export class RouteWorker {
+  private inFlight = new Set<Promise<void>>();
+  private pumping = false;
+  private wakeAgain = false;
+  private stopped = false;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly pacer: Pacer;
+
+  constructor(
+    readonly route: Route,
+    private readonly deps: RouteWorkerDeps,
+    private readonly options: RouteWorkerOptions,
+  ) {
+    this.pacer = new Pacer(options.minIntervalMs);
+  }
+
+  wake(): void {
+    if (this.stopped) return;
+    if (this.pumping) {
+      this.wakeAgain = true;
+      return;
+    }
+    this.pumping = true;
+    void this.pump().finally(() => {
+      this.pumping = false;
+      if (this.wakeAgain) this.wake();
+    });
+  }
+
+  /** Stops claiming; resolves when in-flight sends have finished or `timeoutMs` passed. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    if (this.inFlight.size === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([Promise.allSettled([...this.inFlight]), timeout]);
+    clearTimeout(timer);
+  }
+
+  private async pump(): Promise<void> {
+    const { store, provider, logger } = this.deps;
+    try {
+      do {
+        this.wakeAgain = false;
+        while (!this.stopped && provider.isReady(this.route.session) && this.inFlight.size < this.options.concurrency) {
+          const free = this.options.concurrency - this.inFlight.size;
+          const batch = await store.claim(this.route, free, this.options.leaseMs, this.deps.clock.now());
+          if (batch.length === 0) break;
+          for (const message of batch) this.track(this.deliver(message));
+        }
+      } while (this.wakeAgain && !this.stopped);
+      if (this.inFlight.size === 0) await this.armRetryTimer();
+    } catch (error) {
+      // The store failed (disk full, locked): nothing was lost, the messages stay
+      // queued; try again a little later rather than spinning.
+      logger.error({ err: error, ...this.route }, "dispatch: claiming from the queue failed");
+      this.armTimer(1_000);
+    }
+  }
+
+  private track(delivery: Promise<void>): void {
+    this.inFlight.add(delivery);
+    void delivery.finally(() => {
+      this.inFlight.delete(delivery);
+      this.wake();
+    });
+  }
+
+  private async deliver(message: Message): Promise<void> {
+    const { store, provider, events, clock, logger } = this.deps;
+    const attempt = message.attempts + 1;
+    let outcome: AttemptOutcome;
+    try {
+      await this.pacer.wait();
+      const receipt = await withTimeout(provider.send(message), this.options.sendTimeoutMs);
+      outcome = {
+        kind: "sent" as const,
+        providerMessageId: receipt.providerMessageId,
+        ...(receipt.status ? { status: receipt.status } : {}),
+      };
+    } catch (error) {
+      const failure = classifyFailure(error, attempt, provider.isReady(this.route.session), this.options, clock.now(), this.deps.random);
+      const log = failure.kind === "failed" ? logger.warn.bind(logger) : logger.info.bind(logger);
+      log({ messageId: message.id, ...this.route, attempt, outcome: failure.kind, error: failure.error }, "dispatch: attempt failed");
+      outcome = failure;
+    }
+    try {
+      const updated = await store.recordAttempt(message.id, outcome, clock.now());
+      events.publish({ type: "message.status", message: updated });
+    } catch (error) {
+      // The lease keeps the message safe: it is handed out again once it expires.
+      logger.error({ err: error, messageId: message.id, ...this.route }, "dispatch: recording the attempt failed");
+    }
+  }
+
+  private async armRetryTimer(): Promise<void> {
+    if (this.stopped || !this.deps.provider.isReady(this.route.session)) return;
+    const due = await this.deps.store.nextDueAt(this.route);
+    if (due) this.armTimer(Math.max(0, due.getTime() - this.deps.clock.now().getTime()));
+  }
+
+  private armTimer(delayMs: number): void {
+    clearTimeout(this.retryTimer);
+    if (this.stopped) return;
+    this.retryTimer = setTimeout(() => this.wake(), Math.min(delayMs, 2_147_483_647));
+    this.retryTimer.unref?.();
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SendTimeoutError(`provider did not answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,80 @@
+import { Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { DomainError } from "../../domain/errors.ts";
+import type { MessageStore } from "../../domain/ports/message-store.port.ts";
+import type { ApiKeyVerifier } from "../api-keys.ts";
+import type { Logger } from "../logger.ts";
+import type { CheckHealth } from "../use-cases/check-health.ts";
+import type { SendMessage } from "../use-cases/send-message.ts";
+import { requireApiKey } from "./auth.ts";
+import { messagesRoutes } from "./messages.routes.ts";
+import { problem } from "./problem.ts";
+import { systemRoutes } from "./system.routes.ts";
+
+export interface HttpDeps {
+  readonly sendMessage: SendMessage;
+  readonly store: MessageStore;
+  readonly health: CheckHealth;
+  readonly apiKeys: ApiKeyVerifier;
+  readonly logger: Logger;
+  readonly openapi: Record<string, unknown>;
+  readonly bodyLimitBytes: number;
+  readonly requestTimeoutMs: number;
+  readonly publicMetrics: boolean;
+  /** False once shutdown began: new requests get 503. */
+  readonly accepting: () => boolean;
+}
+
+const alwaysPublic = new Set(["/health", "/ready", "/openapi.json", "/docs"]);
+
+/**
+ * The HTTP API as one Hono app. The same object is served by
+ * @hono/node-server on Node and by Deno.serve under Deno.
+ */
+export function createHttpApp(deps: HttpDeps): Hono {
+  const app = new Hono();
+  const isPublic = (path: string) =>
+    alwaysPublic.has(path) || (deps.publicMetrics && path === "/metrics") || path.startsWith("/webhooks/twilio/");
+
+  app.use(async (c, next) => {
+    if (!deps.accepting()) return problem(c, "SERVICE.SHUTTING_DOWN", "the gateway is shutting down; retry on another instance", [], { "retry-after": "5" });
+    return next();
+  });
+  app.use(requestTimeout(deps.requestTimeoutMs));
+  app.use(requireApiKey(deps.apiKeys, isPublic));
+  app.use(
+    bodyLimit({
+      maxSize: deps.bodyLimitBytes,
+      onError: (c) => problem(c, "REQUEST.TOO_LARGE", `the body exceeds the limit of ${deps.bodyLimitBytes} bytes`),
+    }),
+  );
+
+  app.route("/", systemRoutes({ health: deps.health, openapi: deps.openapi }));
+  app.route("/messages", messagesRoutes({ sendMessage: deps.sendMessage, store: deps.store }));
+
+  app.notFound((c) => problem(c, "ROUTE.NOT_FOUND", `no route ${c.req.method} ${c.req.path}`));
+  app.onError((error, c) => {
+    if (error instanceof DomainError) return problem(c, error.code, error.message, error.issues);
+    if (error instanceof HTTPException && error.status < 500) {
+      return problem(c, "REQUEST.INVALID", error.message || "the request could not be read");
+    }
+    deps.logger.error({ err: error, method: c.req.method, path: c.req.path }, "http: unexpected error");
+    return problem(c, "INTERNAL", "an unexpected error occurred; it was logged");
+  });
+  return app;
+}
+
+/** Answers 503 when a handler takes longer than `ms`; the work itself is not cancelled. */
+function requestTimeout(ms: number): MiddlewareHandler {
+  return async (c, next) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), ms)));
+    try {
+      const outcome = await Promise.race([next().then(() => "done" as const), timedOut]);
+      if (outcome === "timeout") return problem(c, "REQUEST.TIMEOUT", `the request took longer than ${ms} ms`);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}

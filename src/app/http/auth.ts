@@ -1,0 +1,21 @@
+import type { MiddlewareHandler } from "hono";
+import type { ApiKeyVerifier } from "../api-keys.ts";
+import { problem } from "./problem.ts";
+
+/**
+ * Bearer API keys on every route but the public ones. The key is compared in
+ * constant time by the verifier; the response never says why a key failed.
+ */
+export function requireApiKey(verifier: ApiKeyVerifier, isPublic: (path: string) => boolean): MiddlewareHandler {
+  return async (c, next) => {
+    if (isPublic(c.req.path)) return next();
+    const header = c.req.header("authorization") ?? "";
+    const match = /^Bearer[ ]+([^\s]+)\s*$/i.exec(header);
+    if (!match || !verifier.verify(match[1]!)) {
+      return problem(c, "AUTH.UNAUTHORIZED", "a valid API key is required: Authorization: Bearer <key>", [], {
+        "www-authenticate": 'Bearer realm="gateway"',
+      });
+    }
+    return next();
+  };
+}

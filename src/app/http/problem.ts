@@ -1,0 +1,72 @@
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { ErrorCode, FieldIssue } from "../../domain/errors.ts";
+
+/** The one table that maps error codes to HTTP statuses. */
+export const httpStatusOf: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
+  "REQUEST.INVALID": 400,
+  "REQUEST.MALFORMED_JSON": 400,
+  "REQUEST.UNSUPPORTED_MEDIA_TYPE": 415,
+  "REQUEST.TOO_LARGE": 413,
+  "REQUEST.TIMEOUT": 503,
+  "REQUEST.RATE_LIMITED": 429,
+  "ROUTE.NOT_FOUND": 404,
+  "METHOD.NOT_ALLOWED": 405,
+  "AUTH.UNAUTHORIZED": 401,
+  "ADDRESS.INVALID": 400,
+  "MESSAGE.NOT_FOUND": 404,
+  "SESSION.NOT_FOUND": 404,
+  "SESSION.ALREADY_EXISTS": 409,
+  "SESSION.NO_QR": 404,
+  "SESSION.NOT_SUPPORTED": 400,
+  "PROVIDER.NOT_ENABLED": 400,
+  "PROVIDER.UNAVAILABLE": 503,
+  "PROVIDER.REJECTED": 502,
+  "IDEMPOTENCY.CONFLICT": 409,
+  "WEBHOOK.SIGNATURE_INVALID": 403,
+  "SERVICE.SHUTTING_DOWN": 503,
+  "STORE.UNAVAILABLE": 503,
+  INTERNAL: 500,
+};
+
+const titles: Partial<Record<number, string>> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+};
+
+/**
+ * An RFC 9457 problem document. `type` is a stable URN built from the code,
+ * so clients can match on either `type` or `code`.
+ */
+export function problem(
+  c: Context,
+  code: ErrorCode,
+  detail: string,
+  issues: readonly FieldIssue[] = [],
+  headers: Record<string, string> = {},
+): Response {
+  const status = httpStatusOf[code];
+  const body = {
+    type: `urn:gateway:problem:${code.toLowerCase()}`,
+    title: titles[status] ?? "Error",
+    status,
+    code,
+    detail,
+    instance: c.req.path,
+    ...(issues.length > 0 ? { errors: issues } : {}),
+  };
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/problem+json", ...headers },
+  });
+}

@@ -1,0 +1,84 @@
+import { createHash, randomUUID } from "node:crypto";
+import { formatAddress, parseAddress, type Channel } from "../../domain/address.ts";
+import { DomainError } from "../../domain/errors.ts";
+import type { Message } from "../../domain/message.ts";
+import type { Clock } from "../../domain/ports/clock.port.ts";
+import type { MessageStore } from "../../domain/ports/message-store.port.ts";
+import type { Router } from "../routing.ts";
+
+export interface SendMessageRequest {
+  readonly to: string;
+  readonly text: string;
+  readonly channel?: Channel | undefined;
+  readonly provider?: string | undefined;
+  readonly session?: string | undefined;
+  readonly from?: string | undefined;
+  readonly mediaUrls?: readonly string[] | undefined;
+  readonly metadata?: Readonly<Record<string, unknown>> | undefined;
+}
+
+export interface SendMessageResult {
+  readonly message: Message;
+  /** False when an Idempotency-Key replay returned the message accepted before. */
+  readonly created: boolean;
+}
+
+/** Called once a message is committed, so the dispatcher can pick it up at once. */
+export type QueueNotifier = (route: { provider: string; session: string }) => void;
+
+/**
+ * Accepts an outbound message: validates the addresses, resolves the route,
+ * commits the message to the durable queue. It resolves only after the commit,
+ * so a 202 always means "will be delivered".
+ */
+export class SendMessage {
+  constructor(
+    private readonly store: MessageStore,
+    private readonly router: Router,
+    private readonly clock: Clock,
+    private readonly defaultChannel: Channel,
+    private readonly notify: QueueNotifier,
+  ) {}
+
+  async execute(request: SendMessageRequest, idempotencyKey?: string): Promise<SendMessageResult> {
+    const to = parseAddress(request.to, "to", request.channel, this.defaultChannel);
+    const from = request.from === undefined ? null : parseAddress(request.from, "from", to.channel, to.channel);
+    const route = this.router.resolve(to.channel, request);
+    const result = await this.store.enqueue({
+      id: randomUUID(),
+      ...route,
+      channel: to.channel,
+      to: formatAddress(to),
+      from: from ? formatAddress(from) : null,
+      text: request.text,
+      mediaUrls: request.mediaUrls ?? [],
+      metadata: request.metadata ?? null,
+      idempotency: idempotencyKey ? { key: idempotencyKey, fingerprint: fingerprint(request) } : null,
+      at: this.clock.now(),
+    });
+    if (result.kind === "conflict") {
+      throw new DomainError(
+        "IDEMPOTENCY.CONFLICT",
+        "this Idempotency-Key was already used with a different request body",
+      );
+    }
+    if (result.kind === "created") this.notify(route);
+    return { message: result.message, created: result.kind === "created" };
+  }
+}
+
+/** A digest of the request that ignores key order, so equal bodies match. */
+function fingerprint(request: SendMessageRequest): string {
+  return createHash("sha256").update(canonicalJson(request)).digest("base64url");
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}

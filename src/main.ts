@@ -1,0 +1,20 @@
+import { serve } from "@hono/node-server";
+import process from "node:process";
+import { launch } from "./app/composition/launch.ts";
+
+// Node entry point (`npm start`). The Deno one is main.deno.ts; both launch the same gateway.
+await launch({
+  env: process.env,
+  serve: (fetch, host, port) =>
+    new Promise((resolve) => {
+      const server = serve({ fetch, hostname: host, port }, (info) =>
+        resolve({
+          port: info.port,
+          close: () => new Promise<void>((done) => server.close(() => done())),
+        }),
+      );
+    }),
+  onSignal: (signal, handler) => process.on(signal, handler),
+  exit: (code) => process.exit(code),
+  print: (line) => process.stdout.write(`${line}\n`),
+});

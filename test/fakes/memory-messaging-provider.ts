@@ -1,0 +1,92 @@
+import { ProviderError } from "../../src/domain/errors.ts";
+import type { Message } from "../../src/domain/message.ts";
+import type {
+  MessagingProvider,
+  ProviderEvent,
+  ProviderEventListener,
+  SendReceipt,
+} from "../../src/domain/ports/messaging-provider.port.ts";
+import type { Channel } from "../../src/domain/address.ts";
+
+/**
+ * An in-memory MessagingProvider for tests only: sessions that can be made
+ * ready or not, a record of what was sent, scripted failures, and events that
+ * tests can emit as if the network had spoken.
+ */
+export class MemoryMessagingProvider implements MessagingProvider {
+  readonly sent: Message[] = [];
+  /** Sends currently waiting on `holdSends`. */
+  inFlight = 0;
+  maxInFlight = 0;
+  private readonly ready = new Map<string, boolean>();
+  private readonly listeners = new Set<ProviderEventListener>();
+  private readonly failures: Error[] = [];
+  private gate: Promise<void> | undefined;
+  private openGate: (() => void) | undefined;
+
+  constructor(
+    readonly id: string = "memory",
+    readonly channels: readonly Channel[] = ["whatsapp", "sms"],
+    sessions: Record<string, boolean> = { default: true },
+  ) {
+    for (const [session, isReady] of Object.entries(sessions)) this.ready.set(session, isReady);
+  }
+
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+
+  hasSession(session: string): boolean {
+    return this.ready.has(session);
+  }
+
+  isReady(session: string): boolean {
+    return this.ready.get(session) === true;
+  }
+
+  setReady(session: string, isReady: boolean): void {
+    this.ready.set(session, isReady);
+    this.emit({ type: "session", session, state: isReady ? "open" : "reconnecting", ready: isReady });
+  }
+
+  /** The next sends fail with these errors, in order. */
+  failWith(...errors: Error[]): void {
+    this.failures.push(...errors);
+  }
+
+  failRetryable(times: number, message = "temporarily unavailable"): void {
+    for (let i = 0; i < times; i++) this.failures.push(new ProviderError(this.id, message, true));
+  }
+
+  /** Sends wait until `release()`; lets tests observe concurrency and in-flight state. */
+  holdSends(): void {
+    this.gate = new Promise((resolve) => (this.openGate = resolve));
+  }
+
+  release(): void {
+    this.openGate?.();
+    this.gate = undefined;
+  }
+
+  async send(message: Message): Promise<SendReceipt> {
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      if (this.gate) await this.gate;
+      const failure = this.failures.shift();
+      if (failure) throw failure;
+      this.sent.push(message);
+      return { providerMessageId: `${this.id}-${message.id}` };
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  subscribe(listener: ProviderEventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(event: ProviderEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}
