@@ -1,0 +1,64 @@
+import { buildGateway, type Gateway } from "../../src/app/composition/gateway.ts";
+import { loadConfig } from "../../src/app/config/load-config.ts";
+import { createLogger } from "../../src/app/logger.ts";
+import type { MessagingProvider } from "../../src/domain/ports/messaging-provider.port.ts";
+import { MemoryMessagingProvider } from "../fakes/memory-messaging-provider.ts";
+import { tempDir } from "./temp-dir.ts";
+
+export const TEST_API_KEY = "test-key-0123456789";
+
+export interface InProcessGateway {
+  readonly gateway: Gateway;
+  readonly provider: MemoryMessagingProvider;
+  readonly dataDir: string;
+  /** Calls the app like an HTTP client would, with the API key unless `auth: false`. */
+  call(method: string, path: string, init?: { body?: unknown; raw?: string; headers?: Record<string, string>; auth?: boolean }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** The real gateway (SQLite store, dispatcher, HTTP app) over an in-memory provider, in a temp dir. */
+export async function startInProcessGateway(
+  env: Record<string, string> = {},
+  providers?: MessagingProvider[],
+): Promise<InProcessGateway> {
+  const dir = await tempDir();
+  const provider = new MemoryMessagingProvider("baileys", ["whatsapp"], { default: true, other: true });
+  const config = loadConfig({ DATA_DIR: dir.path, API_KEYS: TEST_API_KEY, LOG_LEVEL: "silent", DISPATCH_BACKOFF_BASE_MS: "10", DISPATCH_BACKOFF_MAX_MS: "50", ...env });
+  const gateway = await buildGateway({ config, logger: createLogger("silent"), version: "0.0.0-test", providers: providers ?? [provider] });
+  await gateway.start();
+  return {
+    gateway,
+    provider,
+    dataDir: dir.path,
+    async call(method, path, init = {}) {
+      const headers: Record<string, string> = { ...(init.auth === false ? {} : { authorization: `Bearer ${TEST_API_KEY}` }) };
+      let body: string | undefined;
+      if (init.raw !== undefined) body = init.raw;
+      else if (init.body !== undefined) {
+        body = JSON.stringify(init.body);
+        headers["content-type"] = "application/json";
+      }
+      return gateway.app.request(path, { method, headers: { ...headers, ...init.headers }, ...(body === undefined ? {} : { body }) });
+    },
+    async close() {
+      await gateway.stop();
+      await dir.remove();
+    },
+  };
+}
+
+/** Polls until `check` returns a value, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, what = "condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}
