@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { ConfigError, loadConfig } from "../config/load-config.ts";
+import type { MessagingProvider } from "../../domain/ports/messaging-provider.port.ts";
 import { createLogger } from "../logger.ts";
 import { buildGateway } from "./gateway.ts";
 
@@ -17,6 +18,8 @@ export interface Runtime {
   readonly exit: (code: number) => never;
   /** Where to show the operator the one-time API key (the terminal). */
   readonly print: (line: string) => void;
+  /** Replaces the configured providers; only test entry points set it. */
+  readonly providers?: readonly MessagingProvider[];
 }
 
 /**
@@ -37,7 +40,7 @@ export async function launch(runtime: Runtime): Promise<void> {
   }
   const logger = createLogger(config.LOG_LEVEL);
   const version = readVersion();
-  const gateway = await buildGateway({ config, logger, version });
+  const gateway = await buildGateway({ config, logger, version, ...(runtime.providers ? { providers: runtime.providers } : {}) });
   if (gateway.generatedApiKey) {
     runtime.print(
       `No API_KEYS configured: generated an API key. It is shown only this once and stored hashed in ${config.DATA_DIR}:\n\n    ${gateway.generatedApiKey}\n`,
