@@ -1,7 +1,7 @@
 import Database from "libsql";
-import { DomainError, type MessageError } from "../../../domain/errors.ts";
+import { DomainError } from "../../../domain/errors.ts";
 import type { Message, NewInboundMessage, NewOutboundMessage, Route } from "../../../domain/message.ts";
-import { canTransition, type MessageStatus } from "../../../domain/message-status.ts";
+import { canTransition } from "../../../domain/message-status.ts";
 import type {
   AttemptOutcome,
   EnqueueResult,
@@ -13,7 +13,8 @@ import type {
 } from "../../../domain/ports/message-store.port.ts";
 import { prepareDatabaseFile, restrictDatabaseFiles } from "./database-file.ts";
 import { GroupCommit } from "./group-commit.ts";
-import { decodeCursor, encodeCursor, parseHistory, rowToMessage, type MessageRow } from "./row-mapping.ts";
+import { decodeCursor, encodeCursor, rowToMessage, type MessageRow } from "./row-mapping.ts";
+import { applyChange, newInboundRow, newOutboundRow, UNFINISHED, type RowChange } from "./row-changes.ts";
 import { migrate } from "./schema.ts";
 
 export interface SqliteMessageStoreOptions {
@@ -33,8 +34,6 @@ export interface SqliteMessageStoreOptions {
 
 type Param = string | number | null;
 
-const UNFINISHED: readonly MessageStatus[] = ["queued", "sending"];
-const GOT_THROUGH: readonly MessageStatus[] = ["sent", "delivered", "read"];
 const MAX_LIST_LIMIT = 1000;
 
 /**
@@ -198,37 +197,13 @@ export class SqliteMessageStore implements MessageStore {
         return { kind: same ? "existing" : "conflict", message: rowToMessage(existing) };
       }
     }
-    const at = message.at.getTime();
-    const blocked = this.#one(
-      `SELECT * FROM messages WHERE provider = ? AND session = ? AND to_address = ?
+    // Head of line unless an earlier message to this recipient is unfinished.
+    const [earlier] = this.#read<{ seq: number }>(
+      `SELECT seq FROM messages WHERE provider = ? AND session = ? AND to_address = ?
        AND status IN ('queued', 'sending') LIMIT 1`,
       [message.provider, message.session, message.to],
     );
-    const row: MessageRow = {
-      seq: 0,
-      id: message.id,
-      direction: "outbound",
-      status: "queued",
-      channel: message.channel,
-      provider: message.provider,
-      session: message.session,
-      to_address: message.to,
-      from_address: message.from,
-      body: message.text,
-      media_urls: JSON.stringify(message.mediaUrls),
-      metadata: message.metadata === null ? null : JSON.stringify(message.metadata),
-      provider_message_id: null,
-      attempts: 0,
-      error: null,
-      idempotency_key: message.idempotency?.key ?? null,
-      idempotency_fingerprint: message.idempotency?.fingerprint ?? null,
-      next_attempt_at: at,
-      lease_until: null,
-      head: blocked ? 0 : 1,
-      created_at: at,
-      updated_at: at,
-      history: JSON.stringify([{ status: "queued", at }]),
-    };
+    const row = newOutboundRow(message, earlier === undefined);
     return { kind: "created", message: rowToMessage(this.#insert(row)) };
   }
 
@@ -301,32 +276,7 @@ export class SqliteMessageStore implements MessageStore {
       [message.provider, message.providerMessageId],
     );
     if (existing) return { message: rowToMessage(existing), created: false };
-    const at = message.at.getTime();
-    const row = this.#insert({
-      seq: 0,
-      id: message.id,
-      direction: "inbound",
-      status: "received",
-      channel: message.channel,
-      provider: message.provider,
-      session: message.session,
-      to_address: message.to,
-      from_address: message.from,
-      body: message.text,
-      media_urls: JSON.stringify(message.mediaUrls),
-      metadata: null,
-      provider_message_id: message.providerMessageId,
-      attempts: 0,
-      error: null,
-      idempotency_key: null,
-      idempotency_fingerprint: null,
-      next_attempt_at: null,
-      lease_until: null,
-      head: 0,
-      created_at: at,
-      updated_at: at,
-      history: JSON.stringify([{ status: "received", at }]),
-    });
+    const row = this.#insert(newInboundRow(message));
     return { message: rowToMessage(row), created: true };
   }
 
@@ -351,30 +301,7 @@ export class SqliteMessageStore implements MessageStore {
    * head-of-line flag to the next unfinished message (the FIFO invariant).
    */
   #change(row: MessageRow, change: RowChange, now: number): MessageRow {
-    const status = change.status ?? row.status;
-    const history =
-      status === row.status ? row.history : JSON.stringify([...parseHistory(row.history), { status, at: now }]);
-    // A message that got through carries no error from an earlier attempt.
-    const error =
-      change.error !== undefined
-        ? change.error
-        : GOT_THROUGH.includes(status)
-          ? null
-          : row.error === null
-            ? null
-            : (JSON.parse(row.error) as MessageError);
-    const next: MessageRow = {
-      ...row,
-      status,
-      history,
-      error: error === null ? null : JSON.stringify(error),
-      attempts: change.attempts ?? row.attempts,
-      provider_message_id: change.providerMessageId !== undefined ? change.providerMessageId : row.provider_message_id,
-      next_attempt_at: change.nextAttemptAt !== undefined ? change.nextAttemptAt : row.next_attempt_at,
-      lease_until: change.leaseUntil !== undefined ? change.leaseUntil : row.lease_until,
-      head: UNFINISHED.includes(status) ? row.head : 0,
-      updated_at: now,
-    };
+    const next = applyChange(row, change, now);
     this.#statement(
       `UPDATE messages SET status = ?, history = ?, error = ?, attempts = ?, provider_message_id = ?,
          next_attempt_at = ?, lease_until = ?, head = ?, updated_at = ? WHERE seq = ?`,
@@ -417,16 +344,6 @@ export class SqliteMessageStore implements MessageStore {
     }
     return statement;
   }
-}
-
-interface RowChange {
-  readonly status?: MessageStatus;
-  readonly attempts?: number;
-  /** `undefined` keeps the current error (or clears it when the message got through). */
-  readonly error?: MessageError | null;
-  readonly providerMessageId?: string | null;
-  readonly nextAttemptAt?: number | null;
-  readonly leaseUntil?: number | null;
 }
 
 function clampLimit(limit: number): number {
