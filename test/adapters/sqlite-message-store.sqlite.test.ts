@@ -1,0 +1,146 @@
+import { spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "libsql";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { SqliteMessageStore } from "../../src/adapters/message-store/sqlite/sqlite.message-store.ts";
+import { SCHEMA_VERSION } from "../../src/adapters/message-store/sqlite/schema.ts";
+import { anOutbound } from "../contracts/message-store.contract.ts";
+
+const mode = (path: string): number => statSync(path).mode & 0o777;
+
+describe("SqliteMessageStore on disk", () => {
+  let dir: string;
+  const open: SqliteMessageStore[] = [];
+  const openStore = (path: string, maxBatchSize?: number): SqliteMessageStore => {
+    const store = new SqliteMessageStore(maxBatchSize === undefined ? { path } : { path, maxBatchSize });
+    open.push(store);
+    return store;
+  };
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "gateway-sqlite-"));
+  });
+  afterEach(async () => {
+    for (const store of open.splice(0)) await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("creates its directory 0700 and the database, -wal and -shm files 0600", async () => {
+    const path = join(dir, "data", "messages.db");
+    const store = openStore(path);
+    await store.enqueue(anOutbound());
+    expect(mode(join(dir, "data"))).toBe(0o700);
+    expect(mode(path)).toBe(0o600);
+    expect(existsSync(`${path}-wal`)).toBe(true);
+    expect(mode(`${path}-wal`)).toBe(0o600);
+    expect(mode(`${path}-shm`)).toBe(0o600);
+  });
+
+  it("tightens a database file left readable by others", async () => {
+    const path = join(dir, "messages.db");
+    writeFileSync(path, "");
+    chmodSync(path, 0o644);
+    openStore(path);
+    expect(mode(path)).toBe(0o600);
+  });
+
+  it("keeps its data across close and reopen", async () => {
+    const path = join(dir, "messages.db");
+    const first = openStore(path);
+    const message = anOutbound({ metadata: { a: [1, 2] }, idempotency: { key: "k", fingerprint: "f" } });
+    const created = await first.enqueue(message);
+    await first.claim({ provider: message.provider, session: message.session }, 1, 1_000, new Date());
+    await first.close();
+
+    const second = openStore(path);
+    const stored = await second.get(message.id);
+    expect(stored?.status).toBe("sending");
+    expect(stored?.metadata).toEqual({ a: [1, 2] });
+    expect((await second.enqueue({ ...message, id: "other" })).kind).toBe("existing");
+    expect(stored?.history.map((h) => h.status)).toEqual(["queued", "sending"]);
+    expect(stored?.createdAt).toBe(created.message.createdAt);
+  });
+
+  it("records its schema version and refuses a database from a newer gateway", async () => {
+    const path = join(dir, "messages.db");
+    await openStore(path).close();
+    const db = new Database(path);
+    expect((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version).toBe(SCHEMA_VERSION);
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    expect(() => new SqliteMessageStore({ path })).toThrow(/newer/);
+  });
+
+  it("commits every one of 500 concurrent enqueues", async () => {
+    const path = join(dir, "messages.db");
+    const store = openStore(path);
+    const inputs = Array.from({ length: 500 }, (_, i) => anOutbound({ to: `whatsapp:+4070000${String(i).padStart(4, "0")}` }));
+    const results = await Promise.all(inputs.map((input) => store.enqueue(input)));
+    expect(results.every((r) => r.kind === "created")).toBe(true);
+    await store.close();
+
+    const db = new Database(path);
+    const count = db.prepare("SELECT count(*) AS n FROM messages").get() as { n: number };
+    db.close();
+    expect(count.n).toBe(500);
+  });
+
+  it("rejects only the failing write of a batch and commits the others", async () => {
+    const store = openStore(join(dir, "messages.db"));
+    const a = anOutbound();
+    const b = anOutbound();
+    const results = await Promise.allSettled([store.enqueue(a), store.enqueue({ ...a, text: "same id again" }), store.enqueue(b)]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect((await store.get(a.id))?.text).toBe(a.text);
+    expect(await store.get(b.id)).toBeDefined();
+  });
+
+  it("claims correctly from a backlog of 10,000 messages", async () => {
+    const store = openStore(join(dir, "messages.db"));
+    const route = { provider: "baileys", session: "main" };
+    const at = new Date(0);
+    const heads = [];
+    for (let r = 0; r < 100; r++) {
+      const to = `whatsapp:+4071${String(r).padStart(6, "0")}`;
+      const batch = Array.from({ length: 100 }, () => anOutbound({ to, at }));
+      heads.push(batch[0]!.id);
+      await Promise.all(batch.map((m) => store.enqueue(m)));
+    }
+    const claimed = await store.claim(route, 1_000, 60_000, new Date(1));
+    expect(claimed.map((m) => m.id)).toEqual(heads);
+    expect(await store.claim(route, 1_000, 60_000, new Date(2))).toEqual([]);
+  });
+
+  it("keeps a message whose enqueue resolved when the process is killed with SIGKILL right after", async () => {
+    const path = join(dir, "data", "messages.db");
+    mkdirSync(join(dir, "data"), { mode: 0o700 });
+    const script = fileURLToPath(new URL("./fixtures/enqueue-then-hang.ts", import.meta.url));
+    const child = spawn(process.execPath, ["--import", "tsx", script, path, "durable-1"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
+    const printed = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes("\n")) {
+          child.kill("SIGKILL");
+          resolve(out.trim());
+        }
+      });
+      child.on("exit", () => reject(new Error(`child exited before printing an id: ${stderr}`)));
+    });
+    expect(await exited).toBe("SIGKILL");
+    expect(printed).toBe("durable-1");
+
+    const store = openStore(path);
+    const message = await store.get("durable-1");
+    expect(message).toMatchObject({ id: "durable-1", status: "queued", text: "must survive kill -9", metadata: { durable: true } });
+  });
+});
