@@ -22,7 +22,11 @@ export interface SessionStore {
   /** The storage technology, for logs, metrics and health (`disk`, `firestore`). */
   readonly kind: string;
 
-  /** Reads the given keys of one session; a missing key is absent from the result. */
+  /**
+   * Reads the given keys of one session; a missing key is absent from the result.
+   * @throws CorruptEntryError when a stored entry exists but cannot be decoded:
+   * an unreadable login is never reported as an absent one.
+   */
   getMany(session: string, keys: readonly string[]): Promise<Map<string, StoredValue>>;
 
   /**
@@ -31,7 +35,10 @@ export interface SessionStore {
    */
   setMany(session: string, entries: ReadonlyMap<string, StoredValue | null>): Promise<void>;
 
-  /** Every key of one session with its value (a restore or a migration reads this). */
+  /**
+   * Every key of one session with its value (a restore or a migration reads this).
+   * @throws CorruptEntryError like {@link SessionStore.getMany}.
+   */
   entries(session: string): Promise<Map<string, StoredValue>>;
 
   /** Deletes every key of one session. */
@@ -49,6 +56,28 @@ export interface SessionStore {
 export interface StoreHealth {
   readonly status: "ok" | "degraded";
   readonly detail?: string;
+}
+
+/**
+ * A stored entry exists but cannot be decoded (truncated or corrupt file,
+ * undecodable document). The store has kept the bad copy aside at `location`
+ * (never deleted it) and logged it; the caller must not treat the key as
+ * absent: a provider login whose credentials are unreadable goes to
+ * `needs_attention`, it does not start over with fresh credentials.
+ */
+export class CorruptEntryError extends Error {
+  override readonly name = "CorruptEntryError";
+  readonly code = "SESSION_STORE.CORRUPT_ENTRY";
+  constructor(
+    readonly session: string,
+    /** The key, or `null` when the store's own bookkeeping for the session is unreadable. */
+    readonly key: string | null,
+    /** Where the bad copy was kept (a file path, a document path). */
+    readonly location: string,
+    readonly detail: string,
+  ) {
+    super(`session store entry ${key === null ? "(index)" : JSON.stringify(key)} of session ${session} is corrupt (${detail}); kept at ${location}`);
+  }
 }
 
 export const SessionStore: InjectionToken<SessionStore> = injectionToken("SessionStore");
