@@ -9,9 +9,10 @@ class FakeTransactions implements TransactionControl {
   failCommit = false;
   #pending: string[] = [];
   #unit: string[] = [];
+  #inSavepoint = false;
 
   write(value: string): void {
-    this.#unit.push(value);
+    (this.#inSavepoint ? this.#unit : this.#pending).push(value);
   }
   begin(): void {
     this.log.push("begin");
@@ -30,9 +31,11 @@ class FakeTransactions implements TransactionControl {
     this.#pending = [];
   }
   savepoint(): void {
+    this.#inSavepoint = true;
     this.#unit = [];
   }
   releaseSavepoint(): void {
+    this.#inSavepoint = false;
     this.#pending.push(...this.#unit);
     this.#unit = [];
   }
@@ -89,6 +92,15 @@ describe("GroupCommit", () => {
     flush();
     expect((await results).map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
     expect(tx.committed).toEqual([["a", "b"]]);
+  });
+
+  it("runs each unit once when none fails", async () => {
+    const { group, flush } = setup();
+    let runs = 0;
+    const results = Promise.all([group.run(() => ++runs), group.run(() => ++runs)]);
+    flush();
+    expect(await results).toEqual([1, 2]);
+    expect(runs).toBe(2);
   });
 
   it("rejects every caller and keeps nothing when the commit fails", async () => {
