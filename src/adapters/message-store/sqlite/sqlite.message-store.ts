@@ -59,7 +59,6 @@ export class SqliteMessageStore implements MessageStore {
       this.#db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
       this.#db.exec("PRAGMA journal_mode = WAL");
       this.#db.exec(`PRAGMA synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
-      this.#db.exec("PRAGMA foreign_keys = ON");
       migrate(this.#db);
       restrictDatabaseFiles(options.path);
     } catch (error) {
