@@ -1,0 +1,136 @@
+import makeWASocket, { DisconnectReason, initAuthCreds } from "@whiskeysockets/baileys";
+import type { AuthenticationCreds, AuthenticationState, WAMessage, WASocket } from "@whiskeysockets/baileys";
+import { silentLogger } from "./logger.ts";
+import type { SimLogger } from "./logger.ts";
+import { createMemoryKeyStore } from "./signal-peer.ts";
+
+/** The WhatsApp Web version Baileys rc14 ships with; passing it avoids any network fetch. */
+export const BAILEYS_WA_VERSION: [number, number, number] = [2, 3000, 1043857760];
+
+export interface BareClientOptions {
+  wsUrl: string;
+  /** Existing auth (e.g. useMultiFileAuthState); fresh in-memory creds when absent. */
+  auth?: AuthenticationState;
+  /** Creds for an in-memory auth state (e.g. from `sim.provisionAccount()`). */
+  creds?: AuthenticationCreds;
+  /** Called on every creds.update (persist file-based auth here). */
+  saveCreds?: () => Promise<void>;
+  keepAliveIntervalMs?: number;
+  defaultQueryTimeoutMs?: number;
+  logger?: SimLogger;
+}
+
+/**
+ * A bare Baileys socket driven against the simulator, with the bookkeeping
+ * tests and benchmarks need: last QR, message statuses (from both
+ * messages.update and messages.upsert), received messages, close codes.
+ * `connect()` opens a new socket on the same auth (a reconnect).
+ */
+export class BareClient {
+  sock: WASocket | undefined;
+  readonly auth: AuthenticationState;
+  qr: string | undefined;
+  isOpen = false;
+  readonly statuses = new Map<string, number>();
+  readonly received: WAMessage[] = [];
+  readonly closeCodes: number[] = [];
+  private readonly listeners = new Set<() => void>();
+
+  constructor(private readonly opts: BareClientOptions) {
+    this.auth = opts.auth ?? { creds: opts.creds ?? initAuthCreds(), keys: createMemoryKeyStore() };
+  }
+
+  connect(): WASocket {
+    const sock = makeWASocket({
+      auth: this.auth,
+      waWebSocketUrl: this.opts.wsUrl,
+      version: BAILEYS_WA_VERSION,
+      logger: this.opts.logger ?? silentLogger,
+      markOnlineOnConnect: false,
+      syncFullHistory: false,
+      connectTimeoutMs: 10_000,
+      keepAliveIntervalMs: this.opts.keepAliveIntervalMs ?? 30_000,
+      defaultQueryTimeoutMs: this.opts.defaultQueryTimeoutMs ?? 5_000,
+      retryRequestDelayMs: 10,
+    });
+    this.sock = sock;
+    this.isOpen = false;
+    sock.ev.on("creds.update", () => void this.opts.saveCreds?.());
+    sock.ev.on("connection.update", (update) => {
+      if (sock !== this.sock) return;
+      if (update.qr) this.qr = update.qr;
+      if (update.connection === "open") this.isOpen = true;
+      if (update.connection === "close") {
+        this.isOpen = false;
+        const error = update.lastDisconnect?.error as { output?: { statusCode?: number } } | undefined;
+        this.closeCodes.push(error?.output?.statusCode ?? DisconnectReason.connectionClosed);
+      }
+      this.notify();
+    });
+    sock.ev.on("messages.update", (updates) => {
+      for (const { key, update } of updates) if (key.id && typeof update.status === "number") this.setStatus(key.id, update.status);
+      this.notify();
+    });
+    sock.ev.on("messages.upsert", ({ messages }) => {
+      for (const message of messages) {
+        if (message.key.fromMe) {
+          if (message.key.id && typeof message.status === "number") this.setStatus(message.key.id, message.status);
+        } else {
+          this.received.push(message);
+        }
+      }
+      this.notify();
+    });
+    return sock;
+  }
+
+  private setStatus(id: string, status: number): void {
+    this.statuses.set(id, Math.max(this.statuses.get(id) ?? 0, status));
+  }
+
+  private notify(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  /** Resolves with `check()`'s first non-undefined value, re-checked on every event. */
+  waitFor<T>(check: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
+    const first = check();
+    if (first !== undefined && first !== false) return Promise.resolve(first);
+    return new Promise<T>((resolve, reject) => {
+      const listener = (): void => {
+        const value = check();
+        if (value === undefined || value === false) return;
+        cleanup();
+        resolve(value);
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.listeners.delete(listener);
+      };
+      this.listeners.add(listener);
+    });
+  }
+
+  waitForOpen(timeoutMs?: number): Promise<true> {
+    return this.waitFor(() => this.isOpen || undefined, "connection open", timeoutMs);
+  }
+
+  /** Resolves with the status code of the next close after `seen` closes. */
+  waitForClose(seen = this.closeCodes.length, timeoutMs?: number): Promise<number> {
+    return this.waitFor(() => this.closeCodes[seen], "connection close", timeoutMs);
+  }
+
+  /** Closes the current socket (no reconnect). */
+  async end(): Promise<void> {
+    const sock = this.sock;
+    this.sock = undefined;
+    if (!sock) return;
+    sock.ev.removeAllListeners("connection.update");
+    sock.end(undefined);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}

@@ -1,0 +1,129 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { BufferJSON } from "@whiskeysockets/baileys";
+import { ControlError } from "./errors.ts";
+import { parseFault } from "./faults.ts";
+import type { InboundRequest } from "./messaging.ts";
+import { normalizePhone } from "./registry.ts";
+import type { WhatsAppSimulator } from "./simulator.ts";
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+type Body = Record<string, unknown>;
+type Route = (body: Body, query: URLSearchParams) => unknown;
+
+async function readJson(req: IncomingMessage): Promise<Body> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new ControlError(413, "body too large");
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    throw new ControlError(400, "body is not valid JSON");
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new ControlError(400, "body must be a JSON object");
+  }
+  return parsed as Body;
+}
+
+function phoneParam(value: unknown, name: string): string {
+  const phone = typeof value === "string" ? normalizePhone(value) : undefined;
+  if (!phone) throw new ControlError(400, `${name} must be a phone number`);
+  return phone;
+}
+
+function numberParam(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max) {
+    throw new ControlError(400, `${name} must be a number between ${min} and ${max}`);
+  }
+  return value;
+}
+
+/**
+ * The JSON control API, keyed by "METHOD /path". Every route validates its
+ * input and answers 400 with `{error}` rather than throwing past here.
+ */
+function routes(sim: WhatsAppSimulator): Record<string, Route> {
+  return {
+    "GET /control/health": () => ({ ok: true, ws: sim.wsUrl }),
+    "POST /control/scan": async (b) => sim.scanQr(String(b.qr ?? ""), phoneParam(b.phone, "phone")),
+    "POST /control/pairing-code": async (b) =>
+      sim.enterPairingCode(phoneParam(b.phone, "phone"), String(b.code ?? "")),
+    "POST /control/accounts": (b) => {
+      const account = sim.provisionAccount({
+        ...(b.phone !== undefined ? { phone: phoneParam(b.phone, "phone") } : {}),
+        ...(typeof b.name === "string" ? { name: b.name } : {}),
+      });
+      // BufferJSON keeps the keys restorable with JSON.parse(text, BufferJSON.reviver).
+      return { ...account, creds: JSON.parse(JSON.stringify(account.creds, BufferJSON.replacer)) };
+    },
+    "GET /control/accounts": () => sim.accounts(),
+    "POST /control/fault": (b) => ({ affected: sim.fault(parseFault(b)) }),
+    "POST /control/outage": (b) => {
+      const seconds = numberParam(b.seconds, "seconds", 0, 3600);
+      sim.outage(seconds);
+      return { until: new Date(Date.now() + seconds * 1000).toISOString() };
+    },
+    "POST /control/inbound": async (b) => {
+      if (typeof b.text !== "string") throw new ControlError(400, "text must be a string");
+      const request: InboundRequest = {
+        from: phoneParam(b.from, "from"),
+        to: phoneParam(b.to, "to"),
+        text: b.text,
+        ...(typeof b.encrypted === "boolean" ? { encrypted: b.encrypted } : {}),
+        ...(typeof b.id === "string" ? { id: b.id } : {}),
+        ...(typeof b.pushName === "string" ? { pushName: b.pushName } : {}),
+      };
+      return sim.inbound(request);
+    },
+    "POST /control/receipts": (b) => {
+      for (const key of ["delivery", "read"] as const) {
+        if (b[key] !== undefined && typeof b[key] !== "boolean") throw new ControlError(400, `${key} must be a boolean`);
+      }
+      return sim.setReceipts({
+        ...(typeof b.delivery === "boolean" ? { delivery: b.delivery } : {}),
+        ...(typeof b.read === "boolean" ? { read: b.read } : {}),
+        ...(b.delayMs !== undefined ? { delayMs: numberParam(b.delayMs, "delayMs", 0, 600_000) } : {}),
+      });
+    },
+    "POST /control/frame-delay": (b) => ({ ms: sim.setFrameDelay(numberParam(b.ms, "ms", 0, 60_000)) }),
+    "GET /control/messages": (_b, q) => sim.messages(phoneParam(q.get("from"), "from")),
+    "GET /control/client-receipts": (_b, q) => sim.clientReceipts(phoneParam(q.get("from"), "from")),
+    "GET /control/stats": () => sim.stats(),
+    "POST /control/reset": () => {
+      sim.reset();
+      return { ok: true };
+    },
+  };
+}
+
+/** Builds the HTTP request handler for the control API. */
+export function createControlHandler(sim: WhatsAppSimulator): (req: IncomingMessage, res: ServerResponse) => void {
+  const table = routes(sim);
+  const reply = (res: ServerResponse, status: number, body: unknown): void => {
+    const text = JSON.stringify(body ?? null);
+    res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+    res.end(text);
+  };
+  return (req, res) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const route = table[`${req.method} ${url.pathname}`];
+    if (!route) {
+      reply(res, 404, { error: `no route ${req.method} ${url.pathname}` });
+      return;
+    }
+    (async () => {
+      const body = req.method === "POST" ? await readJson(req) : {};
+      reply(res, 200, await route(body, url.searchParams));
+    })().catch((err: unknown) => {
+      const status = err instanceof ControlError ? err.status : 500;
+      reply(res, status, { error: err instanceof Error ? err.message : String(err) });
+    });
+  };
+}

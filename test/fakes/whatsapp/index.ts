@@ -1,0 +1,18 @@
+/**
+ * WhatsApp Web simulator: a loopback server that the real, unmodified
+ * Baileys 7.0.0-rc14 links to, logs in to, sends through and gets knocked
+ * down by. Test infrastructure only; the product never imports it.
+ */
+export { startWhatsAppSimulator, WS_PATH } from "./simulator.ts";
+export type { LinkedAccountInfo, SimulatorOptions, SimulatorStats, WhatsAppSimulator } from "./simulator.ts";
+export type { ProvisionedAccount } from "./provision.ts";
+export type { FaultKind, FaultRequest } from "./faults.ts";
+export { FAULT_KINDS } from "./faults.ts";
+export type { InboundRequest } from "./messaging.ts";
+export type { AccountStats, ClientReceipt, ReceivedMessage } from "./message-log.ts";
+export type { ReceiptSettings, UnknownIq } from "./context.ts";
+export type { LinkResult } from "./pairing.ts";
+export { parseQr } from "./adv.ts";
+export type { QrData } from "./adv.ts";
+export type { SimLogger } from "./logger.ts";
+export { silentLogger } from "./logger.ts";

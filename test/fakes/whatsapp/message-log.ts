@@ -1,0 +1,107 @@
+/** A message the simulator received from a linked account. */
+export interface ReceivedMessage {
+  id: string;
+  /** Sender phone number (the linked account). */
+  from: string;
+  /** Recipient phone number, or the raw jid when it is not a phone user. */
+  to: string;
+  /** Decrypted text; null when the message had none or could not be decrypted. */
+  text: string | null;
+  /** The stanza type: text, media, reaction... */
+  type: string;
+  /** Arrival time, epoch milliseconds. */
+  at: number;
+}
+
+/** A receipt a linked account sent for a message it received. */
+export interface ClientReceipt {
+  id: string;
+  from: string;
+  to: string;
+  /** "delivery" when the stanza had no type (or "inactive"), else its type (read, read-self, retry...). */
+  type: string;
+  at: number;
+}
+
+/** Counters per linked account. */
+export interface AccountStats {
+  /** Successful logins (each reconnect counts). */
+  connections: number;
+  online: boolean;
+  messagesReceived: number;
+  uniqueIds: number;
+  duplicates: number;
+}
+
+interface AccountLog {
+  connections: number;
+  messages: ReceivedMessage[];
+  receipts: ClientReceipt[];
+  ids: Set<string>;
+  received: number;
+  duplicates: number;
+}
+
+const MAX_KEPT = 50_000;
+
+/** Everything the simulator observed per account, in arrival order, bounded. */
+export class MessageLog {
+  private readonly accounts = new Map<string, AccountLog>();
+
+  private account(phone: string): AccountLog {
+    let log = this.accounts.get(phone);
+    if (!log) {
+      log = { connections: 0, messages: [], receipts: [], ids: new Set(), received: 0, duplicates: 0 };
+      this.accounts.set(phone, log);
+    }
+    return log;
+  }
+
+  connected(phone: string): void {
+    this.account(phone).connections++;
+  }
+
+  /** Records a message; returns true when its id was already seen from that account. */
+  record(message: ReceivedMessage): boolean {
+    const log = this.account(message.from);
+    log.received++;
+    const duplicate = log.ids.has(message.id);
+    if (duplicate) log.duplicates++;
+    else log.ids.add(message.id);
+    log.messages.push(message);
+    if (log.messages.length > MAX_KEPT) log.messages.shift();
+    return duplicate;
+  }
+
+  receipt(receipt: ClientReceipt): void {
+    const log = this.account(receipt.from);
+    log.receipts.push(receipt);
+    if (log.receipts.length > MAX_KEPT) log.receipts.shift();
+  }
+
+  messages(phone: string): ReceivedMessage[] {
+    return [...(this.accounts.get(phone)?.messages ?? [])];
+  }
+
+  receipts(phone: string): ClientReceipt[] {
+    return [...(this.accounts.get(phone)?.receipts ?? [])];
+  }
+
+  stats(isOnline: (phone: string) => boolean): Record<string, AccountStats> {
+    const out: Record<string, AccountStats> = {};
+    for (const [phone, log] of this.accounts) {
+      out[phone] = {
+        connections: log.connections,
+        online: isOnline(phone),
+        messagesReceived: log.received,
+        uniqueIds: log.ids.size,
+        duplicates: log.duplicates,
+      };
+    }
+    return out;
+  }
+
+  reset(): void {
+    this.accounts.clear();
+  }
+}
