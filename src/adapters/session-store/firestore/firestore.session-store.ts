@@ -1,0 +1,329 @@
+import { randomBytes } from "node:crypto";
+import { deleteApp, initializeApp, type App } from "firebase-admin/app";
+import {
+  FieldValue,
+  getFirestore,
+  type CollectionReference,
+  type DocumentReference,
+  type DocumentSnapshot,
+  type Firestore,
+  type Transaction,
+} from "firebase-admin/firestore";
+import { CorruptEntryError, type StoreHealth, type StoredValue } from "../../../domain/ports/session-store.port.ts";
+import { KeyedLock } from "../shared/session-lock.ts";
+import { assertKey, assertSessionId } from "../shared/validation.ts";
+import {
+  silentLogger,
+  type ApplyOptions,
+  type StoreLogger,
+  type TierSessionMeta,
+  type Versioned,
+  type VersionedSessionTier,
+  type VersionedWrite,
+} from "../shared/versioned-tier.ts";
+import { decodeValue, encodeValue, keyDocId, splitParts } from "./firestore-codec.ts";
+import { decodeStaged, encodeStaged, planChunks, type EncodedWrite } from "./firestore-batches.ts";
+
+export interface FirestoreSessionStoreOptions {
+  readonly projectId: string;
+  /** Top-level collection; default `gatewaySessions`. */
+  readonly collection?: string;
+  /**
+   * `host:port` of an emulator. Without it, `FIRESTORE_EMULATOR_HOST` (read by
+   * firebase-admin itself) or Google's production endpoint is used.
+   */
+  readonly emulatorHost?: string;
+  readonly logger?: StoreLogger;
+  /** Test-only: throwing from it simulates a crash right after a staged batch's commit point. */
+  readonly crashPoints?: { afterStagedCommit?(): void };
+}
+
+interface SessionDoc {
+  readonly seq?: number;
+  readonly complete?: boolean;
+  /** A batch too large for one commit, committed but maybe not yet applied. */
+  readonly pending?: { readonly batch: string; readonly parts: number; readonly seq: number; readonly complete: boolean | null } | null;
+}
+
+interface KeyDoc {
+  readonly k: string;
+  readonly v: number;
+  readonly n: number;
+  readonly d: Uint8Array;
+}
+
+class PendingBatchFound extends Error {}
+
+let appCounter = 0;
+
+/**
+ * Session store in Firestore. Layout (see docs/session-stores.md):
+ * `{collection}/{session}` holds the session's sequence and flags;
+ * `{collection}/{session}/keys/{keyDocId}` one document per key
+ * `{k, v, n, d}`; values over 900 KB continue in `.../parts/{i}`. Every
+ * `setMany` is atomic: one transaction when it fits one commit, otherwise
+ * staged in `.../staging/*` and committed by a single write of the session
+ * document, then rolled forward (by anyone who reads the session next).
+ */
+export class FirestoreSessionStore implements VersionedSessionTier {
+  readonly kind = "firestore";
+  private readonly app: App;
+  private readonly db: Firestore;
+  private readonly root: CollectionReference;
+  private readonly logger: StoreLogger;
+  private readonly lock = new KeyedLock();
+  private readonly crashPoints: NonNullable<FirestoreSessionStoreOptions["crashPoints"]>;
+
+  constructor(options: FirestoreSessionStoreOptions) {
+    this.crashPoints = options.crashPoints ?? {};
+    appCounter += 1;
+    // A named app per instance: several stores (tests, a migration) can live in one process.
+    this.app = initializeApp({ projectId: options.projectId }, `session-store-${process.pid}-${appCounter}-${randomBytes(3).toString("hex")}`);
+    this.db = getFirestore(this.app);
+    if (options.emulatorHost !== undefined) this.db.settings({ host: options.emulatorHost, ssl: false });
+    this.root = this.db.collection(options.collection ?? "gatewaySessions");
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  async getMany(session: string, keys: readonly string[]): Promise<Map<string, StoredValue>> {
+    return stripVersions(await this.getVersioned(session, keys));
+  }
+
+  async entries(session: string): Promise<Map<string, StoredValue>> {
+    return stripVersions(await this.entriesVersioned(session));
+  }
+
+  async getVersioned(session: string, keys: readonly string[]): Promise<Map<string, Versioned>> {
+    assertSessionId(session);
+    const unique = [...new Set(keys)];
+    unique.forEach(assertKey);
+    return this.lock.run(session, async () => {
+      await this.settle(session);
+      const found = new Map<string, Versioned>();
+      for (let i = 0; i < unique.length; i += 300) {
+        const chunk = unique.slice(i, i + 300);
+        const snaps = chunk.length === 0 ? [] : await this.db.getAll(...chunk.map((key) => this.keyRef(session, key)));
+        await this.collect(session, snaps, found);
+      }
+      return found;
+    });
+  }
+
+  async entriesVersioned(session: string): Promise<Map<string, Versioned>> {
+    assertSessionId(session);
+    return this.lock.run(session, async () => {
+      await this.settle(session);
+      const found = new Map<string, Versioned>();
+      await this.collect(session, (await this.keys(session).get()).docs, found);
+      return found;
+    });
+  }
+
+  async sessionMeta(session: string): Promise<TierSessionMeta> {
+    assertSessionId(session);
+    return this.lock.run(session, async () => {
+      const doc = await this.settle(session);
+      return { seq: doc.seq ?? 0, complete: doc.complete ?? false };
+    });
+  }
+
+  async setMany(session: string, entries: ReadonlyMap<string, StoredValue | null>): Promise<void> {
+    assertSessionId(session);
+    await this.lock.run(session, async () => {
+      const seq = ((await this.settle(session)).seq ?? 0) + 1;
+      await this.apply(session, [...entries].map(([key, value]) => ({ key, value, version: seq })), { seq });
+    });
+  }
+
+  async clear(session: string): Promise<void> {
+    assertSessionId(session);
+    await this.lock.run(session, async () => {
+      const seq = ((await this.settle(session)).seq ?? 0) + 1;
+      await this.apply(session, [], { seq, clear: true });
+    });
+  }
+
+  async applyVersioned(session: string, writes: readonly VersionedWrite[], options: ApplyOptions): Promise<boolean> {
+    assertSessionId(session);
+    return this.lock.run(session, async () => {
+      await this.settle(session);
+      return this.apply(session, writes, options);
+    });
+  }
+
+  async listSessions(): Promise<string[]> {
+    const refs = await this.root.listDocuments();
+    const withKeys = await Promise.all(
+      refs.map(async (ref) => ((await ref.collection("keys").limit(1).get()).empty ? null : ref.id)),
+    );
+    return withKeys.filter((id): id is string => id !== null).sort();
+  }
+
+  health(): StoreHealth {
+    return { status: "ok" };
+  }
+
+  async close(): Promise<void> {
+    await this.lock.idle();
+    await this.db.terminate();
+    await deleteApp(this.app);
+  }
+
+  private sessionRef(session: string): DocumentReference {
+    return this.root.doc(session);
+  }
+
+  private keys(session: string): CollectionReference {
+    return this.sessionRef(session).collection("keys");
+  }
+
+  private keyRef(session: string, key: string): DocumentReference {
+    return this.keys(session).doc(keyDocId(key));
+  }
+
+  private partRef(keyRef: DocumentReference, index: number): DocumentReference {
+    return keyRef.collection("parts").doc(String(index));
+  }
+
+  /** Reads the session document, finishing a staged batch first if one is pending. */
+  private async settle(session: string): Promise<SessionDoc> {
+    const doc = ((await this.sessionRef(session).get()).data() ?? {}) as SessionDoc;
+    if (doc.pending == null) return doc;
+    await this.rollForward(session, doc.pending);
+    return ((await this.sessionRef(session).get()).data() ?? {}) as SessionDoc;
+  }
+
+  private async collect(session: string, snaps: readonly DocumentSnapshot[], into: Map<string, Versioned>): Promise<void> {
+    for (const snap of snaps) {
+      if (!snap.exists) continue;
+      const doc = snap.data() as KeyDoc;
+      try {
+        let blob = Buffer.from(doc.d);
+        if (doc.n > 1) {
+          const parts = await this.db.getAll(...Array.from({ length: doc.n - 1 }, (_, i) => this.partRef(snap.ref, i + 1)));
+          blob = Buffer.concat([blob, ...parts.map((part) => Buffer.from((part.data() as { d?: Uint8Array } | undefined)?.d ?? []))]);
+          if (parts.some((part) => !part.exists)) throw new TypeError("missing part");
+        }
+        into.set(doc.k, { value: decodeValue(blob), version: doc.v });
+      } catch (error) {
+        const detail = error instanceof Error ? error.message : "undecodable";
+        this.logger.error({ session, key: doc.k, path: snap.ref.path }, "session store document is corrupt; left in place, session needs attention");
+        throw new CorruptEntryError(session, typeof doc.k === "string" ? doc.k : null, snap.ref.path, detail);
+      }
+    }
+  }
+
+  private async apply(session: string, writes: readonly VersionedWrite[], options: ApplyOptions): Promise<boolean> {
+    const all = [...writes];
+    if (options.clear === true) {
+      const existing = (await this.keys(session).select("k").get()).docs.map((snap) => snap.get("k") as string);
+      const written = new Set(writes.map((w) => w.key));
+      for (const key of existing) if (!written.has(key)) all.push({ key, value: null, version: options.seq });
+    }
+    const encoded: EncodedWrite[] = all.map((w) => {
+      assertKey(w.key);
+      return { key: w.key, version: w.version, parts: w.value === null ? null : splitParts(encodeValue(w.value)) };
+    });
+    const seq = Math.max(options.seq, ...all.map((w) => w.version));
+    const chunks = planChunks(encoded);
+    if (chunks.length <= 1) {
+      try {
+        return await this.db.runTransaction(async (tx) => {
+          const current = ((await tx.get(this.sessionRef(session))).data() ?? {}) as SessionDoc;
+          if (current.pending != null) throw new PendingBatchFound();
+          if (options.onlyIfNewer === true && (current.seq ?? 0) >= options.seq) return false;
+          await this.writeChunk(tx, session, encoded);
+          tx.set(this.sessionRef(session), sessionUpdate(current, seq, options.complete), { merge: true });
+          return true;
+        });
+      } catch (error) {
+        if (!(error instanceof PendingBatchFound)) throw error;
+        await this.settle(session);
+        return this.apply(session, writes, options);
+      }
+    }
+    return this.applyStaged(session, encoded, seq, options);
+  }
+
+  /** Conditional writes of one chunk inside a transaction: a key is written only over an older version. */
+  private async writeChunk(tx: Transaction, session: string, writes: readonly EncodedWrite[]): Promise<void> {
+    if (writes.length === 0) return;
+    const refs = writes.map((w) => this.keyRef(session, w.key));
+    const snaps = await tx.getAll(...refs);
+    writes.forEach((write, i) => {
+      const ref = refs[i]!;
+      const snap = snaps[i]!;
+      const old = snap.exists ? (snap.data() as KeyDoc) : undefined;
+      if (old !== undefined && old.v >= write.version) return;
+      if (old === undefined && write.parts === null) return;
+      const oldParts = old?.n ?? 0;
+      if (write.parts === null) {
+        tx.delete(ref);
+        for (let p = 1; p < oldParts; p++) tx.delete(this.partRef(ref, p));
+        return;
+      }
+      tx.set(ref, { k: write.key, v: write.version, n: write.parts.length, d: write.parts[0]! });
+      for (let p = 1; p < write.parts.length; p++) tx.set(this.partRef(ref, p), { d: write.parts[p]! });
+      for (let p = write.parts.length; p < oldParts; p++) tx.delete(this.partRef(ref, p));
+    });
+  }
+
+  /**
+   * A batch too large for one commit: stage it, commit it by marking the
+   * session document (the commit point), then roll it forward. A crash after
+   * the mark is finished by the next reader; before it, it left only staging
+   * documents, which the next staged batch of the session sweeps.
+   */
+  private async applyStaged(session: string, writes: readonly EncodedWrite[], seq: number, options: ApplyOptions): Promise<boolean> {
+    const staging = this.sessionRef(session).collection("staging");
+    for (const stale of await staging.listDocuments()) await stale.delete();
+    const batch = `${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
+    const blobs = encodeStaged(writes);
+    for (let i = 0; i < blobs.length; i += 8) {
+      const commit = this.db.batch();
+      blobs.slice(i, i + 8).forEach((blob, j) => commit.set(staging.doc(`${batch}-${i + j}`), { d: blob }));
+      await commit.commit();
+    }
+    const pending = { batch, parts: blobs.length, seq, complete: options.complete ?? null };
+    const committed = await this.db.runTransaction(async (tx) => {
+      const current = ((await tx.get(this.sessionRef(session))).data() ?? {}) as SessionDoc;
+      if (options.onlyIfNewer === true && (current.seq ?? 0) >= options.seq) return false;
+      tx.set(this.sessionRef(session), { pending }, { merge: true });
+      return true;
+    });
+    if (!committed) {
+      for (const doc of await staging.listDocuments()) await doc.delete();
+      return false;
+    }
+    this.crashPoints.afterStagedCommit?.();
+    await this.rollForward(session, pending);
+    return true;
+  }
+
+  private async rollForward(session: string, pending: NonNullable<SessionDoc["pending"]>): Promise<void> {
+    const staging = this.sessionRef(session).collection("staging");
+    const refs = Array.from({ length: pending.parts }, (_, i) => staging.doc(`${pending.batch}-${i}`));
+    const snaps = await this.db.getAll(...refs);
+    const writes = decodeStaged(snaps.map((snap) => Buffer.from((snap.data() as { d: Uint8Array }).d)));
+    for (const chunk of planChunks(writes)) {
+      await this.db.runTransaction(async (tx) => this.writeChunk(tx, session, chunk));
+    }
+    await this.db.runTransaction(async (tx) => {
+      const current = ((await tx.get(this.sessionRef(session))).data() ?? {}) as SessionDoc;
+      if (current.pending?.batch !== pending.batch) return;
+      tx.set(this.sessionRef(session), { ...sessionUpdate(current, pending.seq, pending.complete ?? undefined), pending: FieldValue.delete() }, { merge: true });
+    });
+    for (const ref of refs) await ref.delete();
+    this.logger.info({ session, writes: writes.length }, "session store staged batch applied");
+  }
+}
+
+function sessionUpdate(current: SessionDoc, seq: number, complete: boolean | undefined): Record<string, unknown> {
+  const update: Record<string, unknown> = { seq: Math.max(current.seq ?? 0, seq), updatedAt: FieldValue.serverTimestamp() };
+  if (complete !== undefined) update["complete"] = complete;
+  return update;
+}
+
+function stripVersions(found: Map<string, Versioned>): Map<string, StoredValue> {
+  return new Map([...found].map(([key, { value }]) => [key, value]));
+}
