@@ -1,59 +1,24 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DomainError, type MessageError } from "../../src/domain/errors.ts";
-import type { Message, NewInboundMessage, NewOutboundMessage, Route } from "../../src/domain/message.ts";
+import type { Message, NewOutboundMessage } from "../../src/domain/message.ts";
 import type { MessageStore } from "../../src/domain/ports/message-store.port.ts";
+import { historyCases } from "./message-store-history.cases.ts";
+import {
+  ALICE,
+  anOutbound,
+  BOB,
+  CAROL,
+  enqueueCreated,
+  ids,
+  iso,
+  REJECTED,
+  ROUTE,
+  statuses,
+  t,
+  TIMEOUT,
+  type ContractContext,
+} from "./message-store.fixtures.ts";
 
-const BASE = Date.parse("2026-01-01T00:00:00.000Z");
-/** A moment `ms` after the suite's fixed origin. */
-const t = (ms: number): Date => new Date(BASE + ms);
-const iso = (ms: number): string => t(ms).toISOString();
-
-const ROUTE: Route = { provider: "baileys", session: "main" };
-const ALICE = "whatsapp:+40700000001";
-const BOB = "whatsapp:+40700000002";
-const CAROL = "whatsapp:+40700000003";
-const TIMEOUT: MessageError = { code: "PROVIDER.UNAVAILABLE", message: "socket closed", retryable: true };
-const REJECTED: MessageError = { code: "PROVIDER.REJECTED", message: "not on WhatsApp", retryable: false, providerCode: "404" };
-
-let counter = 0;
-/** Test data builder: a valid outbound message, unique id, overridable field by field. */
-export function anOutbound(overrides: Partial<NewOutboundMessage> = {}): NewOutboundMessage {
-  counter += 1;
-  return {
-    id: `msg-${counter}`,
-    provider: ROUTE.provider,
-    session: ROUTE.session,
-    channel: "whatsapp",
-    to: ALICE,
-    from: null,
-    text: `hello ${counter}`,
-    mediaUrls: [],
-    metadata: null,
-    idempotency: null,
-    at: t(0),
-    ...overrides,
-  };
-}
-
-export function anInbound(overrides: Partial<NewInboundMessage> = {}): NewInboundMessage {
-  counter += 1;
-  return {
-    id: `in-${counter}`,
-    provider: ROUTE.provider,
-    session: ROUTE.session,
-    channel: "whatsapp",
-    from: BOB,
-    to: ALICE,
-    text: `reply ${counter}`,
-    mediaUrls: [],
-    providerMessageId: `wa-${counter}`,
-    at: t(0),
-    ...overrides,
-  };
-}
-
-const ids = (messages: readonly Message[]): string[] => messages.map((m) => m.id);
-const statuses = (message: Message | undefined): string[] => message?.history.map((h) => h.status) ?? [];
+export { anInbound, anOutbound } from "./message-store.fixtures.ts";
 
 /**
  * The MessageStore contract: every adapter of the port runs this suite.
@@ -66,6 +31,14 @@ export function runMessageStoreContract(
   describe(`MessageStore contract: ${name}`, () => {
     let store: MessageStore;
     let cleanup: () => Promise<void>;
+    const enqueue = (overrides: Partial<NewOutboundMessage> = {}): Promise<Message> => enqueueCreated(store, overrides);
+    // The cases in other files reach the current test's store through this.
+    const context: ContractContext = {
+      get store() {
+        return store;
+      },
+      enqueue,
+    };
 
     beforeEach(async () => {
       ({ store, cleanup } = await makeStore());
@@ -73,12 +46,6 @@ export function runMessageStoreContract(
     afterEach(async () => {
       await cleanup();
     });
-
-    async function enqueue(overrides: Partial<NewOutboundMessage> = {}): Promise<Message> {
-      const result = await store.enqueue(anOutbound(overrides));
-      expect(result.kind).toBe("created");
-      return result.message;
-    }
 
     describe("enqueue and get", () => {
       it("round-trips every field of an outbound message", async () => {
@@ -278,163 +245,6 @@ export function runMessageStoreContract(
       });
     });
 
-    describe("applyStatus", () => {
-      async function sentMessage(providerMessageId: string, provider = ROUTE.provider): Promise<Message> {
-        const m = await enqueue({ provider });
-        await store.claim({ provider, session: ROUTE.session }, 1, 30_000, t(1));
-        return store.recordAttempt(m.id, { kind: "sent", providerMessageId }, t(2));
-      }
-
-      it("matches by provider message id and moves forward", async () => {
-        const m = await sentMessage("wamid.A");
-        const delivered = await store.applyStatus({ provider: ROUTE.provider, providerMessageId: "wamid.A", status: "delivered" }, t(3));
-        expect(delivered).toMatchObject({ id: m.id, status: "delivered", updatedAt: iso(3) });
-        expect(statuses(delivered)).toEqual(["queued", "sending", "sent", "delivered"]);
-        expect((await store.get(m.id))?.status).toBe("delivered");
-      });
-
-      it("matches by our message id", async () => {
-        const m = await sentMessage("wamid.B");
-        const read = await store.applyStatus({ provider: ROUTE.provider, messageId: m.id, status: "read" }, t(3));
-        expect(read?.status).toBe("read");
-      });
-
-      it("does not match another provider's message id", async () => {
-        await sentMessage("shared-id", "twilio");
-        expect(await store.applyStatus({ provider: "baileys", providerMessageId: "shared-id", status: "delivered" }, t(3))).toBeUndefined();
-      });
-
-      it("never moves backwards: delivered then sent stays delivered", async () => {
-        const m = await sentMessage("wamid.C");
-        await store.applyStatus({ provider: ROUTE.provider, providerMessageId: "wamid.C", status: "delivered" }, t(3));
-        const late = await store.applyStatus({ provider: ROUTE.provider, providerMessageId: "wamid.C", status: "sent" }, t(4));
-        expect(late?.status).toBe("delivered");
-        expect((await store.get(m.id))?.status).toBe("delivered");
-        expect(statuses(await store.get(m.id))).toEqual(["queued", "sending", "sent", "delivered"]);
-      });
-
-      it("never moves backwards: read then delivered stays read", async () => {
-        const m = await sentMessage("wamid.D");
-        await store.applyStatus({ provider: ROUTE.provider, providerMessageId: "wamid.D", status: "read" }, t(3));
-        await store.applyStatus({ provider: ROUTE.provider, providerMessageId: "wamid.D", status: "delivered" }, t(4));
-        expect((await store.get(m.id))?.status).toBe("read");
-      });
-
-      it("keeps a failure and its error", async () => {
-        const m = await sentMessage("wamid.E");
-        const failed = await store.applyStatus(
-          { provider: ROUTE.provider, providerMessageId: "wamid.E", status: "failed", error: REJECTED },
-          t(3),
-        );
-        expect(failed).toMatchObject({ status: "failed", error: REJECTED });
-        await store.applyStatus({ provider: ROUTE.provider, providerMessageId: "wamid.E", status: "delivered" }, t(4));
-        expect(await store.get(m.id)).toMatchObject({ status: "failed", error: REJECTED });
-      });
-
-      it("returns undefined when nothing matches", async () => {
-        expect(await store.applyStatus({ provider: "baileys", providerMessageId: "unknown", status: "read" }, t(1))).toBeUndefined();
-        expect(await store.applyStatus({ provider: "baileys", messageId: "unknown", status: "read" }, t(1))).toBeUndefined();
-      });
-
-      it("lets a recipient's next message go once the first fails by a status report", async () => {
-        const a1 = await enqueue({ to: ALICE });
-        const a2 = await enqueue({ to: ALICE });
-        await store.claim(ROUTE, 10, 30_000, t(1));
-        await store.applyStatus({ provider: ROUTE.provider, messageId: a1.id, status: "failed", error: REJECTED }, t(2));
-        expect(ids(await store.claim(ROUTE, 10, 30_000, t(3)))).toEqual([a2.id]);
-      });
-    });
-
-    describe("recordInbound", () => {
-      it("records once and returns the first on redelivery", async () => {
-        const input = anInbound({ providerMessageId: "wa-in-1", at: t(5) });
-        const first = await store.recordInbound(input);
-        expect(first.created).toBe(true);
-        expect(first.message).toMatchObject({
-          id: input.id,
-          direction: "inbound",
-          status: "received",
-          from: input.from,
-          to: input.to,
-          text: input.text,
-          providerMessageId: "wa-in-1",
-          createdAt: iso(5),
-          history: [{ status: "received", at: iso(5) }],
-        });
-        const again = await store.recordInbound(anInbound({ providerMessageId: "wa-in-1" }));
-        expect(again).toEqual({ message: first.message, created: false });
-        expect(await store.get(input.id)).toEqual(first.message);
-        expect((await store.list({ limit: 100, direction: "inbound" })).items).toHaveLength(1);
-      });
-
-      it("dedupes per provider: the same id from another provider is another message", async () => {
-        await store.recordInbound(anInbound({ providerMessageId: "same" }));
-        const other = await store.recordInbound(anInbound({ providerMessageId: "same", provider: "twilio" }));
-        expect(other.created).toBe(true);
-      });
-    });
-
-    describe("list", () => {
-      it("filters by direction, status and session, newest first", async () => {
-        const a = await enqueue({ session: "one" });
-        const b = await enqueue({ session: "two" });
-        const c = await enqueue({ session: "one", to: BOB });
-        const inbound = (await store.recordInbound(anInbound({ session: "one" }))).message;
-        await store.claim({ provider: ROUTE.provider, session: "one" }, 10, 30_000, t(1));
-        await store.recordAttempt(a.id, { kind: "sent", providerMessageId: "p" }, t(2));
-
-        const all = await store.list({ limit: 100 });
-        expect(ids(all.items)).toEqual([inbound.id, c.id, b.id, a.id]);
-        expect(all.nextCursor).toBeNull();
-        expect(ids((await store.list({ limit: 100, direction: "outbound" })).items)).toEqual([c.id, b.id, a.id]);
-        expect(ids((await store.list({ limit: 100, direction: "inbound" })).items)).toEqual([inbound.id]);
-        expect(ids((await store.list({ limit: 100, status: "sending" })).items)).toEqual([c.id]);
-        expect(ids((await store.list({ limit: 100, status: "queued" })).items)).toEqual([b.id]);
-        expect(ids((await store.list({ limit: 100, session: "one" })).items)).toEqual([inbound.id, c.id, a.id]);
-        expect(ids((await store.list({ limit: 100, session: "one", direction: "outbound", status: "sent" })).items)).toEqual([a.id]);
-      });
-
-      it("pages with a cursor over several pages without duplicates or gaps", async () => {
-        const created: string[] = [];
-        for (let i = 0; i < 23; i++) created.push((await enqueue({ to: i % 2 ? ALICE : BOB })).id);
-        const seen: string[] = [];
-        const sizes: number[] = [];
-        let cursor: string | undefined;
-        do {
-          const page = await store.list({ limit: 10, ...(cursor ? { cursor } : {}) });
-          seen.push(...ids(page.items));
-          sizes.push(page.items.length);
-          cursor = page.nextCursor ?? undefined;
-        } while (cursor);
-        expect(sizes).toEqual([10, 10, 3]);
-        expect(seen).toEqual([...created].reverse());
-      });
-
-      it("says there is no next page when the last page is exactly full", async () => {
-        for (let i = 0; i < 4; i++) await enqueue();
-        const first = await store.list({ limit: 2 });
-        expect(first.nextCursor).not.toBeNull();
-        const second = await store.list({ limit: 2, cursor: first.nextCursor! });
-        expect(second.items).toHaveLength(2);
-        expect(second.nextCursor).toBeNull();
-      });
-
-      it("keeps filters across pages", async () => {
-        for (let i = 0; i < 5; i++) {
-          await enqueue({ session: "one" });
-          await enqueue({ session: "two" });
-        }
-        const first = await store.list({ limit: 3, session: "two" });
-        const second = await store.list({ limit: 3, session: "two", cursor: first.nextCursor! });
-        expect([...first.items, ...second.items].map((m) => m.session)).toEqual(Array(5).fill("two"));
-        expect(second.nextCursor).toBeNull();
-      });
-
-      it("rejects a cursor it did not issue", async () => {
-        await expect(store.list({ limit: 10, cursor: "not a cursor!" })).rejects.toBeInstanceOf(DomainError);
-      });
-    });
-
     describe("queue depth, due time, requeue", () => {
       it("reports depth and oldest age per route with waiting messages", async () => {
         await enqueue({ at: t(0) });
@@ -489,13 +299,7 @@ export function runMessageStoreContract(
       });
     });
 
-    describe("lifecycle", () => {
-      it("answers ping while open and refuses work once closed", async () => {
-        await expect(store.ping()).resolves.toBeUndefined();
-        await store.close();
-        await expect(store.get("x")).rejects.toMatchObject({ code: "STORE.UNAVAILABLE" });
-        await expect(store.enqueue(anOutbound())).rejects.toMatchObject({ code: "STORE.UNAVAILABLE" });
-      });
-    });
+
+    historyCases(context);
   });
 }

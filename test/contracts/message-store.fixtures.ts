@@ -1,0 +1,68 @@
+import { expect } from "vitest";
+import type { MessageError } from "../../src/domain/errors.ts";
+import type { Message, NewInboundMessage, NewOutboundMessage, Route } from "../../src/domain/message.ts";
+import type { MessageStore } from "../../src/domain/ports/message-store.port.ts";
+
+export const BASE = Date.parse("2026-01-01T00:00:00.000Z");
+/** A moment `ms` after the suite's fixed origin. */
+export const t = (ms: number): Date => new Date(BASE + ms);
+export const iso = (ms: number): string => t(ms).toISOString();
+
+export const ROUTE: Route = { provider: "baileys", session: "main" };
+export const ALICE = "whatsapp:+40700000001";
+export const BOB = "whatsapp:+40700000002";
+export const CAROL = "whatsapp:+40700000003";
+export const TIMEOUT: MessageError = { code: "PROVIDER.UNAVAILABLE", message: "socket closed", retryable: true };
+export const REJECTED: MessageError = { code: "PROVIDER.REJECTED", message: "not on WhatsApp", retryable: false, providerCode: "404" };
+
+let counter = 0;
+/** Test data builder: a valid outbound message, unique id, overridable field by field. */
+export function anOutbound(overrides: Partial<NewOutboundMessage> = {}): NewOutboundMessage {
+  counter += 1;
+  return {
+    id: `msg-${counter}`,
+    provider: ROUTE.provider,
+    session: ROUTE.session,
+    channel: "whatsapp",
+    to: ALICE,
+    from: null,
+    text: `hello ${counter}`,
+    mediaUrls: [],
+    metadata: null,
+    idempotency: null,
+    at: t(0),
+    ...overrides,
+  };
+}
+
+export function anInbound(overrides: Partial<NewInboundMessage> = {}): NewInboundMessage {
+  counter += 1;
+  return {
+    id: `in-${counter}`,
+    provider: ROUTE.provider,
+    session: ROUTE.session,
+    channel: "whatsapp",
+    from: BOB,
+    to: ALICE,
+    text: `reply ${counter}`,
+    mediaUrls: [],
+    providerMessageId: `wa-${counter}`,
+    at: t(0),
+    ...overrides,
+  };
+}
+
+export const ids = (messages: readonly Message[]): string[] => messages.map((m) => m.id);
+export const statuses = (message: Message | undefined): string[] => message?.history.map((h) => h.status) ?? [];
+/** What the contract's test cases share: the store under test, fresh per test, and a helper. */
+export interface ContractContext {
+  store: MessageStore;
+  /** Enqueues a built message and asserts it was created. */
+  enqueue(overrides?: Partial<NewOutboundMessage>): Promise<Message>;
+}
+
+export async function enqueueCreated(store: MessageStore, overrides: Partial<NewOutboundMessage> = {}): Promise<Message> {
+  const result = await store.enqueue(anOutbound(overrides));
+  expect(result.kind).toBe("created");
+  return result.message;
+}
