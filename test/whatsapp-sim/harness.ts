@@ -24,7 +24,8 @@ export async function startSim(options: SimulatorOptions = {}): Promise<WhatsApp
 /** A temp dir removed after the test. */
 export async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "wa-sim-"));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  // Baileys' file auth state may still be writing when the test ends.
+  cleanups.push(() => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }));
   return dir;
 }
 

@@ -33,6 +33,7 @@ interface PendingCode {
 }
 
 const FINISH_TIMEOUT_MS = 10_000;
+const HELLO_WAIT_MS = 5_000;
 
 /** Wraps/unwraps a 32-byte key as `salt(32) || iv(16) || AES-CTR(key)` under a code-derived key. */
 async function wrapKey(code: string, key: Uint8Array): Promise<Buffer> {
@@ -115,6 +116,11 @@ export class PairingCodes {
     const phone = normalizePhone(phoneInput);
     if (!phone) throw new ControlError(400, "phone must be a phone number");
     if (!/^[A-Z0-9]{8}$/.test(code.replace("-", ""))) throw new ControlError(400, "code must be 8 characters");
+    // requestPairingCode() does not wait for the server: give its IQ a moment.
+    const deadline = Date.now() + HELLO_WAIT_MS;
+    while (!this.byPhone.get(phone)?.conn.isOpen() && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     const pending = this.byPhone.get(phone);
     if (!pending?.conn.isOpen()) throw new ControlError(404, `no client requested a pairing code for ${phone}`);
     const cleanCode = code.replace("-", "");
