@@ -107,8 +107,11 @@ export class BareClient {
         cleanup();
         reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
       }, timeoutMs);
+      // Also poll: some conditions change without a Baileys event.
+      const poll = setInterval(listener, 25);
       const cleanup = (): void => {
         clearTimeout(timer);
+        clearInterval(poll);
         this.listeners.delete(listener);
       };
       this.listeners.add(listener);

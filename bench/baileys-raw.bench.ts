@@ -1,0 +1,185 @@
+// The raw Baileys ceilings on the WhatsApp simulator: how fast a bare
+// Baileys 7.0.0-rc14 socket reconnects after the server closes it, and how
+// many sequential sends to one contact per second reach a server ack. The
+// gateway's own figures are compared with these, ideally in the same run:
+// import measureRawReconnect / measureRawSendRate and print them alongside.
+//
+//   npx tsx bench/baileys-raw.bench.ts [reconnects=10] [sends=200]
+//   (or BENCH_RECONNECTS / BENCH_SENDS)
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { BufferJSON } from "@whiskeysockets/baileys";
+import type { AuthenticationCreds, BinaryNode } from "@whiskeysockets/baileys";
+import { BareClient } from "../test/fakes/whatsapp/baileys-client.ts";
+
+/** Where a simulator listens (the JSON line its CLI prints). */
+export interface SimEndpoints {
+  ws: string;
+  control: string;
+}
+
+export interface ReconnectResult {
+  n: number;
+  samplesMs: number[];
+  minMs: number;
+  medianMs: number;
+  maxMs: number;
+}
+
+export interface SendRateResult {
+  n: number;
+  /** Messages per second from the first send to the last server ack. */
+  messagesPerSecond: number;
+  /** Time for the sequential sendMessage() loop alone. */
+  sendLoopMs: number;
+  totalMs: number;
+}
+
+const CLI = fileURLToPath(new URL("../test/fakes/whatsapp/cli.ts", import.meta.url));
+const WARM_UP_SENDS = 100;
+let phoneSeq = 0;
+
+/** Starts the simulator CLI in its own process (as the gateway would see it). */
+export async function startSimProcess(): Promise<SimEndpoints & { stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, "--port", "0"], { stdio: ["ignore", "pipe", "ignore"] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const first = await lines.next();
+  if (first.done) throw new Error("simulator exited before printing its URLs");
+  const endpoints = JSON.parse(first.value) as SimEndpoints;
+  return {
+    ...endpoints,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+async function control(sim: SimEndpoints, path: string, body: unknown): Promise<any> {
+  const res = await fetch(`${sim.control}${path}`, { method: "POST", body: JSON.stringify(body) });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** A pre-provisioned bare Baileys socket, open. */
+async function openClient(sim: SimEndpoints): Promise<{ client: BareClient; phone: string }> {
+  const phone = `1555${String(process.pid % 100_000).padStart(5, "0")}${String(++phoneSeq).padStart(3, "0")}`;
+  const account = await control(sim, "/control/accounts", { phone });
+  const creds = JSON.parse(JSON.stringify(account.creds), BufferJSON.reviver) as AuthenticationCreds;
+  const client = new BareClient({ wsUrl: sim.ws, creds });
+  client.connect();
+  await client.waitForOpen();
+  return { client, phone };
+}
+
+async function withSim<T>(sim: SimEndpoints | undefined, run: (sim: SimEndpoints) => Promise<T>): Promise<T> {
+  if (sim) return run(sim);
+  const own = await startSimProcess();
+  try {
+    return await run(own);
+  } finally {
+    await own.stop();
+  }
+}
+
+/**
+ * Server closes the socket -> client open again, reconnecting immediately on
+ * close; timed from the client's close event to its next `open`.
+ */
+export async function measureRawReconnect(n = 10, sim?: SimEndpoints): Promise<ReconnectResult> {
+  return withSim(sim, async (endpoints) => {
+    const { client, phone } = await openClient(endpoints);
+    const samplesMs: number[] = [];
+    try {
+      for (let i = 0; i < n; i++) {
+        const seen = client.closeCodes.length;
+        let closedAt = 0;
+        const reopened = new Promise<void>((resolve, reject) => {
+          client.sock!.ev.on("connection.update", ({ connection }) => {
+            if (connection !== "close") return;
+            closedAt = performance.now();
+            client.connect();
+            client.waitForOpen().then(() => resolve(), reject);
+          });
+        });
+        await control(endpoints, "/control/fault", { phone, kind: "close" });
+        await reopened;
+        samplesMs.push(performance.now() - closedAt);
+        if (client.closeCodes.length !== seen + 1) throw new Error("unexpected extra disconnect");
+      }
+    } finally {
+      await client.end();
+    }
+    const sorted = [...samplesMs].sort((a, b) => a - b);
+    return { n, samplesMs, minMs: sorted[0]!, medianMs: sorted[Math.floor((sorted.length - 1) / 2)]!, maxMs: sorted.at(-1)! };
+  });
+}
+
+/** Sequential sends to one simulated contact; rate measured to the last server ack. */
+export async function measureRawSendRate(n = 200, sim?: SimEndpoints): Promise<SendRateResult> {
+  return withSim(sim, async (endpoints) => {
+    const { client } = await openClient(endpoints);
+    const sock = client.sock!;
+    const contact = "15559990000@s.whatsapp.net";
+    const acked = new Set<string>();
+    let onAck: (() => void) | undefined;
+    sock.ws.on("CB:ack,class:message", (node: BinaryNode) => {
+      if (node.attrs.id) acked.add(node.attrs.id);
+      onAck?.();
+    });
+    try {
+      // Warm-up: usync, prekey fetch and the Signal session are one-time
+      // costs, and both processes need their JIT warm before we measure.
+      let warm;
+      for (let i = 0; i < WARM_UP_SENDS; i++) warm = await sock.sendMessage(contact, { text: `warm-up ${i}` });
+      await client.waitFor(() => acked.has(warm!.key.id!) || undefined, "warm-up ack");
+      acked.clear();
+      const start = performance.now();
+      for (let i = 0; i < n; i++) await sock.sendMessage(contact, { text: `bench ${i}` });
+      const sendLoopMs = performance.now() - start;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`only ${acked.size}/${n} acks`)), 30_000);
+        onAck = () => acked.size >= n && (clearTimeout(timer), resolve());
+        onAck();
+      });
+      const totalMs = performance.now() - start;
+      return { n, messagesPerSecond: (n / totalMs) * 1000, sendLoopMs, totalMs };
+    } finally {
+      await client.end();
+    }
+  });
+}
+
+function printTable(reconnect: ReconnectResult, send: SendRateResult): void {
+  const row = (name: string, value: string): string => `| ${name.padEnd(44)} | ${value.padEnd(40)} |`;
+  console.log("\nRaw Baileys 7.0.0-rc14 on the WhatsApp simulator (simulator in its own process)");
+  console.log(row("measure", "value"));
+  console.log(row("-".repeat(44), "-".repeat(40)));
+  console.log(
+    row(
+      `reconnect, server close -> open (N=${reconnect.n})`,
+      `min ${reconnect.minMs.toFixed(1)} / median ${reconnect.medianMs.toFixed(1)} / max ${reconnect.maxMs.toFixed(1)} ms`,
+    ),
+  );
+  console.log(row(`sequential sends to server ack (N=${send.n})`, `${send.messagesPerSecond.toFixed(0)} msg/s (${send.totalMs.toFixed(0)} ms)`));
+  console.log(row("  of which the client-side send loop", `${((send.n / send.sendLoopMs) * 1000).toFixed(0)} msg/s`));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const reconnects = Number(process.argv[2] ?? process.env.BENCH_RECONNECTS ?? 10);
+  const sends = Number(process.argv[3] ?? process.env.BENCH_SENDS ?? 200);
+  const sim = await startSimProcess();
+  try {
+    const reconnect = await measureRawReconnect(reconnects, sim);
+    const send = await measureRawSendRate(sends, sim);
+    printTable(reconnect, send);
+  } finally {
+    await sim.stop();
+  }
+  // Baileys keeps a few cache timers alive; the figures are printed, leave now.
+  process.exit(0);
+}
