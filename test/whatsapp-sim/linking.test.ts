@@ -1,4 +1,4 @@
-import { DisconnectReason, useMultiFileAuthState } from "@whiskeysockets/baileys";
+import { DisconnectReason, proto, useMultiFileAuthState } from "@whiskeysockets/baileys";
 import { describe, expect, it } from "vitest";
 import { client, jid, startSim, tempDir } from "./harness.ts";
 
@@ -25,7 +25,7 @@ describe("linking a fresh Baileys client", () => {
     ]);
   });
 
-  it("a QR-linked client can send right away", async () => {
+  it("a QR-linked client can send right away and sees receipts", async () => {
     const sim = await startSim();
     const wa = client({ wsUrl: sim.wsUrl });
     wa.connect();
@@ -34,7 +34,8 @@ describe("linking a fresh Baileys client", () => {
     wa.connect();
     await wa.waitForOpen();
 
-    await wa.sock!.sendMessage(jid("15550009004"), { text: "first words" });
+    const sent = await wa.sock!.sendMessage(jid("15550009004"), { text: "first words" });
+    await wa.waitFor(() => wa.statuses.get(sent!.key.id!) === proto.WebMessageInfo.Status.READ || undefined, "READ");
 
     expect((await sim.waitForMessages(PHONE, 1))[0]).toMatchObject({ to: "15550009004", text: "first words" });
   });
