@@ -1,7 +1,7 @@
 import { DisconnectReason } from "@whiskeysockets/baileys";
 import { describe, expect, it } from "vitest";
 import type { FaultRequest } from "../fakes/whatsapp/index.ts";
-import { client, jid, linkedClient, startSim } from "./harness.ts";
+import { client, jid, linkedClient, reconnectUntilOpen, startSim } from "./harness.ts";
 
 const PHONE = "15550002001";
 
@@ -84,12 +84,7 @@ describe("faults map to Baileys' DisconnectReason codes", () => {
     expect(await b.waitForClose(0)).toBe(DisconnectReason.connectionClosed);
     a.connect();
     expect(await a.waitForClose(1)).toBe(DisconnectReason.connectionClosed);
-    while (!a.isOpen) {
-      const seen = a.closeCodes.length;
-      a.connect();
-      await a.waitFor(() => a.isOpen || a.closeCodes[seen] !== undefined || undefined, "open or refused");
-      if (!a.isOpen) await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await reconnectUntilOpen(a, 200);
 
     expect(a.isOpen).toBe(true);
     expect(sim.stats().accounts[PHONE]?.connections).toBe(2);

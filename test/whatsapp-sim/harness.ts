@@ -55,3 +55,13 @@ export const jid = (phone: string): string => `${phone}@s.whatsapp.net`;
 export function textOf(message: WAMessage | undefined): string | null | undefined {
   return message?.message?.conversation ?? message?.message?.extendedTextMessage?.text;
 }
+
+/** Reconnects until the client is open, as an app's reconnect loop would. */
+export async function reconnectUntilOpen(wa: BareClient, pauseMs = 100): Promise<void> {
+  while (!wa.isOpen) {
+    const seen = wa.closeCodes.length;
+    wa.connect();
+    await wa.waitFor(() => wa.isOpen || wa.closeCodes[seen] !== undefined || undefined, "open or refused");
+    if (!wa.isOpen) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  }
+}
