@@ -1,56 +1,20 @@
-import { randomBytes } from "node:crypto";
-import { mkdir, open, readdir, readFile, rename, unlink } from "node:fs/promises";
+import { readdir, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
+import { fsyncDir, isNotFound, unlinkIfPresent, writeFileAtomic } from "../shared/durable-files.ts";
 
-export const DIR_MODE = 0o700;
-export const FILE_MODE = 0o600;
 export const JOURNAL = ".journal";
 
 /**
  * A batch as the journal records it: temp files to rename onto their targets
  * and files to remove, all in one session directory. Replaying it is
- * idempotent: a temp file that is gone has already been renamed.
+ * idempotent: a temp file that is gone has already been renamed. The last
+ * journal is left in place (the next batch replaces it), so recovery can
+ * always replay it safely.
  */
 export interface JournalRecord {
   readonly batch: string;
   readonly renames: ReadonlyArray<readonly [tmp: string, target: string]>;
   readonly unlinks: readonly string[];
-}
-
-export function newBatchId(): string {
-  return `${Date.now().toString(36)}-${randomBytes(6).toString("hex")}`;
-}
-
-export async function ensureDir(path: string): Promise<void> {
-  await mkdir(path, { recursive: true, mode: DIR_MODE });
-}
-
-/** Writes a file that is durable once this resolves (data fsynced; the caller fsyncs the directory). */
-export async function writeDurable(path: string, data: string | Uint8Array): Promise<void> {
-  const handle = await open(path, "w", FILE_MODE);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-export async function fsyncDir(path: string): Promise<void> {
-  const handle = await open(path, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** temp file, fsync, rename, fsync dir: the file is either the old or the new content. */
-export async function writeFileAtomic(dir: string, name: string, data: string | Uint8Array): Promise<void> {
-  const tmp = join(dir, `.tmp-${newBatchId()}`);
-  await writeDurable(tmp, data);
-  await rename(tmp, join(dir, name));
-  await fsyncDir(dir);
 }
 
 /**
@@ -80,36 +44,15 @@ export async function applyJournal(dir: string, record: JournalRecord): Promise<
  * of a batch that never reached its commit point.
  */
 export async function recoverDir(dir: string): Promise<void> {
-  let text: string;
+  let text: string | null = null;
   try {
     text = await readFile(join(dir, JOURNAL), "utf8");
   } catch (error) {
-    if (isNotFound(error)) {
-      await removeOrphanTemps(dir);
-      return;
-    }
-    throw error;
+    if (!isNotFound(error)) throw error;
   }
   // The journal is itself written atomically, so it always parses.
-  const record = JSON.parse(text) as JournalRecord;
-  await applyJournal(dir, record);
-  await removeOrphanTemps(dir);
-}
-
-async function removeOrphanTemps(dir: string): Promise<void> {
+  if (text !== null) await applyJournal(dir, JSON.parse(text) as JournalRecord);
   for (const name of await readdir(dir)) {
     if (name.startsWith(".tmp-")) await unlinkIfPresent(join(dir, name));
   }
-}
-
-export async function unlinkIfPresent(path: string): Promise<void> {
-  try {
-    await unlink(path);
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
-}
-
-export function isNotFound(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
 }

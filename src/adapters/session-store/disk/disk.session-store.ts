@@ -18,16 +18,8 @@ import {
   type VersionedSessionTier,
   type VersionedWrite,
 } from "../shared/versioned-tier.ts";
-import {
-  applyJournal,
-  commitJournal,
-  ensureDir,
-  isNotFound,
-  newBatchId,
-  recoverDir,
-  writeDurable,
-  writeFileAtomic,
-} from "./disk-files.ts";
+import { ensureDir, isNotFound, newBatchId, writeDurable, writeFileAtomic } from "../shared/durable-files.ts";
+import { applyJournal, commitJournal, recoverDir } from "./disk-files.ts";
 import { baileysFileName, fileNameToKey, isKeyFileName, keyToFileName } from "./disk-key-names.ts";
 
 export interface DiskSessionStoreOptions {

@@ -72,6 +72,8 @@ export class FirestoreSessionStore implements VersionedSessionTier {
   private readonly root: CollectionReference;
   private readonly logger: StoreLogger;
   private readonly lock = new KeyedLock();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closing = false;
   private readonly crashPoints: NonNullable<FirestoreSessionStoreOptions["crashPoints"]>;
 
   constructor(options: FirestoreSessionStoreOptions) {
@@ -97,7 +99,7 @@ export class FirestoreSessionStore implements VersionedSessionTier {
     assertSessionId(session);
     const unique = [...new Set(keys)];
     unique.forEach(assertKey);
-    return this.lock.run(session, async () => {
+    return this.guarded(session, async () => {
       await this.settle(session);
       const found = new Map<string, Versioned>();
       for (let i = 0; i < unique.length; i += 300) {
@@ -111,7 +113,7 @@ export class FirestoreSessionStore implements VersionedSessionTier {
 
   async entriesVersioned(session: string): Promise<Map<string, Versioned>> {
     assertSessionId(session);
-    return this.lock.run(session, async () => {
+    return this.guarded(session, async () => {
       await this.settle(session);
       const found = new Map<string, Versioned>();
       await this.collect(session, (await this.keys(session).get()).docs, found);
@@ -121,7 +123,7 @@ export class FirestoreSessionStore implements VersionedSessionTier {
 
   async sessionMeta(session: string): Promise<TierSessionMeta> {
     assertSessionId(session);
-    return this.lock.run(session, async () => {
+    return this.guarded(session, async () => {
       const doc = await this.settle(session);
       return { seq: doc.seq ?? 0, complete: doc.complete ?? false };
     });
@@ -129,7 +131,7 @@ export class FirestoreSessionStore implements VersionedSessionTier {
 
   async setMany(session: string, entries: ReadonlyMap<string, StoredValue | null>): Promise<void> {
     assertSessionId(session);
-    await this.lock.run(session, async () => {
+    await this.guarded(session, async () => {
       const seq = ((await this.settle(session)).seq ?? 0) + 1;
       await this.apply(session, [...entries].map(([key, value]) => ({ key, value, version: seq })), { seq });
     });
@@ -137,7 +139,7 @@ export class FirestoreSessionStore implements VersionedSessionTier {
 
   async clear(session: string): Promise<void> {
     assertSessionId(session);
-    await this.lock.run(session, async () => {
+    await this.guarded(session, async () => {
       const seq = ((await this.settle(session)).seq ?? 0) + 1;
       await this.apply(session, [], { seq, clear: true });
     });
@@ -145,13 +147,17 @@ export class FirestoreSessionStore implements VersionedSessionTier {
 
   async applyVersioned(session: string, writes: readonly VersionedWrite[], options: ApplyOptions): Promise<boolean> {
     assertSessionId(session);
-    return this.lock.run(session, async () => {
+    return this.guarded(session, async () => {
       await this.settle(session);
       return this.apply(session, writes, options);
     });
   }
 
   async listSessions(): Promise<string[]> {
+    return this.guarded("", () => this.listSessionsNow());
+  }
+
+  private async listSessionsNow(): Promise<string[]> {
     const refs = await this.root.listDocuments();
     const withKeys = await Promise.all(
       refs.map(async (ref) => ((await ref.collection("keys").limit(1).get()).empty ? null : ref.id)),
@@ -163,10 +169,28 @@ export class FirestoreSessionStore implements VersionedSessionTier {
     return { status: "ok" };
   }
 
+  /**
+   * Waits for the calls in flight, then shuts the client down: terminating it
+   * under a running query makes the SDK raise an unhandled rejection.
+   */
   async close(): Promise<void> {
+    this.closing = true;
+    await Promise.allSettled([...this.inFlight]);
     await this.lock.idle();
     await this.db.terminate();
     await deleteApp(this.app);
+  }
+
+  /** Runs one call under the session's lock (none for `""`) and tracks it for `close()`. */
+  private guarded<T>(session: string, work: () => Promise<T>): Promise<T> {
+    if (this.closing) return Promise.reject(new Error("firestore session store is closed"));
+    const run = session === "" ? work() : this.lock.run(session, work);
+    this.inFlight.add(run);
+    void run.then(
+      () => this.inFlight.delete(run),
+      () => this.inFlight.delete(run),
+    );
+    return run;
   }
 
   private sessionRef(session: string): DocumentReference {
