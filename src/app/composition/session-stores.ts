@@ -1,0 +1,68 @@
+import { join } from "node:path";
+import { DiskSessionStore } from "../../adapters/session-store/disk/disk.session-store.ts";
+import { FirestoreSessionStore } from "../../adapters/session-store/firestore/firestore.session-store.ts";
+import type { StoreLogger } from "../../adapters/session-store/shared/versioned-tier.ts";
+import { TieredSessionStore } from "../../adapters/session-store/tiered/tiered.session-store.ts";
+import type { FirestoreAuthStateMode } from "../../adapters/session-store/tiered/tiered-sync.ts";
+
+export type { FirestoreAuthStateMode };
+export { FirestoreAuthStateModes } from "../../adapters/session-store/tiered/tiered-sync.ts";
+
+export interface SessionStoreFactoryOptions {
+  readonly dataDir: string;
+  readonly mode: FirestoreAuthStateMode;
+  /** Required unless `mode` is `off`. */
+  readonly firestoreProjectId?: string;
+  /** `host:port` of an emulator (tests); production leaves it unset. */
+  readonly firestoreEmulatorHost?: string;
+  readonly firestoreCollection?: string;
+  readonly logger?: StoreLogger;
+  /** Metrics hook: one call per failed Firestore operation. */
+  readonly onError?: (store: string, error: unknown) => void;
+  /** Which keys are login credentials (sent to Firestore in `creds_only`). Default `key === "creds"`. */
+  readonly isCredsKey?: (key: string) => boolean;
+}
+
+export function createDiskStore(options: { dataDir: string; logger?: StoreLogger }): DiskSessionStore {
+  return new DiskSessionStore(options);
+}
+
+export function createFirestoreStore(options: {
+  projectId: string;
+  emulatorHost?: string;
+  collection?: string;
+  logger?: StoreLogger;
+}): FirestoreSessionStore {
+  return new FirestoreSessionStore(options);
+}
+
+/**
+ * The session store the gateway runs on, per FIRESTORE_AUTH_STATE_MODE. The
+ * tiered store is used in every mode, `off` included: it never touches
+ * Firestore there, but it still replays batches an earlier `full` run left
+ * in its outbox. Resolves once the store is open (restored from Firestore on
+ * an empty disk when Firestore answers; degraded otherwise, never failing).
+ */
+export async function createSessionStore(options: SessionStoreFactoryOptions): Promise<TieredSessionStore> {
+  const { mode, firestoreProjectId } = options;
+  if (mode !== "off" && (firestoreProjectId === undefined || firestoreProjectId === "")) {
+    throw new Error(`FIRESTORE_AUTH_STATE_MODE=${mode} needs FIRESTORE_PROJECT_ID`);
+  }
+  const store = new TieredSessionStore({
+    mode,
+    local: createDiskStore({ dataDir: options.dataDir, ...(options.logger ? { logger: options.logger } : {}) }),
+    remote: () =>
+      createFirestoreStore({
+        projectId: firestoreProjectId!,
+        ...(options.firestoreEmulatorHost ? { emulatorHost: options.firestoreEmulatorHost } : {}),
+        ...(options.firestoreCollection ? { collection: options.firestoreCollection } : {}),
+        ...(options.logger ? { logger: options.logger } : {}),
+      }),
+    outboxDir: join(options.dataDir, "session-outbox"),
+    ...(options.isCredsKey ? { isCredsKey: options.isCredsKey } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.onError ? { onError: options.onError } : {}),
+  });
+  await store.open();
+  return store;
+}
