@@ -1,0 +1,76 @@
+/**
+ * keys.set latency for a 30-key batch (what Baileys writes after a
+ * handshake) on each session store: disk, Firestore (emulator) and the
+ * tiered store in full mode (disk first, Firestore behind its outbox; also
+ * timed until Firestore has the batch). Run: `npx tsx bench/session-store.bench.ts`.
+ * Figures from one run compare stores with each other; do not compare runs
+ * on different machines.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createDiskStore, createFirestoreStore, createSessionStore } from "../src/app/composition/session-stores.ts";
+import type { SessionStore, StoredValue } from "../src/domain/ports/session-store.port.ts";
+import { startFirestoreEmulator } from "../test/support/firestore-emulator.ts";
+
+const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 60);
+const WARMUP = 5;
+
+function batch(round: number): Map<string, StoredValue> {
+  const entries = new Map<string, StoredValue>();
+  for (let i = 0; i < 20; i++) {
+    entries.set(`pre-key-${round * 30 + i}`, { keyPair: { public: randomBytes(33), private: randomBytes(32) }, keyId: round * 30 + i });
+  }
+  for (let i = 0; i < 10; i++) {
+    entries.set(`session-40712345${i}.0`, { _sessions: { [randomBytes(33).toString("base64")]: { chain: randomBytes(1500), index: round } } } as StoredValue);
+  }
+  return entries;
+}
+
+async function measure(name: string, store: SessionStore, after?: () => Promise<void>): Promise<{ name: string; p50: number; p99: number; mean: number }> {
+  const samples: number[] = [];
+  for (let round = 0; round < ROUNDS + WARMUP; round++) {
+    const entries = batch(round);
+    const start = process.hrtime.bigint();
+    await store.setMany("bench", entries);
+    if (after !== undefined) await after();
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    if (round >= WARMUP) samples.push(ms);
+  }
+  samples.sort((a, b) => a - b);
+  const at = (q: number) => samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)]!;
+  return { name, p50: at(0.5), p99: at(0.99), mean: samples.reduce((a, b) => a + b, 0) / samples.length };
+}
+
+const emulator = await startFirestoreEmulator("demo-bench");
+const dirs: string[] = [];
+const tempDir = async () => {
+  const dir = await mkdtemp(join(tmpdir(), "session-bench-"));
+  dirs.push(dir);
+  return dir;
+};
+try {
+  const results = [];
+  const disk = createDiskStore({ dataDir: await tempDir() });
+  results.push(await measure("disk", disk));
+  await disk.close();
+
+  const firestore = createFirestoreStore({ projectId: emulator.projectId, emulatorHost: emulator.host, collection: "bench_firestore" });
+  results.push(await measure("firestore (emulator)", firestore));
+  await firestore.close();
+
+  const tiered = await createSessionStore({ dataDir: await tempDir(), mode: "full", firestoreProjectId: emulator.projectId, firestoreEmulatorHost: emulator.host, firestoreCollection: "bench_tiered" });
+  results.push(await measure("tiered full (returns after disk)", tiered));
+  results.push(await measure("tiered full (until in Firestore)", tiered, () => tiered.flush()));
+  await tiered.close();
+
+  console.log(`\nsession store: setMany of a 30-key batch, ${ROUNDS} rounds (${WARMUP} warm-up rounds dropped)\n`);
+  console.log("| store | p50 ms | p99 ms | mean ms | p50 vs disk |");
+  console.log("| --- | ---: | ---: | ---: | ---: |");
+  const base = results[0]!.p50;
+  for (const r of results) console.log(`| ${r.name} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.mean.toFixed(2)} | ${(r.p50 / base).toFixed(1)}x |`);
+} finally {
+  await emulator.stop();
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+}
