@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { BufferJSON, useMultiFileAuthState } from "@whiskeysockets/baileys";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { DiskSessionStore } from "../../../src/adapters/session-store/disk/disk.session-store.ts";
 import type { FirestoreSessionStore } from "../../../src/adapters/session-store/firestore/firestore.session-store.ts";
@@ -116,6 +117,22 @@ describe.skipIf(!firestoreEmulatorAvailable())("TieredSessionStore with Firestor
     const cold = tiered("full");
     await cold.store.open();
     expect(await cold.store.entries("s")).toEqual(onDisk);
+  });
+
+  it("backfills a folder dropped in from Baileys' useMultiFileAuthState, and restores it on an empty disk", async () => {
+    const { state, saveCreds } = await useMultiFileAuthState(join(dataDir, "sessions", "dropped"));
+    await saveCreds();
+    await state.keys.set({ "pre-key": { "1": { public: Buffer.from([1]), private: Buffer.from([2]) } } });
+    const full = tiered("full");
+    await full.store.open();
+    const onDisk = await full.store.entries("dropped");
+    expect([...onDisk.keys()].sort()).toEqual(["creds", "pre-key-1"]);
+    expect(await firestore().entries("dropped")).toEqual(onDisk);
+    await full.store.close();
+    await rm(join(dataDir, "sessions"), { recursive: true });
+    const cold = tiered("full");
+    await cold.store.open();
+    expect(JSON.stringify((await cold.store.getMany("dropped", ["creds"])).get("creds"), BufferJSON.replacer)).toBe(JSON.stringify(state.creds, BufferJSON.replacer));
   });
 
   it("a delayed or replayed outbox batch never overwrites newer keys nor resurrects deleted ones", async () => {

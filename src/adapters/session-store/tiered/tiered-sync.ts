@@ -35,11 +35,16 @@ export async function syncSession(
   let l = await local.sessionMeta(session);
   const r = await remote.sessionMeta(session);
   if (r.seq > l.seq) return restore(session, local, remote, r);
-  l = await adoptUnversioned(session, local, l);
+  const localEntries = await local.entriesVersioned(session);
+  if (l.seq === 0 && localEntries.size > 0) {
+    // Keys written by something that does not version them (a Baileys folder dropped in) keep
+    // version 0; the session itself needs a sequence above 0, or a cold start would not see it.
+    await local.applyVersioned(session, [], { seq: 1 });
+    l = await local.sessionMeta(session);
+  }
   const inScope = mode === "full" ? () => true : isCredsKey;
   const wantComplete = mode === "full";
   if (l.seq === r.seq && r.complete === wantComplete && mode === "full") return { action: "none" };
-  const localEntries = await local.entriesVersioned(session);
   const remoteEntries = await remote.entriesVersioned(session);
   const writes: VersionedWrite[] = [];
   for (const [key, entry] of localEntries) {
@@ -71,18 +76,4 @@ async function restore(session: string, local: VersionedSessionTier, remote: Ver
   }
   await local.applyVersioned(session, writes, { seq: r.seq });
   return { action: "restored", keys: writes.length, seq: r.seq };
-}
-
-/**
- * Keys on disk with version 0 were written by something that does not
- * version them (a Baileys folder dropped in): give them a real version first,
- * so the comparison with Firestore means something.
- */
-async function adoptUnversioned(session: string, local: VersionedSessionTier, meta: TierSessionMeta): Promise<TierSessionMeta> {
-  const entries = await local.entriesVersioned(session);
-  const unversioned = [...entries].filter(([, entry]) => entry.version === 0);
-  if (unversioned.length === 0) return meta;
-  const seq = meta.seq + 1;
-  await local.applyVersioned(session, unversioned.map(([key, entry]) => ({ key, value: entry.value, version: seq })), { seq });
-  return local.sessionMeta(session);
 }
