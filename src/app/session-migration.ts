@@ -1,4 +1,4 @@
-import type { SessionStore, StoredValue } from "../domain/ports/session-store.port.ts";
+import { CorruptEntryError, type SessionStore, type StoredValue } from "../domain/ports/session-store.port.ts";
 
 export interface MigrationOptions {
   readonly from: SessionStore;
@@ -39,7 +39,7 @@ export async function migrateSessions(options: MigrationOptions): Promise<Migrat
   const results: SessionMigration[] = [];
   for (const session of sessions) {
     const source = await from.entries(session);
-    const target = await to.entries(session);
+    const target = await readTarget(to, session);
     const changes = new Map<string, StoredValue>();
     let bytes = 0;
     for (const [key, value] of source) {
@@ -57,6 +57,16 @@ export async function migrateSessions(options: MigrationOptions): Promise<Migrat
     bytes: results.reduce((sum, r) => sum + r.bytes, 0),
     changed: results.reduce((sum, r) => sum + r.changed, 0),
   };
+}
+
+/** A corrupt target entry is what a migration is often run to repair: compare against nothing, write everything. */
+async function readTarget(store: SessionStore, session: string): Promise<Map<string, StoredValue>> {
+  try {
+    return await store.entries(session);
+  } catch (error) {
+    if (error instanceof CorruptEntryError) return new Map();
+    throw error;
+  }
 }
 
 /** Size of a value as binary bytes plus the JSON text of everything else; close enough for a report. */

@@ -115,3 +115,32 @@ describe.skipIf(!firestoreEmulatorAvailable())("sessions CLI migrate (emulator)"
     }
   });
 });
+
+describe("migrateSessions", () => {
+  it("repairs a target whose entry is corrupt, and dry runs write nothing", async () => {
+    const { migrateSessions } = await import("../../src/app/session-migration.ts");
+    const { writeFile } = await import("node:fs/promises");
+    const source = await mkdtemp(join(tmpdir(), "migrate-src-"));
+    const target = await mkdtemp(join(tmpdir(), "migrate-dst-"));
+    try {
+      const from = new DiskSessionStore({ dataDir: source });
+      await from.setMany("s", new Map<string, StoredValue>([["creds", { k: Buffer.from([1, 2]) }], ["pre-key-1", 1]]));
+      const seed = new DiskSessionStore({ dataDir: target });
+      await seed.setMany("s", new Map<string, StoredValue>([["creds", "old"]]));
+      await seed.close();
+      await writeFile(join(target, "sessions", "s", "creds.json"), "{trunc");
+      const to = new DiskSessionStore({ dataDir: target });
+      const dry = await migrateSessions({ from, to, dryRun: true });
+      expect(dry).toMatchObject({ dryRun: true, keys: 2, changed: 2 });
+      await expect(to.getMany("s", ["creds"])).rejects.toThrow(/corrupt/);
+      const report = await migrateSessions({ from, to, dryRun: false });
+      expect(report.changed).toBe(2);
+      expect(await to.entries("s")).toEqual(await from.entries("s"));
+      expect((await migrateSessions({ from, to, dryRun: false })).changed).toBe(0);
+      await Promise.all([from.close(), to.close()]);
+    } finally {
+      await rm(source, { recursive: true, force: true });
+      await rm(target, { recursive: true, force: true });
+    }
+  });
+});
