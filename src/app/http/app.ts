@@ -1,5 +1,4 @@
 import { Hono, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { DomainError } from "../../domain/errors.ts";
 import type { MessageStore } from "../../domain/ports/message-store.port.ts";
@@ -43,15 +42,9 @@ export function createHttpApp(deps: HttpDeps): Hono {
   });
   app.use(requestTimeout(deps.requestTimeoutMs));
   app.use(requireApiKey(deps.apiKeys, isPublic));
-  app.use(
-    bodyLimit({
-      maxSize: deps.bodyLimitBytes,
-      onError: (c) => problem(c, "REQUEST.TOO_LARGE", `the body exceeds the limit of ${deps.bodyLimitBytes} bytes`),
-    }),
-  );
 
   app.route("/", systemRoutes({ health: deps.health, openapi: deps.openapi }));
-  app.route("/messages", messagesRoutes({ sendMessage: deps.sendMessage, store: deps.store }));
+  app.route("/messages", messagesRoutes({ sendMessage: deps.sendMessage, store: deps.store, bodyLimitBytes: deps.bodyLimitBytes }));
 
   app.notFound((c) => problem(c, "ROUTE.NOT_FOUND", `no route ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {

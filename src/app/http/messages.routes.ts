@@ -7,7 +7,7 @@ import { describeIssues, fieldIssues } from "./issues.ts";
 import { readJsonBody } from "./request-body.ts";
 import { idempotencyKeyHeader, listMessagesQuery, sendMessageBody } from "./schemas.ts";
 
-export function messagesRoutes(deps: { sendMessage: SendMessage; store: MessageStore }): Hono {
+export function messagesRoutes(deps: { sendMessage: SendMessage; store: MessageStore; bodyLimitBytes: number }): Hono {
   const routes = new Hono();
 
   routes.post("/", async (c) => {
@@ -18,7 +18,7 @@ export function messagesRoutes(deps: { sendMessage: SendMessage; store: MessageS
       if (!key.success) throw invalid(fieldIssues(key.error, "Idempotency-Key").map((i) => ({ ...i, field: "Idempotency-Key" })));
       idempotencyKey = key.data;
     }
-    const body = sendMessageBody.safeParse(await readJsonBody(c));
+    const body = sendMessageBody.safeParse(await readJsonBody(c, deps.bodyLimitBytes));
     if (!body.success) throw invalid(fieldIssues(body.error));
     const { message, created } = await deps.sendMessage.execute(body.data, idempotencyKey);
     c.header("location", `/messages/${encodeURIComponent(message.id)}`);

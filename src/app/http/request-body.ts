@@ -2,11 +2,10 @@ import type { Context } from "hono";
 import { DomainError } from "../../domain/errors.ts";
 
 /**
- * Reads a JSON request body. The size limit is enforced before this runs (the
- * body-limit middleware); here: 415 for a body that is not declared JSON, 400
- * for one that does not parse.
+ * Reads a JSON request body: 415 for a body that is not declared JSON, 413
+ * above `limitBytes`, 400 for one that does not parse.
  */
-export async function readJsonBody(c: Context): Promise<unknown> {
+export async function readJsonBody(c: Context, limitBytes: number): Promise<unknown> {
   const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (type !== "application/json" && !/^application\/[\w.+-]+\+json$/.test(type)) {
     throw new DomainError(
@@ -14,7 +13,7 @@ export async function readJsonBody(c: Context): Promise<unknown> {
       `the body must be JSON with Content-Type: application/json (got ${type ? JSON.stringify(type) : "none"})`,
     );
   }
-  const text = await c.req.text();
+  const text = await readText(c, limitBytes);
   if (text.trim() === "") throw new DomainError("REQUEST.MALFORMED_JSON", "the body is empty; a JSON object is expected", [{ field: "(body)", message: "empty" }]);
   try {
     return JSON.parse(text) as unknown;
@@ -22,4 +21,39 @@ export async function readJsonBody(c: Context): Promise<unknown> {
     const reason = error instanceof SyntaxError ? error.message : "not JSON";
     throw new DomainError("REQUEST.MALFORMED_JSON", `the body is not valid JSON: ${reason}`, [{ field: "(body)", message: reason }]);
   }
+}
+
+/**
+ * The body as text, never holding more than `limitBytes`. A declared length
+ * is checked before reading; a chunked body is counted while it streams.
+ * (Hono's body-limit middleware does the same but wraps every body in a new
+ * stream, which cost 85% of the accept throughput on Node.)
+ */
+async function readText(c: Context, limitBytes: number): Promise<string> {
+  const declared = c.req.header("content-length");
+  if (declared !== undefined) {
+    if (!/^\d{1,15}$/.test(declared)) throw new DomainError("REQUEST.INVALID", "Content-Length is not a number");
+    if (Number(declared) > limitBytes) throw tooLarge(limitBytes);
+    return c.req.text();
+  }
+  const body = c.req.raw.body;
+  if (!body) return "";
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limitBytes) {
+      await reader.cancel();
+      throw tooLarge(limitBytes);
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+function tooLarge(limitBytes: number): DomainError {
+  return new DomainError("REQUEST.TOO_LARGE", `the body exceeds the limit of ${limitBytes} bytes`);
 }

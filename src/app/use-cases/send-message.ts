@@ -1,9 +1,10 @@
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import { formatAddress, parseAddress, type Channel } from "../../domain/address.ts";
 import { DomainError } from "../../domain/errors.ts";
 import type { Message } from "../../domain/message.ts";
 import type { Clock } from "../../domain/ports/clock.port.ts";
 import type { MessageStore } from "../../domain/ports/message-store.port.ts";
+import { newMessageId } from "../message-id.ts";
 import type { Router } from "../routing.ts";
 
 export interface SendMessageRequest {
@@ -45,7 +46,7 @@ export class SendMessage {
     const from = request.from === undefined ? null : parseAddress(request.from, "from", to.channel, to.channel);
     const route = this.router.resolve(to.channel, request);
     const result = await this.store.enqueue({
-      id: randomUUID(),
+      id: newMessageId(),
       ...route,
       channel: to.channel,
       to: formatAddress(to),

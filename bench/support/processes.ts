@@ -1,0 +1,47 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { createInterface } from "node:readline";
+
+/** Starts a TypeScript entry as its own process and waits for the first stdout line matching `ready`. */
+export async function startProcess(
+  entry: string,
+  env: Record<string, string>,
+  ready: (line: string) => number | undefined,
+): Promise<{ child: ChildProcess; port: number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ["--import", "tsx", entry], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`${entry} exited with ${code}`)));
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      const found = ready(line);
+      if (found !== undefined) resolve(found);
+    });
+  });
+  return {
+    child,
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+        setTimeout(() => child.kill("SIGKILL"), 5_000).unref();
+      }),
+  };
+}
+
+/** Resident memory of a process in MB, from /proc (Linux). */
+export async function rssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round((kb / 1024) * 10) / 10;
+}
+
+export const portFromJsonLine = (key: string) => (line: string): number | undefined => {
+  try {
+    const parsed = JSON.parse(line) as Record<string, unknown>;
+    if (key in parsed && typeof parsed.port === "number") return parsed.port;
+  } catch {
+    // not a JSON line
+  }
+  return undefined;
+};
