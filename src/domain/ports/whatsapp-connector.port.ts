@@ -1,0 +1,72 @@
+import { injectionToken, type InjectionToken } from "../injection-token.ts";
+import type { Message } from "../message.ts";
+import type { ProviderStatus } from "../message-status.ts";
+import type { SendReceipt } from "./messaging-provider.port.ts";
+
+/** Why a WhatsApp connection ended, as the protocol says it (Baileys' DisconnectReason codes). */
+export interface ConnectionClosed {
+  /** 515 restart required, 428 closed, 408 timed out, 401 logged out, 440 replaced, 403, 405, 411, 500, 503... */
+  readonly code: number;
+  readonly reason: string;
+  /** The client ran out of QR codes while nobody scanned (it closes with 408 then). */
+  readonly qrExhausted: boolean;
+}
+
+/** A message received by a linked account. */
+export interface InboundWhatsAppMessage {
+  /** The WhatsApp message id; a redelivery carries the same one. */
+  readonly providerMessageId: string;
+  /** Sender and recipient as `whatsapp:+E164` (the recipient is the linked account). */
+  readonly from: string;
+  readonly to: string;
+  readonly text: string;
+  readonly at: Date;
+}
+
+/** What one connection reports; after `close`, nothing more. */
+export type ConnectionEvent =
+  | { readonly type: "qr"; readonly qr: string; readonly expiresAt: Date }
+  | { readonly type: "open"; readonly me: string }
+  | { readonly type: "close"; readonly closed: ConnectionClosed }
+  | { readonly type: "inbound"; readonly message: InboundWhatsAppMessage }
+  | { readonly type: "status"; readonly providerMessageId: string; readonly status: ProviderStatus };
+
+/** One live socket of one session. */
+export interface WhatsAppConnection {
+  /**
+   * Sends a text message; resolves once the server acknowledged it. The
+   * WhatsApp message id is derived from `message.id`, so sending the same
+   * message twice can never produce two different messages. Throws
+   * `ProviderError` (retryable when the connection is not usable).
+   */
+  send(message: Message): Promise<SendReceipt>;
+
+  /** Asks for an 8-character pairing code for `phone` (E.164 digits without `+`), instead of a QR. */
+  requestPairingCode(phone: string): Promise<string>;
+
+  /** Unlinks the device from the account, then ends the connection. */
+  logout(): Promise<void>;
+
+  /**
+   * Ends the connection without logging out. Listeners are removed first, so
+   * a connection that is ended emits nothing more (not even `close`).
+   */
+  end(): void;
+}
+
+/**
+ * Opens WhatsApp Web connections for sessions whose login lives in the
+ * SessionStore. It knows the protocol; when and whether to reconnect is the
+ * session supervisor's decision, never the connector's.
+ */
+export interface WhatsAppConnector {
+  /**
+   * Loads the session's login (or starts a new one, which will show QR codes)
+   * and opens one socket. Events go to `listener` until the connection closes
+   * or is ended. Rejects with `CorruptEntryError` when the stored login is
+   * unreadable: a corrupt login is never replaced by a fresh one.
+   */
+  connect(session: string, listener: (event: ConnectionEvent) => void): Promise<WhatsAppConnection>;
+}
+
+export const WhatsAppConnector: InjectionToken<WhatsAppConnector> = injectionToken("WhatsAppConnector");
