@@ -81,6 +81,9 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startFirestoreEmulator(projectId = `demo-gw-${process.pid}`): Promise<FirestoreEmulator> {
+  // Tests never run on Google Cloud: without this, google-auth-library probes the GCE metadata
+  // server each time the Firestore client opens a channel, and warns when the probe is refused.
+  process.env["METADATA_SERVER_DETECTION"] ??= "none";
   const launcher = findFirestoreEmulator();
   if (launcher === null) throw new Error(`Cloud Firestore emulator not found: ${INSTALL_HINT}`);
   const port = await freePort();
