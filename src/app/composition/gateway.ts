@@ -7,6 +7,7 @@ import { DomainEvents } from "../../domain/ports/domain-events.port.ts";
 import type { InjectionToken } from "../../domain/injection-token.ts";
 import { MessageStore } from "../../domain/ports/message-store.port.ts";
 import { MessagingProviders, type MessagingProvider } from "../../domain/ports/messaging-provider.port.ts";
+import { SessionStore } from "../../domain/ports/session-store.port.ts";
 import { resolveApiKeys } from "../api-keys.ts";
 import type { Config } from "../config/config.schema.ts";
 import { Dispatcher } from "../dispatcher/dispatcher.ts";
@@ -19,6 +20,7 @@ import { CheckHealth } from "../use-cases/check-health.ts";
 import { RecordProviderEvent } from "../use-cases/record-provider-event.ts";
 import { SendMessage } from "../use-cases/send-message.ts";
 import { createProviders } from "./providers.ts";
+import { createSessionStore } from "./session-stores.ts";
 
 export interface GatewayOptions {
   readonly config: Config;
@@ -57,8 +59,19 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       () => new SqliteMessageStore({ path: join(config.DATA_DIR, "messages.db"), synchronous: config.SQLITE_SYNCHRONOUS }),
     ),
   });
+  const sessionStore = config.GATEWAY_PROVIDERS.includes("baileys") && !options.providers
+    ? await createSessionStore({
+        dataDir: config.DATA_DIR,
+        mode: config.FIRESTORE_AUTH_STATE_MODE,
+        ...(config.FIRESTORE_PROJECT_ID ? { firestoreProjectId: config.FIRESTORE_PROJECT_ID } : {}),
+        ...(config.FIRESTORE_EMULATOR_HOST ? { firestoreEmulatorHost: config.FIRESTORE_EMULATOR_HOST } : {}),
+        ...(config.FIRESTORE_COLLECTION ? { firestoreCollection: config.FIRESTORE_COLLECTION } : {}),
+        logger: logger.child({ component: "session-store" }),
+      })
+    : undefined;
+  if (sessionStore) container.register(SessionStore, { useValue: sessionStore });
   container.register(MessagingProviders, {
-    useFactory: instanceCachingFactory(() => options.providers ?? createProviders(config, logger)),
+    useValue: options.providers ?? (await createProviders(config, logger, sessionStore)),
   });
 
   const store = resolve(MessageStore);
@@ -88,11 +101,13 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     startedAt: Date.now(),
     messageStore: store,
     messageStoreKind: "sqlite",
+    sessionStore,
     providers,
     providersStarted: () => providersStarted,
   });
   const app = createHttpApp({
     sendMessage,
+    sessions: providers.find((p) => p.sessions)?.sessions,
     store,
     health,
     apiKeys: verifier,
@@ -121,6 +136,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       await Promise.allSettled(providers.map((p) => p.stop()));
       for (const off of detach.splice(0)) off();
       await store.close();
+      await sessionStore?.close();
     },
   };
 }

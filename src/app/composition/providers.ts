@@ -1,15 +1,57 @@
 import type { MessagingProvider } from "../../domain/ports/messaging-provider.port.ts";
+import type { SessionStore } from "../../domain/ports/session-store.port.ts";
 import type { Config } from "../config/config.schema.ts";
 import type { Logger } from "../logger.ts";
+import type { RecoveryRecord } from "../sessions/session-supervisor.ts";
+import { WhatsAppProvider } from "../sessions/whatsapp-provider.ts";
+
+export interface ProviderHooks {
+  readonly onRecovery?: (record: RecoveryRecord) => void;
+  readonly onAttempt?: (session: string, attempt: number, outcome: "open" | "closed", durationMs: number) => void;
+}
 
 /**
- * Builds the providers GATEWAY_PROVIDERS names. A provider's module is only
- * imported when it is enabled, so a Twilio-only process never loads Baileys.
+ * Builds the providers GATEWAY_PROVIDERS names. A provider's adapter module is
+ * imported only when the provider is enabled, so a Twilio-only process never
+ * loads Baileys.
  */
-export function createProviders(config: Config, logger: Logger): MessagingProvider[] {
+export async function createProviders(
+  config: Config,
+  logger: Logger,
+  sessionStore: SessionStore | undefined,
+  hooks: ProviderHooks = {},
+): Promise<MessagingProvider[]> {
   const providers: MessagingProvider[] = [];
   for (const id of config.GATEWAY_PROVIDERS) {
-    logger.warn({ provider: id }, "provider is not available in this build yet; messages for it stay queued");
+    if (id === "baileys") {
+      if (!sessionStore) throw new Error("the baileys provider needs a session store");
+      const { BaileysConnector } = await import("../../adapters/messaging/baileys/baileys.connector.ts");
+      const connector = new BaileysConnector({
+        store: sessionStore,
+        logger: logger.child({ component: "baileys" }),
+        baileysLogLevel: config.BAILEYS_LOG_LEVEL,
+        keepAliveIntervalMs: config.WA_KEEPALIVE_INTERVAL_MS,
+        ...(config.WA_WEBSOCKET_URL ? { waWebSocketUrl: config.WA_WEBSOCKET_URL } : {}),
+      });
+      providers.push(
+        new WhatsAppProvider({
+          connector,
+          store: sessionStore,
+          logger: logger.child({ component: "sessions" }),
+          defaultSession: config.DEFAULT_SESSION,
+          settings: {
+            backoffBaseMs: config.RECONNECT_BACKOFF_BASE_MS,
+            backoffMaxMs: config.RECONNECT_BACKOFF_MAX_MS,
+            replacedCooldownMs: config.REPLACED_COOLDOWN_MS,
+            replacedMaxReconnects: config.REPLACED_MAX_RECONNECTS,
+            replacedWindowMs: config.REPLACED_WINDOW_MS,
+          },
+          ...hooks,
+        }),
+      );
+    } else {
+      logger.warn({ provider: id }, "provider is not available in this build yet; messages for it stay queued");
+    }
   }
   return providers;
 }

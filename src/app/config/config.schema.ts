@@ -20,7 +20,7 @@ export type ProviderId = (typeof ProviderIds)[number];
  * The whole environment of the gateway, in one schema. Every variable is
  * documented in .env.example and in the README's configuration table.
  */
-export const configSchema = z.object({
+const configShape = z.object({
   PORT: port.default(3000),
   HOST: z.string().min(1).default("127.0.0.1"),
   DATA_DIR: z.string().min(1).default("./data"),
@@ -44,6 +44,31 @@ export const configSchema = z.object({
   DISPATCH_SEND_TIMEOUT_MS: positiveInt.default(60_000),
   SEND_MIN_INTERVAL_MS: nonNegativeInt.default(0),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+
+  // WhatsApp (Baileys)
+  WA_WEBSOCKET_URL: z.url({ protocol: /^wss?$/, message: "must be a ws:// or wss:// URL" }).optional(),
+  WA_KEEPALIVE_INTERVAL_MS: positiveInt.min(500).default(30_000),
+  BAILEYS_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("warn"),
+  RECONNECT_BACKOFF_BASE_MS: positiveInt.default(1_000),
+  RECONNECT_BACKOFF_MAX_MS: positiveInt.default(60_000),
+  REPLACED_COOLDOWN_MS: nonNegativeInt.default(60_000),
+  REPLACED_MAX_RECONNECTS: nonNegativeInt.default(3),
+  REPLACED_WINDOW_MS: positiveInt.default(3_600_000),
+
+  // Session stores
+  FIRESTORE_AUTH_STATE_MODE: z.enum(["off", "creds_only", "full"]).default("off"),
+  FIRESTORE_PROJECT_ID: z.string().min(1).optional(),
+  FIRESTORE_EMULATOR_HOST: z.string().regex(/^[^\s:/]+:\d{1,5}$/, "must be host:port").optional(),
+  FIRESTORE_COLLECTION: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, "must be a collection id").optional(),
+});
+
+/** Every variable the gateway reads. */
+export const configKeys: readonly string[] = Object.keys(configShape.shape);
+
+export const configSchema = configShape.superRefine((config, ctx) => {
+  if (config.FIRESTORE_AUTH_STATE_MODE !== "off" && !config.FIRESTORE_PROJECT_ID) {
+    ctx.addIssue({ code: "custom", path: ["FIRESTORE_PROJECT_ID"], message: `is required when FIRESTORE_AUTH_STATE_MODE=${config.FIRESTORE_AUTH_STATE_MODE}` });
+  }
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,4 +1,4 @@
-import { configSchema, type Config } from "./config.schema.ts";
+import { configKeys, configSchema, type Config } from "./config.schema.ts";
 
 /** Bad configuration: the message names every invalid variable at once. */
 export class ConfigError extends Error {
@@ -18,7 +18,7 @@ const secretVariables = new Set(["API_KEYS", "TWILIO_AUTH_TOKEN", "WEBHOOK_SECRE
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
   const defined: Record<string, string> = {};
-  for (const key of Object.keys(configSchema.shape)) {
+  for (const key of configKeys) {
     const value = env[key];
     if (value !== undefined && value !== "") defined[key] = value;
   }

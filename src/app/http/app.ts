@@ -2,6 +2,7 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { DomainError } from "../../domain/errors.ts";
 import type { MessageStore } from "../../domain/ports/message-store.port.ts";
+import type { SessionControl } from "../../domain/ports/messaging-provider.port.ts";
 import type { ApiKeyVerifier } from "../api-keys.ts";
 import type { Logger } from "../logger.ts";
 import type { CheckHealth } from "../use-cases/check-health.ts";
@@ -9,10 +10,13 @@ import type { SendMessage } from "../use-cases/send-message.ts";
 import { requireApiKey } from "./auth.ts";
 import { messagesRoutes } from "./messages.routes.ts";
 import { problem } from "./problem.ts";
+import { sessionsRoutes } from "./sessions.routes.ts";
 import { systemRoutes } from "./system.routes.ts";
 
 export interface HttpDeps {
   readonly sendMessage: SendMessage;
+  /** Session management of the provider with logins, if this process runs one. */
+  readonly sessions: SessionControl | undefined;
   readonly store: MessageStore;
   readonly health: CheckHealth;
   readonly apiKeys: ApiKeyVerifier;
@@ -44,6 +48,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.use(requireApiKey(deps.apiKeys, isPublic));
 
   app.route("/", systemRoutes({ health: deps.health, openapi: deps.openapi }));
+  app.route("/sessions", sessionsRoutes({ sessions: deps.sessions, bodyLimitBytes: deps.bodyLimitBytes }));
   app.route("/messages", messagesRoutes({ sendMessage: deps.sendMessage, store: deps.store, bodyLimitBytes: deps.bodyLimitBytes }));
 
   app.notFound((c) => problem(c, "ROUTE.NOT_FOUND", `no route ${c.req.method} ${c.req.path}`));

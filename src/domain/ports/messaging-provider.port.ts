@@ -67,6 +67,8 @@ export interface SessionControl {
   create(id: string): Promise<SessionInfo>;
   /** Logs the session out, wipes its stored login and forgets it. */
   remove(id: string): Promise<void>;
+  /** Starts a session that sits idle (stopped, logged out, needs attention); a session without a login shows a new QR. */
+  connect(id: string): Promise<SessionInfo>;
   /** The pending QR, or undefined when none is pending. */
   qr(id: string): { readonly qr: string; readonly expiresAt: string } | undefined;
   /** Asks for a pairing code for the given phone number (E.164 digits). */

@@ -1,0 +1,186 @@
+import { DomainError, ProviderError } from "../../domain/errors.ts";
+import type { Message } from "../../domain/message.ts";
+import type {
+  MessagingProvider,
+  ProviderEvent,
+  ProviderEventListener,
+  SendReceipt,
+  SessionControl,
+} from "../../domain/ports/messaging-provider.port.ts";
+import type { SessionStore } from "../../domain/ports/session-store.port.ts";
+import type { WhatsAppConnector } from "../../domain/ports/whatsapp-connector.port.ts";
+import { isValidSessionId, type SessionInfo } from "../../domain/session.ts";
+import type { Logger } from "../logger.ts";
+import type { ReconnectSettings } from "./reconnect-policy.ts";
+import { SessionSupervisor, type RecoveryRecord } from "./session-supervisor.ts";
+
+/** Marks a session as existing in the store before it ever linked (the login itself has other keys). */
+export const SESSION_MARKER_KEY = "gateway.session";
+
+export interface WhatsAppProviderOptions {
+  readonly connector: WhatsAppConnector;
+  readonly store: SessionStore;
+  readonly logger: Logger;
+  readonly settings: ReconnectSettings;
+  /** Session created at start when the store holds none; empty disables it. */
+  readonly defaultSession: string;
+  readonly random?: () => number;
+  readonly onRecovery?: (record: RecoveryRecord) => void;
+  readonly onAttempt?: (session: string, attempt: number, outcome: "open" | "closed", durationMs: number) => void;
+}
+
+/**
+ * WhatsApp as a MessagingProvider: any number of sessions (linked accounts),
+ * each supervised on its own, with their logins in the SessionStore.
+ */
+export class WhatsAppProvider implements MessagingProvider, SessionControl {
+  readonly id = "baileys";
+  readonly channels = ["whatsapp"] as const;
+  readonly sessions: SessionControl = this;
+  private readonly supervisors = new Map<string, SessionSupervisor>();
+  private readonly listeners = new Set<ProviderEventListener>();
+
+  constructor(private readonly options: WhatsAppProviderOptions) {}
+
+  async start(): Promise<void> {
+    const stored = await this.options.store.listSessions();
+    const ids = stored.length > 0 ? stored : this.options.defaultSession ? [this.options.defaultSession] : [];
+    for (const id of ids) {
+      if (!isValidSessionId(id)) {
+        this.options.logger.warn({ session: id }, "sessions: ignoring a stored session with an invalid id");
+        continue;
+      }
+      if (!stored.includes(id)) await this.markExisting(id);
+      this.supervise(id).start();
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const supervisor of this.supervisors.values()) supervisor.stop();
+  }
+
+  hasSession(session: string): boolean {
+    return this.supervisors.has(session);
+  }
+
+  isReady(session: string): boolean {
+    return this.supervisors.get(session)?.isOpen ?? false;
+  }
+
+  async send(message: Message): Promise<SendReceipt> {
+    const connection = this.supervisors.get(message.session)?.liveConnection;
+    if (!connection) throw new ProviderError(this.id, `session "${message.session}" is not connected`, true);
+    return connection.send(message);
+  }
+
+  subscribe(listener: ProviderEventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // SessionControl
+
+  list(): SessionInfo[] {
+    return [...this.supervisors.values()].map((s) => s.info());
+  }
+
+  get(id: string): SessionInfo | undefined {
+    return this.supervisors.get(id)?.info();
+  }
+
+  async create(id: string): Promise<SessionInfo> {
+    if (!isValidSessionId(id)) {
+      throw new DomainError("REQUEST.INVALID", "id: must be 1-64 letters, digits, _ or -, starting with a letter or digit", [{ field: "id", message: "invalid session id" }]);
+    }
+    if (this.supervisors.has(id)) throw new DomainError("SESSION.ALREADY_EXISTS", `session "${id}" already exists`);
+    await this.markExisting(id);
+    const supervisor = this.supervise(id);
+    supervisor.start();
+    return supervisor.info();
+  }
+
+  async remove(id: string): Promise<void> {
+    const supervisor = this.required(id);
+    this.supervisors.delete(id);
+    await supervisor.logoutAndStop();
+    await this.options.store.clear(id);
+  }
+
+  /** Starts a session that sits idle (logged out, stopped, needs attention): a new login shows a new QR. */
+  async connect(id: string): Promise<SessionInfo> {
+    const supervisor = this.required(id);
+    if (!supervisor.idle) return supervisor.info();
+    await this.markExisting(id);
+    supervisor.start();
+    return supervisor.info();
+  }
+
+  qr(id: string): { readonly qr: string; readonly expiresAt: string } | undefined {
+    return this.required(id).qr();
+  }
+
+  async requestPairingCode(id: string, phone: string): Promise<string> {
+    const supervisor = this.required(id);
+    if (supervisor.info().state === "open") throw new DomainError("REQUEST.INVALID", `session "${id}" is already linked`);
+    return supervisor.requestPairingCode(phone);
+  }
+
+  private required(id: string): SessionSupervisor {
+    const supervisor = this.supervisors.get(id);
+    if (!supervisor) throw new DomainError("SESSION.NOT_FOUND", `no session "${id}"`);
+    return supervisor;
+  }
+
+  private async markExisting(id: string): Promise<void> {
+    await this.options.store.setMany(id, new Map([[SESSION_MARKER_KEY, { createdAt: new Date().toISOString() }]]));
+  }
+
+  private supervise(id: string): SessionSupervisor {
+    const supervisor = new SessionSupervisor(id, {
+      connector: this.options.connector,
+      wipeLogin: async () => {
+        await this.options.store.clear(id);
+        await this.markExisting(id);
+      },
+      logger: this.options.logger,
+      settings: this.options.settings,
+      ...(this.options.random ? { random: this.options.random } : {}),
+      ...(this.options.onRecovery ? { onRecovery: this.options.onRecovery } : {}),
+      ...(this.options.onAttempt ? { onAttempt: this.options.onAttempt } : {}),
+      onChange: (info) => this.emit({ type: "session", session: id, state: info.state, ready: info.state === "open" }),
+      onTraffic: (event, me) => {
+        if (event.type === "status") {
+          this.emit({ type: "status", providerMessageId: event.providerMessageId, status: event.status });
+          return;
+        }
+        const m = event.message;
+        this.emit({
+          type: "inbound",
+          message: {
+            provider: this.id,
+            session: id,
+            channel: "whatsapp",
+            from: m.from,
+            to: m.to || (me ? `whatsapp:+${me.split(/[:@]/)[0]}` : null),
+            text: m.text,
+            mediaUrls: [],
+            providerMessageId: m.providerMessageId,
+            at: m.at,
+          },
+        });
+      },
+    });
+    this.supervisors.set(id, supervisor);
+    return supervisor;
+  }
+
+  private emit(event: ProviderEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.options.logger.error({ err: error }, "sessions: a provider event listener failed");
+      }
+    }
+  }
+}

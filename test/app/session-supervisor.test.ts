@@ -1,0 +1,197 @@
+import { describe, expect, it } from "vitest";
+import { createLogger } from "../../src/app/logger.ts";
+import type { ReconnectSettings } from "../../src/app/sessions/reconnect-policy.ts";
+import { SessionSupervisor, type RecoveryRecord } from "../../src/app/sessions/session-supervisor.ts";
+import { CorruptEntryError } from "../../src/domain/ports/session-store.port.ts";
+import type { SessionInfo } from "../../src/domain/session.ts";
+import { ScriptedWhatsAppConnector } from "../fakes/scripted-whatsapp-connector.ts";
+import { eventually } from "../support/in-process-gateway.ts";
+
+const settings: ReconnectSettings = {
+  backoffBaseMs: 20,
+  backoffMaxMs: 80,
+  replacedCooldownMs: 30,
+  replacedMaxReconnects: 2,
+  replacedWindowMs: 60_000,
+};
+
+function setup(overrides: Partial<ReconnectSettings> = {}) {
+  const connector = new ScriptedWhatsAppConnector();
+  const changes: SessionInfo[] = [];
+  const recoveries: RecoveryRecord[] = [];
+  let wipes = 0;
+  const supervisor = new SessionSupervisor("s1", {
+    connector,
+    wipeLogin: async () => {
+      wipes++;
+    },
+    logger: createLogger("silent"),
+    settings: { ...settings, ...overrides },
+    random: () => 0.5,
+    onChange: (info) => changes.push(info),
+    onTraffic: () => undefined,
+    onRecovery: (r) => recoveries.push(r),
+  });
+  const state = () => supervisor.info().state;
+  return { connector, supervisor, changes, recoveries, state, wipes: () => wipes };
+}
+
+async function opened(s: ReturnType<typeof setup>) {
+  s.supervisor.start();
+  await eventually(() => s.connector.connections.length === 1 || undefined);
+  s.connector.last.open();
+  expect(s.state()).toBe("open");
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("SessionSupervisor", () => {
+  it("reconnects at once after a drop and records the time to recover", async () => {
+    const s = setup();
+    await opened(s);
+    const first = s.connector.last;
+    first.close(428, "Connection Closed");
+    expect(first.ended).toBe(true);
+    expect(s.state()).toBe("reconnecting");
+    await eventually(() => s.connector.connections.length === 2 || undefined);
+    s.connector.last.open();
+    const info = s.supervisor.info();
+    expect(info).toMatchObject({ state: "open", reconnects: 1, lastDisconnect: { code: 428, reason: "Connection Closed" } });
+    expect(info.lastRecoveryMs).not.toBeNull();
+    expect(s.recoveries).toEqual([expect.objectContaining({ session: "s1", code: 428, attempts: 1, outcome: "open" })]);
+  });
+
+  it.each([408, 500, 503, 428])("backs off after failed attempts for %i, and recovers", async (code) => {
+    const s = setup();
+    await opened(s);
+    s.connector.last.close(code);
+    await eventually(() => s.connector.connections.length === 2 || undefined);
+    s.connector.last.close(code); // the first retry fails: now a backoff delay
+    expect(s.state()).toBe("reconnecting");
+    expect(s.connector.connections).toHaveLength(2);
+    await eventually(() => s.connector.connections.length === 3 || undefined, 2_000, "retry after backoff");
+    s.connector.last.open();
+    expect(s.supervisor.info()).toMatchObject({ state: "open", reconnects: 1 });
+    expect(s.recoveries[0]).toMatchObject({ attempts: 2, outcome: "open" });
+  });
+
+  it("treats 515 after pairing as a normal restart, not a recovery", async () => {
+    const s = setup();
+    s.supervisor.start();
+    await eventually(() => s.connector.connections.length === 1 || undefined);
+    s.connector.last.emit({ type: "qr", qr: "2@ref,key", expiresAt: new Date(Date.now() + 60_000) });
+    expect(s.state()).toBe("qr");
+    expect(s.supervisor.qr()?.qr).toBe("2@ref,key");
+    s.connector.last.close(515, "restart required");
+    expect(s.state()).toBe("connecting");
+    await eventually(() => s.connector.connections.length === 2 || undefined);
+    s.connector.last.open();
+    expect(s.supervisor.info()).toMatchObject({ state: "open", reconnects: 0, lastRecoveryMs: null });
+    expect(s.supervisor.qr()).toBeUndefined();
+  });
+
+  it("stops on 401, wipes the login, and never reconnects by itself", async () => {
+    const s = setup();
+    await opened(s);
+    s.connector.last.close(401, "logged out");
+    expect(s.supervisor.info()).toMatchObject({ state: "logged_out", me: null, lastDisconnect: { code: 401 } });
+    await eventually(() => s.wipes() === 1 || undefined);
+    await pause(150);
+    expect(s.connector.connections).toHaveLength(1);
+    expect(s.recoveries[0]).toMatchObject({ outcome: "logged_out" });
+  });
+
+  it("waits a cool-down after 440 and gives up after the limit per window (no ping-pong)", async () => {
+    const s = setup();
+    await opened(s);
+    s.connector.last.close(440, "replaced");
+    await pause(10);
+    expect(s.connector.connections).toHaveLength(1); // cool-down: no immediate reconnect
+    await eventually(() => s.connector.connections.length === 2 || undefined);
+    s.connector.last.open();
+    s.connector.last.close(440, "replaced");
+    await eventually(() => s.connector.connections.length === 3 || undefined);
+    s.connector.last.open();
+    s.connector.last.close(440, "replaced");
+    expect(s.state()).toBe("needs_attention");
+    expect(s.supervisor.info().lastDisconnect?.reason).toMatch(/another instance/);
+    await pause(150);
+    expect(s.connector.connections).toHaveLength(3);
+  });
+
+  it.each([
+    [403, /banned|restricted/],
+    [405, /outdated WhatsApp Web version/],
+    [411, /newer multi-device/],
+  ])("stops on %i with a clear reason", async (code, reason) => {
+    const s = setup();
+    await opened(s);
+    s.connector.last.close(code);
+    expect(s.state()).toBe("needs_attention");
+    expect(s.supervisor.info().lastDisconnect?.reason).toMatch(reason);
+    await pause(100);
+    expect(s.connector.connections).toHaveLength(1);
+  });
+
+  it("idles when no QR was scanned in time, until started again", async () => {
+    const s = setup();
+    s.supervisor.start();
+    await eventually(() => s.connector.connections.length === 1 || undefined);
+    s.connector.last.close(408, "QR refs attempts ended", true);
+    expect(s.state()).toBe("stopped");
+    expect(s.supervisor.idle).toBe(true);
+    await pause(100);
+    expect(s.connector.connections).toHaveLength(1);
+    s.supervisor.start();
+    await eventually(() => s.connector.connections.length === 2 || undefined);
+  });
+
+  it("goes to needs_attention, without a new login, when the stored login is corrupt", async () => {
+    const s = setup();
+    s.connector.failNextConnect(new CorruptEntryError("s1", "creds", "/data/creds.json.corrupt-1", "truncated"));
+    s.supervisor.start();
+    await eventually(() => (s.state() === "needs_attention" ? true : undefined));
+    expect(s.supervisor.info().lastDisconnect?.reason).toMatch(/corrupt/);
+    await pause(100);
+    expect(s.connector.connections).toHaveLength(0);
+  });
+
+  it("retries with backoff when the store cannot answer at connect", async () => {
+    const s = setup();
+    s.connector.failNextConnect(new Error("STORE.UNAVAILABLE"));
+    s.supervisor.start();
+    await eventually(() => s.connector.connections.length === 1 || undefined, 2_000, "retry");
+    s.connector.last.open();
+    expect(s.state()).toBe("open");
+  });
+
+  it("keeps one live connection: the old one is ended first and its late events are ignored", async () => {
+    const s = setup();
+    await opened(s);
+    const old = s.connector.last;
+    old.close(428);
+    await eventually(() => s.connector.connections.length === 2 || undefined);
+    expect(old.ended).toBe(true);
+    // A straggler from the old socket must not touch the session.
+    (old as unknown as { ended: boolean }).ended = false;
+    old.close(401);
+    expect(s.state()).toBe("reconnecting");
+    expect(s.wipes()).toBe(0);
+  });
+
+  it("stops without logging out, and logs out on delete", async () => {
+    const s = setup();
+    await opened(s);
+    const live = s.connector.last;
+    await s.supervisor.logoutAndStop();
+    expect(live.loggedOut).toBe(true);
+    expect(live.ended).toBe(true);
+    expect(s.state()).toBe("stopped");
+
+    const t = setup();
+    await opened(t);
+    t.supervisor.stop();
+    expect(t.connector.last.loggedOut).toBe(false);
+    expect(t.connector.last.ended).toBe(true);
+  });
+});

@@ -1,0 +1,75 @@
+import type { Message } from "../../src/domain/message.ts";
+import type { SendReceipt } from "../../src/domain/ports/messaging-provider.port.ts";
+import type { ConnectionEvent, WhatsAppConnection, WhatsAppConnector } from "../../src/domain/ports/whatsapp-connector.port.ts";
+
+/** A connection whose events the test plays, recording what was asked of it. */
+export class ScriptedConnection implements WhatsAppConnection {
+  ended = false;
+  loggedOut = false;
+  readonly sent: Message[] = [];
+
+  constructor(
+    readonly session: string,
+    private readonly listener: (event: ConnectionEvent) => void,
+  ) {}
+
+  /** Plays an event as if the network had produced it (ignored once ended, like a real socket's removed listeners). */
+  emit(event: ConnectionEvent): void {
+    if (!this.ended) this.listener(event);
+  }
+
+  open(me = "40700000001:1@s.whatsapp.net"): void {
+    this.emit({ type: "open", me });
+  }
+
+  close(code: number, reason = "closed", qrExhausted = false): void {
+    this.emit({ type: "close", closed: { code, reason, qrExhausted } });
+  }
+
+  async send(message: Message): Promise<SendReceipt> {
+    this.sent.push(message);
+    return { providerMessageId: `wa-${message.id}` };
+  }
+
+  async requestPairingCode(): Promise<string> {
+    return "ABCD1234";
+  }
+
+  async logout(): Promise<void> {
+    this.loggedOut = true;
+  }
+
+  end(): void {
+    this.ended = true;
+  }
+}
+
+/**
+ * A WhatsAppConnector for supervisor tests: every connect() makes a new
+ * ScriptedConnection; the test drives what each one reports.
+ */
+export class ScriptedWhatsAppConnector implements WhatsAppConnector {
+  readonly connections: ScriptedConnection[] = [];
+  private readonly failures: Error[] = [];
+  /** Called on each new connection, to script it (e.g. open at once). */
+  onConnect: ((connection: ScriptedConnection) => void) | undefined;
+
+  failNextConnect(error: Error): void {
+    this.failures.push(error);
+  }
+
+  async connect(session: string, listener: (event: ConnectionEvent) => void): Promise<WhatsAppConnection> {
+    const failure = this.failures.shift();
+    if (failure) throw failure;
+    const connection = new ScriptedConnection(session, listener);
+    this.connections.push(connection);
+    if (this.onConnect) queueMicrotask(() => this.onConnect?.(connection));
+    return connection;
+  }
+
+  get last(): ScriptedConnection {
+    const last = this.connections.at(-1);
+    if (!last) throw new Error("no connection yet");
+    return last;
+  }
+}
