@@ -1,0 +1,29 @@
+// `npm run bench`: every benchmark, one after the other, each as its own
+// process so one's memory and timers cannot colour the next. Figures and
+// ratios are printed by each; compare ratios measured in the same run.
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+
+const all = [
+  ["accept", "http-accept.bench.ts", "POST /messages accept throughput beside a bare node:http handler"],
+  ["message-store", "message-store.bench.ts", "SQLite queue: group commit vs one transaction per message"],
+  ["session-store", "session-store.bench.ts", "session stores: 30-key setMany latency (disk, Firestore emulator, tiered)"],
+  ["baileys-raw", "baileys-raw.bench.ts", "raw Baileys on the simulator: reconnect time and send rate (the ceilings)"],
+] as const;
+
+const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+const selected = only.length > 0 ? all.filter(([id]) => only.includes(id)) : all;
+if (only.length > 0 && selected.length !== only.length) {
+  console.error(`unknown benchmark in ${only.join(", ")}; known: ${all.map(([id]) => id).join(", ")}`);
+  process.exit(2);
+}
+let failed = 0;
+for (const [id, file, what] of selected) {
+  console.log(`\n##### ${id}: ${what}`);
+  const run = spawnSync(process.execPath, ["--import", "tsx", join(import.meta.dirname, file)], { stdio: "inherit" });
+  if (run.status !== 0) {
+    failed++;
+    console.error(`benchmark ${id} failed (exit ${run.status ?? run.signal})`);
+  }
+}
+process.exit(failed > 0 ? 1 : 0);
