@@ -6,7 +6,7 @@ import { Clock, systemClock } from "../../domain/ports/clock.port.ts";
 import { DomainEvents } from "../../domain/ports/domain-events.port.ts";
 import type { InjectionToken } from "../../domain/injection-token.ts";
 import { MessageStore } from "../../domain/ports/message-store.port.ts";
-import { MessagingProviders, type MessagingProvider } from "../../domain/ports/messaging-provider.port.ts";
+import { MessagingProviders, type MessagingProvider, type SessionControl } from "../../domain/ports/messaging-provider.port.ts";
 import { SessionStore } from "../../domain/ports/session-store.port.ts";
 import { resolveApiKeys } from "../api-keys.ts";
 import type { Config } from "../config/config.schema.ts";
@@ -38,6 +38,9 @@ export interface Gateway {
   /** The API key generated on this first start, to show once; null otherwise. */
   readonly generatedApiKey: string | null;
   readonly container: DependencyContainer;
+  readonly events: DomainEvents;
+  /** Session management, when a provider with sessions runs. */
+  readonly sessions: SessionControl | undefined;
   start(): Promise<void>;
   /** Stops taking requests, lets in-flight sends finish (bounded), closes providers and stores. */
   stop(): Promise<void>;
@@ -105,9 +108,10 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     providers,
     providersStarted: () => providersStarted,
   });
+  const sessions = providers.find((p) => p.sessions)?.sessions;
   const app = createHttpApp({
     sendMessage,
-    sessions: providers.find((p) => p.sessions)?.sessions,
+    sessions,
     store,
     health,
     apiKeys: verifier,
@@ -124,6 +128,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     app,
     generatedApiKey: generated,
     container,
+    events,
+    sessions,
     async start() {
       for (const provider of providers) detach.push(recordEvent.attach(provider));
       await Promise.all(providers.map((p) => p.start()));

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { ConfigError, loadConfig } from "../config/load-config.ts";
 import type { MessagingProvider } from "../../domain/ports/messaging-provider.port.ts";
 import { createLogger } from "../logger.ts";
-import { buildGateway } from "./gateway.ts";
+import QRCode from "qrcode";
+import { buildGateway, type Gateway } from "./gateway.ts";
 
 /** What an entry point (Node or Deno) provides: a way to serve a fetch handler. */
 export type Serve = (
@@ -16,8 +17,10 @@ export interface Runtime {
   readonly serve: Serve;
   readonly onSignal: (signal: "SIGINT" | "SIGTERM", handler: () => void) => void;
   readonly exit: (code: number) => never;
-  /** Where to show the operator the one-time API key (the terminal). */
+  /** Where to show the operator the one-time API key and QR codes (the terminal). */
   readonly print: (line: string) => void;
+  /** Whether `print` reaches a terminal (QR codes are drawn only there). */
+  readonly isTerminal: boolean;
   /** Replaces the configured providers; only test entry points set it. */
   readonly providers?: readonly MessagingProvider[];
 }
@@ -46,6 +49,7 @@ export async function launch(runtime: Runtime): Promise<void> {
       `No API_KEYS configured: generated an API key. It is shown only this once and stored hashed in ${config.DATA_DIR}:\n\n    ${gateway.generatedApiKey}\n`,
     );
   }
+  if (runtime.isTerminal && config.DEFAULT_SESSION) printQrCodes(gateway, config.DEFAULT_SESSION, runtime.print);
   await gateway.start();
   const server = await runtime.serve((request) => gateway.app.fetch(request), config.HOST, config.PORT);
   logger.info({ url: `http://${config.HOST}:${server.port}`, port: server.port, version }, "gateway listening");
@@ -69,6 +73,21 @@ export async function launch(runtime: Runtime): Promise<void> {
   };
   runtime.onSignal("SIGTERM", () => shutdown("SIGTERM"));
   runtime.onSignal("SIGINT", () => shutdown("SIGINT"));
+}
+
+/** Draws each new QR of the default session in the terminal, so linking needs no other tool. */
+function printQrCodes(gateway: Gateway, session: string, print: (line: string) => void): void {
+  let last: string | undefined;
+  gateway.events.subscribe((event) => {
+    if (event.type !== "session.state" || event.session.id !== session || event.session.state !== "qr") return;
+    const pending = gateway.sessions?.qr(session);
+    if (!pending || pending.qr === last) return;
+    last = pending.qr;
+    QRCode.toString(pending.qr, { type: "terminal", small: true }).then(
+      (drawing) => print(`\nScan with WhatsApp > Linked devices to link session "${session}" (expires ${pending.expiresAt}):\n${drawing}`),
+      () => undefined,
+    );
+  });
 }
 
 function readVersion(): string {
