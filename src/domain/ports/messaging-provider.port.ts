@@ -36,6 +36,8 @@ export interface MessagingProvider {
   readonly channels: readonly Channel[];
   /** Present only on providers with logins (WhatsApp accounts). */
   readonly sessions?: SessionControl;
+  /** Present only on providers that report through signed HTTP callbacks (Twilio). */
+  readonly webhooks?: WebhookReceiver;
 
   /** Starts the provider (for Baileys: every stored session). Resolves once started, not once connected. */
   start(): Promise<void>;
@@ -77,3 +79,28 @@ export interface SessionControl {
 
 /** Every provider enabled in this process. */
 export const MessagingProviders: InjectionToken<readonly MessagingProvider[]> = injectionToken("MessagingProviders");
+
+/** A provider callback as the HTTP layer received it. */
+export interface WebhookRequest {
+  /** Which callback: an incoming message or a status report. */
+  readonly kind: "inbound" | "status";
+  /** The public URL the provider called (what it signed), query included. */
+  readonly url: string;
+  /** The form fields of the body. */
+  readonly params: Readonly<Record<string, string>>;
+  /** The provider's signature header, if any. */
+  readonly signature: string | undefined;
+}
+
+export type WebhookResult =
+  | { readonly ok: true; readonly events: readonly ProviderEvent[] }
+  | { readonly ok: false; readonly reason: "signature" | "malformed"; readonly detail: string };
+
+/**
+ * Verifies and parses a provider's callbacks. Parsing lives with the
+ * provider; recording what it says is the app's job.
+ */
+export interface WebhookReceiver {
+  /** Checks the signature first; only a genuine request is parsed into events. */
+  receive(request: WebhookRequest): WebhookResult;
+}
