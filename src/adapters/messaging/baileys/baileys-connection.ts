@@ -1,0 +1,265 @@
+import { ProviderError } from "../../../domain/errors.ts";
+import type { Message } from "../../../domain/message.ts";
+import type { SendReceipt } from "../../../domain/ports/messaging-provider.port.ts";
+import type { ConnectionEvent, WhatsAppConnection } from "../../../domain/ports/whatsapp-connector.port.ts";
+import type { BaileysEventMap, BinaryNode, WASocket } from "@whiskeysockets/baileys";
+import { addressToJid, jidToAddress } from "./addresses.ts";
+import type { StoreAuthState } from "./auth-state.ts";
+import type { ConnectorLogger } from "./connector-logger.ts";
+import { toConnectionClosed } from "./disconnect-mapping.ts";
+import { toInboundMessage } from "./inbound-mapping.ts";
+import { PROVIDER_ID, toProviderError } from "./send-errors.ts";
+import { ServerAcks } from "./server-acks.ts";
+import type { SessionWrites } from "./session-writes.ts";
+import { toProviderStatus } from "./status-mapping.ts";
+import { deriveWaMessageId } from "./wa-message-id.ts";
+
+/** Baileys' QR lifetimes when `qrTimeout` is not set: the first ref 60 s, the next ones 20 s. */
+const FIRST_QR_MS = 60_000;
+const NEXT_QR_MS = 20_000;
+
+export interface BaileysConnectionDeps {
+  readonly session: string;
+  readonly sock: WASocket;
+  readonly auth: StoreAuthState;
+  readonly writes: SessionWrites;
+  readonly listener: (event: ConnectionEvent) => void;
+  readonly logger: ConnectorLogger;
+  readonly ackTimeoutMs: number;
+  /** How long requestPairingCode waits for the server to start the registration. */
+  readonly registrationTimeoutMs: number;
+  readonly qrTimeoutMs: number | undefined;
+}
+
+/**
+ * One Baileys socket behind the WhatsAppConnection port. Events reach the
+ * listener in the order Baileys emitted them (an inbound message that needs
+ * a LID lookup is not overtaken by the `close` after it); after `close`,
+ * `end()` or `logout()` nothing more is delivered.
+ */
+export class BaileysConnection implements WhatsAppConnection {
+  private state: "connecting" | "open" | "closed" = "connecting";
+  /** Set by end(), logout() and once `close` is delivered. */
+  private silenced = false;
+  private qrCount = 0;
+  private delivery: Promise<void> = Promise.resolve();
+  private readonly acks: ServerAcks;
+  private readonly registration: Promise<void>;
+  private registrationSettle!: { resolve(): void; reject(error: Error): void };
+  private readonly detachers: Array<() => void> = [];
+
+  constructor(private readonly deps: BaileysConnectionDeps) {
+    this.acks = new ServerAcks(deps.ackTimeoutMs);
+    this.registration = new Promise<void>((resolve, reject) => {
+      this.registrationSettle = { resolve, reject };
+    });
+    this.registration.catch(() => undefined);
+    this.on("connection.update", (update) => this.onConnectionUpdate(update));
+    this.on("creds.update", (update) => {
+      // Baileys merges the update into the same object before we get here;
+      // merging again keeps this right whatever the listener order.
+      Object.assign(deps.auth.creds, update);
+      deps.auth.saveCreds();
+    });
+    this.on("messages.upsert", (upsert) => this.enqueue(() => this.onUpsert(upsert)));
+    this.on("messages.update", (updates) => this.enqueue(() => this.onUpdate(updates)));
+    const onAck = (node: BinaryNode): void => this.acks.onAck(node.attrs);
+    deps.sock.ws.on("CB:ack,class:message", onAck);
+    this.detachers.push(() => deps.sock.ws.off("CB:ack,class:message", onAck));
+  }
+
+  /**
+   * Sends a text message with the WhatsApp id derived from `message.id` and
+   * resolves once the WhatsApp server acknowledged the stanza (its `<ack>`),
+   * with status `sent`. Checks first that the recipient has devices: a send
+   * to nobody would otherwise "succeed" and lose the message.
+   */
+  async send(message: Message): Promise<SendReceipt> {
+    if (this.state !== "open" || this.silenced) {
+      throw new ProviderError(PROVIDER_ID, "the WhatsApp connection is not open", true, "not-open");
+    }
+    const jid = addressToJid(message.to);
+    if (!jid) throw new ProviderError(PROVIDER_ID, `not a WhatsApp phone number: ${message.to}`, false, "invalid-recipient");
+    if (message.mediaUrls.length > 0) {
+      throw new ProviderError(PROVIDER_ID, "the Baileys provider sends text only", false, "media-unsupported");
+    }
+    const waId = deriveWaMessageId(message.id);
+    const { sock } = this.deps;
+    try {
+      const devices = await sock.getUSyncDevices([jid], true, false);
+      if (devices.length === 0) {
+        throw new ProviderError(PROVIDER_ID, `WhatsApp listed no devices for ${message.to}; nothing was sent`, true, "no-devices");
+      }
+      const ack = this.acks.expect(waId);
+      try {
+        // linkPreview: null, or Baileys would fetch any URL in the text.
+        await sock.sendMessage(jid, { text: message.text, linkPreview: null }, { messageId: waId });
+      } catch (error) {
+        ack.cancel();
+        throw error;
+      }
+      await ack.acked;
+    } catch (error) {
+      const failure = toProviderError(error);
+      this.deps.logger.warn(
+        { session: this.deps.session, messageId: message.id, waId, err: failure.message, retryable: failure.retryable },
+        "baileys: send failed",
+      );
+      throw failure;
+    }
+    return { providerMessageId: waId, status: "sent" };
+  }
+
+  async requestPairingCode(phone: string): Promise<string> {
+    const digits = phone.replace(/^\+/, "");
+    if (!/^[1-9]\d{4,14}$/.test(digits)) {
+      throw new ProviderError(PROVIDER_ID, "a pairing code needs the phone number as E.164 digits", false, "invalid-phone");
+    }
+    if (this.deps.auth.creds.account) {
+      throw new ProviderError(PROVIDER_ID, "this session is already linked", false, "already-linked");
+    }
+    if (this.state === "closed" || this.silenced) {
+      throw new ProviderError(PROVIDER_ID, "the WhatsApp connection is closed", true, "not-open");
+    }
+    // The server must be in the registration phase (it sent QR refs) before
+    // it takes a pairing-code request.
+    await withTimeout(this.registration, this.deps.registrationTimeoutMs, "the server did not start a registration");
+    try {
+      return await this.deps.sock.requestPairingCode(digits);
+    } catch (error) {
+      throw toProviderError(error);
+    }
+  }
+
+  /**
+   * Unlinks the device, then ends the socket. Like `end()`, delivers no
+   * `close`. Later store writes of this login are dropped and pending ones
+   * awaited, so a wipe right after this cannot be undone by a late write.
+   */
+  async logout(): Promise<void> {
+    this.silence();
+    this.deps.auth.seal();
+    try {
+      await this.deps.sock.logout();
+    } catch (error) {
+      this.endSocket();
+      throw toProviderError(error);
+    } finally {
+      await this.deps.writes.flush().catch(() => undefined);
+    }
+  }
+
+  end(): void {
+    this.silence();
+    this.endSocket();
+  }
+
+  private onConnectionUpdate(update: BaileysEventMap["connection.update"]): void {
+    if (update.qr) {
+      const ttl = this.deps.qrTimeoutMs ?? (this.qrCount === 0 ? FIRST_QR_MS : NEXT_QR_MS);
+      this.qrCount++;
+      this.registrationSettle.resolve();
+      const event: ConnectionEvent = { type: "qr", qr: update.qr, expiresAt: new Date(Date.now() + ttl) };
+      this.enqueue(() => this.deliver(event));
+    }
+    if (update.connection === "open") {
+      this.state = "open";
+      const me = this.deps.sock.user?.id ?? this.deps.auth.creds.me?.id ?? "";
+      this.enqueue(() => this.deliver({ type: "open", me }));
+    }
+    if (update.connection === "close") {
+      this.state = "closed";
+      const closed = toConnectionClosed(update.lastDisconnect);
+      // A logged-out login is dead: no late write may outlive its wipe.
+      if (closed.code === 401) this.deps.auth.seal();
+      const gone = new ProviderError(PROVIDER_ID, `the WhatsApp connection closed (${closed.code} ${closed.reason})`, true, String(closed.code));
+      this.acks.failAll(gone);
+      this.registrationSettle.reject(gone);
+      this.detach();
+      this.enqueue(() => {
+        this.deliver({ type: "close", closed });
+        this.silenced = true;
+      });
+    }
+  }
+
+  private async onUpsert({ messages, type }: BaileysEventMap["messages.upsert"]): Promise<void> {
+    for (const message of messages) {
+      if (message.key.fromMe) {
+        // A receipt that arrives right after the send is folded into our own upsert.
+        const status = toProviderStatus(message.status);
+        if (status && message.key.id) this.deliver({ type: "status", providerMessageId: message.key.id, status });
+        continue;
+      }
+      if (type !== "notify" && type !== "append") continue;
+      const mapped = await toInboundMessage(message, {
+        to: jidToAddress(this.deps.auth.creds.me?.id) ?? "",
+        pnForLid: (lid) => this.deps.sock.signalRepository.lidMapping.getPNForLID(lid),
+        now: () => new Date(),
+      });
+      if (mapped.kind === "message") this.deliver({ type: "inbound", message: mapped.message });
+      else this.deps.logger.debug({ session: this.deps.session, waId: message.key.id, why: mapped.why }, "baileys: upsert skipped");
+    }
+  }
+
+  private onUpdate(updates: BaileysEventMap["messages.update"]): void {
+    for (const { key, update } of updates) {
+      if (!key.fromMe || !key.id) continue;
+      const status = toProviderStatus(update.status);
+      if (status) this.deliver({ type: "status", providerMessageId: key.id, status });
+    }
+  }
+
+  private deliver(event: ConnectionEvent): void {
+    if (this.silenced) {
+      if (event.type === "inbound") {
+        this.deps.logger.warn({ session: this.deps.session, waId: event.message.providerMessageId }, "baileys: inbound message dropped: connection already ended");
+      }
+      return;
+    }
+    try {
+      this.deps.listener(event);
+    } catch (error) {
+      this.deps.logger.error({ err: error, session: this.deps.session, event: event.type }, "baileys: connection listener threw");
+    }
+  }
+
+  private enqueue(task: () => void | Promise<void>): void {
+    this.delivery = this.delivery.then(task).catch((error: unknown) => {
+      this.deps.logger.error({ err: error, session: this.deps.session }, "baileys: could not handle an event");
+    });
+  }
+
+  private on<E extends keyof BaileysEventMap>(event: E, handler: (arg: BaileysEventMap[E]) => void): void {
+    this.deps.sock.ev.on(event, handler);
+    this.detachers.push(() => this.deps.sock.ev.off(event, handler));
+  }
+
+  private silence(): void {
+    this.silenced = true;
+    this.state = "closed";
+    this.detach();
+    const ended = new ProviderError(PROVIDER_ID, "the WhatsApp connection was ended", true, "ended");
+    this.acks.failAll(ended);
+    this.registrationSettle.reject(ended);
+  }
+
+  private detach(): void {
+    for (const detach of this.detachers.splice(0)) detach();
+  }
+
+  private endSocket(): void {
+    this.state = "closed";
+    Promise.resolve(this.deps.sock.end(undefined)).catch((error: unknown) => {
+      this.deps.logger.warn({ err: error, session: this.deps.session }, "baileys: error while ending the socket");
+    });
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ProviderError(PROVIDER_ID, `${what} within ${ms} ms`, true, "408")), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

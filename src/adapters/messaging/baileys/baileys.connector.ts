@@ -1,0 +1,106 @@
+import type { SessionStore } from "../../../domain/ports/session-store.port.ts";
+import type { ConnectionEvent, WhatsAppConnection, WhatsAppConnector } from "../../../domain/ports/whatsapp-connector.port.ts";
+import makeWASocket, { DEFAULT_CONNECTION_CONFIG, makeCacheableSignalKeyStore, proto } from "@whiskeysockets/baileys";
+import type { UserFacingSocketConfig } from "@whiskeysockets/baileys";
+import { loadAuthState } from "./auth-state.ts";
+import { BaileysConnection } from "./baileys-connection.ts";
+import { baileysLogger, type ConnectorLogger } from "./connector-logger.ts";
+import { SessionWrites } from "./session-writes.ts";
+
+export type { ConnectorLogger } from "./connector-logger.ts";
+
+export interface BaileysConnectorOptions {
+  /** Where each session's login (creds and Signal keys) lives. */
+  readonly store: SessionStore;
+  readonly logger: ConnectorLogger;
+  /**
+   * WhatsApp Web endpoint; default Baileys' own (`wss://web.whatsapp.com/ws/chat`).
+   * A testing setting: point it at the simulator.
+   */
+  readonly waWebSocketUrl?: string;
+  readonly keepAliveIntervalMs?: number;
+  readonly connectTimeoutMs?: number;
+  readonly defaultQueryTimeoutMs?: number;
+  /** Level of Baileys' own logs (default `warn`): its debug output can carry key material. */
+  readonly baileysLogLevel?: string;
+  /** How long `send()` waits for the server's ack (default 30 s). */
+  readonly ackTimeoutMs?: number;
+  /** Lifetime of every QR code; default Baileys' own (60 s for the first, 20 s for the next). Tests shorten it. */
+  readonly qrTimeoutMs?: number;
+}
+
+const DEFAULT_ACK_TIMEOUT_MS = 30_000;
+
+/**
+ * The only history syncs we take: the small bootstrap ones, which carry the
+ * phone-number <-> LID mappings (rc14 warns that refusing every sync loses
+ * them). Recent, full and on-demand history stay off; refusing RECENT also
+ * spares a new login Baileys' 20 s wait for history.
+ */
+const BOOTSTRAP_SYNC: ReadonlySet<number> = new Set([
+  proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP,
+  proto.HistorySync.HistorySyncType.PUSH_NAME,
+]);
+
+/**
+ * WhatsApp Web through `@whiskeysockets/baileys`: one `connect()` is one
+ * socket on the session's stored login; it never reconnects by itself.
+ * Baileys runs with its built-in WhatsApp Web version (nothing is fetched),
+ * without history sync (but for the bootstrap part, see BOOTSTRAP_SYNC) and
+ * without marking the account online.
+ */
+export class BaileysConnector implements WhatsAppConnector {
+  private readonly writes = new Map<string, SessionWrites>();
+
+  constructor(private readonly options: BaileysConnectorOptions) {}
+
+  async connect(session: string, listener: (event: ConnectionEvent) => void): Promise<WhatsAppConnection> {
+    const { store, logger } = this.options;
+    const writes = this.writesOf(session);
+    // The previous socket's writes (the creds saved at pairing, before its
+    // 515) must be in the store before this socket reads it.
+    await writes.flush();
+    const auth = await loadAuthState(store, writes, logger);
+    const libLogger = baileysLogger(logger, session, this.options.baileysLogLevel ?? "warn");
+    const sock = makeWASocket({
+      ...this.socketTimings(),
+      auth: { creds: auth.creds, keys: makeCacheableSignalKeyStore(auth.keys, libLogger) },
+      logger: libLogger,
+      waWebSocketUrl: this.options.waWebSocketUrl ?? DEFAULT_CONNECTION_CONFIG.waWebSocketUrl,
+      version: DEFAULT_CONNECTION_CONFIG.version,
+      markOnlineOnConnect: false,
+      syncFullHistory: false,
+      shouldSyncHistoryMessage: ({ syncType }) => BOOTSTRAP_SYNC.has(syncType ?? -1),
+      generateHighQualityLinkPreview: false,
+    });
+    logger.info({ session, newLogin: auth.isNew }, "baileys: socket opened");
+    return new BaileysConnection({
+      session,
+      sock,
+      auth,
+      writes,
+      listener,
+      logger,
+      ackTimeoutMs: this.options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS,
+      registrationTimeoutMs: this.options.connectTimeoutMs ?? DEFAULT_CONNECTION_CONFIG.connectTimeoutMs,
+      qrTimeoutMs: this.options.qrTimeoutMs,
+    });
+  }
+
+  /** Only the timings that were set: an explicit undefined would override Baileys' defaults. */
+  private socketTimings(): Partial<UserFacingSocketConfig> {
+    const { keepAliveIntervalMs, connectTimeoutMs, defaultQueryTimeoutMs, qrTimeoutMs } = this.options;
+    return {
+      ...(keepAliveIntervalMs !== undefined ? { keepAliveIntervalMs } : {}),
+      ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
+      ...(defaultQueryTimeoutMs !== undefined ? { defaultQueryTimeoutMs } : {}),
+      ...(qrTimeoutMs !== undefined ? { qrTimeout: qrTimeoutMs } : {}),
+    };
+  }
+
+  private writesOf(session: string): SessionWrites {
+    let writes = this.writes.get(session);
+    if (!writes) this.writes.set(session, (writes = new SessionWrites(this.options.store, session, this.options.logger)));
+    return writes;
+  }
+}

@@ -1,0 +1,78 @@
+import { ProviderError } from "../../../domain/errors.ts";
+import { isRetryableCode, PROVIDER_ID } from "./send-errors.ts";
+
+interface Waiter {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+/** Attributes of a `<ack class="message">` stanza. */
+export interface MessageAck {
+  readonly id?: string;
+  readonly error?: string;
+}
+
+/**
+ * Waits for the server's `<ack class="message" id=..>` of sent messages.
+ * Baileys resolves sendMessage once the stanza is written and reports a
+ * successful ack nowhere, so the connection listens for the acks itself.
+ */
+export class ServerAcks {
+  private readonly waiting = new Map<string, Set<Waiter>>();
+  private failure: Error | undefined;
+
+  constructor(private readonly timeoutMs: number) {}
+
+  /**
+   * Starts waiting for the ack of `id`; call it before the stanza is sent so
+   * a fast ack cannot be missed. `cancel()` stops waiting (the send failed).
+   */
+  expect(id: string): { readonly acked: Promise<void>; cancel(): void } {
+    let waiter!: Waiter;
+    const acked = new Promise<void>((resolve, reject) => {
+      waiter = { resolve, reject };
+    });
+    // The send may fail before anyone awaits the ack: never an unhandled rejection.
+    acked.catch(() => undefined);
+    if (this.failure) {
+      waiter.reject(this.failure);
+      return { acked, cancel: () => undefined };
+    }
+    let set = this.waiting.get(id);
+    if (!set) this.waiting.set(id, (set = new Set()));
+    set.add(waiter);
+    const timer = setTimeout(
+      () => waiter.reject(new ProviderError(PROVIDER_ID, `no server ack for message ${id} within ${this.timeoutMs} ms`, true, "408")),
+      this.timeoutMs,
+    );
+    const settle = (): void => {
+      clearTimeout(timer);
+      const waiters = this.waiting.get(id);
+      waiters?.delete(waiter);
+      if (waiters?.size === 0) this.waiting.delete(id);
+    };
+    acked.then(settle, settle);
+    return { acked, cancel: () => waiter.resolve() };
+  }
+
+  /** Settles the waiters of an ack: resolved, or rejected when the server refused the message. */
+  onAck(ack: MessageAck): void {
+    if (!ack.id) return;
+    const set = this.waiting.get(ack.id);
+    if (!set) return;
+    const code = ack.error === undefined ? undefined : Number(ack.error);
+    for (const waiter of [...set]) {
+      if (ack.error === undefined) waiter.resolve();
+      else {
+        const retryable = code !== undefined && Number.isInteger(code) && isRetryableCode(code);
+        waiter.reject(new ProviderError(PROVIDER_ID, `WhatsApp refused message ${ack.id} (error ${ack.error})`, retryable, ack.error));
+      }
+    }
+  }
+
+  /** Rejects every waiter, now and later: the connection is gone. */
+  failAll(error: Error): void {
+    this.failure = error;
+    for (const set of [...this.waiting.values()]) for (const waiter of [...set]) waiter.reject(error);
+  }
+}
