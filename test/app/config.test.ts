@@ -11,7 +11,17 @@ describe("loadConfig", () => {
   });
 
   it("parses lists, numbers and booleans", () => {
-    const config = loadConfig({ API_KEYS: " a, b ,,", PORT: "8080", GATEWAY_PROVIDERS: "baileys,twilio", PUBLIC_ROUTES_METRICS: "false" });
+    const config = loadConfig({
+      API_KEYS: " a, b ,,",
+      PORT: "8080",
+      GATEWAY_PROVIDERS: "baileys,twilio",
+      PUBLIC_ROUTES_METRICS: "false",
+      // twilio in GATEWAY_PROVIDERS requires its credentials (test/app/twilio-config.test.ts)
+      TWILIO_ACCOUNT_SID: `AC${"0".repeat(32)}`,
+      TWILIO_AUTH_TOKEN: "token",
+      TWILIO_FROM: "+15550001111",
+      PUBLIC_BASE_URL: "https://gateway.example.com",
+    });
     expect(config.API_KEYS).toEqual(["a", "b"]);
     expect(config.PORT).toBe(8080);
     expect(config.GATEWAY_PROVIDERS).toEqual(["baileys", "twilio"]);

@@ -6,6 +6,7 @@ const nonNegativeInt = z.coerce.number().int().min(0);
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
   .transform((v) => v === "true" || v === "1" || v === "yes");
+const httpUrl = z.url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" });
 const list = z.string().transform((v) =>
   v
     .split(",")
@@ -60,6 +61,17 @@ const configShape = z.object({
   FIRESTORE_PROJECT_ID: z.string().min(1).optional(),
   FIRESTORE_EMULATOR_HOST: z.string().regex(/^[^\s:/]+:\d{1,5}$/, "must be host:port").optional(),
   FIRESTORE_COLLECTION: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, "must be a collection id").optional(),
+
+  // Twilio (required when GATEWAY_PROVIDERS includes twilio, see below)
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, "must be an Account SID: AC followed by 32 hex digits").optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
+  TWILIO_FROM: z.string().regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 number such as +15551234567").optional(),
+  TWILIO_MESSAGING_SERVICE_SID: z.string().regex(/^MG[0-9a-fA-F]{32}$/, "must be a Messaging Service SID: MG followed by 32 hex digits").optional(),
+  TWILIO_API_BASE_URL: httpUrl.optional(),
+  PUBLIC_BASE_URL: httpUrl
+    .refine((v) => !/[?#]/.test(v), "must not carry a query or fragment")
+    .transform((v) => v.replace(/\/+$/, ""))
+    .optional(),
 });
 
 /** Every variable the gateway reads. */
@@ -68,6 +80,18 @@ export const configKeys: readonly string[] = Object.keys(configShape.shape);
 export const configSchema = configShape.superRefine((config, ctx) => {
   if (config.FIRESTORE_AUTH_STATE_MODE !== "off" && !config.FIRESTORE_PROJECT_ID) {
     ctx.addIssue({ code: "custom", path: ["FIRESTORE_PROJECT_ID"], message: `is required when FIRESTORE_AUTH_STATE_MODE=${config.FIRESTORE_AUTH_STATE_MODE}` });
+  }
+  if (config.GATEWAY_PROVIDERS.includes("twilio")) {
+    const when = "is required when GATEWAY_PROVIDERS includes twilio";
+    for (const key of ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL"] as const) {
+      if (!config[key]) ctx.addIssue({ code: "custom", path: [key], message: when });
+    }
+    if (!config.TWILIO_FROM && !config.TWILIO_MESSAGING_SERVICE_SID) {
+      ctx.addIssue({ code: "custom", path: ["TWILIO_FROM"], message: `or TWILIO_MESSAGING_SERVICE_SID ${when}` });
+    }
+  }
+  if (config.WHATSAPP_PROVIDER === "twilio" && !config.GATEWAY_PROVIDERS.includes("twilio")) {
+    ctx.addIssue({ code: "custom", path: ["WHATSAPP_PROVIDER"], message: "is twilio, so GATEWAY_PROVIDERS must include twilio" });
   }
 });
 
