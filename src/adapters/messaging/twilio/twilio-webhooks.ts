@@ -1,0 +1,125 @@
+import twilio from "twilio";
+import type { MessageError } from "../../../domain/errors.ts";
+import type { ProviderStatus } from "../../../domain/message-status.ts";
+import type {
+  ProviderEvent,
+  WebhookReceiver,
+  WebhookRequest,
+  WebhookResult,
+} from "../../../domain/ports/messaging-provider.port.ts";
+import { channelOfTwilioAddress, fromTwilioAddress } from "./twilio-addresses.ts";
+import { TWILIO } from "./twilio-errors.ts";
+
+/** Twilio's session-less provider reports everything on this one session. */
+export const TWILIO_SESSION = "default";
+
+// Twilio caps media per message at 10; a little headroom, but a bound, since
+// NumMedia comes from the request.
+const MAX_MEDIA = 20;
+
+/**
+ * Twilio's MessageStatus values and what each becomes. `queued`, `accepted`,
+ * `scheduled` and `sending` become nothing: they all happen before or while
+ * Twilio's API accepts the message, and our message is already `sent` once
+ * that API call returned, so they could only restate it (the store would
+ * ignore them anyway: statuses never move backwards). `canceled` (a scheduled
+ * message withdrawn) will never be delivered, so it fails the message.
+ */
+const statusMap: Readonly<Record<string, ProviderStatus | null>> = {
+  queued: null,
+  accepted: null,
+  scheduled: null,
+  sending: null,
+  sent: "sent",
+  delivered: "delivered",
+  read: "read",
+  undelivered: "failed",
+  failed: "failed",
+  canceled: "failed",
+};
+
+export interface TwilioWebhookOptions {
+  readonly authToken: string;
+  readonly now?: () => Date;
+  /** Told about statuses Twilio may add later, which are accepted and ignored. */
+  readonly onUnknownStatus?: (status: string, messageSid: string) => void;
+}
+
+/**
+ * Verifies Twilio's callbacks with the library's own `validateRequest`
+ * (HMAC-SHA1 of the URL Twilio called plus the sorted form fields, keyed by
+ * the auth token) and parses a genuine one into provider events.
+ */
+export class TwilioWebhookReceiver implements WebhookReceiver {
+  constructor(private readonly options: TwilioWebhookOptions) {}
+
+  receive(request: WebhookRequest): WebhookResult {
+    if (!request.signature) return { ok: false, reason: "signature", detail: "the X-Twilio-Signature header is missing" };
+    if (!twilio.validateRequest(this.options.authToken, request.signature, request.url, { ...request.params })) {
+      return { ok: false, reason: "signature", detail: "the X-Twilio-Signature does not match this URL and body" };
+    }
+    return request.kind === "inbound" ? this.inbound(request.params) : this.status(request.params);
+  }
+
+  private inbound(params: Readonly<Record<string, string>>): WebhookResult {
+    const sid = params.MessageSid || params.SmsSid;
+    const from = params.From;
+    if (!sid || !from) return malformed(missing({ MessageSid: sid, From: from }));
+    const numMedia = params.NumMedia === undefined || params.NumMedia === "" ? 0 : Number(params.NumMedia);
+    if (!Number.isInteger(numMedia) || numMedia < 0 || numMedia > MAX_MEDIA) {
+      return malformed(`NumMedia must be an integer from 0 to ${MAX_MEDIA}`);
+    }
+    const mediaUrls: string[] = [];
+    for (let i = 0; i < numMedia; i++) {
+      const url = params[`MediaUrl${i}`];
+      if (!url) return malformed(`MediaUrl${i} is missing while NumMedia is ${numMedia}`);
+      mediaUrls.push(url);
+    }
+    const channel = channelOfTwilioAddress(from);
+    const event: ProviderEvent = {
+      type: "inbound",
+      message: {
+        provider: TWILIO,
+        session: TWILIO_SESSION,
+        channel,
+        from: fromTwilioAddress(from, channel),
+        to: params.To ? fromTwilioAddress(params.To, channel) : null,
+        text: params.Body ?? "",
+        mediaUrls,
+        providerMessageId: sid,
+        at: this.options.now?.() ?? new Date(),
+      },
+    };
+    return { ok: true, events: [event] };
+  }
+
+  private status(params: Readonly<Record<string, string>>): WebhookResult {
+    const sid = params.MessageSid || params.SmsSid;
+    const reported = params.MessageStatus || params.SmsStatus;
+    if (!sid || !reported) return malformed(missing({ MessageSid: sid, MessageStatus: reported }));
+    const key = reported.toLowerCase();
+    const status = Object.hasOwn(statusMap, key) ? statusMap[key] : undefined;
+    if (status === undefined) {
+      this.options.onUnknownStatus?.(reported, sid);
+      return { ok: true, events: [] };
+    }
+    if (status === null) return { ok: true, events: [] };
+    const error = status === "failed" ? failure(reported, params) : undefined;
+    return { ok: true, events: [{ type: "status", providerMessageId: sid, status, ...(error ? { error } : {}) }] };
+  }
+}
+
+function failure(reported: string, params: Readonly<Record<string, string>>): MessageError {
+  const code = params.ErrorCode || undefined;
+  const message = params.ErrorMessage || (code ? `Twilio reported the message ${reported} (error ${code})` : `Twilio reported the message ${reported}`);
+  return { code: "PROVIDER.REJECTED", message, retryable: false, ...(code ? { providerCode: code } : {}) };
+}
+
+function missing(fields: Record<string, string | undefined>): string {
+  const names = Object.entries(fields).filter(([, v]) => !v).map(([k]) => k);
+  return `missing required field${names.length > 1 ? "s" : ""} ${names.join(", ")}`;
+}
+
+function malformed(detail: string): WebhookResult {
+  return { ok: false, reason: "malformed", detail };
+}

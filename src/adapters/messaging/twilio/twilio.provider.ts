@@ -1,0 +1,138 @@
+import twilio from "twilio";
+import type { MessageListInstanceCreateOptions } from "twilio/lib/rest/api/v2010/account/message.js";
+import type { Channel } from "../../../domain/address.ts";
+import { ProviderError } from "../../../domain/errors.ts";
+import type { Message } from "../../../domain/message.ts";
+import type {
+  MessagingProvider,
+  ProviderEventListener,
+  SendReceipt,
+  WebhookReceiver,
+} from "../../../domain/ports/messaging-provider.port.ts";
+import { toTwilioAddress } from "./twilio-addresses.ts";
+import { TWILIO, toProviderError } from "./twilio-errors.ts";
+import { BaseUrlRequestClient } from "./twilio-http-client.ts";
+import { TWILIO_SESSION, TwilioWebhookReceiver } from "./twilio-webhooks.ts";
+
+/** Structured logger (pino-compatible); the adapter never hands it a secret. */
+export interface TwilioLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export interface TwilioProviderOptions {
+  readonly accountSid: string;
+  readonly authToken: string;
+  /** Sender number (`+E164`); on the WhatsApp channel it is sent as `whatsapp:+E164`. */
+  readonly from?: string | undefined;
+  /** Messaging Service that picks the sender; preferred over `from` when both are set. */
+  readonly messagingServiceSid?: string | undefined;
+  /** Where Twilio posts status callbacks: PUBLIC_BASE_URL + /webhooks/twilio/status. */
+  readonly statusCallbackUrl?: string | undefined;
+  /** Another host for Twilio's REST API (a local fake in tests, an egress proxy); default Twilio's own. */
+  readonly apiBaseUrl?: string | undefined;
+  readonly logger: TwilioLogger;
+  readonly now?: () => Date;
+}
+
+/**
+ * SMS and WhatsApp through Twilio's Messages API, with the official `twilio`
+ * library. Twilio has no logins to manage: one session, `default`, always
+ * ready while the provider runs. Statuses and inbound messages arrive as
+ * signed HTTP callbacks, which `webhooks` verifies and parses; the provider
+ * itself never emits events.
+ *
+ * Twilio's Messages API takes no idempotency key, so a send whose answer was
+ * lost (timeout, reset after Twilio accepted it) is retried and may reach the
+ * recipient twice. That is the at-least-once side of the trade; the other
+ * side (treating it as failed) would lose messages.
+ */
+export class TwilioProvider implements MessagingProvider {
+  readonly id = TWILIO;
+  readonly channels: readonly Channel[] = ["sms", "whatsapp"];
+  readonly webhooks: WebhookReceiver;
+  private readonly client: twilio.Twilio;
+  private running = true;
+
+  constructor(private readonly options: TwilioProviderOptions) {
+    if (!options.from && !options.messagingServiceSid) {
+      throw new Error("the Twilio provider needs a sender: from or messagingServiceSid");
+    }
+    this.client = twilio(options.accountSid, options.authToken, {
+      ...(options.apiBaseUrl ? { httpClient: new BaseUrlRequestClient(options.apiBaseUrl) } : {}),
+    });
+    this.webhooks = new TwilioWebhookReceiver({
+      authToken: options.authToken,
+      ...(options.now ? { now: options.now } : {}),
+      onUnknownStatus: (status, messageSid) =>
+        options.logger.warn({ provider: TWILIO, status, providerMessageId: messageSid }, "twilio: unknown MessageStatus ignored"),
+    });
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    this.options.logger.info(
+      {
+        provider: TWILIO,
+        sender: this.options.messagingServiceSid ? "messagingService" : "from",
+        statusCallback: this.options.statusCallbackUrl ?? null,
+        apiBaseUrl: this.options.apiBaseUrl ?? "https://api.twilio.com",
+      },
+      "twilio: provider started",
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+  }
+
+  hasSession(session: string): boolean {
+    return session === TWILIO_SESSION;
+  }
+
+  isReady(session: string): boolean {
+    return this.running && session === TWILIO_SESSION;
+  }
+
+  async send(message: Message): Promise<SendReceipt> {
+    if (!this.running) throw new ProviderError(TWILIO, "the Twilio provider is stopped", true);
+    const params = this.createParams(message);
+    try {
+      const created = await this.client.messages.create(params);
+      this.options.logger.info(
+        { provider: TWILIO, messageId: message.id, providerMessageId: created.sid, twilioStatus: created.status },
+        "twilio: message accepted",
+      );
+      return { providerMessageId: created.sid, status: created.status === "delivered" ? "delivered" : "sent" };
+    } catch (error) {
+      const failure = toProviderError(error);
+      this.options.logger.warn(
+        { provider: TWILIO, messageId: message.id, retryable: failure.retryable, providerCode: failure.providerCode ?? null, reason: failure.message },
+        "twilio: send failed",
+      );
+      throw failure;
+    }
+  }
+
+  subscribe(_listener: ProviderEventListener): () => void {
+    // Everything Twilio reports comes through `webhooks`, recorded by the app.
+    return () => undefined;
+  }
+
+  private createParams(message: Message): MessageListInstanceCreateOptions {
+    const { from, messagingServiceSid, statusCallbackUrl } = this.options;
+    const sender = message.from
+      ? { from: toTwilioAddress(message.from, message.channel) }
+      : messagingServiceSid
+        ? { messagingServiceSid }
+        : { from: toTwilioAddress(from!, message.channel) };
+    return {
+      to: toTwilioAddress(message.to, message.channel),
+      ...sender,
+      ...(message.text ? { body: message.text } : {}),
+      ...(message.mediaUrls.length > 0 ? { mediaUrl: [...message.mediaUrls] } : {}),
+      ...(statusCallbackUrl ? { statusCallback: statusCallbackUrl } : {}),
+    };
+  }
+}
