@@ -1,0 +1,151 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import { afterEach } from "vitest";
+import type { Message } from "../../../src/domain/message.ts";
+import type { SessionStore, StoredValue } from "../../../src/domain/ports/session-store.port.ts";
+import type { ConnectionEvent, WhatsAppConnection } from "../../../src/domain/ports/whatsapp-connector.port.ts";
+import { BaileysConnector, type BaileysConnectorOptions } from "../../../src/adapters/messaging/baileys/baileys.connector.ts";
+import { DiskSessionStore } from "../../../src/adapters/session-store/disk/disk.session-store.ts";
+import { startWhatsAppSimulator } from "../../fakes/whatsapp/index.ts";
+import type { ProvisionedAccount, SimulatorOptions, WhatsAppSimulator } from "../../fakes/whatsapp/index.ts";
+
+const cleanups: Array<() => Promise<void> | void> = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+export const silentLogger = pino({ level: "silent" });
+
+/** A simulator on a random port, closed after the test. */
+export async function startSim(options: SimulatorOptions = {}): Promise<WhatsAppSimulator> {
+  const sim = await startWhatsAppSimulator(options);
+  cleanups.push(() => sim.close());
+  return sim;
+}
+
+/** A disk session store in a temp dir removed after the test. */
+export async function diskStore(): Promise<{ store: DiskSessionStore; dataDir: string }> {
+  const dataDir = await mkdtemp(join(tmpdir(), "baileys-adapter-"));
+  const store = new DiskSessionStore({ dataDir });
+  cleanups.push(async () => {
+    await store.close();
+    await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+  });
+  return { store, dataDir };
+}
+
+/** Stores a simulator-provisioned login as the session's creds. */
+export async function storeProvisioned(store: SessionStore, session: string, account: ProvisionedAccount): Promise<void> {
+  await store.setMany(session, new Map([["creds", account.creds as unknown as StoredValue]]));
+}
+
+export function connectorFor(
+  sim: WhatsAppSimulator,
+  store: SessionStore,
+  options: Partial<BaileysConnectorOptions> = {},
+): BaileysConnector {
+  return new BaileysConnector({
+    store,
+    logger: silentLogger,
+    waWebSocketUrl: sim.wsUrl,
+    connectTimeoutMs: 10_000,
+    defaultQueryTimeoutMs: 5_000,
+    ackTimeoutMs: 5_000,
+    ...options,
+  });
+}
+
+/** Every event of one connection, with a way to wait for the one a test needs. */
+export class Events {
+  readonly all: ConnectionEvent[] = [];
+  private readonly waiters = new Set<() => void>();
+
+  readonly listener = (event: ConnectionEvent): void => {
+    this.all.push(event);
+    for (const waiter of [...this.waiters]) waiter();
+  };
+
+  of<T extends ConnectionEvent["type"]>(type: T): Array<Extract<ConnectionEvent, { type: T }>> {
+    return this.all.filter((e): e is Extract<ConnectionEvent, { type: T }> => e.type === type);
+  }
+
+  /** Resolves with the first event (from the start) that matches. */
+  waitFor<T extends ConnectionEvent["type"]>(
+    type: T,
+    match: (event: Extract<ConnectionEvent, { type: T }>) => boolean = () => true,
+    timeoutMs = 10_000,
+  ): Promise<Extract<ConnectionEvent, { type: T }>> {
+    const find = (): Extract<ConnectionEvent, { type: T }> | undefined => this.of(type).find(match);
+    const found = find();
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(new Error(`timed out waiting for a ${type} event; got ${this.all.map((e) => e.type).join(", ")}`));
+      }, timeoutMs);
+      const check = (): void => {
+        const event = find();
+        if (!event) return;
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve(event);
+      };
+      this.waiters.add(check);
+    });
+  }
+}
+
+/** Connects and ends the connection after the test. */
+export async function connect(
+  connector: BaileysConnector,
+  session: string,
+): Promise<{ connection: WhatsAppConnection; events: Events }> {
+  const events = new Events();
+  const connection = await connector.connect(session, events.listener);
+  cleanups.push(() => connection.end());
+  return { connection, events };
+}
+
+/** A pre-provisioned account stored in a fresh disk store, connected and open. */
+export async function openSession(
+  sim: WhatsAppSimulator,
+  phone: string,
+  options: Partial<BaileysConnectorOptions> = {},
+): Promise<{ connection: WhatsAppConnection; events: Events; store: DiskSessionStore; connector: BaileysConnector; account: ProvisionedAccount }> {
+  const { store } = await diskStore();
+  const account = sim.provisionAccount({ phone });
+  await storeProvisioned(store, "main", account);
+  const connector = connectorFor(sim, store, options);
+  const { connection, events } = await connect(connector, "main");
+  await events.waitFor("open");
+  return { connection, events, store, connector, account };
+}
+
+let counter = 0;
+
+/** An outbound message as the dispatcher hands it to a provider. */
+export function outbound(to: string, text: string, id = `msg-${Date.now()}-${++counter}`): Message {
+  const now = new Date().toISOString();
+  return {
+    id,
+    direction: "outbound",
+    status: "sending",
+    channel: "whatsapp",
+    provider: "baileys",
+    session: "main",
+    to: `whatsapp:+${to}`,
+    from: null,
+    text,
+    mediaUrls: [],
+    metadata: null,
+    providerMessageId: null,
+    attempts: 0,
+    error: null,
+    createdAt: now,
+    updatedAt: now,
+    history: [],
+  };
+}

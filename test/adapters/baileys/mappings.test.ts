@@ -1,0 +1,151 @@
+import { proto } from "@whiskeysockets/baileys";
+import type { WAMessage } from "@whiskeysockets/baileys";
+import { describe, expect, it } from "vitest";
+import { addressToJid, jidToAddress } from "../../../src/adapters/messaging/baileys/addresses.ts";
+import { toConnectionClosed } from "../../../src/adapters/messaging/baileys/disconnect-mapping.ts";
+import { toInboundMessage, type InboundContext } from "../../../src/adapters/messaging/baileys/inbound-mapping.ts";
+import { toProviderError } from "../../../src/adapters/messaging/baileys/send-errors.ts";
+import { toProviderStatus } from "../../../src/adapters/messaging/baileys/status-mapping.ts";
+import { deriveWaMessageId } from "../../../src/adapters/messaging/baileys/wa-message-id.ts";
+
+const context = (lids: Record<string, string> = {}): InboundContext => ({
+  to: "whatsapp:+15550001111",
+  pnForLid: async (lid) => lids[lid] ?? null,
+  now: () => new Date(0),
+});
+
+function waMessage(key: WAMessage["key"], message: proto.IMessage | null, extra: Partial<WAMessage> = {}): WAMessage {
+  return { key, message, messageTimestamp: 1_800_000_000, ...extra };
+}
+
+describe("deriveWaMessageId", () => {
+  it("is deterministic, shaped like Baileys' ids, and differs per message", () => {
+    const id = deriveWaMessageId("0190b2c4-message-1");
+
+    expect(id).toMatch(/^3EB0[0-9A-F]{18}$/);
+    expect(deriveWaMessageId("0190b2c4-message-1")).toBe(id);
+    expect(deriveWaMessageId("0190b2c4-message-2")).not.toBe(id);
+  });
+});
+
+describe("addresses", () => {
+  it("maps whatsapp:+E164 to a user jid and back", () => {
+    expect(addressToJid("whatsapp:+15550001234")).toBe("15550001234@s.whatsapp.net");
+    expect(addressToJid("+15550001234")).toBe("15550001234@s.whatsapp.net");
+    expect(addressToJid("sms:+15550001234")).toBeUndefined();
+    expect(addressToJid("whatsapp:15550001234")).toBeUndefined();
+    expect(addressToJid("whatsapp:+0123")).toBeUndefined();
+    expect(jidToAddress("15550001234:7@s.whatsapp.net")).toBe("whatsapp:+15550001234");
+    expect(jidToAddress("123456789012345@lid")).toBeUndefined();
+    expect(jidToAddress("1203630@g.us")).toBeUndefined();
+  });
+});
+
+describe("toConnectionClosed", () => {
+  const boom = (message: string, statusCode: number): Error => Object.assign(new Error(message), { output: { statusCode } });
+
+  it("takes the Boom status code and message, 428 without one", () => {
+    expect(toConnectionClosed({ error: boom("Stream Errored (conflict)", 440) })).toEqual({
+      code: 440,
+      reason: "Stream Errored (conflict)",
+      qrExhausted: false,
+    });
+    expect(toConnectionClosed({ error: new Error("socket hang up") })).toMatchObject({ code: 428, reason: "socket hang up" });
+    expect(toConnectionClosed(undefined)).toMatchObject({ code: 428, qrExhausted: false });
+  });
+
+  it("tells QR exhaustion from a keep-alive timeout, both 408", () => {
+    expect(toConnectionClosed({ error: boom("QR refs attempts ended", 408) }).qrExhausted).toBe(true);
+    expect(toConnectionClosed({ error: boom("Connection was lost", 408) }).qrExhausted).toBe(false);
+  });
+});
+
+describe("toProviderStatus", () => {
+  it("maps acks and receipts forward, failed for a negative ack", () => {
+    const { ERROR, PENDING, SERVER_ACK, DELIVERY_ACK, READ, PLAYED } = proto.WebMessageInfo.Status;
+    expect([SERVER_ACK, DELIVERY_ACK, READ, PLAYED, ERROR, PENDING, undefined].map(toProviderStatus)).toEqual([
+      "sent",
+      "delivered",
+      "read",
+      "read",
+      "failed",
+      undefined,
+      undefined,
+    ]);
+  });
+});
+
+describe("toProviderError", () => {
+  const boom = (statusCode: number): Error => Object.assign(new Error(`boom ${statusCode}`), { output: { statusCode } });
+
+  it("retries connection and server failures, not message rejections", () => {
+    const errors = [428, 408, 440, 500, 503, 400, 403, 463].map((code) => toProviderError(boom(code)));
+
+    expect(errors.map((e) => [e.providerCode, e.retryable])).toEqual([
+      ["428", true],
+      ["408", true],
+      ["440", true],
+      ["500", true],
+      ["503", true],
+      ["400", false],
+      ["403", false],
+      ["463", false],
+    ]);
+    expect(errors[0]).toMatchObject({ providerId: "baileys", message: "boom 428" });
+    expect(toProviderError(new Error("socket hang up")).retryable).toBe(true);
+  });
+});
+
+describe("toInboundMessage", () => {
+  it("maps a 1:1 text from a phone-number jid", async () => {
+    const mapped = await toInboundMessage(
+      waMessage({ remoteJid: "15550002222@s.whatsapp.net", fromMe: false, id: "AB12" }, { conversation: "hi" }),
+      context(),
+    );
+
+    expect(mapped).toEqual({
+      kind: "message",
+      message: { providerMessageId: "AB12", from: "whatsapp:+15550002222", to: "whatsapp:+15550001111", text: "hi", at: new Date(1_800_000_000_000) },
+    });
+  });
+
+  it("resolves a LID sender from remoteJidAlt, else from the lid-mapping store", async () => {
+    const viaAlt = await toInboundMessage(
+      waMessage({ remoteJid: "111111111111111@lid", remoteJidAlt: "15550003333@s.whatsapp.net", fromMe: false, id: "L1" }, { conversation: "a" }),
+      context(),
+    );
+    const viaStore = await toInboundMessage(
+      waMessage({ remoteJid: "222222222222222@lid", fromMe: false, id: "L2" }, { extendedTextMessage: { text: "b" } }),
+      context({ "222222222222222@lid": "15550004444:0@s.whatsapp.net" }),
+    );
+    const unknown = await toInboundMessage(waMessage({ remoteJid: "333333333333333@lid", fromMe: false, id: "L3" }, { conversation: "c" }), context());
+
+    expect(viaAlt).toMatchObject({ kind: "message", message: { from: "whatsapp:+15550003333", text: "a" } });
+    expect(viaStore).toMatchObject({ kind: "message", message: { from: "whatsapp:+15550004444", text: "b" } });
+    expect(unknown.kind).toBe("skipped");
+  });
+
+  it("reads text inside an ephemeral wrapper", async () => {
+    const mapped = await toInboundMessage(
+      waMessage({ remoteJid: "15550002222@s.whatsapp.net", fromMe: false, id: "E1" }, { ephemeralMessage: { message: { conversation: "poof" } } }),
+      context(),
+    );
+
+    expect(mapped).toMatchObject({ kind: "message", message: { text: "poof" } });
+  });
+
+  it("skips our own, group, status, reaction, protocol and undecryptable messages", async () => {
+    const cases: WAMessage[] = [
+      waMessage({ remoteJid: "15550002222@s.whatsapp.net", fromMe: true, id: "S1" }, { conversation: "mine" }),
+      waMessage({ remoteJid: "120363000000000000@g.us", participant: "15550002222@s.whatsapp.net", fromMe: false, id: "S2" }, { conversation: "group" }),
+      waMessage({ remoteJid: "status@broadcast", participant: "15550002222@s.whatsapp.net", fromMe: false, id: "S3" }, { conversation: "story" }),
+      waMessage({ remoteJid: "15550002222@s.whatsapp.net", fromMe: false, id: "S4" }, { reactionMessage: { text: "👍", key: { id: "X" } } }),
+      waMessage({ remoteJid: "15550002222@s.whatsapp.net", fromMe: false, id: "S5" }, { protocolMessage: { type: 0 } }),
+      waMessage({ remoteJid: "15550002222@s.whatsapp.net", fromMe: false, id: "S6" }, null, { messageStubType: 2 }),
+    ];
+
+    const mapped = await Promise.all(cases.map((message) => toInboundMessage(message, context())));
+
+    expect(mapped.map((m) => m.kind)).toEqual(["skipped", "skipped", "skipped", "skipped", "skipped", "skipped"]);
+  });
+});
