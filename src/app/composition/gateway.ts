@@ -121,6 +121,9 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     publicMetrics: config.PUBLIC_ROUTES_METRICS,
     accepting: () => accepting,
+    providers,
+    recordEvent,
+    publicBaseUrl: config.PUBLIC_BASE_URL,
   });
 
   const detach: Array<() => void> = [];

@@ -49,6 +49,23 @@ export async function createProviders(
           ...hooks,
         }),
       );
+    } else if (id === "twilio") {
+      const { TwilioProvider } = await import("../../adapters/messaging/twilio/twilio.provider.ts");
+      // The schema guarantees these when twilio is enabled; a miss here is a bug.
+      if (!config.TWILIO_ACCOUNT_SID || !config.TWILIO_AUTH_TOKEN || !config.PUBLIC_BASE_URL) {
+        throw new Error("the twilio provider needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and PUBLIC_BASE_URL");
+      }
+      providers.push(
+        new TwilioProvider({
+          accountSid: config.TWILIO_ACCOUNT_SID,
+          authToken: config.TWILIO_AUTH_TOKEN,
+          from: config.TWILIO_FROM,
+          messagingServiceSid: config.TWILIO_MESSAGING_SERVICE_SID,
+          statusCallbackUrl: `${config.PUBLIC_BASE_URL}/webhooks/twilio/status`,
+          apiBaseUrl: config.TWILIO_API_BASE_URL,
+          logger: logger.child({ component: "twilio" }),
+        }),
+      );
     } else {
       logger.warn({ provider: id }, "provider is not available in this build yet; messages for it stay queued");
     }

@@ -2,16 +2,18 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { DomainError } from "../../domain/errors.ts";
 import type { MessageStore } from "../../domain/ports/message-store.port.ts";
-import type { SessionControl } from "../../domain/ports/messaging-provider.port.ts";
+import type { MessagingProvider, SessionControl } from "../../domain/ports/messaging-provider.port.ts";
 import type { ApiKeyVerifier } from "../api-keys.ts";
 import type { Logger } from "../logger.ts";
 import type { CheckHealth } from "../use-cases/check-health.ts";
+import type { RecordProviderEvent } from "../use-cases/record-provider-event.ts";
 import type { SendMessage } from "../use-cases/send-message.ts";
 import { requireApiKey } from "./auth.ts";
 import { messagesRoutes } from "./messages.routes.ts";
 import { problem } from "./problem.ts";
 import { sessionsRoutes } from "./sessions.routes.ts";
 import { systemRoutes } from "./system.routes.ts";
+import { TWILIO_WEBHOOKS_PATH, twilioWebhooksRoutes } from "./twilio-webhooks.routes.ts";
 
 export interface HttpDeps {
   readonly sendMessage: SendMessage;
@@ -27,6 +29,12 @@ export interface HttpDeps {
   readonly publicMetrics: boolean;
   /** False once shutdown began: new requests get 503. */
   readonly accepting: () => boolean;
+  /** Every running provider: one that has `webhooks` gets its callback routes. */
+  readonly providers: readonly MessagingProvider[];
+  /** Records what a provider's callbacks report. */
+  readonly recordEvent: RecordProviderEvent;
+  /** The public URL providers call back (PUBLIC_BASE_URL); the one their signatures cover. */
+  readonly publicBaseUrl: string | undefined;
 }
 
 const alwaysPublic = new Set(["/health", "/ready", "/openapi.json", "/docs"]);
@@ -50,6 +58,21 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.route("/", systemRoutes({ health: deps.health, openapi: deps.openapi }));
   app.route("/sessions", sessionsRoutes({ sessions: deps.sessions, bodyLimitBytes: deps.bodyLimitBytes }));
   app.route("/messages", messagesRoutes({ sendMessage: deps.sendMessage, store: deps.store, bodyLimitBytes: deps.bodyLimitBytes }));
+  const twilio = deps.providers.find((p) => p.id === "twilio");
+  if (twilio?.webhooks) {
+    if (!deps.publicBaseUrl) throw new Error("the twilio webhooks need PUBLIC_BASE_URL: their signatures cover it");
+    app.route(
+      TWILIO_WEBHOOKS_PATH,
+      twilioWebhooksRoutes({
+        provider: twilio,
+        webhooks: twilio.webhooks,
+        recordEvent: deps.recordEvent,
+        publicBaseUrl: deps.publicBaseUrl,
+        bodyLimitBytes: deps.bodyLimitBytes,
+        logger: deps.logger,
+      }),
+    );
+  }
 
   app.notFound((c) => problem(c, "ROUTE.NOT_FOUND", `no route ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
