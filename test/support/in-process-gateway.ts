@@ -16,15 +16,25 @@ export interface InProcessGateway {
   close(): Promise<void>;
 }
 
-/** The real gateway (SQLite store, dispatcher, HTTP app) over an in-memory provider, in a temp dir. */
+/**
+ * The real gateway (SQLite store, dispatcher, HTTP app) in a temp dir: over an
+ * in-memory provider by default, or over the providers its configuration
+ * names (`"configured"`: e.g. real Baileys pointed at the simulator).
+ */
 export async function startInProcessGateway(
   env: Record<string, string> = {},
-  providers?: MessagingProvider[],
+  providers?: MessagingProvider[] | "configured",
+  dataDir?: string,
 ): Promise<InProcessGateway> {
-  const dir = await tempDir();
+  const dir = dataDir ? { path: dataDir, remove: async () => undefined } : await tempDir();
   const provider = new MemoryMessagingProvider("baileys", ["whatsapp"], { default: true, other: true });
   const config = loadConfig({ DATA_DIR: dir.path, API_KEYS: TEST_API_KEY, LOG_LEVEL: "silent", DISPATCH_BACKOFF_BASE_MS: "10", DISPATCH_BACKOFF_MAX_MS: "50", ...env });
-  const gateway = await buildGateway({ config, logger: createLogger("silent"), version: "0.0.0-test", providers: providers ?? [provider] });
+  const gateway = await buildGateway({
+    config,
+    logger: createLogger(process.env.TEST_LOG_LEVEL ?? "silent"),
+    version: "0.0.0-test",
+    ...(providers === "configured" ? {} : { providers: providers ?? [provider] }),
+  });
   await gateway.start();
   return {
     gateway,

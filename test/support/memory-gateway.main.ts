@@ -18,4 +18,5 @@ await launch({
   onSignal: (signal, handler) => process.on(signal, handler),
   exit: (code) => process.exit(code),
   print: (line) => process.stdout.write(`${line}\n`),
+  isTerminal: process.stdout.isTTY === true,
 });

@@ -7,7 +7,6 @@ import { WhatsAppProvider } from "../sessions/whatsapp-provider.ts";
 
 export interface ProviderHooks {
   readonly onRecovery?: (record: RecoveryRecord) => void;
-  readonly onAttempt?: (session: string, attempt: number, outcome: "open" | "closed", durationMs: number) => void;
 }
 
 /**

@@ -19,6 +19,16 @@ export interface RecoveryRecord {
   readonly startedAt: number;
   readonly endedAt: number;
   readonly durationMs: number;
+  /** Each connection attempt of the recovery, in order. */
+  readonly attemptLog: readonly ConnectAttempt[];
+}
+
+export interface ConnectAttempt {
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly outcome: "open" | "closed";
+  /** Why the attempt closed, when it did. */
+  readonly code?: number;
 }
 
 export interface SupervisorDeps {
@@ -34,8 +44,6 @@ export interface SupervisorDeps {
   /** Inbound messages and status reports of the live connection. */
   readonly onTraffic: (event: Extract<ConnectionEvent, { type: "inbound" | "status" }>, me: string | null) => void;
   readonly onRecovery?: (record: RecoveryRecord) => void;
-  /** Each connection attempt of a recovery, for tracing. */
-  readonly onAttempt?: (session: string, attempt: number, outcome: "open" | "closed", durationMs: number) => void;
 }
 
 /**
@@ -56,7 +64,7 @@ export class SessionSupervisor {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private failedAttempts = 0;
   private replacedReconnectsAt: number[] = [];
-  private recovery: { startedAt: number; code: number; reason: string; attempts: number } | undefined;
+  private recovery: { startedAt: number; code: number; reason: string; attempts: number; log: ConnectAttempt[] } | undefined;
   private attemptStartedAt = 0;
   private readonly now: () => number;
 
@@ -189,8 +197,8 @@ export class SessionSupervisor {
     this.pendingQr = undefined;
     this.failedAttempts = 0;
     const now = this.now();
-    this.deps.onAttempt?.(this.id, this.recovery?.attempts ?? 1, "open", now - this.attemptStartedAt);
     if (this.recovery) {
+      this.recovery.log.push({ startedAt: this.attemptStartedAt, endedAt: now, outcome: "open" });
       this.lastRecoveryMs = now - this.recovery.startedAt;
       this.reconnects++;
       this.finishRecovery("open", now);
@@ -205,8 +213,10 @@ export class SessionSupervisor {
     this.connection = undefined;
     this.pendingQr = undefined;
     this.lastDisconnect = { code: closed.code, reason: closed.reason, at: new Date(now).toISOString() };
-    if (this.recovery) this.deps.onAttempt?.(this.id, this.recovery.attempts, "closed", now - this.attemptStartedAt);
-    if (wasOpen) this.recovery = { startedAt: now, code: closed.code, reason: closed.reason, attempts: 0 };
+    if (this.recovery && this.recovery.attempts > 0) {
+      this.recovery.log.push({ startedAt: this.attemptStartedAt, endedAt: now, outcome: "closed", code: closed.code });
+    }
+    if (wasOpen) this.recovery = { startedAt: now, code: closed.code, reason: closed.reason, attempts: 0, log: [] };
 
     const decision = decideReconnect(
       closed,
@@ -256,6 +266,7 @@ export class SessionSupervisor {
       startedAt: r.startedAt,
       endedAt: now,
       durationMs: now - r.startedAt,
+      attemptLog: r.log,
     });
   }
 

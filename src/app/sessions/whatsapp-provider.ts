@@ -26,7 +26,6 @@ export interface WhatsAppProviderOptions {
   readonly defaultSession: string;
   readonly random?: () => number;
   readonly onRecovery?: (record: RecoveryRecord) => void;
-  readonly onAttempt?: (session: string, attempt: number, outcome: "open" | "closed", durationMs: number) => void;
 }
 
 /**
@@ -146,7 +145,6 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
       settings: this.options.settings,
       ...(this.options.random ? { random: this.options.random } : {}),
       ...(this.options.onRecovery ? { onRecovery: this.options.onRecovery } : {}),
-      ...(this.options.onAttempt ? { onAttempt: this.options.onAttempt } : {}),
       onChange: (info) => this.emit({ type: "session", session: id, state: info.state, ready: info.state === "open" }),
       onTraffic: (event, me) => {
         if (event.type === "status") {
