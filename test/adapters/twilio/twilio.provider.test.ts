@@ -1,0 +1,155 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { BaseUrlRequestClient, rebase } from "../../../src/adapters/messaging/twilio/twilio-http-client.ts";
+import { TwilioProvider, type TwilioLogger } from "../../../src/adapters/messaging/twilio/twilio.provider.ts";
+import { ProviderError } from "../../../src/domain/errors.ts";
+import type { Message } from "../../../src/domain/message.ts";
+import { FakeTwilioApi } from "../../fakes/twilio/fake-twilio-api.ts";
+
+const FROM = "+15550001111";
+const logged: string[] = [];
+const logger: TwilioLogger = {
+  info: (fields, message) => void logged.push(JSON.stringify({ ...fields, message })),
+  warn: (fields, message) => void logged.push(JSON.stringify({ ...fields, message })),
+  error: (fields, message) => void logged.push(JSON.stringify({ ...fields, message })),
+};
+
+let fake: FakeTwilioApi;
+beforeEach(async () => {
+  logged.length = 0;
+  fake = new FakeTwilioApi();
+  await fake.start();
+});
+afterEach(async () => {
+  await fake.close();
+});
+
+function provider(overrides: Partial<ConstructorParameters<typeof TwilioProvider>[0]> = {}): TwilioProvider {
+  return new TwilioProvider({ accountSid: fake.accountSid, authToken: fake.authToken, from: FROM, apiBaseUrl: fake.url, logger, ...overrides });
+}
+
+function aMessage(overrides: Partial<Message> = {}): Message {
+  const now = new Date().toISOString();
+  return {
+    id: "msg-1",
+    direction: "outbound",
+    status: "sending",
+    channel: "sms",
+    provider: "twilio",
+    session: "default",
+    to: "sms:+15557654321",
+    from: null,
+    text: "hello",
+    mediaUrls: [],
+    metadata: null,
+    providerMessageId: null,
+    attempts: 0,
+    error: null,
+    createdAt: now,
+    updatedAt: now,
+    history: [],
+    ...overrides,
+  };
+}
+
+async function sendError(p: TwilioProvider, message = aMessage()): Promise<ProviderError> {
+  const error = await p.send(message).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ProviderError);
+  return error as ProviderError;
+}
+
+describe("TwilioProvider", () => {
+  it("declares one always-ready session and both channels, and stops being ready once stopped", async () => {
+    const p = provider();
+    await p.start();
+    expect(p.id).toBe("twilio");
+    expect([...p.channels].sort()).toEqual(["sms", "whatsapp"]);
+    expect(p.hasSession("default")).toBe(true);
+    expect(p.hasSession("other")).toBe(false);
+    expect(p.isReady("default")).toBe(true);
+    expect(p.sessions).toBeUndefined();
+    await p.stop();
+    expect(p.isReady("default")).toBe(false);
+    expect((await sendError(p)).retryable).toBe(true);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it("returns Twilio's sid and sends the StatusCallback it was given", async () => {
+    const p = provider({ statusCallbackUrl: "https://gw.example.test/webhooks/twilio/status" });
+    const receipt = await p.send(aMessage());
+    expect(receipt.providerMessageId).toBe(fake.messages[0]?.sid);
+    expect(receipt.status).toBe("sent");
+    expect(fake.messages[0]).toMatchObject({ to: "+15557654321", from: FROM, body: "hello", statusCallback: "https://gw.example.test/webhooks/twilio/status" });
+  });
+
+  it("uses the message's own sender over the configured one, in Twilio's notation for its channel", async () => {
+    const p = provider({ messagingServiceSid: `MG${"0".repeat(32)}` });
+    await p.send(aMessage({ channel: "whatsapp", to: "whatsapp:+15557654321", from: "whatsapp:+15559998888" }));
+    expect(fake.messages[0]).toMatchObject({ to: "whatsapp:+15557654321", from: "whatsapp:+15559998888", messagingServiceSid: null });
+  });
+
+  it.each([
+    [400, 21211, "Invalid 'To' Phone Number"],
+    [400, 21610, "Attempt to send to unsubscribed recipient"],
+    [400, 63016, "Failed to send freeform message because you are outside the allowed window."],
+    [400, 21408, "Permission to send an SMS has not been enabled for the region indicated by the 'To' number"],
+    [400, 21614, "'To' number is not a valid mobile number"],
+  ])("makes a %i with Twilio code %i terminal, keeping code and message", async (status, code, message) => {
+    fake.fail({ status, code });
+    const error = await sendError(provider());
+    expect(error).toMatchObject({ providerId: "twilio", retryable: false, providerCode: String(code), message });
+  });
+
+  it.each([
+    [429, 20429],
+    [500, 20500],
+    [503, 20503],
+    [401, 20003],
+  ])("makes a %i (Twilio %i) retryable", async (status, code) => {
+    fake.fail({ status, code });
+    const error = await sendError(provider());
+    expect(error.retryable).toBe(true);
+    expect(error.providerCode).toBe(String(code));
+  });
+
+  it("makes wrong credentials a 401 from the fake: retryable, and the token is in no error or log", async () => {
+    const error = await sendError(provider({ authToken: "wrong-token-value-0123" }));
+    expect(error).toMatchObject({ retryable: true, providerCode: "20003", message: "Authenticate" });
+    expect(JSON.stringify(logged)).not.toContain("wrong-token-value-0123");
+  });
+
+  it("makes network failures retryable, and leaks neither the token nor the Basic auth header", async () => {
+    fake.fail({ status: 0 });
+    const dropped = await sendError(provider());
+    expect(dropped.retryable).toBe(true);
+    expect(dropped.providerCode).toBeUndefined();
+    const afterClose = provider();
+    await fake.close();
+    const refused = await sendError(afterClose);
+    expect(refused.retryable).toBe(true);
+    expect(refused.message).toMatch(/ECONNREFUSED/);
+    const basic = Buffer.from(`${fake.accountSid}:${fake.authToken}`).toString("base64");
+    for (const text of [dropped.message, refused.message, JSON.stringify(dropped), JSON.stringify(refused), ...logged]) {
+      expect(text).not.toContain(fake.authToken);
+      expect(text).not.toContain(basic);
+    }
+  });
+
+  it("refuses to start without a sender", () => {
+    expect(() => provider({ from: undefined })).toThrow(/sender/);
+  });
+});
+
+describe("BaseUrlRequestClient", () => {
+  it("moves scheme, host and port to the base and keeps a path prefix and the query", () => {
+    const uri = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json?PageSize=20";
+    expect(rebase(uri, new URL("http://127.0.0.1:4010"))).toBe("http://127.0.0.1:4010/2010-04-01/Accounts/AC1/Messages.json?PageSize=20");
+    expect(rebase(uri, new URL("https://proxy.internal/twilio/"))).toBe("https://proxy.internal/twilio/2010-04-01/Accounts/AC1/Messages.json?PageSize=20");
+  });
+
+  it("refuses a base URL that is not http(s)", () => {
+    expect(() => new BaseUrlRequestClient("ftp://proxy.internal")).toThrow(/http/);
+  });
+});
