@@ -3,6 +3,7 @@ import { BaseUrlRequestClient, rebase } from "../../../src/adapters/messaging/tw
 import { TwilioProvider, type TwilioLogger } from "../../../src/adapters/messaging/twilio/twilio.provider.ts";
 import { ProviderError } from "../../../src/domain/errors.ts";
 import type { Message } from "../../../src/domain/message.ts";
+import type { MessagingProvider } from "../../../src/domain/ports/messaging-provider.port.ts";
 import { FakeTwilioApi } from "../../fakes/twilio/fake-twilio-api.ts";
 
 const FROM = "+15550001111";
@@ -69,7 +70,7 @@ describe("TwilioProvider", () => {
     expect(p.hasSession("default")).toBe(true);
     expect(p.hasSession("other")).toBe(false);
     expect(p.isReady("default")).toBe(true);
-    expect(p.sessions).toBeUndefined();
+    expect((p as MessagingProvider).sessions).toBeUndefined();
     await p.stop();
     expect(p.isReady("default")).toBe(false);
     expect((await sendError(p)).retryable).toBe(true);
