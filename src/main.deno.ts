@@ -1,5 +1,6 @@
 // Deno entry point: the same gateway as main.ts, served by Deno.serve.
 // Run: npx deno run -A src/main.deno.ts (or: npm run deno:start).
+import { shutdownTracing } from "./telemetry.preload.ts";
 import process from "node:process";
 import { launch } from "./app/composition/launch.ts";
 
@@ -20,4 +21,5 @@ await launch({
   exit: (code) => process.exit(code),
   print: (line) => process.stdout.write(`${line}\n`),
   isTerminal: process.stdout.isTTY === true,
+  ...(shutdownTracing ? { flushTelemetry: shutdownTracing } : {}),
 });

@@ -1,3 +1,4 @@
+import { shutdownTracing } from "./telemetry.preload.ts";
 import { serve } from "@hono/node-server";
 import process from "node:process";
 import { launch } from "./app/composition/launch.ts";
@@ -18,4 +19,5 @@ await launch({
   exit: (code) => process.exit(code),
   print: (line) => process.stdout.write(`${line}\n`),
   isTerminal: process.stdout.isTTY === true,
+  ...(shutdownTracing ? { flushTelemetry: shutdownTracing } : {}),
 });

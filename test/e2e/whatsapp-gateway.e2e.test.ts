@@ -41,7 +41,7 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
 
 async function linkedGateway(extra: Record<string, string> = {}, dataDir?: string): Promise<InProcessGateway> {
   const dir = dataDir ?? (await tempDir()).path;
-  if (!dataDir) cleanups.push(async () => (await import("node:fs/promises")).rm(dir, { recursive: true, force: true }));
+  if (!dataDir) cleanups.push(async () => (await import("node:fs/promises")).rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }));
   await seedLinkedSession(sim, dir, "default", PHONE);
   gw = await startInProcessGateway(env(extra), "configured", dir);
   await sessionIn(gw, "open");

@@ -21,6 +21,10 @@ import { RecordProviderEvent } from "../use-cases/record-provider-event.ts";
 import { SendMessage } from "../use-cases/send-message.ts";
 import { createProviders } from "./providers.ts";
 import { createSessionStore } from "./session-stores.ts";
+import { createPrometheusMetrics } from "../../adapters/telemetry/opentelemetry/prometheus-metrics.ts";
+import { GatewayMetrics } from "../telemetry/gateway-metrics.ts";
+import { TracedSessionStore } from "../telemetry/traced-session-store.ts";
+import { MessageSpans, traceRecovery, tracingActive } from "../telemetry/tracing.ts";
 
 export interface GatewayOptions {
   readonly config: Config;
@@ -62,7 +66,16 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       () => new SqliteMessageStore({ path: join(config.DATA_DIR, "messages.db"), synchronous: config.SQLITE_SYNCHRONOUS }),
     ),
   });
-  const sessionStore = config.GATEWAY_PROVIDERS.includes("baileys") && !options.providers
+  const telemetry = createPrometheusMetrics("messaging-gateway", options.version);
+  let sessions: SessionControl | undefined;
+  const store = resolve(MessageStore);
+  const metrics = new GatewayMetrics(telemetry.meter, {
+    sessions: () => sessions?.list() ?? [],
+    queueDepths: () => store.queueDepths(new Date()),
+  });
+  const messageSpans = new MessageSpans();
+
+  const rawSessionStore = config.GATEWAY_PROVIDERS.includes("baileys") && !options.providers
     ? await createSessionStore({
         dataDir: config.DATA_DIR,
         mode: config.FIRESTORE_AUTH_STATE_MODE,
@@ -70,14 +83,22 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         ...(config.FIRESTORE_EMULATOR_HOST ? { firestoreEmulatorHost: config.FIRESTORE_EMULATOR_HOST } : {}),
         ...(config.FIRESTORE_COLLECTION ? { firestoreCollection: config.FIRESTORE_COLLECTION } : {}),
         logger: logger.child({ component: "session-store" }),
+        onError: (kind) => metrics.storeError(kind),
       })
     : undefined;
+  const sessionStore = rawSessionStore ? new TracedSessionStore(rawSessionStore, (kind) => metrics.storeError(kind)) : undefined;
   if (sessionStore) container.register(SessionStore, { useValue: sessionStore });
   container.register(MessagingProviders, {
-    useValue: options.providers ?? (await createProviders(config, logger, sessionStore)),
+    useValue:
+      options.providers ??
+      (await createProviders(config, logger, sessionStore, {
+        onRecovery: (record) => {
+          metrics.recovery(record);
+          traceRecovery(record);
+        },
+      })),
   });
 
-  const store = resolve(MessageStore);
   const providers = resolve(MessagingProviders);
   const events = resolve(DomainEvents);
   const clock = resolve(Clock);
@@ -92,9 +113,24 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     sendTimeoutMs: config.DISPATCH_SEND_TIMEOUT_MS,
     minIntervalMs: config.SEND_MIN_INTERVAL_MS,
     sweepIntervalMs: 5_000,
-  }, options.random);
+  }, {
+    ...(options.random ? { random: options.random } : {}),
+    instrumentSend: (message, send) => messageSpans.dispatch(message, send),
+  });
   const router = new Router(providers, { whatsappProvider: config.WHATSAPP_PROVIDER, defaultSession: config.DEFAULT_SESSION });
-  const sendMessage = new SendMessage(store, router, clock, config.DEFAULT_CHANNEL, (route) => dispatcher.wake(route));
+  const sendMessage = new SendMessage(store, router, clock, config.DEFAULT_CHANNEL, (message) => {
+    messageSpans.accepted(message);
+    metrics.messageStatus(message.provider, "outbound", "queued");
+    dispatcher.wake(message);
+  });
+  events.subscribe((event) => {
+    if (event.type === "message.status") {
+      metrics.messageStatus(event.message.provider, event.message.direction, event.message.status);
+      messageSpans.settled(event.message);
+    } else if (event.type === "message.inbound") {
+      metrics.messageStatus(event.message.provider, "inbound", "received");
+    }
+  });
   const recordEvent = new RecordProviderEvent(store, events, clock, logger, (provider, session) => dispatcher.wakeSession(provider, session));
 
   let providersStarted = false;
@@ -104,11 +140,11 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     startedAt: Date.now(),
     messageStore: store,
     messageStoreKind: "sqlite",
-    sessionStore,
+    sessionStore: rawSessionStore,
     providers,
     providersStarted: () => providersStarted,
   });
-  const sessions = providers.find((p) => p.sessions)?.sessions;
+  sessions = providers.find((p) => p.sessions)?.sessions;
   const app = createHttpApp({
     sendMessage,
     sessions,
@@ -121,6 +157,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     publicMetrics: config.PUBLIC_ROUTES_METRICS,
     accepting: () => accepting,
+    metrics: telemetry,
+    traceRequests: tracingActive(),
     providers,
     recordEvent,
     publicBaseUrl: config.PUBLIC_BASE_URL,
@@ -146,6 +184,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       for (const off of detach.splice(0)) off();
       await store.close();
       await sessionStore?.close();
+      await telemetry.shutdown();
     },
   };
 }

@@ -21,6 +21,8 @@ export interface Runtime {
   readonly print: (line: string) => void;
   /** Whether `print` reaches a terminal (QR codes are drawn only there). */
   readonly isTerminal: boolean;
+  /** Flushes telemetry (pending spans) before the process exits. */
+  readonly flushTelemetry?: () => Promise<void>;
   /** Replaces the configured providers; only test entry points set it. */
   readonly providers?: readonly MessagingProvider[];
 }
@@ -63,6 +65,7 @@ export async function launch(runtime: Runtime): Promise<void> {
       try {
         await gateway.stop();
         await server.close();
+        await runtime.flushTelemetry?.();
         logger.info("stopped");
         runtime.exit(0);
       } catch (error) {

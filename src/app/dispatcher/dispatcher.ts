@@ -1,10 +1,17 @@
-import type { Route } from "../../domain/message.ts";
+import type { Message, Route } from "../../domain/message.ts";
 import type { Clock } from "../../domain/ports/clock.port.ts";
 import type { DomainEvents } from "../../domain/ports/domain-events.port.ts";
 import type { MessageStore } from "../../domain/ports/message-store.port.ts";
 import type { MessagingProvider } from "../../domain/ports/messaging-provider.port.ts";
 import type { Logger } from "../logger.ts";
 import { RouteWorker, type RouteWorkerOptions } from "./route-worker.ts";
+
+export interface DispatcherHooks {
+  /** Randomness of backoff jitter (tests pin it). */
+  readonly random?: () => number;
+  /** Wraps each send attempt (tracing). */
+  readonly instrumentSend?: <T>(message: Message, send: () => Promise<T>) => Promise<T>;
+}
 
 export interface DispatcherOptions extends RouteWorkerOptions {
   /** Safety net: how often every route with waiting messages is woken anyway. */
@@ -29,7 +36,7 @@ export class Dispatcher {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly options: DispatcherOptions,
-    private readonly random: () => number = Math.random,
+    private readonly hooks: DispatcherHooks = {},
   ) {
     this.providers = new Map(providers.map((p) => [p.id, p]));
   }
@@ -79,7 +86,15 @@ export class Dispatcher {
     }
     worker = new RouteWorker(
       { provider: route.provider, session: route.session },
-      { store: this.store, provider, events: this.events, clock: this.clock, logger: this.logger, random: this.random },
+      {
+        store: this.store,
+        provider,
+        events: this.events,
+        clock: this.clock,
+        logger: this.logger,
+        random: this.hooks.random ?? Math.random,
+        ...(this.hooks.instrumentSend ? { instrumentSend: this.hooks.instrumentSend } : {}),
+      },
       this.options,
     );
     this.workers.set(key, worker);

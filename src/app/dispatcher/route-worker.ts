@@ -21,6 +21,8 @@ export interface RouteWorkerDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly random: () => number;
+  /** Wraps each send attempt (tracing); runs it as is when absent. */
+  readonly instrumentSend?: <T>(message: Message, send: () => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -105,7 +107,8 @@ export class RouteWorker {
     let outcome: AttemptOutcome;
     try {
       await this.pacer.wait();
-      const receipt = await withTimeout(provider.send(message), this.options.sendTimeoutMs);
+      const attemptSend = () => withTimeout(provider.send(message), this.options.sendTimeoutMs);
+      const receipt = await (this.deps.instrumentSend ? this.deps.instrumentSend(message, attemptSend) : attemptSend());
       outcome = {
         kind: "sent" as const,
         providerMessageId: receipt.providerMessageId,

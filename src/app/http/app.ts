@@ -13,6 +13,7 @@ import { messagesRoutes } from "./messages.routes.ts";
 import { problem } from "./problem.ts";
 import { sessionsRoutes } from "./sessions.routes.ts";
 import { systemRoutes } from "./system.routes.ts";
+import { traceRequests } from "./tracing.middleware.ts";
 import { TWILIO_WEBHOOKS_PATH, twilioWebhooksRoutes } from "./twilio-webhooks.routes.ts";
 
 export interface HttpDeps {
@@ -29,6 +30,10 @@ export interface HttpDeps {
   readonly publicMetrics: boolean;
   /** False once shutdown began: new requests get 503. */
   readonly accepting: () => boolean;
+  /** Open a server span per request (when an OpenTelemetry SDK is running). */
+  readonly traceRequests: boolean;
+  /** What GET /metrics serves (Prometheus text format). */
+  readonly metrics: { render(): Promise<string> };
   /** Every running provider: one that has `webhooks` gets its callback routes. */
   readonly providers: readonly MessagingProvider[];
   /** Records what a provider's callbacks report. */
@@ -48,6 +53,8 @@ export function createHttpApp(deps: HttpDeps): Hono {
   const isPublic = (path: string) =>
     alwaysPublic.has(path) || (deps.publicMetrics && path === "/metrics") || path.startsWith("/webhooks/twilio/");
 
+  // Only with tracing on: even a no-op span per request has a cost on the hot path.
+  if (deps.traceRequests) app.use(traceRequests());
   app.use(async (c, next) => {
     if (!deps.accepting()) return problem(c, "SERVICE.SHUTTING_DOWN", "the gateway is shutting down; retry on another instance", [], { "retry-after": "5" });
     return next();
@@ -55,7 +62,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.use(requestTimeout(deps.requestTimeoutMs));
   app.use(requireApiKey(deps.apiKeys, isPublic));
 
-  app.route("/", systemRoutes({ health: deps.health, openapi: deps.openapi }));
+  app.route("/", systemRoutes({ health: deps.health, openapi: deps.openapi, metrics: deps.metrics }));
   app.route("/sessions", sessionsRoutes({ sessions: deps.sessions, bodyLimitBytes: deps.bodyLimitBytes }));
   app.route("/messages", messagesRoutes({ sendMessage: deps.sendMessage, store: deps.store, bodyLimitBytes: deps.bodyLimitBytes }));
   const twilio = deps.providers.find((p) => p.id === "twilio");

@@ -24,8 +24,8 @@ export interface SendMessageResult {
   readonly created: boolean;
 }
 
-/** Called once a message is committed, so the dispatcher can pick it up at once. */
-export type QueueNotifier = (route: { provider: string; session: string }) => void;
+/** Called once a new message is committed (the dispatcher picks it up at once; telemetry counts it). */
+export type AcceptedListener = (message: Message) => void;
 
 /**
  * Accepts an outbound message: validates the addresses, resolves the route,
@@ -38,7 +38,7 @@ export class SendMessage {
     private readonly router: Router,
     private readonly clock: Clock,
     private readonly defaultChannel: Channel,
-    private readonly notify: QueueNotifier,
+    private readonly onAccepted: AcceptedListener,
   ) {}
 
   async execute(request: SendMessageRequest, idempotencyKey?: string): Promise<SendMessageResult> {
@@ -63,7 +63,7 @@ export class SendMessage {
         "this Idempotency-Key was already used with a different request body",
       );
     }
-    if (result.kind === "created") this.notify(route);
+    if (result.kind === "created") this.onAccepted(result.message);
     return { message: result.message, created: result.kind === "created" };
   }
 }

@@ -1,0 +1,77 @@
+import type { Meter } from "@opentelemetry/api";
+import type { QueueDepth } from "../../domain/ports/message-store.port.ts";
+import { SessionStates, type SessionInfo } from "../../domain/session.ts";
+import type { RecoveryRecord } from "../sessions/session-supervisor.ts";
+
+export interface MetricSources {
+  readonly sessions: () => readonly SessionInfo[];
+  readonly queueDepths: () => Promise<readonly QueueDepth[]>;
+}
+
+// Recovery times range from tens of milliseconds (a reconnect on a healthy
+// network) to minutes (an outage with backoff): buckets span both.
+const RECOVERY_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+/**
+ * The gateway's metrics, named in Prometheus form, through the OpenTelemetry
+ * API only (the exporter is wired in the composition root).
+ */
+export class GatewayMetrics {
+  private readonly reconnectDuration;
+  private readonly messages;
+  private readonly signatureFailures;
+  private readonly storeErrors;
+
+  constructor(meter: Meter, sources: MetricSources) {
+    this.reconnectDuration = meter.createHistogram("gateway_reconnect_duration_seconds", {
+      description: "Time to recover a WhatsApp session: from the close of an open connection to the next open",
+      unit: "s",
+      advice: { explicitBucketBoundaries: RECOVERY_BUCKETS_S },
+    });
+    this.messages = meter.createCounter("gateway_messages_total", {
+      description: "Message status changes, by provider, direction and the status reached",
+    });
+    this.signatureFailures = meter.createCounter("gateway_webhook_signature_failures_total", {
+      description: "Provider webhooks rejected for a missing or wrong signature",
+    });
+    this.storeErrors = meter.createCounter("gateway_store_errors_total", {
+      description: "Failed operations of a store, by store",
+    });
+    // Counters start at 0 so a scrape shows them before the first event.
+    this.signatureFailures.add(0);
+
+    meter
+      .createObservableGauge("gateway_session_state", { description: "1 for the state each session is in, 0 for the others" })
+      .addCallback((result) => {
+        for (const session of sources.sessions()) {
+          for (const state of SessionStates) result.observe(session.state === state ? 1 : 0, { session: session.id, state });
+        }
+      });
+    const depth = meter.createObservableGauge("gateway_queue_depth", { description: "Outbound messages waiting (queued or in flight), by provider and session" });
+    const oldest = meter.createObservableGauge("gateway_queue_oldest_age_seconds", { description: "Age of the oldest waiting outbound message", unit: "s" });
+    meter.addBatchObservableCallback(async (result) => {
+      for (const q of await sources.queueDepths()) {
+        const labels = { provider: q.provider, session: q.session };
+        result.observe(depth, q.depth, labels);
+        result.observe(oldest, q.oldestAgeMs / 1000, labels);
+      }
+    }, [depth, oldest]);
+  }
+
+  recovery(record: RecoveryRecord): void {
+    if (record.outcome !== "open") return;
+    this.reconnectDuration.record(record.durationMs / 1000, { session: record.session, code: String(record.code) });
+  }
+
+  messageStatus(provider: string, direction: string, status: string): void {
+    this.messages.add(1, { provider, direction, status });
+  }
+
+  webhookSignatureFailure(provider: string): void {
+    this.signatureFailures.add(1, { provider });
+  }
+
+  storeError(store: string): void {
+    this.storeErrors.add(1, { store });
+  }
+}
