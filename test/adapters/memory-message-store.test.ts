@@ -1,7 +1,7 @@
 import { MemoryMessageStore } from "../fakes/memory-message-store.ts";
 import { runMessageStoreContract } from "../contracts/message-store.contract.ts";
 
-runMessageStoreContract("MemoryMessageStore", async () => {
-  const store = new MemoryMessageStore();
+runMessageStoreContract("MemoryMessageStore", async (options) => {
+  const store = new MemoryMessageStore(options);
   return { store, cleanup: () => store.close() };
 });

@@ -7,8 +7,9 @@ import { fileURLToPath } from "node:url";
 import Database from "libsql";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SqliteMessageStore } from "../../src/adapters/message-store/sqlite/sqlite.message-store.ts";
-import { SCHEMA_VERSION } from "../../src/adapters/message-store/sqlite/schema.ts";
+import { migrate, SCHEMA_VERSION } from "../../src/adapters/message-store/sqlite/schema.ts";
 import { anOutbound } from "../contracts/message-store.contract.ts";
+import { t } from "../contracts/message-store.fixtures.ts";
 
 const mode = (path: string): number => statSync(path).mode & 0o777;
 
@@ -73,6 +74,76 @@ describe("SqliteMessageStore on disk", () => {
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
     expect(() => new SqliteMessageStore({ path })).toThrow(/newer/);
+  });
+
+  it("keeps an early status report across close and reopen", async () => {
+    const path = join(dir, "messages.db");
+    const first = openStore(path);
+    const message = anOutbound();
+    const route = { provider: message.provider, session: message.session };
+    await first.enqueue(message);
+    expect(await first.claim(route, 1, 60_000, t(1))).toHaveLength(1);
+    expect(await first.applyStatus({ provider: route.provider, providerMessageId: "wamid.kept", status: "read" }, t(2))).toBeUndefined();
+    await first.close();
+
+    const second = openStore(path);
+    const sent = await second.recordAttempt(message.id, { kind: "sent", providerMessageId: "wamid.kept" }, t(3));
+    expect(sent.status).toBe("read");
+    expect(sent.history.map((h) => h.status)).toEqual(["queued", "sending", "sent", "read"]);
+  });
+
+  it("migrates a version 1 database to the current schema with its rows intact", async () => {
+    const path = join(dir, "messages.db");
+    const v1 = new Database(path);
+    migrate(v1, 1);
+    v1.prepare(
+      `INSERT INTO messages (id, direction, status, channel, provider, session, to_address, body, media_urls,
+         provider_message_id, attempts, created_at, updated_at, history)
+       VALUES ('old-1', 'outbound', 'sent', 'whatsapp', 'baileys', 'main', 'whatsapp:+40700000001', 'from v1', '[]',
+         'wamid.old', 1, 10, 20, '[{"status":"queued","at":10},{"status":"sent","at":20}]')`,
+    ).run([]);
+    expect((v1.prepare("PRAGMA user_version").get() as { user_version: number }).user_version).toBe(1);
+    v1.close();
+
+    const store = openStore(path);
+    expect(await store.get("old-1")).toMatchObject({
+      status: "sent",
+      text: "from v1",
+      providerMessageId: "wamid.old",
+      history: [{ status: "queued" }, { status: "sent" }],
+    });
+    const delivered = await store.applyStatus({ provider: "baileys", providerMessageId: "wamid.old", status: "delivered" }, t(30));
+    expect(delivered?.status).toBe("delivered");
+    // The table v2 adds works: an early report is kept and applied.
+    const fresh = anOutbound({ to: "whatsapp:+40700000009" });
+    await store.enqueue(fresh);
+    expect(await store.claim({ provider: fresh.provider, session: fresh.session }, 10, 60_000, t(40))).toHaveLength(1);
+    await store.applyStatus({ provider: fresh.provider, providerMessageId: "wamid.new", status: "delivered" }, t(41));
+    expect((await store.recordAttempt(fresh.id, { kind: "sent", providerMessageId: "wamid.new" }, t(42))).status).toBe("delivered");
+    await store.close();
+
+    const db = new Database(path);
+    expect((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version).toBe(SCHEMA_VERSION);
+    db.close();
+  });
+
+  it("keeps at most 10,000 early status reports by default, the newest", async () => {
+    const path = join(dir, "messages.db");
+    const store = openStore(path);
+    const at = new Date(0);
+    await Promise.all(
+      Array.from({ length: 10_005 }, (_, i) =>
+        store.applyStatus({ provider: "baileys", providerMessageId: `unknown-${i}`, status: "delivered" }, at),
+      ),
+    );
+    await store.close();
+
+    const db = new Database(path);
+    const kept = db.prepare("SELECT count(*) AS n FROM early_statuses").get() as { n: number };
+    const oldest = db.prepare("SELECT provider_message_id AS id FROM early_statuses ORDER BY seq LIMIT 1").get() as { id: string };
+    db.close();
+    expect(kept.n).toBe(10_000);
+    expect(oldest.id).toBe("unknown-5");
   });
 
   it("commits every one of 500 concurrent enqueues", async () => {

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Message, NewOutboundMessage } from "../../src/domain/message.ts";
 import type { MessageStore } from "../../src/domain/ports/message-store.port.ts";
+import { earlyStatusCases } from "./message-store-early-status.cases.ts";
 import { historyCases } from "./message-store-history.cases.ts";
 import {
   ALICE,
@@ -16,21 +17,23 @@ import {
   t,
   TIMEOUT,
   type ContractContext,
+  type StoreOptions,
 } from "./message-store.fixtures.ts";
 
 export { anInbound, anOutbound } from "./message-store.fixtures.ts";
 
 /**
  * The MessageStore contract: every adapter of the port runs this suite.
- * `makeStore` returns a fresh, empty store and how to dispose of it.
+ * `makeStore` returns a fresh, empty store, built with `options` when given
+ * (adapter settings the contract pins down), and how to dispose of it.
  */
 export function runMessageStoreContract(
   name: string,
-  makeStore: () => Promise<{ store: MessageStore; cleanup(): Promise<void> }>,
+  makeStore: (options?: StoreOptions) => Promise<{ store: MessageStore; cleanup(): Promise<void> }>,
 ): void {
   describe(`MessageStore contract: ${name}`, () => {
     let store: MessageStore;
-    let cleanup: () => Promise<void>;
+    let cleanups: (() => Promise<void>)[] = [];
     const enqueue = (overrides: Partial<NewOutboundMessage> = {}): Promise<Message> => enqueueCreated(store, overrides);
     // The cases in other files reach the current test's store through this.
     const context: ContractContext = {
@@ -38,13 +41,19 @@ export function runMessageStoreContract(
         return store;
       },
       enqueue,
+      async open(options) {
+        const made = await makeStore(options);
+        cleanups.push(made.cleanup);
+        return made.store;
+      },
     };
 
     beforeEach(async () => {
-      ({ store, cleanup } = await makeStore());
+      store = await context.open();
     });
     afterEach(async () => {
-      await cleanup();
+      for (const cleanup of cleanups) await cleanup();
+      cleanups = [];
     });
 
     describe("enqueue and get", () => {
@@ -301,5 +310,6 @@ export function runMessageStoreContract(
 
 
     historyCases(context);
+    earlyStatusCases(context);
   });
 }

@@ -54,11 +54,19 @@ export function anInbound(overrides: Partial<NewInboundMessage> = {}): NewInboun
 
 export const ids = (messages: readonly Message[]): string[] => messages.map((m) => m.id);
 export const statuses = (message: Message | undefined): string[] => message?.history.map((h) => h.status) ?? [];
-/** What the contract's test cases share: the store under test, fresh per test, and a helper. */
+/** Adapter settings the contract pins down; every adapter takes them under these names. */
+export interface StoreOptions {
+  readonly earlyStatusRetentionMs?: number;
+  readonly maxEarlyStatuses?: number;
+}
+
+/** What the contract's test cases share: the store under test, fresh per test, and helpers. */
 export interface ContractContext {
   store: MessageStore;
   /** Enqueues a built message and asserts it was created. */
   enqueue(overrides?: Partial<NewOutboundMessage>): Promise<Message>;
+  /** Another fresh store, with these settings, disposed of after the test. */
+  open(options?: StoreOptions): Promise<MessageStore>;
 }
 
 export async function enqueueCreated(store: MessageStore, overrides: Partial<NewOutboundMessage> = {}): Promise<Message> {

@@ -1,7 +1,7 @@
 import { Buffer } from "node:buffer";
 import { DomainError, type MessageError } from "../../src/domain/errors.ts";
 import type { Message, NewInboundMessage, NewOutboundMessage, Route, StatusChange } from "../../src/domain/message.ts";
-import { canTransition, type MessageStatus } from "../../src/domain/message-status.ts";
+import { canTransition, type MessageStatus, type ProviderStatus } from "../../src/domain/message-status.ts";
 import type {
   AttemptOutcome,
   EnqueueResult,
@@ -21,6 +21,22 @@ interface Entry {
   leaseUntil: number | null;
 }
 
+/** A status report that matched no message, kept until recordAttempt stores its provider id. */
+interface EarlyStatus {
+  readonly provider: string;
+  readonly providerMessageId: string;
+  readonly status: ProviderStatus;
+  readonly error: MessageError | undefined;
+  readonly reportedAt: number;
+}
+
+export interface MemoryMessageStoreOptions {
+  /** How long a status report that matched no message is kept (default 24 h), as in SqliteMessageStore. */
+  readonly earlyStatusRetentionMs?: number;
+  /** Most such reports kept, the oldest dropped first (default 10,000). */
+  readonly maxEarlyStatuses?: number;
+}
+
 const UNFINISHED: readonly MessageStatus[] = ["queued", "sending"];
 const GOT_THROUGH: readonly MessageStatus[] = ["sent", "delivered", "read"];
 
@@ -32,7 +48,16 @@ const GOT_THROUGH: readonly MessageStatus[] = ["sent", "delivered", "read"];
 export class MemoryMessageStore implements MessageStore {
   readonly #entries: Entry[] = [];
   readonly #byId = new Map<string, Entry>();
+  /** In report order, oldest first. */
+  #early: EarlyStatus[] = [];
+  readonly #earlyRetentionMs: number;
+  readonly #maxEarly: number;
   #closed = false;
+
+  constructor(options: MemoryMessageStoreOptions = {}) {
+    this.#earlyRetentionMs = Math.max(0, options.earlyStatusRetentionMs ?? 24 * 60 * 60 * 1000);
+    this.#maxEarly = Math.max(0, Math.floor(options.maxEarlyStatuses ?? 10_000));
+  }
 
   async enqueue(message: NewOutboundMessage): Promise<EnqueueResult> {
     this.#assertOpen();
@@ -99,6 +124,7 @@ export class MemoryMessageStore implements MessageStore {
       const status = inFlight || canTransition(entry.message.status, target) ? target : entry.message.status;
       entry.nextAttemptAt = null;
       this.#change(entry, { status, attempts, providerMessageId: outcome.providerMessageId }, now);
+      this.#applyEarlyStatuses(entry, outcome.providerMessageId, now);
     } else if (outcome.kind === "retry") {
       entry.nextAttemptAt = outcome.nextAttemptAt.getTime();
       this.#change(entry, { status: "queued", attempts, error: outcome.error }, now);
@@ -121,7 +147,11 @@ export class MemoryMessageStore implements MessageStore {
       );
     }
     if (!entry && update.messageId !== undefined) entry = this.#byId.get(update.messageId);
-    if (!entry) return undefined;
+    if (!entry) {
+      // Our own id can never match later; a provider id can, once recordAttempt stores it.
+      if (update.providerMessageId !== undefined) this.#keepEarly(update, update.providerMessageId, now.getTime());
+      return undefined;
+    }
     if (canTransition(entry.message.status, update.status)) {
       entry.leaseUntil = null;
       entry.nextAttemptAt = null;
@@ -243,6 +273,27 @@ export class MemoryMessageStore implements MessageStore {
 
   async close(): Promise<void> {
     this.#closed = true;
+  }
+
+  #keepEarly(update: StatusUpdate, providerMessageId: string, now: number): void {
+    const oldest = now - this.#earlyRetentionMs;
+    this.#early = this.#early.filter((early) => early.reportedAt >= oldest);
+    this.#early.push({ provider: update.provider, providerMessageId, status: update.status, error: update.error, reportedAt: now });
+    if (this.#early.length > this.#maxEarly) this.#early.splice(0, this.#early.length - this.#maxEarly);
+  }
+
+  /** Applies and forgets, in report order, what the provider said about this id before we knew it. */
+  #applyEarlyStatuses(entry: Entry, providerMessageId: string, now: Date): void {
+    const oldest = now.getTime() - this.#earlyRetentionMs;
+    const matches = (early: EarlyStatus): boolean =>
+      early.provider === entry.message.provider && early.providerMessageId === providerMessageId;
+    const mine = this.#early.filter(matches);
+    if (mine.length === 0) return;
+    this.#early = this.#early.filter((early) => !matches(early));
+    for (const early of mine) {
+      if (early.reportedAt < oldest || !canTransition(entry.message.status, early.status)) continue;
+      this.#change(entry, { status: early.status, ...(early.error ? { error: early.error } : {}) }, now);
+    }
   }
 
   /** Each recipient's oldest unfinished message on this route, in acceptance order. */

@@ -67,13 +67,29 @@ export interface MessageStore {
    */
   claim(route: Route, limit: number, leaseMs: number, now: Date): Promise<Message[]>;
 
-  /** Records the outcome of an attempt on a claimed message and counts the attempt. */
+  /**
+   * Records the outcome of an attempt on a claimed message and counts the attempt.
+   * A `sent` outcome also applies, in the same commit, the early status
+   * reports kept for its provider id (see {@link applyStatus}) and not yet past
+   * their retention, in the order they were reported, each only where the
+   * status may move to it (`canTransition`); they are then forgotten. The
+   * returned message has the resulting status and history.
+   */
   recordAttempt(id: string, outcome: AttemptOutcome, now: Date): Promise<Message>;
 
   /**
    * Applies a provider status report. Never moves a status backwards: a
    * report older than the current status is ignored. Returns the message, or
    * undefined when no message matches.
+   *
+   * A provider may report on a message before `recordAttempt` has stored its
+   * provider id. So a report with a `providerMessageId` that matches no message
+   * is kept as an early status, durably in the same commit, for
+   * `recordAttempt` to apply; it still returns undefined. Kept reports are
+   * bounded: dropped once older than a retention (24 h by default), and at
+   * most a fixed number (10,000 by default) are kept, the oldest dropped
+   * first. A report that names only our `messageId` and matches nothing is
+   * not kept: no later write could match it.
    */
   applyStatus(update: StatusUpdate, now: Date): Promise<Message | undefined>;
 

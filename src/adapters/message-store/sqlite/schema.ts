@@ -47,22 +47,39 @@ const migrations: readonly string[] = [
   CREATE INDEX messages_by_status ON messages (status, seq);
   CREATE INDEX messages_by_session ON messages (session, seq);
   `,
+  // v2. Status reports that arrived before recordAttempt stored the provider
+  // id they name, kept until it does (see early-statuses.ts). `seq` is the
+  // order of reporting; `reported_at` is indexed so pruning by age reads only
+  // the rows it deletes.
+  `
+  CREATE TABLE early_statuses (
+    seq INTEGER PRIMARY KEY,
+    provider TEXT NOT NULL,
+    provider_message_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    error TEXT,
+    reported_at INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX early_statuses_by_provider_id ON early_statuses (provider, provider_message_id);
+  CREATE INDEX early_statuses_by_age ON early_statuses (reported_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;
 
 /**
- * Brings the database up to {@link SCHEMA_VERSION}, each migration in its own
+ * Brings the database up to `target` ({@link SCHEMA_VERSION} unless a test
+ * builds an older database to migrate), each migration in its own
  * transaction together with its version bump, so a crash mid-way leaves a
  * consistent version. Refuses a database written by a newer version of the
  * gateway rather than guessing at its schema.
  */
-export function migrate(db: Database.Database): void {
+export function migrate(db: Database.Database, target: number = SCHEMA_VERSION): void {
   const current = readUserVersion(db);
   if (current > SCHEMA_VERSION) {
     throw new Error(`message store schema version ${current} is newer than this gateway supports (${SCHEMA_VERSION})`);
   }
-  for (let version = current; version < SCHEMA_VERSION; version++) {
+  for (let version = current; version < Math.min(target, SCHEMA_VERSION); version++) {
     db.exec("BEGIN IMMEDIATE");
     try {
       db.exec(migrations[version]!);

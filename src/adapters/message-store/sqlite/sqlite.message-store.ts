@@ -12,6 +12,11 @@ import type {
   StatusUpdate,
 } from "../../../domain/ports/message-store.port.ts";
 import { prepareDatabaseFile, restrictDatabaseFiles } from "./database-file.ts";
+import {
+  DEFAULT_EARLY_STATUS_RETENTION_MS,
+  DEFAULT_MAX_EARLY_STATUSES,
+  EarlyStatuses,
+} from "./early-statuses.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { decodeCursor, encodeCursor, rowToMessage, type MessageRow } from "./row-mapping.ts";
 import { applyChange, newInboundRow, newOutboundRow, UNFINISHED, type RowChange } from "./row-changes.ts";
@@ -30,6 +35,10 @@ export interface SqliteMessageStoreOptions {
   readonly maxBatchSize?: number;
   /** How long a write waits for another connection's lock before failing (default 5000 ms). */
   readonly busyTimeoutMs?: number;
+  /** How long a status report that matched no message is kept for `recordAttempt` (default 24 h). */
+  readonly earlyStatusRetentionMs?: number;
+  /** Most such reports kept, the oldest dropped first (default 10,000). */
+  readonly maxEarlyStatuses?: number;
 }
 
 type Param = string | number | null;
@@ -48,6 +57,7 @@ export class SqliteMessageStore implements MessageStore {
   readonly #path: string;
   readonly #group: GroupCommit;
   readonly #statements = new Map<string, Database.Statement>();
+  readonly #early: EarlyStatuses;
   #closed = false;
 
   constructor(options: SqliteMessageStoreOptions) {
@@ -65,6 +75,10 @@ export class SqliteMessageStore implements MessageStore {
       this.#db.close();
       throw error;
     }
+    this.#early = new EarlyStatuses((sql) => this.#statement(sql), {
+      retentionMs: options.earlyStatusRetentionMs ?? DEFAULT_EARLY_STATUS_RETENTION_MS,
+      max: options.maxEarlyStatuses ?? DEFAULT_MAX_EARLY_STATUSES,
+    });
     const db = this.#db;
     this.#group = new GroupCommit(
       {
@@ -231,9 +245,8 @@ export class SqliteMessageStore implements MessageStore {
       case "sent": {
         const target = outcome.status ?? "sent";
         const status = inFlight || canTransition(row.status, target) ? target : row.status;
-        return rowToMessage(
-          this.#change(row, { ...done, status, attempts, providerMessageId: outcome.providerMessageId }, now),
-        );
+        const sent = this.#change(row, { ...done, status, attempts, providerMessageId: outcome.providerMessageId }, now);
+        return rowToMessage(this.#applyEarlyStatuses(sent, outcome.providerMessageId, now));
       }
       case "retry":
         if (!inFlight) return rowToMessage(this.#change(row, { attempts }, now));
@@ -262,11 +275,27 @@ export class SqliteMessageStore implements MessageStore {
     if (!row && update.messageId !== undefined) {
       row = this.#one("SELECT * FROM messages WHERE id = ?", [update.messageId]);
     }
-    if (!row) return undefined;
+    if (!row) {
+      // Our own id can never match later; a provider id can, once recordAttempt stores it.
+      if (update.providerMessageId !== undefined) {
+        this.#early.keep(update.provider, update.providerMessageId, update.status, update.error, now);
+      }
+      return undefined;
+    }
     if (!canTransition(row.status, update.status)) return rowToMessage(row);
     const providerMessageId = row.provider_message_id ?? update.providerMessageId ?? null;
     const change: RowChange = { status: update.status, providerMessageId, leaseUntil: null, nextAttemptAt: null };
     return rowToMessage(this.#change(row, update.error ? { ...change, error: update.error } : change, now));
+  }
+
+  /** Applies, in report order, what the provider said about this id before we knew it. */
+  #applyEarlyStatuses(row: MessageRow, providerMessageId: string, now: number): MessageRow {
+    let current = row;
+    for (const early of this.#early.take(row.provider, providerMessageId, now)) {
+      if (!canTransition(current.status, early.status)) continue;
+      current = this.#change(current, early.error ? { status: early.status, error: early.error } : { status: early.status }, now);
+    }
+    return current;
   }
 
   #recordInbound(message: NewInboundMessage): { message: Message; created: boolean } {
