@@ -166,6 +166,21 @@ describe("POST /webhooks/twilio/status", () => {
     expect((await messageById(id)).status).toBe("delivered");
   });
 
+  it("applies a callback that overtakes the answer to the send itself", async () => {
+    t.fake.holdAnswers();
+    const res = await t.gw.call("POST", "/messages", { body: { to: "sms:+15557654321", text: "fast" } });
+    const { id } = (await res.json()) as { id: string };
+    const sid = await eventually(() => t.fake.messages[0]?.sid, 10_000, "the fake to receive the create");
+    expect((await t.webhook("status", status(sid, "delivered"))).status).toBe(204);
+    expect((await messageById(id)).status).toBe("sending");
+    t.fake.release();
+    const m = await eventually(async () => {
+      const current = await messageById(id);
+      return current.status === "delivered" ? current : undefined;
+    });
+    expect(m.providerMessageId).toBe(sid);
+  });
+
   it("fails an undelivered message and keeps Twilio's ErrorCode and ErrorMessage", async () => {
     const { id, sid } = await sentMessage();
     const res = await t.webhook("status", status(sid, "undelivered", { errorCode: "30003", errorMessage: "Unreachable destination handset" }));

@@ -64,6 +64,7 @@ export class FakeTwilioApi {
    */
   deliverTo: string | undefined;
   private readonly failures: Array<{ status: number; code?: number; message?: string; left: number }> = [];
+  private gate: { promise: Promise<void>; open: () => void } | undefined;
   private server: Server | undefined;
   private baseUrl = "";
 
@@ -93,6 +94,7 @@ export class FakeTwilioApi {
     const server = this.server;
     this.server = undefined;
     if (!server) return;
+    this.release();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
@@ -102,7 +104,24 @@ export class FakeTwilioApi {
     this.failures.push({ ...failure, left: failure.times ?? 1 });
   }
 
+  /**
+   * Accepted messages are recorded at once but answered only after
+   * `release()`: the window in which Twilio's callbacks can overtake the
+   * answer to the create.
+   */
+  holdAnswers(): void {
+    let open!: () => void;
+    const promise = new Promise<void>((resolve) => (open = resolve));
+    this.gate = { promise, open };
+  }
+
+  release(): void {
+    this.gate?.open();
+    this.gate = undefined;
+  }
+
   reset(): void {
+    this.release();
     this.messages.length = 0;
     this.requests.length = 0;
     this.failures.length = 0;
@@ -192,6 +211,7 @@ export class FakeTwilioApi {
       dateCreated: new Date().toUTCString(),
     };
     this.messages.push(message);
+    if (this.gate) await this.gate.promise;
     answer(201, resource(message));
   }
 }
