@@ -125,7 +125,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   });
   events.subscribe((event) => {
     if (event.type === "message.status") {
-      metrics.messageStatus(event.message.provider, event.message.direction, event.message.status);
+      for (const status of event.reached) metrics.messageStatus(event.message.provider, event.message.direction, status);
       messageSpans.settled(event.message);
     } else if (event.type === "message.inbound") {
       metrics.messageStatus(event.message.provider, "inbound", "received");

@@ -122,7 +122,8 @@ export class RouteWorker {
     }
     try {
       const updated = await store.recordAttempt(message.id, outcome, clock.now());
-      events.publish({ type: "message.status", message: updated });
+      const reached = updated.history.slice(message.history.length).map((h) => h.status);
+      events.publish({ type: "message.status", message: updated, reached });
     } catch (error) {
       // The lease keeps the message safe: it is handed out again once it expires.
       logger.error({ err: error, messageId: message.id, ...this.route }, "dispatch: recording the attempt failed");

@@ -37,11 +37,13 @@ export class RecordProviderEvent {
         return;
       }
       case "status": {
-        const before = await this.store.applyStatus(
+        const after = await this.store.applyStatus(
           { provider: provider.id, providerMessageId: event.providerMessageId, status: event.status, ...(event.error ? { error: event.error } : {}) },
           this.clock.now(),
         );
-        if (before?.status === event.status) this.events.publish({ type: "message.status", message: before });
+        // A report the message had already passed changes nothing and is not announced.
+        const applied = after?.status === event.status && after.history.at(-1)?.status === event.status;
+        if (after && applied) this.events.publish({ type: "message.status", message: after, reached: [event.status] });
         return;
       }
       case "session": {
