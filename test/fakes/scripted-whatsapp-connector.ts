@@ -67,6 +67,8 @@ export class ScriptedWhatsAppConnector implements WhatsAppConnector {
     return connection;
   }
 
+  async flush(): Promise<void> {}
+
   get last(): ScriptedConnection {
     const last = this.connections.at(-1);
     if (!last) throw new Error("no connection yet");

@@ -56,6 +56,7 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
 
   async stop(): Promise<void> {
     for (const supervisor of this.supervisors.values()) supervisor.stop();
+    await this.options.connector.flush();
   }
 
   hasSession(session: string): boolean {

@@ -67,6 +67,13 @@ export interface WhatsAppConnector {
    * unreadable: a corrupt login is never replaced by a fresh one.
    */
   connect(session: string, listener: (event: ConnectionEvent) => void): Promise<WhatsAppConnection>;
+
+  /**
+   * Waits until every store write any connection started has landed (login
+   * updates can outlive their socket). Called at shutdown, after the
+   * connections were ended, so no login change is lost to an exit.
+   */
+  flush(): Promise<void>;
 }
 
 export const WhatsAppConnector: InjectionToken<WhatsAppConnector> = injectionToken("WhatsAppConnector");

@@ -87,6 +87,14 @@ export class BaileysConnector implements WhatsAppConnector {
     });
   }
 
+  /** Waits for the store writes of every session (the gateway is shutting down). */
+  async flush(): Promise<void> {
+    const results = await Promise.allSettled([...this.writes.values()].map((w) => w.flush()));
+    for (const result of results) {
+      if (result.status === "rejected") this.options.logger.error({ err: result.reason }, "baileys: a login write could not be saved at shutdown");
+    }
+  }
+
   /** Only the timings that were set: an explicit undefined would override Baileys' defaults. */
   private socketTimings(): Partial<UserFacingSocketConfig> {
     const { keepAliveIntervalMs, connectTimeoutMs, defaultQueryTimeoutMs, qrTimeoutMs } = this.options;
