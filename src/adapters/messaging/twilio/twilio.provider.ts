@@ -104,7 +104,8 @@ export class TwilioProvider implements MessagingProvider {
         { provider: TWILIO, messageId: message.id, providerMessageId: created.sid, twilioStatus: created.status },
         "twilio: message accepted",
       );
-      return { providerMessageId: created.sid, status: created.status === "delivered" ? "delivered" : "sent" };
+      // Twilio answers `queued` or `accepted`: for us the hand-over is done, so `sent`.
+      return { providerMessageId: created.sid, status: "sent" };
     } catch (error) {
       const failure = toProviderError(error);
       this.options.logger.warn(
