@@ -44,7 +44,8 @@ export class Router {
         { field: "provider", message: `does not carry ${channel}` },
       ]);
     }
-    const session = requested.session ?? this.policy.defaultSession;
+    // A provider without logins (Twilio) has the one session "default".
+    const session = requested.session ?? (provider.sessions ? this.policy.defaultSession : "default");
     if (!provider.hasSession(session)) {
       throw new DomainError("SESSION.NOT_FOUND", `session "${session}" does not exist on provider "${providerId}"`, [
         { field: "session", message: "unknown session" },
