@@ -2,6 +2,7 @@ import twilio from "twilio";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { inboundParams, statusParams } from "../fakes/twilio/signed-webhooks.ts";
 import { eventually, startInProcessGateway } from "../support/in-process-gateway.ts";
+import { parsePrometheus, sampleValue } from "../support/prometheus-text.ts";
 import { PUBLIC_BASE_URL, startTwilioGateway, type TwilioGateway } from "../support/twilio-gateway.ts";
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
@@ -103,6 +104,8 @@ describe("POST /webhooks/twilio/inbound", () => {
     expect(res.status).toBe(403);
     expect(await problemCode(res)).toBe("WEBHOOK.SIGNATURE_INVALID");
     expect(await inboundMessages()).toHaveLength(0);
+    const metrics = parsePrometheus(await (await t.gw.call("GET", "/metrics")).text());
+    expect(sampleValue(metrics, "gateway_webhook_signature_failures_total", { provider: "twilio" })).toBe(1);
   });
 
   it("answers 415 for a body that is not a form, signed or not", async () => {

@@ -158,6 +158,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     publicMetrics: config.PUBLIC_ROUTES_METRICS,
     accepting: () => accepting,
     metrics: telemetry,
+    onWebhookSignatureFailure: (provider) => metrics.webhookSignatureFailure(provider),
     traceRequests: tracingActive(),
     providers,
     recordEvent,

@@ -32,6 +32,8 @@ export interface HttpDeps {
   readonly accepting: () => boolean;
   /** Open a server span per request (when an OpenTelemetry SDK is running). */
   readonly traceRequests: boolean;
+  /** Counts webhooks rejected for their signature. */
+  readonly onWebhookSignatureFailure?: (provider: string) => void;
   /** What GET /metrics serves (Prometheus text format). */
   readonly metrics: { render(): Promise<string> };
   /** Every running provider: one that has `webhooks` gets its callback routes. */
@@ -77,6 +79,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
         publicBaseUrl: deps.publicBaseUrl,
         bodyLimitBytes: deps.bodyLimitBytes,
         logger: deps.logger,
+        onSignatureFailure: deps.onWebhookSignatureFailure,
       }),
     );
   }

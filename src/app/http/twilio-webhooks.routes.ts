@@ -3,6 +3,8 @@ import { DomainError } from "../../domain/errors.ts";
 import type { MessagingProvider, WebhookReceiver } from "../../domain/ports/messaging-provider.port.ts";
 import type { Logger } from "../logger.ts";
 import type { RecordProviderEvent } from "../use-cases/record-provider-event.ts";
+import { SpanStatusCode } from "@opentelemetry/api";
+import { tracer } from "../telemetry/tracing.ts";
 import { readFormBody } from "./form-body.ts";
 import { problem } from "./problem.ts";
 
@@ -20,6 +22,8 @@ export interface TwilioWebhooksDeps {
   readonly publicBaseUrl: string;
   readonly bodyLimitBytes: number;
   readonly logger: Logger;
+  /** Counts a rejected signature (gateway_webhook_signature_failures_total). */
+  readonly onSignatureFailure?: (provider: string) => void;
 }
 
 /**
@@ -35,21 +39,37 @@ export function twilioWebhooksRoutes(deps: TwilioWebhooksDeps): Hono {
   const log = deps.logger.child({ component: "twilio-webhooks" });
 
   for (const kind of ["inbound", "status"] as const) {
-    routes.post(`/${kind}`, async (c) => {
-      const params = await readFormBody(c, deps.bodyLimitBytes);
-      const url = `${deps.publicBaseUrl}${TWILIO_WEBHOOKS_PATH}/${kind}${rawQuery(c)}`;
-      const result = deps.webhooks.receive({ kind, url, params, signature: c.req.header("x-twilio-signature") });
-      if (!result.ok) {
-        log.warn({ kind, reason: result.reason, detail: result.detail, messageSid: params.MessageSid ?? null }, "twilio webhook rejected");
-        if (result.reason === "signature") {
-          return problem(c, "WEBHOOK.SIGNATURE_INVALID", `${result.detail}; the signed URL is checked as ${url} (PUBLIC_BASE_URL)`);
+    routes.post(`/${kind}`, (c) =>
+      tracer.startActiveSpan(`twilio.webhook.${kind}`, { attributes: { "webhook.provider": "twilio", "webhook.kind": kind } }, async (span) => {
+        try {
+          const response = await handle(c, kind);
+          span.setAttribute("http.response.status_code", response.status);
+          return response;
+        } catch (error) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+          throw error;
+        } finally {
+          span.end();
         }
-        throw new DomainError("REQUEST.INVALID", result.detail, [{ field: "(body)", message: result.detail }]);
+      }),
+    );
+  }
+
+  async function handle(c: Context, kind: "inbound" | "status"): Promise<Response> {
+    const params = await readFormBody(c, deps.bodyLimitBytes);
+    const url = `${deps.publicBaseUrl}${TWILIO_WEBHOOKS_PATH}/${kind}${rawQuery(c)}`;
+    const result = deps.webhooks.receive({ kind, url, params, signature: c.req.header("x-twilio-signature") });
+    if (!result.ok) {
+      log.warn({ kind, reason: result.reason, detail: result.detail, messageSid: params.MessageSid ?? null }, "twilio webhook rejected");
+      if (result.reason === "signature") {
+        deps.onSignatureFailure?.(deps.provider.id);
+        return problem(c, "WEBHOOK.SIGNATURE_INVALID", `${result.detail}; the signed URL is checked as ${url} (PUBLIC_BASE_URL)`);
       }
-      for (const event of result.events) await deps.recordEvent.handle(deps.provider, event);
-      log.info({ kind, messageSid: params.MessageSid ?? null, events: result.events.length }, "twilio webhook recorded");
-      return kind === "inbound" ? twiml(c) : c.body(null, 204);
-    });
+      throw new DomainError("REQUEST.INVALID", result.detail, [{ field: "(body)", message: result.detail }]);
+    }
+    for (const event of result.events) await deps.recordEvent.handle(deps.provider, event);
+    log.info({ kind, messageSid: params.MessageSid ?? null, events: result.events.length }, "twilio webhook recorded");
+    return kind === "inbound" ? twiml(c) : c.body(null, 204);
   }
   return routes;
 }
