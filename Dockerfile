@@ -1,0 +1,14 @@
+# The gateway image (used by observability/compose.yaml; deploy it the same way).
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 DATA_DIR=/data
+COPY package.json package-lock.json ./
+# tsx runs the TypeScript sources; dev tools stay out of the image.
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY src ./src
+COPY tsconfig.json ./
+RUN mkdir -p /data && chown node:node /data
+USER node
+VOLUME ["/data"]
+EXPOSE 3000
+CMD ["node", "--import", "tsx", "src/main.ts"]
