@@ -6,6 +6,8 @@ import { MessageStatuses } from "../../domain/message-status.ts";
 const SESSION_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const PROVIDER_ID = /^[a-z][a-z0-9_-]{0,31}$/;
 export const METADATA_MAX_BYTES = 8 * 1024;
+/** Nesting levels allowed in `metadata`: deeper input would overflow the stack of the recursive JSON walkers that store and fingerprint it. */
+export const METADATA_MAX_DEPTH = 32;
 
 /** Body of POST /messages. Unknown fields are rejected so a typo never goes unnoticed. */
 export const sendMessageBody = z.strictObject({
@@ -22,7 +24,11 @@ export const sendMessageBody = z.strictObject({
     .describe("Public URLs of media to attach (Twilio)"),
   metadata: z
     .record(z.string().max(128), z.unknown())
-    .refine((m) => JSON.stringify(m).length <= METADATA_MAX_BYTES, `must serialize to at most ${METADATA_MAX_BYTES} bytes`)
+    // One check, depth first: JSON.stringify on a value nested thousands deep throws RangeError (a 500).
+    .superRefine((m, ctx) => {
+      if (!depthAtMost(m, METADATA_MAX_DEPTH)) ctx.addIssue({ code: "custom", message: `must be nested at most ${METADATA_MAX_DEPTH} levels deep` });
+      else if (JSON.stringify(m).length > METADATA_MAX_BYTES) ctx.addIssue({ code: "custom", message: `must serialize to at most ${METADATA_MAX_BYTES} bytes` });
+    })
     .optional()
     .describe("Your own data, stored with the message and returned as is"),
 }).refine((b) => b.text.length > 0 || (b.mediaUrls?.length ?? 0) > 0, {
@@ -44,6 +50,18 @@ export const listMessagesQuery = z.strictObject({
     .optional(),
   cursor: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, "must be a cursor returned by a previous page").optional(),
 });
+
+/** Whether `value` nests at most `max` objects/arrays deep; iterative, so any depth is safe to check. */
+export function depthAtMost(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== "object") continue;
+    if (depth > max) return false;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return true;
+}
 
 /** Idempotency-Key: visible ASCII, 1 to 255 characters. */
 export const idempotencyKeyHeader = z.string().regex(/^[\x21-\x7e]{1,255}$/, "must be 1-255 visible ASCII characters");
