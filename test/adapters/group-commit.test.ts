@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { GroupCommit, type TransactionControl } from "../../src/adapters/message-store/sqlite/group-commit.ts";
+import { GroupCommit, type TransactionControl } from "../../src/adapters/shared/sqlite/group-commit.ts";
 
 /** A transaction log standing in for SQLite: records statements, commits what was released. */
 class FakeTransactions implements TransactionControl {

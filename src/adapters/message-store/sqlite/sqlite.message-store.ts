@@ -11,13 +11,13 @@ import type {
   QueueDepth,
   StatusUpdate,
 } from "../../../domain/ports/message-store.port.ts";
-import { prepareDatabaseFile, restrictDatabaseFiles } from "./database-file.ts";
+import { prepareDatabaseFile, restrictDatabaseFiles } from "../../shared/sqlite/database-file.ts";
 import {
   DEFAULT_EARLY_STATUS_RETENTION_MS,
   DEFAULT_MAX_EARLY_STATUSES,
   EarlyStatuses,
 } from "./early-statuses.ts";
-import { GroupCommit } from "./group-commit.ts";
+import { GroupCommit } from "../../shared/sqlite/group-commit.ts";
 import { decodeCursor, encodeCursor, rowToMessage, type MessageRow } from "./row-mapping.ts";
 import { applyChange, newInboundRow, newOutboundRow, UNFINISHED, type RowChange } from "./row-changes.ts";
 import { migrate } from "./schema.ts";
