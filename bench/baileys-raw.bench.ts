@@ -58,9 +58,9 @@ export async function startSimProcess(): Promise<SimEndpoints & { stop(): Promis
   };
 }
 
-async function control(sim: SimEndpoints, path: string, body: unknown): Promise<any> {
+async function control(sim: SimEndpoints, path: string, body: unknown): Promise<{ creds?: unknown; affected?: number }> {
   const res = await fetch(`${sim.control}${path}`, { method: "POST", body: JSON.stringify(body) });
-  const json = await res.json();
+  const json = (await res.json()) as { creds?: unknown; affected?: number };
   if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
   return json;
 }

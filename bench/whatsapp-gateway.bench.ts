@@ -1,0 +1,123 @@
+// The WhatsApp gateway (src/main.ts in its own process, real Baileys) against
+// the simulator (its own process), beside the raw Baileys ceilings measured
+// on the same simulator in the same run (bench/baileys-raw.bench.ts). On a
+// shared 2-core machine absolute figures wander; the ratios are the result.
+//
+//   npx tsx bench/whatsapp-gateway.bench.ts            (issue 4 item 9 sizes)
+//   BENCH_QUICK=1 npx tsx bench/whatsapp-gateway.bench.ts   (or --quick: a quick check)
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { measureRawReconnect, measureRawSendRate, startSimProcess } from "./baileys-raw.bench.ts";
+import { startGateway, waitForOpen, type GatewayProcess } from "./support/gateway-process.ts";
+import { addLinkedSessions, measureDrain, measureRecovery, measureThroughput, settledRss } from "./support/gateway-scenarios.ts";
+import { seedSession, simCall } from "./support/sim-control.ts";
+import { fmtSummary, printTable, summarize, verdict } from "./support/stats.ts";
+
+const quick = process.env.BENCH_QUICK === "1" || process.argv.includes("--quick");
+const size = {
+  drops: Number(process.env.BENCH_DROPS ?? (quick ? 5 : 10)),
+  messages: Number(process.env.BENCH_MESSAGES ?? (quick ? 100 : 500)),
+  sessions: Number(process.env.BENCH_SESSIONS ?? 10),
+  perSession: Number(process.env.BENCH_PER_SESSION ?? (quick ? 20 : 100)),
+  drain: Number(process.env.BENCH_DRAIN ?? (quick ? 200 : 1000)),
+  outageS: Number(process.env.BENCH_OUTAGE_S ?? (quick ? 3 : 6)),
+  warmUp: 100,
+};
+
+const sim = await startSimProcess();
+const dirs: string[] = [];
+const gateways: GatewayProcess[] = [];
+const dataDir = async (): Promise<string> => {
+  const dir = await mkdtemp(join(tmpdir(), "bench-wa-gateway-"));
+  dirs.push(dir);
+  return dir;
+};
+const gatewayEnv = (dir: string, extra: Record<string, string> = {}): Record<string, string> => ({ WA_WEBSOCKET_URL: sim.ws, DATA_DIR: dir, DEFAULT_SESSION: "default", ...extra });
+
+try {
+  // Delivery receipts only: a read receipt can overtake the delivery one (the
+  // gateway then records sent -> read and never "delivered"), and the end
+  // point here is the gateway's count of messages that reached delivered.
+  await simCall(sim, "POST", "/control/receipts", { delivery: true, read: false, delayMs: 0 });
+  // The ceilings first, on the same simulator process the gateway will use.
+  const rawReconnect = await measureRawReconnect(size.drops, sim);
+  const rawSend = await measureRawSendRate(Math.max(200, size.messages), sim);
+
+  // One gateway for (a) recovery, (b) one-session throughput and (c) 10 sessions.
+  const dir = await dataDir();
+  const phone = await seedSession(sim, dir, "default");
+  const gw = await startGateway(gatewayEnv(dir));
+  gateways.push(gw);
+  await waitForOpen(gw, "default", 30_000, 20);
+  const recovery = await measureRecovery(gw, sim, phone, "default", size.drops);
+  const one = await measureThroughput(gw, sim, [{ id: "default", phone }], size.messages, size.warmUp);
+  const rss1 = await settledRss(gw);
+  const extraIds = Array.from({ length: size.sessions - 1 }, (_, i) => `s${i + 2}`);
+  const more = await addLinkedSessions(gw, sim, dir, extraIds);
+  const many = await measureThroughput(gw, sim, [{ id: "default", phone }, ...more], size.perSession, 20);
+  const rssN = await settledRss(gw);
+  await gw.stop();
+
+  // (d) on a fresh gateway, so the drain does not share the process with ten reconnecting sessions.
+  // A short backoff cap: the reconnect comes soon after the outage ends (the figure starts at open anyway).
+  const drainDir = await dataDir();
+  const drainPhone = await seedSession(sim, drainDir, "default");
+  const drainGw = await startGateway(gatewayEnv(drainDir, { RECONNECT_BACKOFF_BASE_MS: "100", RECONNECT_BACKOFF_MAX_MS: "500" }));
+  gateways.push(drainGw);
+  await waitForOpen(drainGw, "default", 30_000, 20);
+  await measureThroughput(drainGw, sim, [{ id: "default", phone: drainPhone }], 0, 20);
+  const drain = await measureDrain(drainGw, sim, drainPhone, "default", size.drain, size.outageS);
+  await drainGw.stop();
+
+  const ext = summarize(recovery.externalMs);
+  const own = summarize(recovery.internalMs);
+  const rawR = summarize(rawReconnect.samplesMs);
+  const perSessionMb = (rssN - rss1) / (size.sessions - 1);
+  console.log(`\nWhatsApp gateway on the simulator${quick ? " (QUICK sizes)" : ""}: gateway and simulator each in their own process, raw Baileys ceilings from the same run`);
+  console.log(`\n(a) time to recover over N=${size.drops} forced drops (server closes the socket, code 428); ms, min / median / p95 / max`);
+  printTable(
+    ["measure", "min / median / p95 / max", "median vs raw", "target"],
+    [
+      ["raw Baileys: close -> open", fmtSummary(rawR), "1.00x", "-"],
+      ["gateway: fault request -> GET /sessions shows open", fmtSummary(ext), `${(ext.median / rawR.median).toFixed(2)}x`, `median <= 100: ${verdict(ext.median <= 100)}; p95 <= 250: ${verdict(ext.p95 <= 250)}`],
+      ["gateway: session's own lastRecoveryMs", fmtSummary(own), `${(own.median / rawR.median).toFixed(2)}x`, `median <= 100: ${verdict(own.median <= 100)}; p95 <= 250: ${verdict(own.p95 <= 250)}`],
+    ],
+  );
+  console.log(`\n(b, c) delivery throughput: POST accepted -> the gateway counts the message delivered (simulator receipt applied; /metrics)`);
+  const ratio1 = one.messagesPerSecond / rawSend.messagesPerSecond;
+  const ratioN = many.messagesPerSecond / rawSend.messagesPerSecond;
+  printTable(
+    ["measure", "messages", "msg/s", "vs raw", "all POSTs accepted after", "sim received / dup", "target"],
+    [
+      [`raw Baileys: sequential sends to server ack`, String(rawSend.n), rawSend.messagesPerSecond.toFixed(0), "1.00", "-", "-", "-"],
+      ["gateway, 1 session, 1 recipient", String(one.messages), one.messagesPerSecond.toFixed(0), ratio1.toFixed(2), `${one.acceptMs.toFixed(0)} ms`, `${one.simReceived} / ${one.simDuplicates}`, `>= 0.50: ${verdict(ratio1 >= 0.5)}`],
+      [`gateway, ${size.sessions} sessions, 1 recipient each`, String(many.messages), many.messagesPerSecond.toFixed(0), ratioN.toFixed(2), `${many.acceptMs.toFixed(0)} ms`, `${many.simReceived} / ${many.simDuplicates}`, "-"],
+    ],
+  );
+  console.log(`\n(c) gateway RSS (/proc VmRSS, 1 s after the last burst)`);
+  printTable(
+    ["linked sessions", "RSS MB", "per additional session", "target"],
+    [
+      ["1", rss1.toFixed(1), "-", "-"],
+      [String(size.sessions), rssN.toFixed(1), `${perSessionMb.toFixed(1)} MB`, `<= 20 MB: ${verdict(perSessionMb <= 20)}`],
+    ],
+  );
+  console.log(`\n(d) drain: ${drain.messages} messages POSTed during a ${size.outageS} s simulator outage`);
+  printTable(
+    ["measure", "value"],
+    [
+      ["POSTing them (during the outage)", `${drain.postMs.toFixed(0)} ms${drain.postedBeforeOpen ? "" : " (NOT all accepted before the reconnect)"}`],
+      ["session open again -> all delivered", `${(drain.drainMs / 1000).toFixed(2)} s (${drain.messagesPerSecond.toFixed(0)} msg/s, ${(drain.messagesPerSecond / rawSend.messagesPerSecond).toFixed(2)}x raw send rate)`],
+      ["simulator received / duplicates", `${drain.simReceived} / ${drain.simDuplicates}`],
+    ],
+  );
+  const lost = one.simReceived !== one.messages || many.simReceived !== many.messages || drain.simReceived !== drain.messages;
+  if (lost || one.simDuplicates + many.simDuplicates + drain.simDuplicates > 0) throw new Error("the simulator did not receive every message exactly once");
+} finally {
+  for (const gw of gateways) await gw.stop();
+  await sim.stop();
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+}
+// Baileys (in measureRaw*) keeps cache timers alive; the figures are printed, leave now.
+process.exit(0);
