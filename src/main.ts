@@ -11,7 +11,12 @@ await launch({
       const server = serve({ fetch, hostname: host, port }, (info) =>
         resolve({
           port: info.port,
-          close: () => new Promise<void>((done) => server.close(() => done())),
+          close: () =>
+            new Promise<void>((done) => {
+              server.close(() => done());
+              // Idle keep-alive connections would hold close() open until they time out.
+              if ("closeIdleConnections" in server) server.closeIdleConnections();
+            }),
         }),
       );
     }),

@@ -12,7 +12,14 @@ await launch({
   serve: (fetch, host, port) =>
     new Promise((resolve) => {
       const server = serve({ fetch, hostname: host, port }, (info) =>
-        resolve({ port: info.port, close: () => new Promise<void>((done) => server.close(() => done())) }),
+        resolve({
+          port: info.port,
+          close: () =>
+            new Promise<void>((done) => {
+              server.close(() => done());
+              if ("closeIdleConnections" in server) server.closeIdleConnections();
+            }),
+        }),
       );
     }),
   onSignal: (signal, handler) => process.on(signal, handler),
