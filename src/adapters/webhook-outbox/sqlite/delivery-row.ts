@@ -1,0 +1,52 @@
+import { Buffer } from "node:buffer";
+import { DomainError } from "../../../domain/errors.ts";
+import type { WebhookDelivery, WebhookDeliveryStatus, WebhookEventType } from "../../../domain/webhook-delivery.ts";
+
+/** One row of `deliveries` as SQLite returns it. Times are epoch milliseconds. */
+export interface DeliveryRow {
+  seq: number;
+  id: string;
+  event_id: string;
+  type: WebhookEventType;
+  ordering_key: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: number | null;
+  lease_until: number | null;
+  created_at: number;
+  updated_at: number;
+  body: string;
+}
+
+export function rowToDelivery(row: DeliveryRow): WebhookDelivery {
+  return {
+    id: row.id,
+    eventId: row.event_id,
+    type: row.type,
+    status: row.status,
+    attempts: row.attempts,
+    lastError: row.last_error,
+    nextAttemptAt: row.status === "pending" && row.next_attempt_at !== null ? new Date(row.next_attempt_at).toISOString() : null,
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+    body: row.body,
+  };
+}
+
+/** Cursors are base64url of the last row's sequence number: opaque, stable while rows are added. */
+export function encodeCursor(seq: number): string {
+  return Buffer.from(String(seq), "utf8").toString("base64url");
+}
+
+/** Decodes a cursor from {@link encodeCursor}; anything else is a client error naming `cursor`. */
+export function decodeCursor(cursor: string): number {
+  const text = Buffer.from(cursor, "base64url").toString("utf8");
+  const seq = /^[1-9]\d{0,15}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(seq)) {
+    throw new DomainError("REQUEST.INVALID", "cursor: not a cursor returned by this API", [
+      { field: "cursor", message: "not a cursor returned by this API" },
+    ]);
+  }
+  return seq;
+}

@@ -1,0 +1,242 @@
+import Database from "libsql";
+import { DomainError } from "../../../domain/errors.ts";
+import type { Page } from "../../../domain/ports/message-store.port.ts";
+import type {
+  WebhookDeliveryFilter,
+  WebhookFailure,
+  WebhookOutbox,
+  WebhookRetryResult,
+} from "../../../domain/ports/webhook-outbox.port.ts";
+import type { NewWebhookDelivery, WebhookDelivery } from "../../../domain/webhook-delivery.ts";
+import { prepareDatabaseFile, restrictDatabaseFiles } from "../../shared/sqlite/database-file.ts";
+import { GroupCommit } from "../../shared/sqlite/group-commit.ts";
+import { decodeCursor, encodeCursor, rowToDelivery, type DeliveryRow } from "./delivery-row.ts";
+import { migrate } from "./schema.ts";
+
+export interface SqliteWebhookOutboxOptions {
+  /** Database file (`webhooks.db` in DATA_DIR); created 0600, its directory 0700, if missing. */
+  readonly path: string;
+  /** As for the message store: `full` survives power loss, `normal` a process crash. */
+  readonly synchronous?: "full" | "normal";
+  /** How long a write waits for another connection's lock before failing (default 5000 ms). */
+  readonly busyTimeoutMs?: number;
+}
+
+type Param = string | number | null;
+
+const MAX_LIST_LIMIT = 1000;
+// Error texts come from receivers; a bounded copy is enough to diagnose.
+const MAX_ERROR_CHARS = 500;
+
+// A pending delivery is claimable when it is due, not leased, and the oldest
+// pending one of its ordering key (the per-message order guarantee).
+const HEAD = `NOT EXISTS (SELECT 1 FROM deliveries e
+  WHERE e.status = 'pending' AND e.ordering_key = d.ordering_key AND e.seq < d.seq)`;
+
+/**
+ * The WebhookOutbox on its own embedded SQLite database (libsql, WAL), apart
+ * from messages.db so webhook traffic never contends with the message
+ * queue's write lock. Writes go through {@link GroupCommit}: the events of
+ * one event-loop turn share a commit (one fsync), and each promise resolves
+ * after its commit.
+ */
+export class SqliteWebhookOutbox implements WebhookOutbox {
+  readonly #db: Database.Database;
+  readonly #group: GroupCommit;
+  readonly #statements = new Map<string, Database.Statement>();
+  #closed = false;
+
+  constructor(options: SqliteWebhookOutboxOptions) {
+    prepareDatabaseFile(options.path);
+    const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
+    this.#db = new Database(options.path, { timeout: busyTimeoutMs });
+    try {
+      this.#db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+      this.#db.exec("PRAGMA journal_mode = WAL");
+      this.#db.exec(`PRAGMA synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
+      migrate(this.#db);
+      restrictDatabaseFiles(options.path);
+    } catch (error) {
+      this.#db.close();
+      throw error;
+    }
+    const db = this.#db;
+    this.#group = new GroupCommit({
+      begin: () => db.exec("BEGIN IMMEDIATE"),
+      commit: () => db.exec("COMMIT"),
+      rollback: () => db.exec("ROLLBACK"),
+      savepoint: () => db.exec("SAVEPOINT unit"),
+      releaseSavepoint: () => db.exec("RELEASE unit"),
+      rollbackToSavepoint: () => db.exec("ROLLBACK TO unit"),
+      get inTransaction() {
+        return db.inTransaction;
+      },
+    });
+  }
+
+  enqueue(delivery: NewWebhookDelivery): Promise<WebhookDelivery> {
+    return this.#group.run(() => {
+      const at = delivery.at.getTime();
+      const result = this.#statement(
+        `INSERT INTO deliveries (id, event_id, type, ordering_key, status, attempts, next_attempt_at, created_at, updated_at, body)
+         VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)`,
+      ).run([delivery.id, delivery.eventId, delivery.type, delivery.orderingKey, at, at, at, delivery.body]);
+      return rowToDelivery(this.#bySeq(Number(result.lastInsertRowid)));
+    });
+  }
+
+  claimDue(limit: number, leaseMs: number, now: Date): Promise<WebhookDelivery[]> {
+    return this.#group.run(() => {
+      const count = Math.floor(limit);
+      if (!(count >= 1)) return [];
+      const at = now.getTime();
+      const rows = this.#read<DeliveryRow>(
+        `SELECT * FROM deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= ?
+         AND (d.lease_until IS NULL OR d.lease_until <= ?) AND ${HEAD} ORDER BY d.seq LIMIT ?`,
+        [at, at, count],
+      );
+      const leaseUntil = at + Math.max(0, leaseMs);
+      const lease = this.#statement("UPDATE deliveries SET lease_until = ? WHERE seq = ?");
+      return rows.map((row) => {
+        lease.run([leaseUntil, row.seq]);
+        return rowToDelivery({ ...row, lease_until: leaseUntil });
+      });
+    });
+  }
+
+  recordSuccess(id: string, now: Date): Promise<WebhookDelivery> {
+    return this.#group.run(() => {
+      const row = this.#require(id);
+      this.#statement(
+        `UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, next_attempt_at = NULL, lease_until = NULL,
+         updated_at = ? WHERE seq = ?`,
+      ).run([now.getTime(), row.seq]);
+      return rowToDelivery(this.#bySeq(row.seq));
+    });
+  }
+
+  recordFailure(id: string, failure: WebhookFailure, now: Date): Promise<WebhookDelivery> {
+    return this.#group.run(() => {
+      const row = this.#require(id);
+      const parked = failure.kind === "park";
+      this.#statement(
+        `UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, lease_until = NULL,
+         updated_at = ? WHERE seq = ?`,
+      ).run([
+        parked ? "failed" : "pending",
+        failure.error.slice(0, MAX_ERROR_CHARS),
+        parked ? null : failure.nextAttemptAt.getTime(),
+        now.getTime(),
+        row.seq,
+      ]);
+      return rowToDelivery(this.#bySeq(row.seq));
+    });
+  }
+
+  retry(id: string, now: Date): Promise<WebhookRetryResult> {
+    return this.#group.run((): WebhookRetryResult => {
+      const row = this.#one("SELECT * FROM deliveries WHERE id = ?", [id]);
+      if (!row) return { kind: "not_found" };
+      if (row.status !== "failed") return { kind: "not_parked", delivery: rowToDelivery(row) };
+      this.#statement(
+        `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL, updated_at = ?
+         WHERE seq = ?`,
+      ).run([now.getTime(), now.getTime(), row.seq]);
+      return { kind: "requeued", delivery: rowToDelivery(this.#bySeq(row.seq)) };
+    });
+  }
+
+  requeueInFlight(now: Date): Promise<number> {
+    return this.#group.run(() => {
+      const result = this.#statement(
+        "UPDATE deliveries SET lease_until = NULL, updated_at = ? WHERE status = 'pending' AND lease_until IS NOT NULL",
+      ).run([now.getTime()]);
+      return Number(result.changes);
+    });
+  }
+
+  async get(id: string): Promise<WebhookDelivery | undefined> {
+    const row = this.#one("SELECT * FROM deliveries WHERE id = ?", [id]);
+    return row && rowToDelivery(row);
+  }
+
+  async list(filter: WebhookDeliveryFilter): Promise<Page<WebhookDelivery>> {
+    const limit = Number.isFinite(filter.limit) ? Math.min(MAX_LIST_LIMIT, Math.max(1, Math.floor(filter.limit))) : MAX_LIST_LIMIT;
+    const where: string[] = [];
+    const params: Param[] = [];
+    if (filter.cursor !== undefined) {
+      where.push("seq < ?");
+      params.push(decodeCursor(filter.cursor));
+    }
+    if (filter.status !== undefined) {
+      where.push("status = ?");
+      params.push(filter.status);
+    }
+    const clause = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
+    // One row more than asked tells whether another page exists.
+    const rows = this.#read<DeliveryRow>(`SELECT * FROM deliveries ${clause} ORDER BY seq DESC LIMIT ?`, [...params, limit + 1]);
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return { items: page.map(rowToDelivery), nextCursor: rows.length > limit && last ? encodeCursor(last.seq) : null };
+  }
+
+  async nextDueAt(): Promise<Date | undefined> {
+    const [row] = this.#read<{ due: number | null }>(
+      `SELECT min(max(d.next_attempt_at, coalesce(d.lease_until, 0))) AS due FROM deliveries d
+       WHERE d.status = 'pending' AND ${HEAD}`,
+      [],
+    );
+    return row?.due == null ? undefined : new Date(row.due);
+  }
+
+  purgeDelivered(before: Date, limit: number): Promise<number> {
+    return this.#group.run(() => {
+      const result = this.#statement(
+        `DELETE FROM deliveries WHERE seq IN (
+           SELECT seq FROM deliveries WHERE status = 'delivered' AND updated_at < ? ORDER BY updated_at LIMIT ?)`,
+      ).run([before.getTime(), Math.max(0, Math.floor(limit))]);
+      return Number(result.changes);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#group.close(() => unavailable());
+    this.#closed = true;
+    this.#statements.clear();
+    this.#db.close();
+  }
+
+  #require(id: string): DeliveryRow {
+    const row = this.#one("SELECT * FROM deliveries WHERE id = ?", [id]);
+    if (!row) throw new DomainError("WEBHOOK.DELIVERY_NOT_FOUND", `webhook delivery ${id} not found`);
+    return row;
+  }
+
+  #bySeq(seq: number): DeliveryRow {
+    return this.#one("SELECT * FROM deliveries WHERE seq = ?", [seq])!;
+  }
+
+  #one(sql: string, params: readonly Param[]): DeliveryRow | undefined {
+    return this.#read<DeliveryRow>(sql, params)[0];
+  }
+
+  #read<T>(sql: string, params: readonly Param[]): T[] {
+    // libsql reads a lone argument as named parameters: always pass one positional array.
+    return this.#statement(sql).all([...params]) as T[];
+  }
+
+  #statement(sql: string): Database.Statement {
+    if (this.#closed) throw unavailable();
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+function unavailable(): DomainError {
+  return new DomainError("STORE.UNAVAILABLE", "the webhook outbox is closed");
+}

@@ -1,0 +1,31 @@
+import type { DomainEvent } from "../../domain/ports/domain-events.port.ts";
+import type { WebhookEventType } from "../../domain/webhook-delivery.ts";
+
+/** A domain event as the receiver gets it: the body to sign and the key that orders it. */
+export interface WebhookEvent {
+  readonly type: WebhookEventType;
+  /** `{type, timestamp, data}`: data is the message or session exactly as the API shows it. */
+  readonly body: string;
+  /** All events of one message (or of one session) are delivered one at a time, in order. */
+  readonly orderingKey: string;
+}
+
+/** Builds the payload of a domain event; `at` is when it happened (the payload's `timestamp`). */
+export function toWebhookEvent(event: DomainEvent, at: Date): WebhookEvent {
+  const timestamp = at.toISOString();
+  switch (event.type) {
+    case "message.inbound":
+    case "message.status":
+      return {
+        type: event.type,
+        body: JSON.stringify({ type: event.type, timestamp, data: event.message }),
+        orderingKey: `message:${event.message.id}`,
+      };
+    case "session.state":
+      return {
+        type: event.type,
+        body: JSON.stringify({ type: event.type, timestamp, data: event.session }),
+        orderingKey: `session:${event.session.provider}:${event.session.id}`,
+      };
+  }
+}
