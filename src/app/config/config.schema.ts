@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import { z } from "zod";
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -72,6 +73,19 @@ const configShape = z.object({
     .refine((v) => !/[?#]/.test(v), "must not carry a query or fragment")
     .transform((v) => v.replace(/\/+$/, ""))
     .optional(),
+
+  // Outbound webhooks (Standard Webhooks); WEBHOOK_SECRET is required with WEBHOOK_URL, see below
+  WEBHOOK_URL: httpUrl.optional(),
+  WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, "must be whsec_ followed by base64 (Standard Webhooks form)")
+    .refine((v) => Buffer.from(v.slice("whsec_".length), "base64").length >= 24, "must hold at least 24 random bytes after whsec_")
+    .optional(),
+  WEBHOOK_MAX_ATTEMPTS: positiveInt.max(100).default(8),
+  WEBHOOK_TIMEOUT_MS: positiveInt.max(300_000).default(10_000),
+  WEBHOOK_BACKOFF_BASE_MS: positiveInt.default(1_000),
+  WEBHOOK_BACKOFF_MAX_MS: positiveInt.default(300_000),
+  WEBHOOK_CONCURRENCY: positiveInt.max(64).default(4),
 });
 
 /** Every variable the gateway reads. */
@@ -89,6 +103,9 @@ export const configSchema = configShape.superRefine((config, ctx) => {
     if (!config.TWILIO_FROM && !config.TWILIO_MESSAGING_SERVICE_SID) {
       ctx.addIssue({ code: "custom", path: ["TWILIO_FROM"], message: `or TWILIO_MESSAGING_SERVICE_SID ${when}` });
     }
+  }
+  if (config.WEBHOOK_URL && !config.WEBHOOK_SECRET) {
+    ctx.addIssue({ code: "custom", path: ["WEBHOOK_SECRET"], message: "is required when WEBHOOK_URL is set (whsec_ followed by base64)" });
   }
   if (config.WHATSAPP_PROVIDER === "twilio" && !config.GATEWAY_PROVIDERS.includes("twilio")) {
     ctx.addIssue({ code: "custom", path: ["WHATSAPP_PROVIDER"], message: "is twilio, so GATEWAY_PROVIDERS must include twilio" });
