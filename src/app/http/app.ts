@@ -8,6 +8,7 @@ import type { Logger } from "../logger.ts";
 import type { CheckHealth } from "../use-cases/check-health.ts";
 import type { RecordProviderEvent } from "../use-cases/record-provider-event.ts";
 import type { SendMessage } from "../use-cases/send-message.ts";
+import type { WebhookDeliveries } from "../webhooks/webhook-deliveries.ts";
 import { requireApiKey } from "./auth.ts";
 import { messagesRoutes } from "./messages.routes.ts";
 import { problem } from "./problem.ts";
@@ -15,6 +16,7 @@ import { sessionsRoutes } from "./sessions.routes.ts";
 import { systemRoutes } from "./system.routes.ts";
 import { traceRequests } from "./tracing.middleware.ts";
 import { TWILIO_WEBHOOKS_PATH, twilioWebhooksRoutes } from "./twilio-webhooks.routes.ts";
+import { WEBHOOK_DELIVERIES_PATH, webhooksRoutes } from "./webhooks.routes.ts";
 
 export interface HttpDeps {
   readonly sendMessage: SendMessage;
@@ -42,6 +44,8 @@ export interface HttpDeps {
   readonly recordEvent: RecordProviderEvent;
   /** The public URL providers call back (PUBLIC_BASE_URL); the one their signatures cover. */
   readonly publicBaseUrl: string | undefined;
+  /** Outbound webhook deliveries, when WEBHOOK_URL is set: their routes exist only then. */
+  readonly webhookDeliveries?: WebhookDeliveries;
 }
 
 const alwaysPublic = new Set(["/health", "/ready", "/openapi.json", "/docs"]);
@@ -67,6 +71,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.route("/", systemRoutes({ health: deps.health, openapi: deps.openapi, metrics: deps.metrics }));
   app.route("/sessions", sessionsRoutes({ sessions: deps.sessions, bodyLimitBytes: deps.bodyLimitBytes }));
   app.route("/messages", messagesRoutes({ sendMessage: deps.sendMessage, store: deps.store, bodyLimitBytes: deps.bodyLimitBytes }));
+  if (deps.webhookDeliveries) app.route(WEBHOOK_DELIVERIES_PATH, webhooksRoutes({ deliveries: deps.webhookDeliveries }));
   const twilio = deps.providers.find((p) => p.id === "twilio");
   if (twilio?.webhooks) {
     if (!deps.publicBaseUrl) throw new Error("the twilio webhooks need PUBLIC_BASE_URL: their signatures cover it");
