@@ -21,6 +21,7 @@ import { RecordProviderEvent } from "../use-cases/record-provider-event.ts";
 import { SendMessage } from "../use-cases/send-message.ts";
 import { createProviders } from "./providers.ts";
 import { createSessionStore } from "./session-stores.ts";
+import { createWebhooks } from "./webhooks.ts";
 import { createPrometheusMetrics } from "../../adapters/telemetry/opentelemetry/prometheus-metrics.ts";
 import { GatewayMetrics } from "../telemetry/gateway-metrics.ts";
 import { TracedSessionStore } from "../telemetry/traced-session-store.ts";
@@ -131,6 +132,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       metrics.messageStatus(event.message.provider, "inbound", "received");
     }
   });
+  // Subscribed before providers start, so their first session events are queued too.
+  const webhooks = createWebhooks(config, { container, events, clock, logger, ...(options.random ? { random: options.random } : {}) });
   const recordEvent = new RecordProviderEvent(store, events, clock, logger, (provider, session) => dispatcher.wakeSession(provider, session));
 
   let providersStarted = false;
@@ -163,6 +166,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     providers,
     recordEvent,
     publicBaseUrl: config.PUBLIC_BASE_URL,
+    ...(webhooks ? { webhookDeliveries: webhooks.deliveries } : {}),
   });
 
   const detach: Array<() => void> = [];
@@ -177,12 +181,15 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       await Promise.all(providers.map((p) => p.start()));
       providersStarted = true;
       await dispatcher.start();
+      await webhooks?.start();
     },
     async stop() {
       accepting = false;
       await dispatcher.stop(config.SHUTDOWN_TIMEOUT_MS);
       await Promise.allSettled(providers.map((p) => p.stop()));
       for (const off of detach.splice(0)) off();
+      // After the providers: their last session events are still delivered or queued.
+      await webhooks?.stop(config.SHUTDOWN_TIMEOUT_MS);
       await store.close();
       await sessionStore?.close();
       await telemetry.shutdown();
