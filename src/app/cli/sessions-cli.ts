@@ -2,6 +2,7 @@ import { pathToFileURL } from "node:url";
 import { isValidSessionId } from "../../domain/session.ts";
 import type { SessionStore } from "../../domain/ports/session-store.port.ts";
 import { createDiskStore, createFirestoreStore } from "../composition/session-stores.ts";
+import { ConfigError, loadConfig } from "../config/load-config.ts";
 import { migrateSessions, type MigrationReport } from "../session-migration.ts";
 
 const USAGE = "usage: sessions migrate --from disk|firestore --to disk|firestore [--session ID] [--dry-run]";
@@ -57,13 +58,14 @@ export function parseArgs(argv: readonly string[]): MigrateArgs {
  * Configuration this command needs, read from the environment. Kept local on
  * purpose for now; it moves onto the central config schema later.
  */
-function readEnv(env: NodeJS.ProcessEnv): { dataDir: string; projectId?: string; emulatorHost?: string } {
-  const projectId = env["FIRESTORE_PROJECT_ID"]?.trim();
-  const emulatorHost = env["FIRESTORE_EMULATOR_HOST"]?.trim();
+/** The stores' settings, read through the gateway's own configuration schema. */
+function readEnv(env: NodeJS.ProcessEnv): { dataDir: string; projectId?: string; emulatorHost?: string; collection?: string } {
+  const config = loadConfig(env);
   return {
-    dataDir: env["DATA_DIR"]?.trim() || "./data",
-    ...(projectId ? { projectId } : {}),
-    ...(emulatorHost ? { emulatorHost } : {}),
+    dataDir: config.DATA_DIR,
+    ...(config.FIRESTORE_PROJECT_ID ? { projectId: config.FIRESTORE_PROJECT_ID } : {}),
+    ...(config.FIRESTORE_EMULATOR_HOST ? { emulatorHost: config.FIRESTORE_EMULATOR_HOST } : {}),
+    ...(config.FIRESTORE_COLLECTION ? { collection: config.FIRESTORE_COLLECTION } : {}),
   };
 }
 
@@ -78,7 +80,14 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     io.err(USAGE);
     return 2;
   }
-  const config = readEnv(env);
+  let config: ReturnType<typeof readEnv>;
+  try {
+    config = readEnv(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.err(`error: ${error.message}`);
+    return 2;
+  }
   if ((args.from === "firestore" || args.to === "firestore") && config.projectId === undefined) {
     io.err("error: FIRESTORE_PROJECT_ID is required to use firestore");
     return 2;
@@ -86,7 +95,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const open = (kind: Kind): SessionStore =>
     kind === "disk"
       ? createDiskStore({ dataDir: config.dataDir })
-      : createFirestoreStore({ projectId: config.projectId!, ...(config.emulatorHost ? { emulatorHost: config.emulatorHost } : {}) });
+      : createFirestoreStore({
+          projectId: config.projectId!,
+          ...(config.emulatorHost ? { emulatorHost: config.emulatorHost } : {}),
+          ...(config.collection ? { collection: config.collection } : {}),
+        });
   const from = open(args.from);
   const to = open(args.to);
   try {
