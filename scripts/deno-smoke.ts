@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { startOtlpReceiver } from "../test/support/otlp-receiver.ts";
 import { startSimProcess } from "../test/support/sim-process.ts";
 
 const root = join(import.meta.dirname, "..");
@@ -15,6 +16,8 @@ const phone = "40700000001";
 const contact = "+40700000099";
 
 const sim = await startSimProcess();
+// Tracing under Deno too: the gateway exports its spans to this receiver.
+const receiver = await startOtlpReceiver();
 const dataDir = await mkdtemp(join(tmpdir(), "deno-smoke-"));
 let deno: ReturnType<typeof spawn> | undefined;
 const output: string[] = [];
@@ -27,7 +30,19 @@ try {
 
   deno = spawn(join(root, "node_modules/.bin/deno"), ["run", "-A", "src/main.deno.ts"], {
     cwd: root,
-    env: { ...process.env, DATA_DIR: dataDir, API_KEYS: apiKey, PORT: "0", HOST: "127.0.0.1", WA_WEBSOCKET_URL: sim.ws, GATEWAY_PROVIDERS: "baileys" },
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      API_KEYS: apiKey,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      WA_WEBSOCKET_URL: sim.ws,
+      GATEWAY_PROVIDERS: "baileys",
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_SERVICE_NAME: "gateway-on-deno",
+      OTEL_BSP_SCHEDULE_DELAY: "100",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   createInterface({ input: deno.stderr! }).on("line", (line) => output.push(line));
@@ -65,7 +80,9 @@ try {
   }, "the message to be delivered");
   const received = await sim.call<{ text: string }[]>("GET", `/control/messages?from=${phone}`);
   if (!received.some((m) => m.text === "hello from Deno")) throw new Error("the simulator did not receive the message");
-  console.log(`deno smoke: OK (message ${id} ${final.status}; simulator received ${received.length})`);
+  const span = await until(async () => receiver.spans.find((s) => s.name === "message.send" && s.attributes["message.id"] === id), "the message.send span over OTLP");
+  if (span.service !== "gateway-on-deno") throw new Error(`span from service ${span.service}`);
+  console.log(`deno smoke: OK (message ${id} ${final.status}; simulator received ${received.length}; ${receiver.spans.length} spans exported)`);
 } catch (error) {
   console.error(`deno smoke: FAILED: ${error instanceof Error ? error.message : String(error)}`);
   console.error(output.slice(-30).join("\n"));
@@ -73,6 +90,7 @@ try {
 } finally {
   deno?.kill("SIGTERM");
   await sim.stop();
+  await receiver.close();
   await rm(dataDir, { recursive: true, force: true });
 }
 
