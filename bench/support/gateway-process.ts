@@ -33,6 +33,7 @@ export async function startGateway(env: Record<string, string>): Promise<Gateway
     join(ROOT, "src/main.ts"),
     { PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", API_KEYS: BENCH_API_KEY, GATEWAY_PROVIDERS: "baileys", ...env },
     (line) => (line.includes('"gateway listening"') ? portFromJsonLine("port")(line) : undefined),
+    gatewayNodeArgs(),
   );
   const url = `http://127.0.0.1:${proc.port}`;
   const call = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
@@ -62,6 +63,15 @@ export async function startGateway(env: Record<string, string>): Promise<Gateway
     },
     stop: proc.stop,
   };
+}
+
+/**
+ * BENCH_CPU_PROF=DIR: every gateway the benchmarks start writes a V8 CPU
+ * profile there when it stops (open it in Chrome DevTools or speedscope).
+ */
+export function gatewayNodeArgs(): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  return dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : [];
 }
 
 /** Polls `check` every `pollMs` until it returns a value; throws after `timeoutMs`. */

@@ -2,13 +2,18 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 
-/** Starts a TypeScript entry as its own process and waits for the first stdout line matching `ready`. */
+/**
+ * Starts a TypeScript entry as its own process and waits for the first stdout
+ * line matching `ready`. `nodeArgs` go before the entry (e.g. `--cpu-prof`,
+ * which NODE_OPTIONS refuses).
+ */
 export async function startProcess(
   entry: string,
   env: Record<string, string>,
   ready: (line: string) => number | undefined,
+  nodeArgs: readonly string[] = [],
 ): Promise<{ child: ChildProcess; port: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ["--import", "tsx", entry], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", entry], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`${entry} exited with ${code}`)));
     createInterface({ input: child.stdout! }).on("line", (line) => {
