@@ -9,6 +9,8 @@ const all = [
   ["message-store", "message-store.bench.ts", "SQLite queue: group commit vs one transaction per message"],
   ["session-store", "session-store.bench.ts", "session stores: 30-key setMany latency (disk, Firestore emulator, tiered)"],
   ["baileys-raw", "baileys-raw.bench.ts", "raw Baileys on the simulator: reconnect time and send rate (the ceilings)"],
+  ["whatsapp-gateway", "whatsapp-gateway.bench.ts", "gateway on the simulator: recovery, delivery throughput, 10 sessions, drain (beside raw Baileys)"],
+  ["cold-start", "cold-start.bench.ts", "cold start to session open: disk store and Firestore full on an empty data dir"],
 ] as const;
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));
