@@ -20,7 +20,7 @@ async function post(raw: string, headers: Record<string, string> = {}) {
 
 describe("POST /messages with deeply nested metadata", () => {
   it.each([5_000, 30_000])("answers 400 naming metadata, not 500, for %i levels (it overflowed JSON.stringify)", async (depth) => {
-    for (const headers of [{}, { "idempotency-key": `deep-${depth}` }]) {
+    for (const headers of [{}, { "idempotency-key": `deep-${depth}` }] as Record<string, string>[]) {
       const res = await post(`{"to":"+40712345678","text":"x","metadata":{"a":${nested(depth)}}}`, headers);
       expect(res.status).toBe(400);
       const body = (await res.json()) as { code: string; errors: { field: string; message: string }[] };
