@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ErrorCodes } from "../../domain/errors.ts";
 import { MessageStatuses } from "../../domain/message-status.ts";
 import { SessionStates } from "../../domain/session.ts";
+import { webhookPaths, webhookSchemas } from "./openapi-webhooks.ts";
 import { sendMessageBody } from "./schemas.ts";
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -82,6 +83,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
             stores: { type: "object" },
           },
         },
+        ...webhookSchemas,
       },
     },
     paths: {
@@ -133,6 +135,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
       "/openapi.json": { get: { summary: "This document", responses: { 200: json({ type: "object" }) } } },
       "/docs": { get: { summary: "This document, rendered", responses: { 200: { description: "HTML" } } } },
+      ...webhookPaths,
     },
   };
 }
