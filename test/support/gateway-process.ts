@@ -16,7 +16,8 @@ export interface GatewayProcess {
  */
 export async function startGatewayProcess(entry: string, env: Record<string, string>, timeoutMs = 20_000): Promise<GatewayProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", entry], {
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
+    // No rate limit unless the test sets one: tests post hundreds of messages at once with one key.
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", RATE_LIMIT_PER_SECOND: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output: string[] = [];

@@ -28,7 +28,8 @@ export async function startInProcessGateway(
 ): Promise<InProcessGateway> {
   const dir = dataDir ? { path: dataDir, remove: async () => undefined } : await tempDir();
   const provider = new MemoryMessagingProvider("baileys", ["whatsapp"], { default: true, other: true });
-  const config = loadConfig({ DATA_DIR: dir.path, API_KEYS: TEST_API_KEY, LOG_LEVEL: "silent", DISPATCH_BACKOFF_BASE_MS: "10", DISPATCH_BACKOFF_MAX_MS: "50", ...env });
+  // No rate limit unless a test asks for one: tests post hundreds of messages at once with one key.
+  const config = loadConfig({ DATA_DIR: dir.path, API_KEYS: TEST_API_KEY, LOG_LEVEL: "silent", DISPATCH_BACKOFF_BASE_MS: "10", DISPATCH_BACKOFF_MAX_MS: "50", RATE_LIMIT_PER_SECOND: "0", ...env });
   const gateway = await buildGateway({
     config,
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? "silent"),

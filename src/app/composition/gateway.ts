@@ -158,6 +158,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     openapi: openApiDocument(options.version),
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+    rateLimit: { perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST },
     publicMetrics: config.PUBLIC_ROUTES_METRICS,
     accepting: () => accepting,
     metrics: telemetry,

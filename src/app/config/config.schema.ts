@@ -31,6 +31,9 @@ const configShape = z.object({
   PUBLIC_ROUTES_METRICS: bool.default(true),
   BODY_LIMIT_BYTES: positiveInt.max(16 * 1024 * 1024).default(64 * 1024),
   REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
+  // Per API key; 0 disables (e.g. behind a gateway that already limits).
+  RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(50),
+  RATE_LIMIT_BURST: positiveInt.max(1_000_000).default(100),
   GATEWAY_PROVIDERS: list
     .pipe(z.array(z.enum(ProviderIds, { message: `each must be one of ${ProviderIds.join(", ")}` })))
     .default(["baileys"]),

@@ -12,6 +12,7 @@ import type { WebhookDeliveries } from "../webhooks/webhook-deliveries.ts";
 import { requireApiKey } from "./auth.ts";
 import { messagesRoutes } from "./messages.routes.ts";
 import { problem } from "./problem.ts";
+import { rateLimit, TokenBuckets } from "./rate-limit.ts";
 import { sessionsRoutes } from "./sessions.routes.ts";
 import { systemRoutes } from "./system.routes.ts";
 import { traceRequests } from "./tracing.middleware.ts";
@@ -44,6 +45,8 @@ export interface HttpDeps {
   readonly recordEvent: RecordProviderEvent;
   /** The public URL providers call back (PUBLIC_BASE_URL); the one their signatures cover. */
   readonly publicBaseUrl: string | undefined;
+  /** Per-API-key token bucket (RATE_LIMIT_PER_SECOND, RATE_LIMIT_BURST); absent or perSecond 0: no limit. */
+  readonly rateLimit?: { readonly perSecond: number; readonly burst: number };
   /** Outbound webhook deliveries, when WEBHOOK_URL is set: their routes exist only then. */
   readonly webhookDeliveries?: WebhookDeliveries;
 }
@@ -67,6 +70,8 @@ export function createHttpApp(deps: HttpDeps): Hono {
   });
   app.use(requestTimeout(deps.requestTimeoutMs));
   app.use(requireApiKey(deps.apiKeys, isPublic));
+  // After auth: buckets are per authenticated key, so unauthenticated floods cannot fill the map.
+  if (deps.rateLimit && deps.rateLimit.perSecond > 0) app.use(rateLimit(new TokenBuckets(deps.rateLimit), (c) => c.get("apiKeyFingerprint")));
 
   app.route("/", systemRoutes({ health: deps.health, openapi: deps.openapi, metrics: deps.metrics }));
   app.route("/sessions", sessionsRoutes({ sessions: deps.sessions, bodyLimitBytes: deps.bodyLimitBytes }));

@@ -1,6 +1,13 @@
 import type { MiddlewareHandler } from "hono";
-import type { ApiKeyVerifier } from "../api-keys.ts";
+import { ApiKeyVerifier } from "../api-keys.ts";
 import { problem } from "./problem.ts";
+
+declare module "hono" {
+  interface ContextVariableMap {
+    /** Set once a request's API key verified: a non-reversible label of it (rate limits, logs), never the key. */
+    apiKeyFingerprint: string;
+  }
+}
 
 /**
  * Bearer API keys on every route but the public ones. The key is compared in
@@ -16,6 +23,7 @@ export function requireApiKey(verifier: ApiKeyVerifier, isPublic: (path: string)
         "www-authenticate": 'Bearer realm="gateway"',
       });
     }
+    c.set("apiKeyFingerprint", ApiKeyVerifier.fingerprint(match[1]!));
     return next();
   };
 }
