@@ -23,7 +23,8 @@ export type TargetName = "memory" | "sessions" | "twilio";
 const FAST_ENV = { SQLITE_SYNCHRONOUS: "normal" };
 
 export async function startFuzzTargets(): Promise<FuzzTargets> {
-  const memory = await startInProcessGateway(FAST_ENV);
+  // A limit the fuzz outruns now and then, so 429 answers are checked too.
+  const memory = await startInProcessGateway({ ...FAST_ENV, RATE_LIMIT_PER_SECOND: "1000", RATE_LIMIT_BURST: "200" });
   const sessions = await startInProcessGateway({ ...FAST_ENV, GATEWAY_PROVIDERS: "baileys" }, [whatsAppProvider()]);
   const twilio = await startTwilioGateway(FAST_ENV);
   return {
