@@ -3,6 +3,9 @@
  * handshake) on each session store: disk, Firestore (emulator) and the
  * tiered store in full mode (disk first, Firestore behind its outbox; also
  * timed until Firestore has the batch). Run: `npx tsx bench/session-store.bench.ts`.
+ * Also, on the disk store alone: a sequential loop of 1-key setMany calls
+ * (what every WhatsApp send costs: one Signal session record) and the same
+ * on several sessions at once (throughput with group commit).
  * Figures from one run compare stores with each other; do not compare runs
  * on different machines.
  */
@@ -41,6 +44,47 @@ async function measure(name: string, store: SessionStore, after?: () => Promise<
   samples.sort((a, b) => a - b);
   const at = (q: number) => samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)]!;
   return { name, p50: at(0.5), p99: at(0.99), mean: samples.reduce((a, b) => a + b, 0) / samples.length };
+}
+
+const SINGLE_ROUNDS = Number(process.env["BENCH_SINGLE_ROUNDS"] ?? 400);
+
+/** One Signal session record, about the size Baileys writes per message. */
+function sessionRecord(i: number): Map<string, StoredValue> {
+  return new Map<string, StoredValue>([["session-407123456.0", { _sessions: { current: { chain: randomBytes(1500), index: i } } } as StoredValue]]);
+}
+
+async function measureSingle(store: SessionStore, sessions: number): Promise<{ name: string; p50: number; p99: number; mean: number; perSecond: number }> {
+  const samples: number[] = [];
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: sessions }, async (_, s) => {
+      for (let i = 0; i < SINGLE_ROUNDS + WARMUP; i++) {
+        const start = process.hrtime.bigint();
+        await store.setMany(`bench-1key-${s}`, sessionRecord(i));
+        if (i >= WARMUP) samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  samples.sort((a, b) => a - b);
+  const at = (q: number) => samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)]!;
+  const name = sessions === 1 ? "disk, 1 session" : `disk, ${sessions} sessions at once`;
+  return { name, p50: at(0.5), p99: at(0.99), mean: samples.reduce((a, b) => a + b, 0) / samples.length, perSecond: (sessions * (SINGLE_ROUNDS + WARMUP)) / seconds };
+}
+
+{
+  const singles = [];
+  for (const sessions of [1, 8]) {
+    const dir = await mkdtemp(join(tmpdir(), "session-bench-1key-"));
+    const disk = createDiskStore({ dataDir: dir });
+    singles.push(await measureSingle(disk, sessions));
+    await disk.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+  console.log(`\nsession store: sequential setMany of 1 key (the per-message cost), ${SINGLE_ROUNDS} calls per session\n`);
+  console.log("| store | p50 ms | p99 ms | mean ms | setMany/s |");
+  console.log("| --- | ---: | ---: | ---: | ---: |");
+  for (const r of singles) console.log(`| ${r.name} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.mean.toFixed(2)} | ${r.perSecond.toFixed(0)} |`);
 }
 
 const emulator = await startFirestoreEmulator("demo-bench");

@@ -31,7 +31,8 @@ export interface GatewayProcess {
 export async function startGateway(env: Record<string, string>): Promise<GatewayProcess> {
   const proc = await startProcess(
     join(ROOT, "src/main.ts"),
-    { PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", API_KEYS: BENCH_API_KEY, GATEWAY_PROVIDERS: "baileys", ...env },
+    // RATE_LIMIT_PER_SECOND=0: the per-key limit (50/s by default) would answer the benchmark's polling and bursts with 429.
+    { PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", API_KEYS: BENCH_API_KEY, GATEWAY_PROVIDERS: "baileys", RATE_LIMIT_PER_SECOND: "0", ...env },
     (line) => (line.includes('"gateway listening"') ? portFromJsonLine("port")(line) : undefined),
     gatewayNodeArgs(),
   );
