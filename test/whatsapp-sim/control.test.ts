@@ -12,13 +12,16 @@ const CLI = fileURLToPath(new URL("../fakes/whatsapp/cli.ts", import.meta.url));
 const ALICE = "15550004001";
 const CONTACT = "15550009005";
 
-async function call(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+// Control answers are loosely shaped JSON; tests index into them freely.
+type Json = { [key: string]: Json } & Json[] & string & number & boolean;
+
+async function call(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: Json }> {
   const res = await fetch(`${base}${path}`, {
     method,
     ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
     headers: { "content-type": "application/json" },
   });
-  return { status: res.status, json: await res.json() };
+  return { status: res.status, json: (await res.json()) as Json };
 }
 
 let child: ChildProcessByStdio<null, Readable, Readable> | undefined;

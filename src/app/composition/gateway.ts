@@ -68,9 +68,9 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     ),
   });
   const telemetry = createPrometheusMetrics("messaging-gateway", options.version);
-  let sessions: SessionControl | undefined;
   const store = resolve(MessageStore);
   const metrics = new GatewayMetrics(telemetry.meter, {
+    // Read at scrape time, once the providers (built below) exist.
     sessions: () => sessions?.list() ?? [],
     queueDepths: () => store.queueDepths(new Date()),
   });
@@ -147,7 +147,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     providers,
     providersStarted: () => providersStarted,
   });
-  sessions = providers.find((p) => p.sessions)?.sessions;
+  const sessions: SessionControl | undefined = providers.find((p) => p.sessions)?.sessions;
   const app = createHttpApp({
     sendMessage,
     sessions,

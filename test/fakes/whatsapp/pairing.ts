@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { getBinaryNodeChild, getBinaryNodeChildBuffer, proto, S_WHATSAPP_NET } from "@whiskeysockets/baileys";
-import type { BinaryNode } from "@whiskeysockets/baileys";
+import { getBinaryNodeChild, getBinaryNodeChildBuffer, S_WHATSAPP_NET } from "@whiskeysockets/baileys";
+import type { BinaryNode , proto} from "@whiskeysockets/baileys";
 import { hmacEnvelope, parseQr, signDeviceIdentity, verifyDeviceSignature } from "./adv.ts";
 import type { SimConnection } from "./connection.ts";
 import type { SimContext } from "./context.ts";
