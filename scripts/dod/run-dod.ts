@@ -65,10 +65,16 @@ try {
     try {
       result = { id, ...(await CHECKS[id](context)) };
     } catch (error) {
-      // A CheckFailed is an expected FAIL; anything else (a part that did not start...) fails the row too.
+      // A CheckFailed is an expected FAIL; anything else (a part that died or did not start) fails the row too.
+      // The row keeps the gist (no stack frames); stderr gets the whole story.
       const message = error instanceof Error ? error.message : String(error);
-      result = { id, pass: false, figures: error instanceof CheckFailed ? error.figures : {}, detail: message.split("\n").slice(0, 6).join(" / ") };
-      if (!(error instanceof CheckFailed) && error instanceof Error && error.stack) log(error.stack.split("\n").slice(0, 8).join("\n"));
+      const gist = message
+        .split("\n")
+        .filter((line) => line.trim() !== "" && !/^\s+at /.test(line))
+        .slice(0, 3)
+        .join(" / ");
+      result = { id, pass: false, figures: error instanceof CheckFailed ? error.figures : {}, detail: gist };
+      if (!(error instanceof CheckFailed)) log(error instanceof Error && error.stack ? `${message}\n${error.stack.split("\n").slice(1, 4).join("\n")}` : message);
     }
     log(`${id}: ${result.pass ? "PASS" : "FAIL"} in ${Math.round((Date.now() - started) / 1000)} s`);
     results.push(result);
