@@ -14,7 +14,9 @@ class FakeTransactions implements TransactionControl {
   write(value: string): void {
     (this.#inSavepoint ? this.#unit : this.#pending).push(value);
   }
-  begin(): void {
+  readonly durability: boolean[] = [];
+  begin(durable: boolean): void {
+    this.durability.push(durable);
     this.log.push("begin");
     this.inTransaction = true;
     this.#pending = [];
@@ -64,6 +66,18 @@ const settled = async <T>(promise: Promise<T>): Promise<boolean> => {
 };
 
 describe("GroupCommit", () => {
+  it("commits durably when any unit of the batch asks for it, and only then", async () => {
+    const { tx, group, flush } = setup();
+    const lease = () => group.run(() => tx.write("lease"), { durable: false });
+    const leases = Promise.all([lease(), lease()]);
+    flush();
+    await leases;
+    const mixed = Promise.all([lease(), group.run(() => tx.write("record"))]);
+    flush();
+    await mixed;
+    expect(tx.durability).toEqual([false, true]);
+  });
+
   it("writes work of one turn in one transaction and resolves each caller with its result", async () => {
     const { tx, write, flush } = setup();
     const results = Promise.all([write("a"), write("b"), write("c")]);

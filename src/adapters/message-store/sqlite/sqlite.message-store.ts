@@ -59,16 +59,20 @@ export class SqliteMessageStore implements MessageStore {
   readonly #statements = new Map<string, Database.Statement>();
   readonly #early: EarlyStatuses;
   #closed = false;
+  /** The configured level; commits that need no durability drop to NORMAL. */
+  readonly #synchronous: "FULL" | "NORMAL";
+  #currentSynchronous: "FULL" | "NORMAL" | undefined;
 
   constructor(options: SqliteMessageStoreOptions) {
     this.#path = options.path;
+    this.#synchronous = options.synchronous === "normal" ? "NORMAL" : "FULL";
     prepareDatabaseFile(options.path);
     const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.#db = new Database(options.path, { timeout: busyTimeoutMs });
     try {
       this.#db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
       this.#db.exec("PRAGMA journal_mode = WAL");
-      this.#db.exec(`PRAGMA synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
+      this.#db.exec(`PRAGMA synchronous = ${this.#synchronous}`);
       migrate(this.#db);
       restrictDatabaseFiles(options.path);
     } catch (error) {
@@ -82,7 +86,17 @@ export class SqliteMessageStore implements MessageStore {
     const db = this.#db;
     this.#group = new GroupCommit(
       {
-        begin: () => db.exec("BEGIN IMMEDIATE"),
+        begin: (durable) => {
+          // In WAL mode, NORMAL commits without fsync (checkpoints still sync,
+          // so the file never corrupts): a claim is a lease that a power cut
+          // may undo, and the message is simply claimed again.
+          const level = durable ? this.#synchronous : "NORMAL";
+          if (level !== this.#currentSynchronous) {
+            db.exec(`PRAGMA synchronous = ${level}`);
+            this.#currentSynchronous = level;
+          }
+          db.exec("BEGIN IMMEDIATE");
+        },
         commit: () => db.exec("COMMIT"),
         rollback: () => db.exec("ROLLBACK"),
         savepoint: () => db.exec("SAVEPOINT unit"),
@@ -106,7 +120,7 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   claim(route: Route, limit: number, leaseMs: number, now: Date): Promise<Message[]> {
-    return this.#group.run(() => this.#claim(route, limit, leaseMs, now.getTime()));
+    return this.#group.run(() => this.#claim(route, limit, leaseMs, now.getTime()), { durable: false });
   }
 
   recordAttempt(id: string, outcome: AttemptOutcome, now: Date): Promise<Message> {

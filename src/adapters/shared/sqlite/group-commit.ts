@@ -2,8 +2,12 @@ import { setImmediate } from "node:timers";
 
 /** The few transaction statements group commit needs, so it can be tested without a database. */
 export interface TransactionControl {
-  /** Starts a write transaction (BEGIN IMMEDIATE: take the write lock now, not at the first write). */
-  begin(): void;
+  /**
+   * Starts a write transaction (BEGIN IMMEDIATE: take the write lock now, not
+   * at the first write). `durable` false: the caller accepts that this commit
+   * may be lost to a power failure (never to a crash of the process).
+   */
+  begin(durable: boolean): void;
   commit(): void;
   rollback(): void;
   savepoint(): void;
@@ -22,6 +26,7 @@ export interface GroupCommitOptions {
 
 interface Pending {
   readonly work: () => unknown;
+  readonly durable: boolean;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -66,12 +71,14 @@ export class GroupCommit {
    * Queues `work` for the next group transaction; resolves with its result
    * once committed. `work` may run more than once (a batch in which a unit
    * failed is run again with each unit isolated), so it must act only on the
-   * database.
+   * database. A batch is committed durably when any of its units asks for it
+   * (the default); `durable: false` is for work whose loss on power failure
+   * is harmless (a lease that would simply be taken again).
    */
-  run<T>(work: () => T): Promise<T> {
+  run<T>(work: () => T, options: { durable?: boolean } = {}): Promise<T> {
     if (this.#closedError) return Promise.reject(this.#closedError());
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.#queue.push({ work, durable: options.durable ?? true, resolve: resolve as (value: unknown) => void, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
         this.#schedule(() => this.flush());
@@ -118,7 +125,7 @@ export class GroupCommit {
    * common batch pays for no savepoint at all.
    */
   #attempt(batch: readonly Pending[], isolate: boolean): Settled[] | undefined {
-    this.#tx.begin();
+    this.#tx.begin(batch.some((item) => item.durable));
     const settled: Settled[] = [];
     for (const item of batch) {
       if (isolate) this.#tx.savepoint();
