@@ -52,8 +52,20 @@ export function postMessage(message, tags) {
   const body = { to: message.to, text: message.text };
   if (message.session) body.session = message.session;
   const extra = message.idempotencyKey ? { "Idempotency-Key": message.idempotencyKey } : undefined;
-  return http.post(`${BASE_URL}/messages`, JSON.stringify(body), { headers: headers(extra), tags: Object.assign({ name: "POST /messages" }, tags || {}) });
+  // A 429 is retried below: not an http_req_failed.
+  const params = { headers: headers(extra), tags: Object.assign({ name: "POST /messages" }, tags || {}), responseCallback: ACCEPTED_OR_THROTTLED };
+  let res = http.post(`${BASE_URL}/messages`, JSON.stringify(body), params);
+  // The gateway limits requests per API key (429 + Retry-After): wait as told and send again,
+  // as a real client would; the idempotency key (when given) makes the retry safe.
+  for (let retry = 0; res.status === 429 && retry < MAX_429_RETRIES; retry++) {
+    sleep(Math.min(10, Math.max(0.1, Number(res.headers["Retry-After"] || "1"))));
+    res = http.post(`${BASE_URL}/messages`, JSON.stringify(body), params);
+  }
+  return res;
 }
+
+const MAX_429_RETRIES = 20;
+const ACCEPTED_OR_THROTTLED = http.expectedStatuses({ min: 200, max: 399 }, 429);
 
 /** @param {string} id */
 export function getSession(id) {

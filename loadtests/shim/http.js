@@ -60,9 +60,17 @@ export function request(method, url, body, params = {}) {
   addSample("http_reqs", 1, tags);
   addSample("http_req_duration", answer.duration, tags);
   addSample("http_req_waiting", answer.duration, tags);
-  addSample("http_req_failed", res.status === 0 || res.status >= 400 ? 1 : 0, tags);
+  const expected = params.responseCallback ? params.responseCallback.matches(res.status) : res.status >= 200 && res.status < 400;
+  addSample("http_req_failed", expected ? 0 : 1, tags);
   if (res.status === 0) problems.push(`request error: ${method} ${url}: ${res.error}`);
   return res;
+}
+
+/** k6's expectedStatuses(200, {min, max}...): which statuses do not count in http_req_failed. */
+export function expectedStatuses(...specs) {
+  return {
+    matches: (status) => specs.some((s) => (typeof s === "number" ? s === status : status >= s.min && status <= s.max)),
+  };
 }
 
 export const get = (url, params) => request("GET", url, null, params);
@@ -88,4 +96,4 @@ function parseDuration(value) {
   return Number(match[1]) * { ms: 1, s: 1000, m: 60_000 }[match[2]];
 }
 
-export default { request, get, head, post, put, patch, del, options, batch };
+export default { expectedStatuses, request, get, head, post, put, patch, del, options, batch };

@@ -29,9 +29,12 @@ export interface GatewayClient {
   message(id: string): Promise<MessageView>;
 }
 
+/** How long a request keeps honouring 429 Retry-After before the 429 is returned as it is. */
+const THROTTLE_BUDGET_MS = 60_000;
+
 export function gatewayClient(url: string, apiKey: string): GatewayClient {
   const base = url.replace(/\/+$/, "");
-  const request = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+  const once = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
     fetch(`${base}${path}`, {
       method,
       headers: {
@@ -42,6 +45,18 @@ export function gatewayClient(url: string, apiKey: string): GatewayClient {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(30_000),
     });
+  // A well-behaved client: a rate-limited request waits as told and is sent again (a deployment
+  // under --target keeps its limit; the runner's own gateways run without one).
+  const request = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const deadline = Date.now() + THROTTLE_BUDGET_MS;
+    for (;;) {
+      const res = await once(method, path, body, headers);
+      if (res.status !== 429 || Date.now() > deadline) return res;
+      await res.body?.cancel();
+      const wait = Number(res.headers.get("retry-after") ?? "1");
+      await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, Math.max(100, (Number.isFinite(wait) ? wait : 1) * 1000))));
+    }
+  };
   const json = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await request(method, path, body);
     const text = await res.text();
