@@ -71,6 +71,8 @@ export async function measureThroughput(gw: GatewayProcess, sim: SimEndpoints, s
   const total = perSession * k;
   const start = performance.now();
   const accepted = postMessages(gw, total, { to, session, concurrency: 16 }).then(() => performance.now());
+  // Awaited below; handled now so a failed POST cannot crash the process before its cleanup runs.
+  accepted.catch(() => undefined);
   const done = await waitForReached(gw, "delivered", base + total);
   const acceptedAt = await accepted;
   const simAfter = await counters();
@@ -128,6 +130,7 @@ export async function measureDrain(gw: GatewayProcess, sim: SimEndpoints, phone:
   await waitFor(async () => ((await gw.session(session)).state !== "open" ? true : undefined), "outage noticed", 10_000, 5);
   // Watched from now on, so a reconnect that beats the last POST is still timed from when it happened.
   const opened = waitForOpen(gw, session, outageS * 1000 + 30_000, 2).then(() => performance.now());
+  opened.catch(() => undefined); // awaited below; see measureThroughput
   const postStart = performance.now();
   await postMessages(gw, n, { to: () => "whatsapp:+15557770000", session: () => session, label: "queued", concurrency: 16 });
   const posted = performance.now();
