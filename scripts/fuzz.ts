@@ -39,7 +39,7 @@ try {
     console.log(`${report.failure ? "FAIL" : "ok  "} ${route.name.padEnd(42)} ${String(report.cases).padStart(6)} cases ${(report.ms / 1000).toFixed(1).padStart(6)} s  ${statuses}`);
     if (report.failure) console.log(JSON.stringify(report.failure, null, 2));
   }
-  for (const [name, app] of [["memory", targets.memory.gateway.app], ["sessions", targets.sessions.gateway.app], ["twilio", targets.twilio.gw.gateway.app]] as const) {
+  for (const [name, app] of [["memory", targets.memory.gateway.app], ["sessions", targets.sessions.gateway.app], ["twilio", targets.twilio.gw.gateway.app], ["limited", targets.limited.gateway.app]] as const) {
     const health = await app.request("/health");
     if (health.status !== 200) unhandled.push(new Error(`${name} gateway unhealthy after the run: ${health.status}`));
   }

@@ -13,27 +13,30 @@ export interface FuzzTargets {
   readonly sessions: InProcessGateway;
   /** The real Twilio provider against the fake REST API: its webhooks and SMS sends. */
   readonly twilio: TwilioGateway;
+  /** A rate limit of 1/s (burst 5): nearly every answer is a 429, checked against the contract like any other. */
+  readonly limited: InProcessGateway;
   readonly apiKey: string;
   close(): Promise<void>;
 }
 
-export type TargetName = "memory" | "sessions" | "twilio";
+export type TargetName = "memory" | "sessions" | "twilio" | "limited";
 
 // `normal`: the fuzz asserts answers, not durability; fsync per message would dominate its run time.
 const FAST_ENV = { SQLITE_SYNCHRONOUS: "normal" };
 
 export async function startFuzzTargets(): Promise<FuzzTargets> {
-  // A limit the fuzz outruns now and then, so 429 answers are checked too.
-  const memory = await startInProcessGateway({ ...FAST_ENV, RATE_LIMIT_PER_SECOND: "1000", RATE_LIMIT_BURST: "200" });
+  const memory = await startInProcessGateway(FAST_ENV);
   const sessions = await startInProcessGateway({ ...FAST_ENV, GATEWAY_PROVIDERS: "baileys" }, [whatsAppProvider()]);
   const twilio = await startTwilioGateway(FAST_ENV);
+  const limited = await startInProcessGateway({ ...FAST_ENV, RATE_LIMIT_PER_SECOND: "1", RATE_LIMIT_BURST: "5" });
   return {
     memory,
     sessions,
     twilio,
+    limited,
     apiKey: TEST_API_KEY,
     async close() {
-      await Promise.allSettled([memory.close(), sessions.close(), twilio.close()]);
+      await Promise.allSettled([memory.close(), sessions.close(), twilio.close(), limited.close()]);
     },
   };
 }

@@ -32,6 +32,7 @@ describe("hostile input never breaks the HTTP contract", () => {
     "POST /sessions/{id}/connect",
     "DELETE /sessions/{id}",
     "any method, any path",
+    "any method, any path (rate limited)",
     "POST /webhooks/twilio/inbound (signed)",
     "POST /webhooks/twilio/status (signed)",
     "POST /webhooks/twilio/inbound (unsigned)",
@@ -50,7 +51,7 @@ describe("hostile input never breaks the HTTP contract", () => {
   });
 
   it("leaves every gateway healthy afterwards", async () => {
-    for (const app of [targets.memory.gateway.app, targets.sessions.gateway.app, targets.twilio.gw.gateway.app]) {
+    for (const app of [targets.memory.gateway.app, targets.sessions.gateway.app, targets.twilio.gw.gateway.app, targets.limited.gateway.app]) {
       expect((await app.request("/health")).status).toBe(200);
     }
   });

@@ -101,20 +101,21 @@ export function jsonRoutes(apiKey: string): FuzzRoute[] {
       requests: sessionPath("/connect").chain((p) => withBody("POST", p, headers(apiKey, contentType("application/json")), hostileJsonBody({ x: hostileString }))),
     },
     { name: "DELETE /sessions/{id}", target: "sessions", expectation: "json", requests: fc.tuple(sessionPath(""), headers(apiKey)).map(([p, h]) => ({ method: "DELETE", path: p, headers: h })) },
-    {
-      name: "any method, any path",
-      target: "memory",
-      expectation: "any",
-      requests: fc
-        .tuple(
-          fc.constantFrom("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "PROPFIND", "get"),
-          fc.oneof(
-            fc.constantFrom("/", "/messages", "/messages/", "//messages", "/MESSAGES", "/sessions", "/sessions/default/qr/", "/health", "/ready", "/metrics", "/openapi.json", "/docs", "/webhooks/twilio/inbound", "/webhooks/twilio/../../messages", "/%2e%2e/messages", "/messages/..%2f..", "/messages;x", "/messages?x"),
-            segment(fc.constantFrom("messages", "sessions")).map((s) => `/${s}`),
-          ),
-          headers(apiKey),
-        )
-        .map(([method, path, h]) => ({ method, path, headers: h })),
-    },
+    { name: "any method, any path", target: "memory", expectation: "any", requests: anyRequest(apiKey) },
+    { name: "any method, any path (rate limited)", target: "limited", expectation: "any", requests: anyRequest(apiKey) },
   ];
+}
+
+/** Any method on known, odd and mangled paths: routing, auth and the 404/405 answers. */
+function anyRequest(apiKey: string): fc.Arbitrary<FuzzRequest> {
+  return fc
+    .tuple(
+      fc.constantFrom("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "PROPFIND", "get"),
+      fc.oneof(
+        fc.constantFrom("/", "/messages", "/messages/", "//messages", "/MESSAGES", "/sessions", "/sessions/default/qr/", "/health", "/ready", "/metrics", "/openapi.json", "/docs", "/webhooks/twilio/inbound", "/webhooks/twilio/../../messages", "/%2e%2e/messages", "/messages/..%2f..", "/messages;x", "/messages?x"),
+        segment(fc.constantFrom("messages", "sessions")).map((s) => `/${s}`),
+      ),
+      headers(apiKey),
+    )
+    .map(([method, path, h]) => ({ method, path, headers: h }));
 }
