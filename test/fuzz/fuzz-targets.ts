@@ -4,10 +4,11 @@ import { MemorySessionStore } from "../fakes/memory-session-store.ts";
 import { ScriptedWhatsAppConnector } from "../fakes/scripted-whatsapp-connector.ts";
 import { startInProcessGateway, TEST_API_KEY, type InProcessGateway } from "../support/in-process-gateway.ts";
 import { startTwilioGateway, type TwilioGateway } from "../support/twilio-gateway.ts";
+import { newWebhookSecret } from "../support/webhook-receiver.ts";
 
 /** The gateways the fuzz runs against, one of each kind, kept for the whole run (state builds up like in production). */
 export interface FuzzTargets {
-  /** The in-memory provider: the messages routes. */
+  /** The in-memory provider: the messages routes, and the webhook deliveries routes (webhooks out configured). */
   readonly memory: InProcessGateway;
   /** A WhatsApp provider with sessions (scripted connector, sessions in memory): the /sessions routes. */
   readonly sessions: InProcessGateway;
@@ -25,7 +26,8 @@ export type TargetName = "memory" | "sessions" | "twilio" | "limited";
 const FAST_ENV = { SQLITE_SYNCHRONOUS: "normal" };
 
 export async function startFuzzTargets(): Promise<FuzzTargets> {
-  const memory = await startInProcessGateway(FAST_ENV);
+  // Webhooks out to a port nobody listens on: deliveries fail, park after one attempt, and their routes have data.
+  const memory = await startInProcessGateway({ ...FAST_ENV, WEBHOOK_URL: "http://127.0.0.1:9/hooks", WEBHOOK_SECRET: newWebhookSecret(), WEBHOOK_MAX_ATTEMPTS: "1", WEBHOOK_TIMEOUT_MS: "200" });
   const sessions = await startInProcessGateway({ ...FAST_ENV, GATEWAY_PROVIDERS: "baileys" }, [whatsAppProvider()]);
   const twilio = await startTwilioGateway(FAST_ENV);
   const limited = await startInProcessGateway({ ...FAST_ENV, RATE_LIMIT_PER_SECOND: "1", RATE_LIMIT_BURST: "5" });

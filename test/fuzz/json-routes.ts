@@ -46,6 +46,7 @@ const idempotencyKey: fc.Arbitrary<Headers> = fc.oneof(
 );
 
 const sessionId = segment(fc.oneof({ weight: 4, arbitrary: fc.constantFrom("default", "s1", "s2", "o1", "o2") }, { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,12}$/) }));
+const deliveryId = segment(fc.oneof(fc.uuid().map((u) => `whd_${u}`), fc.constantFrom("whd_", "whd_../x", "evt_1")));
 const messageId = segment(fc.oneof(fc.uuid(), fc.constantFrom("01a210d9-57fb-72ef-b2d6-22e45adf5147", "does-not-exist")));
 
 function headers(apiKey: string, ...parts: fc.Arbitrary<Headers>[]): fc.Arbitrary<Headers> {
@@ -101,6 +102,22 @@ export function jsonRoutes(apiKey: string): FuzzRoute[] {
       requests: sessionPath("/connect").chain((p) => withBody("POST", p, headers(apiKey, contentType("application/json")), hostileJsonBody({ x: hostileString }))),
     },
     { name: "DELETE /sessions/{id}", target: "sessions", expectation: "json", requests: fc.tuple(sessionPath(""), headers(apiKey)).map(([p, h]) => ({ method: "DELETE", path: p, headers: h })) },
+    {
+      name: "GET /webhooks/deliveries",
+      target: "memory",
+      expectation: "json",
+      requests: get(
+        apiKey,
+        query({ status: fc.constantFrom("pending", "delivered", "failed", "FAILED"), limit: fc.integer({ min: -5, max: 200 }).map(String), cursor: fc.stringMatching(/^[A-Za-z0-9_-]{1,60}$/) }).map((q) => `/webhooks/deliveries${q}`),
+      ),
+    },
+    { name: "GET /webhooks/deliveries/{id}", target: "memory", expectation: "json", requests: get(apiKey, deliveryId.map((id) => `/webhooks/deliveries/${id}`)) },
+    {
+      name: "POST /webhooks/deliveries/{id}/retry",
+      target: "memory",
+      expectation: "json",
+      requests: deliveryId.chain((id) => withBody("POST", `/webhooks/deliveries/${id}/retry`, headers(apiKey, contentType("application/json")), hostileJsonBody({ x: hostileString }))),
+    },
     { name: "any method, any path", target: "memory", expectation: "any", requests: anyRequest(apiKey) },
     { name: "any method, any path (rate limited)", target: "limited", expectation: "any", requests: anyRequest(apiKey) },
   ];
