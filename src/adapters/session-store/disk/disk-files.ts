@@ -1,57 +1,112 @@
-import { readdir, readFile, rename } from "node:fs/promises";
-import { join } from "node:path";
-import { fsyncDir, isNotFound, unlinkIfPresent, writeFileAtomic } from "../shared/durable-files.ts";
+import { readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { FILE_MODE, ensureDir, fsyncDir, isNotFound, newBatchId, unlinkIfPresent } from "../shared/durable-files.ts";
 
-export const JOURNAL = ".journal";
+/** The session's index file. */
+export const META = ".meta";
+
+/** `.meta`: the session's sequence, the version of each key we wrote, and the keys behind hashed file names. */
+export interface MetaFile {
+  readonly format: 1;
+  readonly seq: number;
+  readonly versions: Record<string, number>;
+  readonly names: Record<string, string>;
+}
 
 /**
- * A batch as the journal records it: temp files to rename onto their targets
- * and files to remove, all in one session directory. Replaying it is
- * idempotent: a temp file that is gone has already been renamed. The last
- * journal is left in place (the next batch replaces it), so recovery can
- * always replay it safely.
+ * One committed batch as the write-ahead log records it: the whole new
+ * content of every file it writes, the files it removes, and the session's
+ * whole new index. Applying it rewrites whole files, so applying it again
+ * (a replay after a crash) gives the same directory.
  */
-export interface JournalRecord {
-  readonly batch: string;
+export interface BatchRecord {
+  readonly format: 1;
+  readonly session: string;
+  readonly put: ReadonlyArray<readonly [file: string, text: string]>;
+  readonly del: readonly string[];
+  readonly meta: MetaFile;
+}
+
+export function encodeBatch(record: BatchRecord): Buffer {
+  return Buffer.from(JSON.stringify(record), "utf8");
+}
+
+/** @throws when the payload is not a batch record (its checksum matched, so this is a bug, not a torn write). */
+export function decodeBatch(payload: Buffer): BatchRecord {
+  const record = JSON.parse(payload.toString("utf8")) as BatchRecord;
+  if (record.format !== 1 || typeof record.session !== "string" || !Array.isArray(record.put) || !Array.isArray(record.del)) {
+    throw new TypeError("not a session store log record");
+  }
+  return record;
+}
+
+/** What applying a batch wrote without fsync: the next checkpoint makes it durable. */
+export interface Touched {
+  readonly files: string[];
+  readonly dirs: string[];
+}
+
+/**
+ * Applies a committed batch to the session directory `dir`, WITHOUT fsync:
+ * the batch is already durable in the log. Each file goes through a temp
+ * file and a rename, so a reader sees its old or its new content; the index
+ * is written last.
+ */
+export async function applyBatch(dir: string, record: BatchRecord): Promise<Touched> {
+  await ensureDir(dir);
+  const batch = newBatchId();
+  await Promise.all(record.put.map(([file, text], i) => replaceFile(dir, `.tmp-${batch}-${i}`, file, text)));
+  for (const file of record.del) await unlinkIfPresent(join(dir, file));
+  await replaceFile(dir, `.tmp-${batch}-meta`, META, JSON.stringify(record.meta));
+  return {
+    files: [...record.put.map(([file]) => join(dir, file)), join(dir, META)],
+    // The parent holds the session directory's own entry, which may be new.
+    dirs: [dir, dirname(dir)],
+  };
+}
+
+async function replaceFile(dir: string, tmp: string, name: string, text: string): Promise<void> {
+  await writeFile(join(dir, tmp), text, { mode: FILE_MODE });
+  await rename(join(dir, tmp), join(dir, name));
+}
+
+/** The per-session journal of earlier versions of this store (a list of renames of fsynced temp files). */
+const LEGACY_JOURNAL = ".journal";
+
+interface LegacyJournal {
   readonly renames: ReadonlyArray<readonly [tmp: string, target: string]>;
   readonly unlinks: readonly string[];
 }
 
 /**
- * Commits a batch: the journal rename is the commit point. Before it, a crash
- * leaves only temp files (removed on recovery); after it, recovery replays
- * the journal.
- */
-export async function commitJournal(dir: string, record: JournalRecord): Promise<void> {
-  await writeFileAtomic(dir, JOURNAL, JSON.stringify(record));
-}
-
-export async function applyJournal(dir: string, record: JournalRecord): Promise<void> {
-  for (const [tmp, target] of record.renames) {
-    try {
-      await rename(join(dir, tmp), join(dir, target));
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-  }
-  for (const name of record.unlinks) await unlinkIfPresent(join(dir, name));
-  await fsyncDir(dir);
-}
-
-/**
- * Brings a session directory back to a committed state after a crash: replays
- * the last journal (a no-op when it was fully applied) and removes temp files
- * of a batch that never reached its commit point.
+ * Brings a session directory to a clean state when it is first loaded:
+ * replays a `.journal` left by an earlier version of this store (idempotent:
+ * a temp file that is gone was renamed already), then removes it durably, so
+ * that it can never be replayed over later writes, and removes temp files of
+ * batches that were never committed or whose log record is replayed anyway.
  */
 export async function recoverDir(dir: string): Promise<void> {
   let text: string | null = null;
   try {
-    text = await readFile(join(dir, JOURNAL), "utf8");
+    text = await readFile(join(dir, LEGACY_JOURNAL), "utf8");
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
-  // The journal is itself written atomically, so it always parses.
-  if (text !== null) await applyJournal(dir, JSON.parse(text) as JournalRecord);
+  if (text !== null) {
+    // The old store wrote its journal atomically (fsynced temp + rename), so it always parses.
+    const journal = JSON.parse(text) as LegacyJournal;
+    for (const [tmp, target] of journal.renames) {
+      try {
+        await rename(join(dir, tmp), join(dir, target));
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    }
+    for (const name of journal.unlinks) await unlinkIfPresent(join(dir, name));
+    await fsyncDir(dir);
+    await unlinkIfPresent(join(dir, LEGACY_JOURNAL));
+    await fsyncDir(dir);
+  }
   for (const name of await readdir(dir)) {
     if (name.startsWith(".tmp-")) await unlinkIfPresent(join(dir, name));
   }

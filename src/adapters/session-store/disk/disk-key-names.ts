@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
  * exactly Baileys' own file names. A name longer than the file system allows
  * becomes `%H<sha256 of the key>.json`, reversed through the session's index
  * file (`.meta`). Every key file ends in `.json`; the store's own files
- * (`.meta`, `.journal`, `.tmp-*`, `*.corrupt-*`) never do, so they can never
+ * (`.meta`, an old `.journal`, `.tmp-*`, `*.corrupt-*`) never do, so they can never
  * collide with a key.
  */
 const KEEP = /^[A-Za-z0-9._@+=,-]$/;

@@ -18,9 +18,11 @@ import {
   type VersionedSessionTier,
   type VersionedWrite,
 } from "../shared/versioned-tier.ts";
-import { ensureDir, isNotFound, newBatchId, writeDurable, writeFileAtomic } from "../shared/durable-files.ts";
-import { applyJournal, commitJournal, recoverDir } from "./disk-files.ts";
-import { baileysFileName, fileNameToKey, isKeyFileName, keyToFileName } from "./disk-key-names.ts";
+import { isNotFound } from "../shared/durable-files.ts";
+import { applyBatch, decodeBatch, encodeBatch, type BatchRecord, type MetaFile } from "./disk-files.ts";
+import { loadSessionState, type Entry, type SessionState } from "./disk-session-state.ts";
+import { baileysFileName, fileNameToKey, keyToFileName } from "./disk-key-names.ts";
+import { defaultSync, recoverLogs, WriteAheadLog, type SyncFn } from "./write-ahead-log.ts";
 
 export interface DiskSessionStoreOptions {
   /** Sessions live in `<dataDir>/sessions/<session>/`. */
@@ -28,46 +30,32 @@ export interface DiskSessionStoreOptions {
   readonly logger?: StoreLogger;
   /**
    * Test-only: called at the two points where a crash matters in a batch
-   * (temp files written but not committed; journal committed but not
-   * applied). Throwing from it simulates a crash at that point.
+   * (before its log record is appended; after the record is durable but
+   * before any file is written). Throwing from it simulates a crash at that
+   * point: the store stops as a killed process would, leaving its log to be
+   * replayed by the next store opened on the data dir.
    */
   readonly crashPoints?: { beforeCommit?(): void; afterCommit?(): void };
-}
-
-const META = ".meta";
-
-/** `.meta`: the session's sequence, the version of each key we wrote, and the keys behind hashed file names. */
-interface MetaFile {
-  readonly format: 1;
-  readonly seq: number;
-  readonly versions: Record<string, number>;
-  readonly names: Record<string, string>;
-}
-
-interface Entry {
-  readonly file: string;
-  readonly version: number;
-  /** Not in `.meta`: a file this store did not write (a Baileys folder dropped in). */
-  readonly foreign: boolean;
-}
-
-interface SessionState {
-  readonly dir: string;
-  seq: number;
-  readonly entries: Map<string, Entry>;
-  readonly names: Map<string, string>;
-  /** Keys whose file was found corrupt and kept aside: reads keep failing until the key is rewritten. */
-  readonly corrupt: Map<string, string>;
-  metaCorrupt: string | null;
+  /** How files are made durable (tests count the calls). Default: fdatasync for the log, fsync otherwise. */
+  readonly sync?: SyncFn;
+  /**
+   * When the log is checkpointed (its files fsynced, the log removed): after
+   * `records` records or `bytes` bytes, or `intervalMs` after the first
+   * record since the last checkpoint, and at close.
+   */
+  readonly checkpoint?: { readonly records?: number; readonly bytes?: number; readonly intervalMs?: number };
 }
 
 /**
  * The default session store: one file per key under
  * `<dataDir>/sessions/<session>/`, in Baileys' BufferJSON encoding and file
  * naming (see `disk-key-names.ts`), so a `useMultiFileAuthState` folder can be
- * dropped in. Each `setMany` is atomic through a journal; calls on one
- * session are serialized. One instance owns a data dir (it caches each
- * session's index), which the composition root guarantees.
+ * dropped in. Each `setMany` is atomic and durable through a write-ahead
+ * log shared by all sessions (see `write-ahead-log.ts`): one fdatasync per
+ * batch, shared by the batches that arrive meanwhile; the files themselves
+ * are fsynced at checkpoints. Calls on one session are serialized. One
+ * instance owns a data dir (it caches each session's index), which the
+ * composition root guarantees.
  */
 export class DiskSessionStore implements VersionedSessionTier {
   readonly kind = "disk";
@@ -76,11 +64,27 @@ export class DiskSessionStore implements VersionedSessionTier {
   private readonly lock = new KeyedLock();
   private readonly states = new Map<string, SessionState>();
   private readonly crashPoints: NonNullable<DiskSessionStoreOptions["crashPoints"]>;
+  private readonly sync: SyncFn;
+  private readonly log: WriteAheadLog;
+  private readonly checkpointIntervalMs: number;
+  private opening: Promise<void> | null = null;
+  private checkpointTimer: NodeJS.Timeout | null = null;
+  /** Set once a write failed after its commit point (or a crash was simulated): the store refuses work, a restart replays the log. */
+  private failure: Error | null = null;
 
   constructor(options: DiskSessionStoreOptions) {
     this.crashPoints = options.crashPoints ?? {};
     this.root = join(options.dataDir, "sessions");
     this.logger = options.logger ?? silentLogger;
+    this.sync = options.sync ?? defaultSync;
+    this.checkpointIntervalMs = options.checkpoint?.intervalMs ?? 1000;
+    this.log = new WriteAheadLog({
+      root: this.root,
+      sync: this.sync,
+      maxRecords: options.checkpoint?.records ?? 1000,
+      maxBytes: options.checkpoint?.bytes ?? 16 * 1024 * 1024,
+      onFull: () => this.checkpointSoon(0),
+    });
   }
 
   async getMany(session: string, keys: readonly string[]): Promise<Map<string, StoredValue>> {
@@ -127,6 +131,7 @@ export class DiskSessionStore implements VersionedSessionTier {
   }
 
   async listSessions(): Promise<string[]> {
+    await this.opened();
     let names: string[];
     try {
       names = await readdir(this.root);
@@ -144,12 +149,88 @@ export class DiskSessionStore implements VersionedSessionTier {
   }
 
   health(): StoreHealth {
+    if (this.failure !== null) return { status: "degraded", detail: `disk session store stopped after a failed write: ${this.failure.message}` };
     return { status: "ok" };
   }
 
+  /** Makes every committed batch durable in its own files and removes the log records describing them. */
+  async checkpoint(): Promise<void> {
+    if (this.failure !== null) throw this.failure;
+    await this.log.checkpoint();
+  }
+
+  /** Checkpoints the log (every committed batch fsynced in its files) and drops the cached indexes. */
   async close(): Promise<void> {
     await this.lock.idle();
+    if (this.checkpointTimer !== null) clearTimeout(this.checkpointTimer);
+    this.checkpointTimer = null;
+    if (this.failure === null) await this.log.checkpoint(true);
     this.states.clear();
+  }
+
+  /**
+   * Replays, once per instance and before anything is read, the logs that
+   * dead instances left (a crash or power loss after a commit point).
+   */
+  private opened(): Promise<void> {
+    this.opening ??= recoverLogs(this.root, this.sync, async (payload) => {
+      const record = decodeBatch(payload);
+      if (!isValidSessionId(record.session)) return null;
+      return applyBatch(join(this.root, record.session), record);
+    }).then((replayed) => {
+      if (replayed > 0) this.logger.info({ records: replayed }, "session store replayed its write-ahead log after an unclean stop");
+    });
+    return this.opening;
+  }
+
+  private checkpointSoon(delayMs: number): void {
+    if (this.failure !== null) return;
+    if (this.checkpointTimer !== null) {
+      if (delayMs > 0) return;
+      clearTimeout(this.checkpointTimer);
+    }
+    this.checkpointTimer = setTimeout(() => {
+      this.checkpointTimer = null;
+      this.log.checkpoint().catch((error: unknown) => {
+        this.logger.error({ err: error }, "session store checkpoint failed; store stopped, the log is replayed at the next start");
+        this.fail(error);
+      });
+    }, delayMs);
+    this.checkpointTimer.unref();
+  }
+
+  private fail(error: unknown): void {
+    this.failure ??= error instanceof Error ? error : new Error(String(error));
+    this.log.abandon(this.failure);
+  }
+
+  private crashPoint(point: "beforeCommit" | "afterCommit"): void {
+    try {
+      this.crashPoints[point]?.();
+    } catch (error) {
+      this.fail(error);
+      throw error;
+    }
+  }
+
+  /**
+   * Commits a batch: the log append is the commit point (durable once it
+   * resolves); the files are then written without fsync, which the log's next
+   * checkpoint provides. A failure after the commit point stops the store:
+   * the files may be half written, and the log replays them at the next start.
+   */
+  private async commit(state: SessionState, record: BatchRecord): Promise<void> {
+    this.crashPoint("beforeCommit");
+    const generation = await this.log.append(encodeBatch(record));
+    try {
+      this.crashPoint("afterCommit");
+      generation.release(await applyBatch(state.dir, record));
+    } catch (error) {
+      generation.release();
+      this.fail(error);
+      throw error;
+    }
+    this.checkpointSoon(this.checkpointIntervalMs);
   }
 
   private async read<T>(session: string, work: (state: SessionState) => Promise<T>): Promise<T> {
@@ -216,7 +297,7 @@ export class DiskSessionStore implements VersionedSessionTier {
     state.entries.delete(indexKey);
     state.corrupt.set(key, join(state.dir, aside));
     // Recording the key in the index keeps it reported as corrupt (not absent) after a restart.
-    await this.writeMeta(state, (meta) => ({ ...meta, versions: { ...meta.versions, [key]: entry.version } }));
+    await this.commitMeta(session, state, (meta) => ({ ...meta, versions: { ...meta.versions, [key]: entry.version } }));
     const detail = cause instanceof Error ? cause.name : "undecodable";
     this.logger.error({ session, key, path: join(state.dir, aside) }, "session store entry is corrupt; kept aside, session needs attention");
     throw new CorruptEntryError(session, key, join(state.dir, aside), `${detail} while decoding`);
@@ -250,27 +331,23 @@ export class DiskSessionStore implements VersionedSessionTier {
       plan.set(write.key, write);
     }
     const seq = Math.max(state.seq, options.seq, ...writes.map((w) => w.version));
-    await ensureDir(this.root);
-    await ensureDir(state.dir);
     if (plan.size === 0) {
-      if (seq !== state.seq) await this.writeMeta(state, (meta) => ({ ...meta, seq }));
+      if (seq !== state.seq) await this.commitMeta(session, state, (meta) => ({ ...meta, seq }));
       state.seq = seq;
       return true;
     }
-    await this.commitPlan(state, [...plan.values()], seq);
+    await this.commitPlan(session, state, [...plan.values()], seq);
     return true;
   }
 
-  private async commitPlan(state: SessionState, plan: readonly VersionedWrite[], seq: number): Promise<void> {
-    const batch = newBatchId();
-    const renames: Array<[string, string]> = [];
+  private async commitPlan(session: string, state: SessionState, plan: readonly VersionedWrite[], seq: number): Promise<void> {
+    const put: Array<[file: string, text: string]> = [];
     const unlinks = new Set<string>();
     const versions = { ...this.metaOf(state).versions };
     const names = new Map(state.names);
     const next = new Map(state.entries);
     const corrupt = new Map(state.corrupt);
-    const tmpWrites: Array<Promise<void>> = [];
-    plan.forEach((write, i) => {
+    for (const write of plan) {
       const located = this.locate(state, write.key);
       if (located !== undefined) {
         const [indexKey, entry] = located;
@@ -280,26 +357,16 @@ export class DiskSessionStore implements VersionedSessionTier {
       }
       corrupt.delete(write.key);
       delete versions[write.key];
-      if (write.value === null) return;
+      if (write.value === null) continue;
       const file = keyToFileName(write.key);
-      const tmp = `.tmp-${batch}-${i}`;
       unlinks.delete(file);
-      tmpWrites.push(writeDurable(join(state.dir, tmp), encodeBufferJson(write.value)));
-      renames.push([tmp, file]);
+      put.push([file, encodeBufferJson(write.value)]);
       if (fileNameToKey(file) === null) names.set(file, write.key);
       versions[write.key] = write.version;
       next.set(write.key, { file, version: write.version, foreign: false });
-    });
+    }
     const meta: MetaFile = { format: 1, seq, versions, names: Object.fromEntries(names) };
-    const metaTmp = `.tmp-${batch}-meta`;
-    tmpWrites.push(writeDurable(join(state.dir, metaTmp), JSON.stringify(meta)));
-    renames.push([metaTmp, META]);
-    await Promise.all(tmpWrites);
-    const record = { batch, renames, unlinks: [...unlinks] };
-    this.crashPoints.beforeCommit?.();
-    await commitJournal(state.dir, record);
-    this.crashPoints.afterCommit?.();
-    await applyJournal(state.dir, record);
+    await this.commit(state, { format: 1, session, put, del: [...unlinks], meta });
     state.seq = seq;
     state.entries.clear();
     for (const [key, entry] of next) state.entries.set(key, entry);
@@ -316,74 +383,21 @@ export class DiskSessionStore implements VersionedSessionTier {
     return { format: 1, seq: state.seq, versions, names: Object.fromEntries(state.names) };
   }
 
-  private async writeMeta(state: SessionState, change: (meta: MetaFile) => MetaFile): Promise<void> {
-    await writeFileAtomic(state.dir, META, JSON.stringify(change(this.metaOf(state))));
+  /** A batch that only changes the index (a new sequence, a key kept aside), committed like any other. */
+  private async commitMeta(session: string, state: SessionState, change: (meta: MetaFile) => MetaFile): Promise<void> {
+    await this.commit(state, { format: 1, session, put: [], del: [], meta: change(this.metaOf(state)) });
   }
 
   private async load(session: string): Promise<SessionState> {
+    if (this.failure !== null) throw this.failure;
+    await this.opened();
     const cached = this.states.get(session);
     if (cached !== undefined) return cached;
-    const state = await this.loadFromDisk(session, join(this.root, session));
+    const state = await loadSessionState(session, join(this.root, session), this.logger);
     this.states.set(session, state);
     return state;
   }
 
-  private async loadFromDisk(session: string, dir: string): Promise<SessionState> {
-    const state: SessionState = { dir, seq: 0, entries: new Map(), names: new Map(), corrupt: new Map(), metaCorrupt: null };
-    let files: string[];
-    try {
-      await recoverDir(dir);
-      files = await readdir(dir);
-    } catch (error) {
-      if (isNotFound(error)) return state;
-      throw error;
-    }
-    const meta = await this.readMeta(session, dir, state);
-    for (const [file, key] of Object.entries(meta?.names ?? {})) state.names.set(file, key);
-    state.seq = meta?.seq ?? 0;
-    const present = new Set(files);
-    for (const file of files) {
-      if (!isKeyFileName(file)) continue;
-      const key = fileNameToKey(file) ?? state.names.get(file);
-      if (key === undefined) {
-        this.logger.warn({ session, path: join(dir, file) }, "session store file has a hashed name missing from the index; ignored");
-        continue;
-      }
-      const version = meta?.versions[key];
-      state.entries.set(key, { file, version: version ?? 0, foreign: version === undefined });
-    }
-    for (const key of Object.keys(meta?.versions ?? {})) {
-      if (state.entries.has(key)) continue;
-      const file = keyToFileName(key);
-      const aside = files.find((name) => name.startsWith(`${file}.corrupt-`));
-      state.corrupt.set(key, join(dir, aside ?? file));
-      if (!present.has(file)) {
-        this.logger.error({ session, key, path: join(dir, aside ?? file) }, "session store entry is missing or was kept aside as corrupt; session needs attention");
-      }
-    }
-    return state;
-  }
-
-  private async readMeta(session: string, dir: string, state: SessionState): Promise<MetaFile | undefined> {
-    let text: string;
-    try {
-      text = await readFile(join(dir, META), "utf8");
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
-    try {
-      const meta = JSON.parse(text) as MetaFile;
-      if (meta.format !== 1 || !Number.isInteger(meta.seq) || typeof meta.versions !== "object") throw new TypeError("bad index");
-      return meta;
-    } catch {
-      const aside = join(dir, `${META}.corrupt-${Date.now()}`);
-      await rename(join(dir, META), aside);
-      state.metaCorrupt = aside;
-      this.logger.error({ session, path: aside }, "session store index is corrupt; kept aside, session needs attention");
-      return undefined;
-    }
-  }
 }
 
 function stripVersions(found: Map<string, Versioned>): Map<string, StoredValue> {

@@ -1,0 +1,86 @@
+import { readdir, readFile, rename } from "node:fs/promises";
+import { join } from "node:path";
+import { isNotFound } from "../shared/durable-files.ts";
+import type { StoreLogger } from "../shared/versioned-tier.ts";
+import { META, recoverDir, type MetaFile } from "./disk-files.ts";
+import { fileNameToKey, isKeyFileName, keyToFileName } from "./disk-key-names.ts";
+
+export interface Entry {
+  readonly file: string;
+  readonly version: number;
+  /** Not in `.meta`: a file this store did not write (a Baileys folder dropped in). */
+  readonly foreign: boolean;
+}
+
+export interface SessionState {
+  readonly dir: string;
+  seq: number;
+  readonly entries: Map<string, Entry>;
+  readonly names: Map<string, string>;
+  /** Keys whose file was found corrupt and kept aside: reads keep failing until the key is rewritten. */
+  readonly corrupt: Map<string, string>;
+  metaCorrupt: string | null;
+}
+
+/**
+ * Reads a session directory into memory: recovers it first (see
+ * `recoverDir`), then indexes its files against `.meta`. A file without a
+ * version is foreign (a Baileys folder dropped in); a versioned key without a
+ * file is reported corrupt, never absent.
+ */
+export async function loadSessionState(session: string, dir: string, logger: StoreLogger): Promise<SessionState> {
+  const state: SessionState = { dir, seq: 0, entries: new Map(), names: new Map(), corrupt: new Map(), metaCorrupt: null };
+  let files: string[];
+  try {
+    await recoverDir(dir);
+    files = await readdir(dir);
+  } catch (error) {
+    if (isNotFound(error)) return state;
+    throw error;
+  }
+  const meta = await readMeta(session, dir, state, logger);
+  for (const [file, key] of Object.entries(meta?.names ?? {})) state.names.set(file, key);
+  state.seq = meta?.seq ?? 0;
+  const present = new Set(files);
+  for (const file of files) {
+    if (!isKeyFileName(file)) continue;
+    const key = fileNameToKey(file) ?? state.names.get(file);
+    if (key === undefined) {
+      logger.warn({ session, path: join(dir, file) }, "session store file has a hashed name missing from the index; ignored");
+      continue;
+    }
+    const version = meta?.versions[key];
+    state.entries.set(key, { file, version: version ?? 0, foreign: version === undefined });
+  }
+  for (const key of Object.keys(meta?.versions ?? {})) {
+    if (state.entries.has(key)) continue;
+    const file = keyToFileName(key);
+    const aside = files.find((name) => name.startsWith(`${file}.corrupt-`));
+    state.corrupt.set(key, join(dir, aside ?? file));
+    if (!present.has(file)) {
+      logger.error({ session, key, path: join(dir, aside ?? file) }, "session store entry is missing or was kept aside as corrupt; session needs attention");
+    }
+  }
+  return state;
+}
+
+async function readMeta(session: string, dir: string, state: SessionState, logger: StoreLogger): Promise<MetaFile | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, META), "utf8");
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+  try {
+    const meta = JSON.parse(text) as MetaFile;
+    if (meta.format !== 1 || !Number.isInteger(meta.seq) || typeof meta.versions !== "object") throw new TypeError("bad index");
+    return meta;
+  } catch {
+    const aside = join(dir, `${META}.corrupt-${Date.now()}`);
+    await rename(join(dir, META), aside);
+    state.metaCorrupt = aside;
+    logger.error({ session, path: aside }, "session store index is corrupt; kept aside, session needs attention");
+    return undefined;
+  }
+}
