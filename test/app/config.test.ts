@@ -44,4 +44,9 @@ describe("loadConfig", () => {
   it("treats empty strings as unset", () => {
     expect(loadConfig({ PORT: "" }).PORT).toBe(3000);
   });
+
+  it("lets an empty DEFAULT_SESSION disable the default session", () => {
+    expect(loadConfig({}).DEFAULT_SESSION).toBe("default");
+    expect(loadConfig({ DEFAULT_SESSION: "" }).DEFAULT_SESSION).toBe("");
+  });
 });

@@ -1,5 +1,6 @@
 import type { Message } from "../../src/domain/message.ts";
 import type { SendReceipt } from "../../src/domain/ports/messaging-provider.port.ts";
+import type { SessionStore } from "../../src/domain/ports/session-store.port.ts";
 import type { ConnectionEvent, WhatsAppConnection, WhatsAppConnector } from "../../src/domain/ports/whatsapp-connector.port.ts";
 
 /** A connection whose events the test plays, recording what was asked of it. */
@@ -58,9 +59,13 @@ export class ScriptedWhatsAppConnector implements WhatsAppConnector {
     this.failures.push(error);
   }
 
+  /** With a store, connect() reads the login first, as the real connector does (and fails when the store cannot answer). */
+  constructor(private readonly store?: SessionStore) {}
+
   async connect(session: string, listener: (event: ConnectionEvent) => void): Promise<WhatsAppConnection> {
     const failure = this.failures.shift();
     if (failure) throw failure;
+    await this.store?.getMany(session, ["creds"]);
     const connection = new ScriptedConnection(session, listener);
     this.connections.push(connection);
     if (this.onConnect) queueMicrotask(() => this.onConnect?.(connection));

@@ -11,6 +11,9 @@ export class ConfigError extends Error {
 // Values of these are never echoed back in an error message.
 const secretVariables = new Set(["API_KEYS", "TWILIO_AUTH_TOKEN", "WEBHOOK_SECRET"]);
 
+// Variables for which an empty value means "none" rather than "use the default".
+const emptyIsAValue = new Set(["DEFAULT_SESSION"]);
+
 /**
  * Validates an environment. The only place that reads variables: callers
  * pass `process.env` (or `Deno.env.toObject()`), tests pass a plain object.
@@ -20,7 +23,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const defined: Record<string, string> = {};
   for (const key of configKeys) {
     const value = env[key];
-    if (value !== undefined && value !== "") defined[key] = value;
+    if (value !== undefined && (value !== "" || emptyIsAValue.has(key))) defined[key] = value;
   }
   const parsed = configSchema.safeParse(defined);
   if (!parsed.success) {

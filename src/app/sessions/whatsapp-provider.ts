@@ -24,6 +24,8 @@ export interface WhatsAppProviderOptions {
   readonly settings: ReconnectSettings;
   /** Session created at start when the store holds none; empty disables it. */
   readonly defaultSession: string;
+  /** How often the store is checked for sessions that appeared after start (default 30 s). */
+  readonly discoveryIntervalMs?: number;
   readonly random?: () => number;
   readonly onRecovery?: (record: RecoveryRecord) => void;
 }
@@ -38,25 +40,53 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
   readonly sessions: SessionControl = this;
   private readonly supervisors = new Map<string, SessionSupervisor>();
   private readonly listeners = new Set<ProviderEventListener>();
+  /** Sessions being deleted: discovery must not start them again meanwhile. */
+  private readonly removing = new Set<string>();
+  private discovery: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly options: WhatsAppProviderOptions) {}
 
+  /**
+   * Starts every stored session (or the default one when none is stored),
+   * then keeps looking for sessions that appear in the store later (a
+   * Firestore store that answers only after start, a migration). A store
+   * that cannot answer yet never fails the start: the sessions retry.
+   */
   async start(): Promise<void> {
-    const stored = await this.options.store.listSessions();
-    const ids = stored.length > 0 ? stored : this.options.defaultSession ? [this.options.defaultSession] : [];
+    await this.discover(true);
+    this.discovery = setInterval(() => void this.discover(false), this.options.discoveryIntervalMs ?? 30_000);
+    this.discovery.unref?.();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.discovery);
+    for (const supervisor of this.supervisors.values()) supervisor.stop();
+    await this.options.connector.flush();
+  }
+
+  private async discover(first: boolean): Promise<void> {
+    let stored: string[];
+    try {
+      stored = await this.options.store.listSessions();
+    } catch (error) {
+      this.options.logger.warn({ err: error }, "sessions: the session store cannot list sessions yet; will look again");
+      stored = [];
+    }
+    const ids = first && stored.length === 0 && this.options.defaultSession ? [this.options.defaultSession] : stored;
     for (const id of ids) {
+      if (this.supervisors.has(id) || this.removing.has(id)) continue;
       if (!isValidSessionId(id)) {
         this.options.logger.warn({ session: id }, "sessions: ignoring a stored session with an invalid id");
         continue;
       }
-      if (!stored.includes(id)) await this.markExisting(id);
+      if (!stored.includes(id)) {
+        await this.markExisting(id).catch((error: unknown) => {
+          this.options.logger.warn({ err: error, session: id }, "sessions: could not record the new session yet");
+        });
+      }
+      if (!first) this.options.logger.info({ session: id }, "sessions: found a stored session, starting it");
       this.supervise(id).start();
     }
-  }
-
-  async stop(): Promise<void> {
-    for (const supervisor of this.supervisors.values()) supervisor.stop();
-    await this.options.connector.flush();
   }
 
   hasSession(session: string): boolean {
@@ -102,8 +132,13 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
   async remove(id: string): Promise<void> {
     const supervisor = this.required(id);
     this.supervisors.delete(id);
-    await supervisor.logoutAndStop();
-    await this.options.store.clear(id);
+    this.removing.add(id);
+    try {
+      await supervisor.logoutAndStop();
+      await this.options.store.clear(id);
+    } finally {
+      this.removing.delete(id);
+    }
   }
 
   /** Starts a session that sits idle (logged out, stopped, needs attention): a new login shows a new QR. */

@@ -1,0 +1,81 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { createLogger } from "../../src/app/logger.ts";
+import { WhatsAppProvider } from "../../src/app/sessions/whatsapp-provider.ts";
+import { DomainError } from "../../src/domain/errors.ts";
+import type { SessionStore } from "../../src/domain/ports/session-store.port.ts";
+import { MemorySessionStore } from "../fakes/memory-session-store.ts";
+import { ScriptedWhatsAppConnector } from "../fakes/scripted-whatsapp-connector.ts";
+import { eventually } from "../support/in-process-gateway.ts";
+
+const settings = { backoffBaseMs: 10, backoffMaxMs: 40, replacedCooldownMs: 10, replacedMaxReconnects: 1, replacedWindowMs: 1_000 };
+const running: WhatsAppProvider[] = [];
+afterEach(async () => {
+  for (const p of running.splice(0)) await p.stop();
+});
+
+function provider(store: SessionStore, defaultSession = "default") {
+  const connector = new ScriptedWhatsAppConnector(store);
+  const p = new WhatsAppProvider({ connector, store, logger: createLogger("silent"), settings, defaultSession, discoveryIntervalMs: 30 });
+  running.push(p);
+  return { p, connector };
+}
+
+/** A store that cannot answer until `up()`, like Firestore on a cold start before it answered. */
+function unavailableUntilUp(inner: SessionStore) {
+  let up = false;
+  const fail = () => {
+    throw new DomainError("STORE.UNAVAILABLE", "Firestore has not answered yet");
+  };
+  const store: SessionStore = {
+    kind: "test",
+    getMany: async (s, k) => (up ? inner.getMany(s, k) : fail()),
+    setMany: async (s, e) => (up ? inner.setMany(s, e) : fail()),
+    entries: async (s) => (up ? inner.entries(s) : fail()),
+    clear: async (s) => (up ? inner.clear(s) : fail()),
+    listSessions: async () => (up ? inner.listSessions() : fail()),
+    health: () => inner.health(),
+    close: () => inner.close(),
+  };
+  return { store, up: () => (up = true) };
+}
+
+describe("WhatsAppProvider", () => {
+  it("starts even when the session store cannot answer yet, and the session connects once it does", async () => {
+    const gated = unavailableUntilUp(new MemorySessionStore());
+    const { p, connector } = provider(gated.store);
+    connector.onConnect = (c) => c.open();
+    await p.start();
+    expect(p.hasSession("default")).toBe(true);
+    expect(p.isReady("default")).toBe(false);
+    gated.up();
+    await eventually(() => p.isReady("default") || undefined, 5_000, "open once the store answers");
+  });
+
+  it("starts sessions that appear in the store after start", async () => {
+    const store = new MemorySessionStore();
+    const { p, connector } = provider(store);
+    connector.onConnect = (c) => c.open();
+    await p.start();
+    expect(p.list().map((s) => s.id)).toEqual(["default"]);
+    await store.setMany("restored", new Map([["creds", { me: "x" }]]));
+    await eventually(() => p.isReady("restored") || undefined, 5_000, "discovered session open");
+  });
+
+  it("creates no session by itself when the default session is disabled", async () => {
+    const { p } = provider(new MemorySessionStore(), "");
+    await p.start();
+    expect(p.list()).toEqual([]);
+  });
+
+  it("does not bring a deleted session back through discovery", async () => {
+    const store = new MemorySessionStore();
+    const { p, connector } = provider(store);
+    connector.onConnect = (c) => c.open();
+    await p.start();
+    await eventually(() => p.isReady("default") || undefined);
+    await p.remove("default");
+    await new Promise((r) => setTimeout(r, 120));
+    expect(p.hasSession("default")).toBe(false);
+    expect(await store.listSessions()).toEqual([]);
+  });
+});
