@@ -1,13 +1,6 @@
 import { WebhookDeliveryStatuses, WebhookEventTypes } from "../../domain/webhook-delivery.ts";
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const problemResponse = (description: string) => ({
-  description,
-  content: { "application/problem+json": { schema: ref("Problem") } },
-});
-const json = (schema: object, description = "OK") => ({ description, content: { "application/json": { schema } } });
-const bearer = [{ apiKey: [] }];
-const idParam = { name: "id", in: "path", required: true, schema: { type: "string" } };
+import { bearer, idParam, json, problemResponse, ref } from "./openapi-parts.ts";
 const onlyWhenConfigured = " Exists only when WEBHOOK_URL is set.";
 
 const deliveryProperties = {

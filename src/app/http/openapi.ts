@@ -2,16 +2,11 @@ import { z } from "zod";
 import { ErrorCodes } from "../../domain/errors.ts";
 import { MessageStatuses } from "../../domain/message-status.ts";
 import { SessionStates } from "../../domain/session.ts";
+import { bearer, json, problemResponse, ref } from "./openapi-parts.ts";
+import { sessionPaths, sessionSchemas } from "./openapi-sessions.ts";
 import { webhookPaths, webhookSchemas } from "./openapi-webhooks.ts";
 import { sendMessageBody } from "./schemas.ts";
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const problemResponse = (description: string) => ({
-  description,
-  content: { "application/problem+json": { schema: ref("Problem") } },
-});
-const json = (schema: object, description = "OK") => ({ description, content: { "application/json": { schema } } });
-const bearer = [{ apiKey: [] }];
 const sendBodySchema = z.toJSONSchema(sendMessageBody, { io: "input", target: "openapi-3.0" });
 
 /** The OpenAPI 3.1 document served at /openapi.json. */
@@ -27,6 +22,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       securitySchemes: { apiKey: { type: "http", scheme: "bearer", description: "An API key (API_KEYS)" } },
       schemas: {
         SendMessage: sendBodySchema,
+        ...sessionSchemas,
         Message: {
           type: "object",
           properties: {
@@ -135,6 +131,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
       "/openapi.json": { get: { summary: "This document", responses: { 200: json({ type: "object" }) } } },
       "/docs": { get: { summary: "This document, rendered", responses: { 200: { description: "HTML" } } } },
+      ...sessionPaths,
       ...webhookPaths,
     },
   };
