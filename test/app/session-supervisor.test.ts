@@ -179,6 +179,20 @@ describe("SessionSupervisor", () => {
     expect(s.wipes()).toBe(0);
   });
 
+  it("keeps the attempt log of a long recovery bounded, while counting every attempt", async () => {
+    const s = setup({ backoffBaseMs: 1, backoffMaxMs: 2 });
+    await opened(s);
+    s.connector.onConnect = (c) => {
+      if (s.connector.connections.length < 152) c.close(503);
+      else c.open();
+    };
+    s.connector.last.close(503);
+    await eventually(() => (s.state() === "open" && s.recoveries.length === 1 ? true : undefined), 10_000, "recovered");
+    expect(s.recoveries[0]!.attempts).toBe(151);
+    expect(s.recoveries[0]!.attemptLog).toHaveLength(100);
+    expect(s.recoveries[0]!.attemptLog.at(-1)?.outcome).toBe("open");
+  });
+
   it("stops without logging out, and logs out on delete", async () => {
     const s = setup();
     await opened(s);

@@ -99,6 +99,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
             409: problemResponse("Idempotency-Key reused with another body"),
             413: problemResponse("Body too large"),
             415: problemResponse("Body is not JSON"),
+            429: problemResponse("Rate limit of this API key reached; see Retry-After"),
           },
         },
         get: {
@@ -111,7 +112,12 @@ export function openApiDocument(version: string): Record<string, unknown> {
             { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 100, default: 50 } },
             { name: "cursor", in: "query", schema: { type: "string" } },
           ],
-          responses: { 200: json(ref("MessagePage")), 400: problemResponse("Invalid filter"), 401: problemResponse("Missing or wrong API key") },
+          responses: {
+            200: json(ref("MessagePage")),
+            400: problemResponse("Invalid filter"),
+            401: problemResponse("Missing or wrong API key"),
+            429: problemResponse("Rate limit of this API key reached; see Retry-After"),
+          },
         },
       },
       "/messages/{id}": {

@@ -9,6 +9,9 @@ import type { DisconnectInfo, SessionInfo, SessionState } from "../../domain/ses
 import type { Logger } from "../logger.ts";
 import { decideReconnect, type ReconnectSettings } from "./reconnect-policy.ts";
 
+/** Attempts of one recovery kept for its trace (the count itself is never capped). */
+const MAX_LOGGED_ATTEMPTS = 100;
+
 /** One recovery: from the close of an open connection to the next open, or to giving up. */
 export interface RecoveryRecord {
   readonly session: string;
@@ -198,7 +201,7 @@ export class SessionSupervisor {
     this.failedAttempts = 0;
     const now = this.now();
     if (this.recovery) {
-      this.recovery.log.push({ startedAt: this.attemptStartedAt, endedAt: now, outcome: "open" });
+      logAttempt(this.recovery.log, { startedAt: this.attemptStartedAt, endedAt: now, outcome: "open" });
       this.lastRecoveryMs = now - this.recovery.startedAt;
       this.reconnects++;
       this.finishRecovery("open", now);
@@ -214,7 +217,7 @@ export class SessionSupervisor {
     this.pendingQr = undefined;
     this.lastDisconnect = { code: closed.code, reason: closed.reason, at: new Date(now).toISOString() };
     if (this.recovery && this.recovery.attempts > 0) {
-      this.recovery.log.push({ startedAt: this.attemptStartedAt, endedAt: now, outcome: "closed", code: closed.code });
+      logAttempt(this.recovery.log, { startedAt: this.attemptStartedAt, endedAt: now, outcome: "closed", code: closed.code });
     }
     if (wasOpen) this.recovery = { startedAt: now, code: closed.code, reason: closed.reason, attempts: 0, log: [] };
 
@@ -280,6 +283,12 @@ export class SessionSupervisor {
     this.state = state;
     this.deps.onChange(this.info());
   }
+}
+
+/** A long outage makes an attempt a minute: the log (for tracing) keeps the latest ones. */
+function logAttempt(log: ConnectAttempt[], attempt: ConnectAttempt): void {
+  if (log.length >= MAX_LOGGED_ATTEMPTS) log.shift();
+  log.push(attempt);
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
