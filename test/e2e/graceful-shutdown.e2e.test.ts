@@ -81,6 +81,7 @@ describe("graceful shutdown", () => {
     }, 120_000, "every accepted message delivered");
     const received = sim.messages(PHONE).map((m) => m.id);
     expect(received.length).toBe(new Set(received).size);
+    console.log(`graceful shutdown: ${JSON.stringify({ accepted: accepted.length, answers: Object.fromEntries(statuses), deliveredUnique: new Set(received).size, retransmissions: received.length - new Set(received).size })}`);
     again.child.kill("SIGTERM");
     expect((await again.exited).code).toBe(0);
   }, 240_000);
