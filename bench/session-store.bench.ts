@@ -100,7 +100,7 @@ try {
   results.push(await measure("disk", disk));
   await disk.close();
 
-  const firestore = createFirestoreStore({ projectId: emulator.projectId, emulatorHost: emulator.host, collection: "bench_firestore" });
+  const firestore = await createFirestoreStore({ projectId: emulator.projectId, emulatorHost: emulator.host, collection: "bench_firestore" });
   results.push(await measure("firestore (emulator)", firestore));
   await firestore.close();
 

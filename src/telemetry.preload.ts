@@ -5,4 +5,4 @@ import process from "node:process";
 import { startTracing } from "./adapters/telemetry/opentelemetry/tracing-sdk.ts";
 
 /** Flushes and stops tracing; undefined when tracing is off. */
-export const shutdownTracing: (() => Promise<void>) | undefined = startTracing(process.env);
+export const shutdownTracing: (() => Promise<void>) | undefined = await startTracing(process.env);

@@ -92,7 +92,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     io.err("error: FIRESTORE_PROJECT_ID is required to use firestore");
     return 2;
   }
-  const open = (kind: Kind): SessionStore =>
+  const open = async (kind: Kind): Promise<SessionStore> =>
     kind === "disk"
       ? createDiskStore({ dataDir: config.dataDir })
       : createFirestoreStore({
@@ -100,8 +100,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
           ...(config.emulatorHost ? { emulatorHost: config.emulatorHost } : {}),
           ...(config.collection ? { collection: config.collection } : {}),
         });
-  const from = open(args.from);
-  const to = open(args.to);
+  const from = await open(args.from);
+  const to = await open(args.to);
   try {
     const report = await migrateSessions({ from, to, dryRun: args.dryRun, ...(args.session !== undefined ? { session: args.session } : {}) });
     printReport(report, args, io);

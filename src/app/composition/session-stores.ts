@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { DiskSessionStore } from "../../adapters/session-store/disk/disk.session-store.ts";
-import { FirestoreSessionStore } from "../../adapters/session-store/firestore/firestore.session-store.ts";
+import type { FirestoreSessionStore } from "../../adapters/session-store/firestore/firestore.session-store.ts";
 import type { StoreLogger } from "../../adapters/session-store/shared/versioned-tier.ts";
 import { TieredSessionStore } from "../../adapters/session-store/tiered/tiered.session-store.ts";
 import type { FirestoreAuthStateMode } from "../../adapters/session-store/tiered/tiered-sync.ts";
@@ -27,12 +27,19 @@ export function createDiskStore(options: { dataDir: string; logger?: StoreLogger
   return new DiskSessionStore(options);
 }
 
-export function createFirestoreStore(options: {
+export interface FirestoreStoreOptions {
   projectId: string;
   emulatorHost?: string;
   collection?: string;
   logger?: StoreLogger;
-}): FirestoreSessionStore {
+}
+
+/**
+ * The Firestore store. Its module (firebase-admin, gRPC: a few hundred ms to
+ * load) is imported only here, so a gateway in mode `off` never loads it.
+ */
+export async function createFirestoreStore(options: FirestoreStoreOptions): Promise<FirestoreSessionStore> {
+  const { FirestoreSessionStore } = await import("../../adapters/session-store/firestore/firestore.session-store.ts");
   return new FirestoreSessionStore(options);
 }
 
@@ -48,16 +55,20 @@ export async function createSessionStore(options: SessionStoreFactoryOptions): P
   if (mode !== "off" && (firestoreProjectId === undefined || firestoreProjectId === "")) {
     throw new Error(`FIRESTORE_AUTH_STATE_MODE=${mode} needs FIRESTORE_PROJECT_ID`);
   }
+  const firestore =
+    mode === "off" ? undefined : (await import("../../adapters/session-store/firestore/firestore.session-store.ts")).FirestoreSessionStore;
   const store = new TieredSessionStore({
     mode,
     local: createDiskStore({ dataDir: options.dataDir, ...(options.logger ? { logger: options.logger } : {}) }),
-    remote: () =>
-      createFirestoreStore({
+    remote: () => {
+      if (!firestore) throw new Error("Firestore is not used in mode off");
+      return new firestore({
         projectId: firestoreProjectId!,
         ...(options.firestoreEmulatorHost ? { emulatorHost: options.firestoreEmulatorHost } : {}),
         ...(options.firestoreCollection ? { collection: options.firestoreCollection } : {}),
         ...(options.logger ? { logger: options.logger } : {}),
-      }),
+      });
+    },
     outboxDir: join(options.dataDir, "session-outbox"),
     ...(options.isCredsKey ? { isCredsKey: options.isCredsKey } : {}),
     ...(options.logger ? { logger: options.logger } : {}),

@@ -1,5 +1,3 @@
-import { NodeSDK } from "@opentelemetry/sdk-node";
-
 /** True when the standard OTEL_* variables ask for traces to be exported. */
 export function tracingRequested(env: Readonly<Record<string, string | undefined>>): boolean {
   if (env.OTEL_SDK_DISABLED === "true") return false;
@@ -16,8 +14,11 @@ export function tracingRequested(env: Readonly<Record<string, string | undefined
  * cost nothing. Metrics do not go through here: they are scraped at /metrics.
  * Returns the shutdown that flushes pending spans.
  */
-export function startTracing(env: NodeJS.ProcessEnv): (() => Promise<void>) | undefined {
+export async function startTracing(env: NodeJS.ProcessEnv): Promise<(() => Promise<void>) | undefined> {
   if (!tracingRequested(env)) return undefined;
+  // Imported only when asked for: the SDK takes a few hundred ms to load, which
+  // a gateway with tracing off should not pay at every start.
+  const { NodeSDK } = await import("@opentelemetry/sdk-node");
   // Traces only: metrics are served at /metrics, logs go to stdout.
   env.OTEL_METRICS_EXPORTER ??= "none";
   env.OTEL_LOGS_EXPORTER ??= "none";
