@@ -1,28 +1,7 @@
-import { shutdownTracing } from "./telemetry.preload.ts";
-import { serve } from "@hono/node-server";
-import process from "node:process";
-import { launch } from "./app/composition/launch.ts";
-
 // Node entry point (`npm start`). The Deno one is main.deno.ts; both launch the same gateway.
-await launch({
-  env: process.env,
-  serve: (fetch, host, port) =>
-    new Promise((resolve) => {
-      const server = serve({ fetch, hostname: host, port }, (info) =>
-        resolve({
-          port: info.port,
-          close: () =>
-            new Promise<void>((done) => {
-              server.close(() => done());
-              // Idle keep-alive connections would hold close() open until they time out.
-              if ("closeIdleConnections" in server) server.closeIdleConnections();
-            }),
-        }),
-      );
-    }),
-  onSignal: (signal, handler) => process.on(signal, handler),
-  exit: (code) => process.exit(code),
-  print: (line) => process.stdout.write(`${line}\n`),
-  isTerminal: process.stdout.isTTY === true,
-  ...(shutdownTracing ? { flushTelemetry: shutdownTracing } : {}),
-});
+// The telemetry preload comes first so that tracing, when asked for, exists before the app loads.
+import { shutdownTracing } from "./telemetry.preload.ts";
+import { launch } from "./app/composition/launch.ts";
+import { nodeRuntime } from "./node-runtime.ts";
+
+await launch(nodeRuntime(shutdownTracing));

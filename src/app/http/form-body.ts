@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { DomainError } from "../../domain/errors.ts";
+import { readBoundedBody } from "./request-body.ts";
 
 /**
  * Reads an `application/x-www-form-urlencoded` body into its fields: 415 for
@@ -49,32 +50,12 @@ function badForm(reason: string): DomainError {
   return new DomainError("REQUEST.INVALID", `the body is not a valid form: ${reason}`, [{ field: "(body)", message: reason }]);
 }
 
-/** The body as UTF-8 text, counted while it streams so a lying or absent Content-Length cannot exceed the limit. */
+/** The body as UTF-8 text; bytes that are not UTF-8 make it a bad form (a signature cannot cover guessed characters). */
 async function readBoundedText(c: Context, limitBytes: number): Promise<string> {
-  const declared = c.req.header("content-length");
-  if (declared !== undefined && /^\d{1,15}$/.test(declared) && Number(declared) > limitBytes) throw tooLarge(limitBytes);
-  const body = c.req.raw.body;
-  if (!body) return "";
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limitBytes) {
-      await reader.cancel();
-      throw tooLarge(limitBytes);
-    }
-    chunks.push(value);
-  }
+  const bytes = await readBoundedBody(c, limitBytes);
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks));
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     throw badForm("the body is not valid UTF-8");
   }
-}
-
-function tooLarge(limitBytes: number): DomainError {
-  return new DomainError("REQUEST.TOO_LARGE", `the body exceeds the limit of ${limitBytes} bytes`);
 }

@@ -1,4 +1,5 @@
 import type Database from "libsql";
+import { runMigrations } from "../../shared/sqlite/migrations.ts";
 
 /**
  * Schema migrations, applied in order. `PRAGMA user_version` holds how many
@@ -67,33 +68,8 @@ const migrations: readonly string[] = [
 
 export const SCHEMA_VERSION = migrations.length;
 
-/**
- * Brings the database up to `target` ({@link SCHEMA_VERSION} unless a test
- * builds an older database to migrate), each migration in its own
- * transaction together with its version bump, so a crash mid-way leaves a
- * consistent version. Refuses a database written by a newer version of the
- * gateway rather than guessing at its schema.
- */
+/** Brings the database up to `target` ({@link SCHEMA_VERSION} unless a test builds an older database to migrate). */
 export function migrate(db: Database.Database, target: number = SCHEMA_VERSION): void {
-  const current = readUserVersion(db);
-  if (current > SCHEMA_VERSION) {
-    throw new Error(`message store schema version ${current} is newer than this gateway supports (${SCHEMA_VERSION})`);
-  }
-  for (let version = current; version < Math.min(target, SCHEMA_VERSION); version++) {
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      db.exec(migrations[version]!);
-      // PRAGMA takes no bound parameters; the value is our own integer.
-      db.exec(`PRAGMA user_version = ${version + 1}`);
-      db.exec("COMMIT");
-    } catch (error) {
-      if (db.inTransaction) db.exec("ROLLBACK");
-      throw error;
-    }
-  }
+  runMigrations(db, migrations, "message store", target);
 }
 
-export function readUserVersion(db: Database.Database): number {
-  const row = db.prepare("PRAGMA user_version").get() as { user_version: number } | undefined;
-  return row?.user_version ?? 0;
-}

@@ -1,4 +1,5 @@
 import type Database from "libsql";
+import { runMigrations } from "../../shared/sqlite/migrations.ts";
 
 /**
  * Schema migrations of webhooks.db, applied in order; `PRAGMA user_version`
@@ -34,27 +35,7 @@ const migrations: readonly string[] = [
 
 export const SCHEMA_VERSION = migrations.length;
 
-/**
- * Brings the database up to date, each migration in its own transaction with
- * its version bump. Refuses a database written by a newer gateway rather
- * than guessing at its schema.
- */
+/** Brings the database up to date (see runMigrations). */
 export function migrate(db: Database.Database): void {
-  const row = db.prepare("PRAGMA user_version").get() as { user_version: number } | undefined;
-  const current = row?.user_version ?? 0;
-  if (current > SCHEMA_VERSION) {
-    throw new Error(`webhook outbox schema version ${current} is newer than this gateway supports (${SCHEMA_VERSION})`);
-  }
-  for (let version = current; version < SCHEMA_VERSION; version++) {
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      db.exec(migrations[version]!);
-      // PRAGMA takes no bound parameters; the value is our own integer.
-      db.exec(`PRAGMA user_version = ${version + 1}`);
-      db.exec("COMMIT");
-    } catch (error) {
-      if (db.inTransaction) db.exec("ROLLBACK");
-      throw error;
-    }
-  }
+  runMigrations(db, migrations, "webhook outbox");
 }
