@@ -16,7 +16,7 @@ export async function benchHttpAccept(gatewayEnv: Record<string, string> = {}): 
   const bare = await startProcess(join(root, "bench/support/bare-202-server.ts"), {}, portFromJsonLine("port"));
   const gateway = await startProcess(
     join(root, "test/support/memory-gateway.main.ts"),
-    { DATA_DIR: dataDir, API_KEYS: "bench-key", PORT: "0", LOG_LEVEL: "info", ...gatewayEnv },
+    { DATA_DIR: dataDir, API_KEYS: "bench-key", PORT: "0", LOG_LEVEL: "info", RATE_LIMIT_PER_SECOND: "0", ...gatewayEnv },
     (line) => (line.includes('"gateway listening"') ? (JSON.parse(line) as { port: number }).port : undefined),
   ).catch(async (error: unknown) => {
     await bare.stop();
