@@ -18,9 +18,11 @@ import {
   EarlyStatuses,
 } from "./early-statuses.ts";
 import { GroupCommit } from "../../shared/sqlite/group-commit.ts";
-import { decodeCursor, encodeCursor, rowToMessage, type MessageRow } from "./row-mapping.ts";
+import { rowToMessage, type MessageRow } from "./row-mapping.ts";
 import { applyChange, newInboundRow, newOutboundRow, UNFINISHED, type RowChange } from "./row-changes.ts";
 import { migrate } from "./schema.ts";
+import { decodeCursor, encodeCursor } from "../../shared/sqlite/cursor.ts";
+import { PreparedStatements, type Param } from "../../shared/sqlite/statements.ts";
 
 export interface SqliteMessageStoreOptions {
   /** Database file; its directory is created (0700) and the file created 0600 if missing. */
@@ -41,7 +43,6 @@ export interface SqliteMessageStoreOptions {
   readonly maxEarlyStatuses?: number;
 }
 
-type Param = string | number | null;
 
 const MAX_LIST_LIMIT = 1000;
 
@@ -54,9 +55,9 @@ const MAX_LIST_LIMIT = 1000;
  */
 export class SqliteMessageStore implements MessageStore {
   readonly #db: Database.Database;
+  readonly #sql: PreparedStatements;
   readonly #path: string;
   readonly #group: GroupCommit;
-  readonly #statements = new Map<string, Database.Statement>();
   readonly #early: EarlyStatuses;
   #closed = false;
   /** The configured level; commits that need no durability drop to NORMAL. */
@@ -69,6 +70,7 @@ export class SqliteMessageStore implements MessageStore {
     prepareDatabaseFile(options.path);
     const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.#db = new Database(options.path, { timeout: busyTimeoutMs });
+    this.#sql = new PreparedStatements(this.#db, unavailable);
     try {
       this.#db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
       this.#db.exec("PRAGMA journal_mode = WAL");
@@ -212,7 +214,7 @@ export class SqliteMessageStore implements MessageStore {
     if (this.#closed) return;
     this.#group.close(() => unavailable());
     this.#closed = true;
-    this.#statements.clear();
+    this.#sql.close();
     this.#db.close();
   }
 
@@ -372,19 +374,11 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   #read<T>(sql: string, params: readonly Param[]): T[] {
-    // libsql reads a lone argument as named parameters, and a lone null
-    // fails: always pass one positional array.
-    return this.#statement(sql).all([...params]) as T[];
+    return this.#sql.all<T>(sql, params);
   }
 
   #statement(sql: string): Database.Statement {
-    if (this.#closed) throw unavailable();
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
+    return this.#sql.get(sql);
   }
 }
 

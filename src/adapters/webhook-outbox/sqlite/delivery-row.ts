@@ -1,5 +1,3 @@
-import { Buffer } from "node:buffer";
-import { DomainError } from "../../../domain/errors.ts";
 import type { WebhookDelivery, WebhookDeliveryStatus, WebhookEventType } from "../../../domain/webhook-delivery.ts";
 
 /** One row of `deliveries` as SQLite returns it. Times are epoch milliseconds. */
@@ -32,21 +30,4 @@ export function rowToDelivery(row: DeliveryRow): WebhookDelivery {
     updatedAt: new Date(row.updated_at).toISOString(),
     body: row.body,
   };
-}
-
-/** Cursors are base64url of the last row's sequence number: opaque, stable while rows are added. */
-export function encodeCursor(seq: number): string {
-  return Buffer.from(String(seq), "utf8").toString("base64url");
-}
-
-/** Decodes a cursor from {@link encodeCursor}; anything else is a client error naming `cursor`. */
-export function decodeCursor(cursor: string): number {
-  const text = Buffer.from(cursor, "base64url").toString("utf8");
-  const seq = /^[1-9]\d{0,15}$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(seq)) {
-    throw new DomainError("REQUEST.INVALID", "cursor: not a cursor returned by this API", [
-      { field: "cursor", message: "not a cursor returned by this API" },
-    ]);
-  }
-  return seq;
 }

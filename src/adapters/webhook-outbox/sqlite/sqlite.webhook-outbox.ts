@@ -10,8 +10,10 @@ import type {
 import type { NewWebhookDelivery, WebhookDelivery } from "../../../domain/webhook-delivery.ts";
 import { prepareDatabaseFile, restrictDatabaseFiles } from "../../shared/sqlite/database-file.ts";
 import { GroupCommit } from "../../shared/sqlite/group-commit.ts";
-import { decodeCursor, encodeCursor, rowToDelivery, type DeliveryRow } from "./delivery-row.ts";
+import { rowToDelivery, type DeliveryRow } from "./delivery-row.ts";
 import { migrate } from "./schema.ts";
+import { decodeCursor, encodeCursor } from "../../shared/sqlite/cursor.ts";
+import { PreparedStatements, type Param } from "../../shared/sqlite/statements.ts";
 
 export interface SqliteWebhookOutboxOptions {
   /** Database file (`webhooks.db` in DATA_DIR); created 0600, its directory 0700, if missing. */
@@ -22,7 +24,6 @@ export interface SqliteWebhookOutboxOptions {
   readonly busyTimeoutMs?: number;
 }
 
-type Param = string | number | null;
 
 const MAX_LIST_LIMIT = 1000;
 // Error texts come from receivers; a bounded copy is enough to diagnose.
@@ -42,14 +43,15 @@ const HEAD = `NOT EXISTS (SELECT 1 FROM deliveries e
  */
 export class SqliteWebhookOutbox implements WebhookOutbox {
   readonly #db: Database.Database;
+  readonly #sql: PreparedStatements;
   readonly #group: GroupCommit;
-  readonly #statements = new Map<string, Database.Statement>();
   #closed = false;
 
   constructor(options: SqliteWebhookOutboxOptions) {
     prepareDatabaseFile(options.path);
     const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
     this.#db = new Database(options.path, { timeout: busyTimeoutMs });
+    this.#sql = new PreparedStatements(this.#db, unavailable);
     try {
       this.#db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
       this.#db.exec("PRAGMA journal_mode = WAL");
@@ -203,7 +205,7 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
     if (this.#closed) return;
     this.#group.close(() => unavailable());
     this.#closed = true;
-    this.#statements.clear();
+    this.#sql.close();
     this.#db.close();
   }
 
@@ -222,18 +224,11 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
   }
 
   #read<T>(sql: string, params: readonly Param[]): T[] {
-    // libsql reads a lone argument as named parameters: always pass one positional array.
-    return this.#statement(sql).all([...params]) as T[];
+    return this.#sql.all<T>(sql, params);
   }
 
   #statement(sql: string): Database.Statement {
-    if (this.#closed) throw unavailable();
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
+    return this.#sql.get(sql);
   }
 }
 
