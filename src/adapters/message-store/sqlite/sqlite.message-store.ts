@@ -21,7 +21,7 @@ import { GroupCommit } from "../../shared/sqlite/group-commit.ts";
 import { rowToMessage, type MessageRow } from "./row-mapping.ts";
 import { applyChange, newInboundRow, newOutboundRow, UNFINISHED, type RowChange } from "./row-changes.ts";
 import { migrate } from "./schema.ts";
-import { decodeCursor, encodeCursor } from "../../shared/sqlite/cursor.ts";
+import { readPage } from "../../shared/sqlite/cursor.ts";
 import { PreparedStatements, type Param } from "../../shared/sqlite/statements.ts";
 
 export interface SqliteMessageStoreOptions {
@@ -153,34 +153,8 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   async list(filter: ListFilter): Promise<Page<Message>> {
-    const limit = clampLimit(filter.limit);
-    const where: string[] = [];
-    const params: Param[] = [];
-    if (filter.cursor !== undefined) {
-      where.push("seq < ?");
-      params.push(decodeCursor(filter.cursor));
-    }
-    if (filter.direction !== undefined) {
-      where.push("direction = ?");
-      params.push(filter.direction);
-    }
-    if (filter.status !== undefined) {
-      where.push("status = ?");
-      params.push(filter.status);
-    }
-    if (filter.session !== undefined) {
-      where.push("session = ?");
-      params.push(filter.session);
-    }
-    const clause = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
-    // One row more than asked tells whether another page exists.
-    const rows = this.#all(`SELECT * FROM messages ${clause} ORDER BY seq DESC LIMIT ?`, [...params, limit + 1]);
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return {
-      items: page.map(rowToMessage),
-      nextCursor: rows.length > limit && last ? encodeCursor(last.seq) : null,
-    };
+    const filters = { direction: filter.direction, status: filter.status, session: filter.session };
+    return readPage((sql, params) => this.#all(sql, params), "messages", filters, filter.cursor, clampLimit(filter.limit), rowToMessage);
   }
 
   async queueDepths(now: Date): Promise<QueueDepth[]> {

@@ -1,5 +1,6 @@
 import { Buffer } from "node:buffer";
 import { DomainError } from "../../../domain/errors.ts";
+import type { Param } from "./statements.ts";
 
 /**
  * List cursors are base64url of the last row's sequence number: opaque to
@@ -19,4 +20,35 @@ export function decodeCursor(cursor: string): number {
     ]);
   }
   return seq;
+}
+
+/**
+ * One page of a table, newest first (by `seq`), after an optional cursor,
+ * with equality filters on columns (names are ours, values are bound).
+ * Reads one row more than asked to tell whether another page exists.
+ */
+export function readPage<Row extends { seq: number }, T>(
+  read: (sql: string, params: readonly Param[]) => Row[],
+  table: string,
+  filters: Readonly<Record<string, Param | undefined>>,
+  cursor: string | undefined,
+  limit: number,
+  toItem: (row: Row) => T,
+): { items: T[]; nextCursor: string | null } {
+  const where: string[] = [];
+  const params: Param[] = [];
+  if (cursor !== undefined) {
+    where.push("seq < ?");
+    params.push(decodeCursor(cursor));
+  }
+  for (const [column, value] of Object.entries(filters)) {
+    if (value === undefined) continue;
+    where.push(`${column} = ?`);
+    params.push(value);
+  }
+  const clause = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
+  const rows = read(`SELECT * FROM ${table} ${clause} ORDER BY seq DESC LIMIT ?`, [...params, limit + 1]);
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { items: page.map(toItem), nextCursor: rows.length > limit && last ? encodeCursor(last.seq) : null };
 }

@@ -12,7 +12,7 @@ import { prepareDatabaseFile, restrictDatabaseFiles } from "../../shared/sqlite/
 import { GroupCommit } from "../../shared/sqlite/group-commit.ts";
 import { rowToDelivery, type DeliveryRow } from "./delivery-row.ts";
 import { migrate } from "./schema.ts";
-import { decodeCursor, encodeCursor } from "../../shared/sqlite/cursor.ts";
+import { readPage } from "../../shared/sqlite/cursor.ts";
 import { PreparedStatements, type Param } from "../../shared/sqlite/statements.ts";
 
 export interface SqliteWebhookOutboxOptions {
@@ -164,22 +164,7 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
 
   async list(filter: WebhookDeliveryFilter): Promise<Page<WebhookDelivery>> {
     const limit = Number.isFinite(filter.limit) ? Math.min(MAX_LIST_LIMIT, Math.max(1, Math.floor(filter.limit))) : MAX_LIST_LIMIT;
-    const where: string[] = [];
-    const params: Param[] = [];
-    if (filter.cursor !== undefined) {
-      where.push("seq < ?");
-      params.push(decodeCursor(filter.cursor));
-    }
-    if (filter.status !== undefined) {
-      where.push("status = ?");
-      params.push(filter.status);
-    }
-    const clause = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
-    // One row more than asked tells whether another page exists.
-    const rows = this.#read<DeliveryRow>(`SELECT * FROM deliveries ${clause} ORDER BY seq DESC LIMIT ?`, [...params, limit + 1]);
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return { items: page.map(rowToDelivery), nextCursor: rows.length > limit && last ? encodeCursor(last.seq) : null };
+    return readPage((sql, params) => this.#read<DeliveryRow>(sql, params), "deliveries", { status: filter.status }, filter.cursor, limit, rowToDelivery);
   }
 
   async nextDueAt(): Promise<Date | undefined> {
