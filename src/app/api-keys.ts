@@ -20,16 +20,29 @@ export class ApiKeyVerifier {
    * compared, so timing reveals neither a prefix nor which key matched.
    */
   verify(presented: string): boolean {
+    return this.identify(presented) !== null;
+  }
+
+  /**
+   * Like {@link verify}, but answers the key's fingerprint (see
+   * {@link ApiKeyVerifier.fingerprint}) when it matches, from the one hash
+   * the comparison needed, and `null` when it does not.
+   */
+  identify(presented: string): string | null {
     const candidate = sha256(presented);
     let match = false;
     for (const hash of this.hashes) match = timingSafeEqual(candidate, hash) || match;
-    return match;
+    return match ? fingerprintOf(candidate) : null;
   }
 
   /** A short, non-reversible label of a key, safe for logs and rate-limit buckets. */
   static fingerprint(key: string): string {
-    return sha256(key).subarray(0, 6).toString("hex");
+    return fingerprintOf(sha256(key));
   }
+}
+
+function fingerprintOf(hash: Buffer): string {
+  return hash.subarray(0, 6).toString("hex");
 }
 
 function sha256(value: string): Buffer {

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { ApiKeyVerifier } from "../api-keys.ts";
+import type { ApiKeyVerifier } from "../api-keys.ts";
 import { problem } from "./problem.ts";
 
 declare module "hono" {
@@ -18,12 +18,13 @@ export function requireApiKey(verifier: ApiKeyVerifier, isPublic: (path: string)
     if (isPublic(c.req.path)) return next();
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer[ ]+([^\s]+)\s*$/i.exec(header);
-    if (!match || !verifier.verify(match[1]!)) {
+    const fingerprint = match ? verifier.identify(match[1]!) : null;
+    if (fingerprint === null) {
       return problem(c, "AUTH.UNAUTHORIZED", "a valid API key is required: Authorization: Bearer <key>", [], {
         "www-authenticate": 'Bearer realm="gateway"',
       });
     }
-    c.set("apiKeyFingerprint", ApiKeyVerifier.fingerprint(match[1]!));
+    c.set("apiKeyFingerprint", fingerprint);
     return next();
   };
 }

@@ -1,6 +1,8 @@
 import type { Context } from "hono";
 import { DomainError } from "../../domain/errors.ts";
 
+const utf8 = new TextDecoder();
+
 /**
  * Reads a JSON request body: 415 for a body that is not declared JSON, 413
  * above `limitBytes`, 400 for one that does not parse.
@@ -13,11 +15,11 @@ export async function readJsonBody(c: Context, limitBytes: number): Promise<unkn
       `the body must be JSON with Content-Type: application/json (got ${type ? JSON.stringify(type) : "none"})`,
     );
   }
-  const text = new TextDecoder().decode(await readBoundedBody(c, limitBytes));
-  if (text.trim() === "") throw new DomainError("REQUEST.MALFORMED_JSON", "the body is empty; a JSON object is expected", [{ field: "(body)", message: "empty" }]);
+  const text = utf8.decode(await readBoundedBody(c, limitBytes));
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
+    if (text.trim() === "") throw new DomainError("REQUEST.MALFORMED_JSON", "the body is empty; a JSON object is expected", [{ field: "(body)", message: "empty" }]);
     const reason = error instanceof SyntaxError ? error.message : "not JSON";
     throw new DomainError("REQUEST.MALFORMED_JSON", `the body is not valid JSON: ${reason}`, [{ field: "(body)", message: reason }]);
   }

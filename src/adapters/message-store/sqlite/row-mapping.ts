@@ -1,6 +1,6 @@
 import type { Channel } from "../../../domain/address.ts";
 import type { MessageError } from "../../../domain/errors.ts";
-import type { Direction, Message, StatusChange } from "../../../domain/message.ts";
+import type { Direction, Message, NewOutboundMessage, StatusChange } from "../../../domain/message.ts";
 import type { MessageStatus } from "../../../domain/message-status.ts";
 
 /** One row of `messages` as SQLite returns it. Times are epoch milliseconds. */
@@ -69,5 +69,29 @@ export function rowToMessage(row: MessageRow): Message {
     createdAt: toIso(row.created_at),
     updatedAt: toIso(row.updated_at),
     history,
+  };
+}
+
+/** The message a fresh outbound row stands for, built from what was inserted (what `rowToMessage` would read back). */
+export function queuedMessage(message: NewOutboundMessage): Message {
+  const at = toIso(message.at.getTime());
+  return {
+    id: message.id,
+    direction: "outbound",
+    status: "queued",
+    channel: message.channel,
+    provider: message.provider,
+    session: message.session,
+    to: message.to,
+    from: message.from,
+    text: message.text,
+    mediaUrls: [...message.mediaUrls],
+    metadata: message.metadata,
+    providerMessageId: null,
+    attempts: 0,
+    error: null,
+    createdAt: at,
+    updatedAt: at,
+    history: [{ status: "queued", at }],
   };
 }

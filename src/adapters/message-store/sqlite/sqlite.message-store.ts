@@ -18,7 +18,7 @@ import {
   EarlyStatuses,
 } from "./early-statuses.ts";
 import { GroupCommit } from "../../shared/sqlite/group-commit.ts";
-import { rowToMessage, type MessageRow } from "./row-mapping.ts";
+import { queuedMessage, rowToMessage, type MessageRow } from "./row-mapping.ts";
 import { applyChange, newInboundRow, newOutboundRow, UNFINISHED, type RowChange } from "./row-changes.ts";
 import { migrate } from "./schema.ts";
 import { readPage } from "../../shared/sqlite/cursor.ts";
@@ -45,6 +45,23 @@ export interface SqliteMessageStoreOptions {
 
 
 const MAX_LIST_LIMIT = 1000;
+
+/** The columns an insert writes, in the order of {@link insertParams}. */
+const INSERT_COLUMNS = [
+  "id", "direction", "status", "channel", "provider", "session", "to_address", "from_address", "body", "media_urls",
+  "metadata", "provider_message_id", "attempts", "error", "idempotency_key", "idempotency_fingerprint",
+  "next_attempt_at", "lease_until", "head", "created_at", "updated_at", "history",
+] as const;
+const COLUMNS = INSERT_COLUMNS.join(", ");
+const HEAD = INSERT_COLUMNS.indexOf("head");
+const COLUMN_SLOTS = INSERT_COLUMNS.map((column) => (column === "head" ? "@head" : "?")).join(", ");
+/** 1 unless an earlier message to the same recipient is unfinished (parameters: provider, session, to). */
+const HEAD_OF_LINE = `NOT EXISTS (SELECT 1 FROM messages WHERE provider = ? AND session = ? AND to_address = ?
+  AND status IN ('queued', 'sending'))`;
+
+function insertParams(row: MessageRow): Param[] {
+  return INSERT_COLUMNS.map((column) => row[column]);
+}
 
 /**
  * The MessageStore on an embedded SQLite database (through libsql, which
@@ -200,14 +217,14 @@ export class SqliteMessageStore implements MessageStore {
         return { kind: same ? "existing" : "conflict", message: rowToMessage(existing) };
       }
     }
-    // Head of line unless an earlier message to this recipient is unfinished.
-    const [earlier] = this.#read<{ seq: number }>(
-      `SELECT seq FROM messages WHERE provider = ? AND session = ? AND to_address = ?
-       AND status IN ('queued', 'sending') LIMIT 1`,
-      [message.provider, message.session, message.to],
-    );
-    const row = newOutboundRow(message, earlier === undefined);
-    return { kind: "created", message: rowToMessage(this.#insert(row)) };
+    // One statement, which also decides the head-of-line flag: the row is head
+    // unless an earlier message to this recipient is unfinished.
+    const row = newOutboundRow(message, false);
+    const params = insertParams(row);
+    this.#statement(
+      `INSERT INTO messages (${COLUMNS}) VALUES (${COLUMN_SLOTS.replace("@head", HEAD_OF_LINE)})`,
+    ).run([...params.slice(0, HEAD), row.provider, row.session, row.to_address, ...params.slice(HEAD + 1)]);
+    return { kind: "created", message: queuedMessage(message) };
   }
 
   #claim(route: Route, limit: number, leaseMs: number, now: number): Message[] {
@@ -299,17 +316,7 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   #insert(row: MessageRow): MessageRow {
-    const result = this.#statement(
-      `INSERT INTO messages (id, direction, status, channel, provider, session, to_address, from_address, body,
-         media_urls, metadata, provider_message_id, attempts, error, idempotency_key, idempotency_fingerprint,
-         next_attempt_at, lease_until, head, created_at, updated_at, history)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run([
-      row.id, row.direction, row.status, row.channel, row.provider, row.session, row.to_address, row.from_address,
-      row.body, row.media_urls, row.metadata, row.provider_message_id, row.attempts, row.error, row.idempotency_key,
-      row.idempotency_fingerprint, row.next_attempt_at, row.lease_until, row.head, row.created_at, row.updated_at,
-      row.history,
-    ]);
+    const result = this.#statement(`INSERT INTO messages (${COLUMNS}) VALUES (${COLUMN_SLOTS.replace("@head", "?")})`).run(insertParams(row));
     return { ...row, seq: Number(result.lastInsertRowid) };
   }
 
