@@ -50,3 +50,14 @@ export const portFromJsonLine = (key: string) => (line: string): number | undefi
   }
   return undefined;
 };
+
+/** CPU time a process has used so far (user + system, all its threads), in ms, from /proc (Linux). */
+export async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may hold spaces): utime is the 12th, stime the 13th, in clock ticks.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
+}
+
+/** USER_HZ: 100 on every Linux we run on (sysconf(_SC_CLK_TCK)). */
+const CLOCK_TICKS_PER_S = 100;
