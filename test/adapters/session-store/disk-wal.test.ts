@@ -34,7 +34,12 @@ function countingSync(): { sync: SyncFn; counts: Record<"log" | "file" | "dir", 
   return { sync, counts };
 }
 
-/** A log record as a dead store would have left it: committed, files never written. */
+/**
+ * A log record as a dead store of the earlier version would have left it
+ * (committed, files never written), with the whole index in the record: the
+ * recovery tests below also check that such logs still replay (records of
+ * this version, with index deltas: `disk-index.test.ts`).
+ */
 function record(session: string, seq: number, values: Record<string, StoredValue | null>): BatchRecord {
   const put = Object.entries(values).flatMap(([key, value]) => (value === null ? [] : [[`${key}.json`, encodeBufferJson(value)] as const]));
   const del = Object.entries(values).flatMap(([key, value]) => (value === null ? [`${key}.json`] : []));

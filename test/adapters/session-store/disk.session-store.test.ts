@@ -15,6 +15,12 @@ function open(options: Partial<ConstructorParameters<typeof DiskSessionStore>[0]
 }
 const sessionDir = (session: string) => join(dataDir, "sessions", session);
 const canonical = (value: unknown) => JSON.stringify(value, BufferJSON.replacer);
+/** Writes with a store that then stops cleanly: one instance owns a data dir at a time, the next one opens after it. */
+async function written(session: string, entries: ReadonlyMap<string, StoredValue | null>): Promise<void> {
+  const store = open();
+  await store.setMany(session, entries);
+  await store.close();
+}
 
 beforeEach(async () => {
   dataDir = await mkdtemp(join(tmpdir(), "disk-store-"));
@@ -77,7 +83,7 @@ describe("DiskSessionStore files", () => {
 
   it("reverses every key it writes from the file names alone, after a restart", async () => {
     const keys = ["a/b", "a:b", "%", "ü", "x".repeat(400), ".."];
-    await open().setMany("s", new Map(keys.map((k, i) => [k, i])));
+    await written("s", new Map(keys.map((k, i) => [k, i])));
     const reopened = open();
     expect([...(await reopened.entries("s")).keys()].sort()).toEqual([...keys].sort());
   });
@@ -85,8 +91,7 @@ describe("DiskSessionStore files", () => {
 
 describe("DiskSessionStore corruption", () => {
   it("reports a truncated creds file as CorruptEntryError, keeps it aside, and never as absent", async () => {
-    const store = open();
-    await store.setMany("s", new Map<string, StoredValue>([["creds", { noiseKey: Buffer.alloc(32, 1) }], ["pre-key-1", 1]]));
+    await written("s", new Map<string, StoredValue>([["creds", { noiseKey: Buffer.alloc(32, 1) }], ["pre-key-1", 1]]));
     const credsPath = join(sessionDir("s"), "creds.json");
     const text = await readFile(credsPath, "utf8");
     await writeFile(credsPath, text.slice(0, 20));
@@ -100,6 +105,7 @@ describe("DiskSessionStore corruption", () => {
     await expect(fresh.getMany("s", ["creds"])).rejects.toBeInstanceOf(CorruptEntryError);
     await expect(fresh.entries("s")).rejects.toBeInstanceOf(CorruptEntryError);
     expect((await fresh.getMany("s", ["pre-key-1"])).get("pre-key-1")).toBe(1);
+    await fresh.close();
     // After a restart the moved-aside creds are still reported, not taken for a fresh login.
     const restarted = open();
     await expect(restarted.getMany("s", ["creds"])).rejects.toBeInstanceOf(CorruptEntryError);
@@ -110,10 +116,11 @@ describe("DiskSessionStore corruption", () => {
   });
 
   it("reports an empty file in a Baileys folder as corrupt too", async () => {
-    const store = open();
-    await store.setMany("s", new Map([["x", 1]]));
+    await written("s", new Map([["x", 1]]));
     await writeFile(join(sessionDir("s"), "session-1.0.json"), "");
-    await expect(open().getMany("s", ["session-1.0"])).rejects.toBeInstanceOf(CorruptEntryError);
+    const first = open();
+    await expect(first.getMany("s", ["session-1.0"])).rejects.toBeInstanceOf(CorruptEntryError);
+    await first.close();
     await expect(open().getMany("s", ["session-1.0"])).rejects.toBeInstanceOf(CorruptEntryError);
   });
 });
@@ -126,7 +133,7 @@ describe("DiskSessionStore crash atomicity", () => {
   };
 
   it("a crash after the journal commit is replayed on open: all of the batch", async () => {
-    await open().setMany("s", before);
+    await written("s", before);
     await expect(open({ crashPoints: { afterCommit: crash } }).setMany("s", batch)).rejects.toThrow("simulated crash");
     const reopened = open();
     expect(await reopened.entries("s")).toEqual(new Map([["a", "new-a"], ["c", "old-c"], ["d", "new-d"]]));
@@ -135,7 +142,7 @@ describe("DiskSessionStore crash atomicity", () => {
   });
 
   it("a crash before the journal commit leaves none of the batch", async () => {
-    await open().setMany("s", before);
+    await written("s", before);
     await expect(open({ crashPoints: { beforeCommit: crash } }).setMany("s", batch)).rejects.toThrow("simulated crash");
     const reopened = open();
     expect(await reopened.entries("s")).toEqual(before);

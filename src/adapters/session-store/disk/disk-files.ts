@@ -1,31 +1,34 @@
 import { readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { FILE_MODE, ensureDir, fsyncDir, isNotFound, newBatchId, unlinkIfPresent } from "../shared/durable-files.ts";
-
-/** The session's index file. */
-export const META = ".meta";
-
-/** `.meta`: the session's sequence, the version of each key we wrote, and the keys behind hashed file names. */
-export interface MetaFile {
-  readonly format: 1;
-  readonly seq: number;
-  readonly versions: Record<string, number>;
-  readonly names: Record<string, string>;
-}
+import type { IndexDelta, MetaFile } from "./disk-index.ts";
+import type { Touched } from "./write-ahead-log.ts";
 
 /**
  * One committed batch as the write-ahead log records it: the whole new
- * content of every file it writes, the files it removes, and the session's
- * whole new index. Applying it rewrites whole files, so applying it again
- * (a replay after a crash) gives the same directory.
+ * content of every file it writes, the files it removes, and what it changed
+ * in the session's index. Applying it rewrites whole files and sets index
+ * values, so applying it again (a replay after a crash) gives the same
+ * directory and index.
  */
-export interface BatchRecord {
+export interface DeltaRecord {
+  readonly format: 2;
+  readonly session: string;
+  readonly put: ReadonlyArray<readonly [file: string, text: string]>;
+  readonly del: readonly string[];
+  readonly delta: IndexDelta;
+}
+
+/** A record of earlier versions of this store: it carries the session's whole new index, which replaces the old one. */
+export interface WholeIndexRecord {
   readonly format: 1;
   readonly session: string;
   readonly put: ReadonlyArray<readonly [file: string, text: string]>;
   readonly del: readonly string[];
   readonly meta: MetaFile;
 }
+
+export type BatchRecord = DeltaRecord | WholeIndexRecord;
 
 export function encodeBatch(record: BatchRecord): Buffer {
   return Buffer.from(JSON.stringify(record), "utf8");
@@ -34,32 +37,27 @@ export function encodeBatch(record: BatchRecord): Buffer {
 /** @throws when the payload is not a batch record (its checksum matched, so this is a bug, not a torn write). */
 export function decodeBatch(payload: Buffer): BatchRecord {
   const record = JSON.parse(payload.toString("utf8")) as BatchRecord;
-  if (record.format !== 1 || typeof record.session !== "string" || !Array.isArray(record.put) || !Array.isArray(record.del)) {
+  const index = record.format === 1 ? record.meta : record.format === 2 ? record.delta : undefined;
+  if (typeof index !== "object" || index === null || typeof record.session !== "string" || !Array.isArray(record.put) || !Array.isArray(record.del)) {
     throw new TypeError("not a session store log record");
   }
   return record;
 }
 
-/** What applying a batch wrote without fsync: the next checkpoint makes it durable. */
-export interface Touched {
-  readonly files: string[];
-  readonly dirs: string[];
-}
-
 /**
- * Applies a committed batch to the session directory `dir`, WITHOUT fsync:
- * the batch is already durable in the log. Each file goes through a temp
- * file and a rename, so a reader sees its old or its new content; the index
- * is written last.
+ * Writes and removes the files of a committed batch in the session
+ * directory `dir`, WITHOUT fsync: the batch is already durable in the log.
+ * Each file goes through a temp file and a rename, so a reader sees its old
+ * or its new content. The index (`.meta`) is not written here: it is
+ * written at checkpoints (see `write-ahead-log.ts`).
  */
 export async function applyBatch(dir: string, record: BatchRecord): Promise<Touched> {
   await ensureDir(dir);
   const batch = newBatchId();
   await Promise.all(record.put.map(([file, text], i) => replaceFile(dir, `.tmp-${batch}-${i}`, file, text)));
   for (const file of record.del) await unlinkIfPresent(join(dir, file));
-  await replaceFile(dir, `.tmp-${batch}-meta`, META, JSON.stringify(record.meta));
   return {
-    files: [...record.put.map(([file]) => join(dir, file)), join(dir, META)],
+    files: record.put.map(([file]) => join(dir, file)),
     // The parent holds the session directory's own entry, which may be new.
     dirs: [dir, dirname(dir)],
   };

@@ -1,9 +1,10 @@
-import { readdir, readFile, rename } from "node:fs/promises";
+import { readdir, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { isNotFound } from "../shared/durable-files.ts";
 import type { StoreLogger } from "../shared/versioned-tier.ts";
-import { META, recoverDir, type MetaFile } from "./disk-files.ts";
-import { fileNameToKey, isKeyFileName, keyToFileName } from "./disk-key-names.ts";
+import { recoverDir } from "./disk-files.ts";
+import { META, parseMeta, readMetaText, type MetaFile } from "./disk-index.ts";
+import { baileysFileName, fileNameToKey, isKeyFileName, keyToFileName } from "./disk-key-names.ts";
 
 export interface Entry {
   readonly file: string;
@@ -65,22 +66,40 @@ export async function loadSessionState(session: string, dir: string, logger: Sto
 }
 
 async function readMeta(session: string, dir: string, state: SessionState, logger: StoreLogger): Promise<MetaFile | undefined> {
-  let text: string;
-  try {
-    text = await readFile(join(dir, META), "utf8");
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
-  try {
-    const meta = JSON.parse(text) as MetaFile;
-    if (meta.format !== 1 || !Number.isInteger(meta.seq) || typeof meta.versions !== "object") throw new TypeError("bad index");
-    return meta;
-  } catch {
-    const aside = join(dir, `${META}.corrupt-${Date.now()}`);
-    await rename(join(dir, META), aside);
-    state.metaCorrupt = aside;
-    logger.error({ session, path: aside }, "session store index is corrupt; kept aside, session needs attention");
-    return undefined;
-  }
+  const text = await readMetaText(dir);
+  if (text === null) return undefined;
+  const meta = parseMeta(text);
+  if (meta !== null) return meta;
+  const aside = join(dir, `${META}.corrupt-${Date.now()}`);
+  await rename(join(dir, META), aside);
+  state.metaCorrupt = aside;
+  logger.error({ session, path: aside }, "session store index is corrupt; kept aside, session needs attention");
+  return undefined;
+}
+
+/** The version the index records for a key kept aside as corrupt. */
+export const CORRUPT_VERSION = 0;
+
+/**
+ * Finds the file of a key: ours, or else the one Baileys would have named
+ * for it, if that file is foreign (we never claimed its name for a key).
+ */
+export function locateKey(state: SessionState, key: string): [indexKey: string, entry: Entry] | undefined {
+  const own = state.entries.get(key);
+  if (own !== undefined) return [key, own];
+  const legacyName = baileysFileName(key);
+  if (legacyName === keyToFileName(key)) return undefined;
+  const legacyKey = fileNameToKey(legacyName);
+  const legacy = legacyKey === null ? undefined : state.entries.get(legacyKey);
+  if (legacyKey === null || legacy === undefined || !legacy.foreign || legacy.file !== legacyName) return undefined;
+  return [legacyKey, legacy];
+}
+
+/** The session's index as `.meta` holds it: what a checkpoint writes. Costs O(keys in the session), once per checkpoint. */
+export function metaOfState(state: SessionState): MetaFile {
+  const versions = new Map<string, number>();
+  for (const [key, entry] of state.entries) if (!entry.foreign) versions.set(key, entry.version);
+  // A key kept aside stays in the index (reported corrupt, not absent); its version no longer matters.
+  for (const key of state.corrupt.keys()) versions.set(key, CORRUPT_VERSION);
+  return { format: 1, seq: state.seq, versions: Object.fromEntries(versions), names: Object.fromEntries(state.names) };
 }

@@ -1,4 +1,4 @@
-import { readdir, readFile, rename } from "node:fs/promises";
+import { readdir, rename } from "node:fs/promises";
 import { join } from "node:path";
 import {
   CorruptEntryError,
@@ -6,9 +6,8 @@ import {
   type StoredValue,
 } from "../../../domain/ports/session-store.port.ts";
 import { isValidSessionId } from "../../../domain/session.ts";
-import { decodeBufferJson, encodeBufferJson } from "../shared/buffer-json.ts";
 import { KeyedLock } from "../shared/session-lock.ts";
-import { assertKey, assertSessionId } from "../shared/validation.ts";
+import { assertSessionId } from "../shared/validation.ts";
 import {
   silentLogger,
   type ApplyOptions,
@@ -19,10 +18,13 @@ import {
   type VersionedWrite,
 } from "../shared/versioned-tier.ts";
 import { isNotFound } from "../shared/durable-files.ts";
-import { applyBatch, decodeBatch, encodeBatch, type BatchRecord, type MetaFile } from "./disk-files.ts";
-import { loadSessionState, type Entry, type SessionState } from "./disk-session-state.ts";
-import { baileysFileName, fileNameToKey, keyToFileName } from "./disk-key-names.ts";
-import { defaultSync, recoverLogs, WriteAheadLog, type SyncFn } from "./write-ahead-log.ts";
+import { planApply, planKeptAside, type PlannedBatch } from "./disk-batch-plan.ts";
+import { applyBatch, encodeBatch } from "./disk-files.ts";
+import { writeMeta } from "./disk-index.ts";
+import { readKeys, stripVersions } from "./disk-key-reads.ts";
+import { DiskLogReplay } from "./disk-log-replay.ts";
+import { loadSessionState, metaOfState, type Entry, type SessionState } from "./disk-session-state.ts";
+import { defaultSync, recoverLogs, WriteAheadLog, type SyncFn, type Touched } from "./write-ahead-log.ts";
 
 export interface DiskSessionStoreOptions {
   /** Sessions live in `<dataDir>/sessions/<session>/`. */
@@ -53,9 +55,12 @@ export interface DiskSessionStoreOptions {
  * dropped in. Each `setMany` is atomic and durable through a write-ahead
  * log shared by all sessions (see `write-ahead-log.ts`): one fdatasync per
  * batch, shared by the batches that arrive meanwhile; the files themselves
- * are fsynced at checkpoints. Calls on one session are serialized. One
- * instance owns a data dir (it caches each session's index), which the
- * composition root guarantees.
+ * are fsynced at checkpoints, where each touched session's index (`.meta`)
+ * is written too. A batch costs O(keys written): its record holds only what
+ * it changed, and the in-memory index is updated in place. Calls on one
+ * session are serialized. One instance owns a data dir (it caches each
+ * session's index, and `.meta` lags behind it until a checkpoint), which
+ * the composition root guarantees.
  */
 export class DiskSessionStore implements VersionedSessionTier {
   readonly kind = "disk";
@@ -84,6 +89,7 @@ export class DiskSessionStore implements VersionedSessionTier {
       maxRecords: options.checkpoint?.records ?? 1000,
       maxBytes: options.checkpoint?.bytes ?? 16 * 1024 * 1024,
       onFull: () => this.checkpointSoon(0),
+      writeIndexes: (sessions) => this.writeIndexes(sessions),
     });
   }
 
@@ -153,13 +159,13 @@ export class DiskSessionStore implements VersionedSessionTier {
     return { status: "ok" };
   }
 
-  /** Makes every committed batch durable in its own files and removes the log records describing them. */
+  /** Makes every committed batch durable in its own files and `.meta`, and removes the log records describing them. */
   async checkpoint(): Promise<void> {
     if (this.failure !== null) throw this.failure;
     await this.log.checkpoint();
   }
 
-  /** Checkpoints the log (every committed batch fsynced in its files) and drops the cached indexes. */
+  /** Checkpoints the log (every committed batch fsynced in its files and `.meta`) and drops the cached indexes. */
   async close(): Promise<void> {
     await this.lock.idle();
     if (this.checkpointTimer !== null) clearTimeout(this.checkpointTimer);
@@ -173,11 +179,7 @@ export class DiskSessionStore implements VersionedSessionTier {
    * dead instances left (a crash or power loss after a commit point).
    */
   private opened(): Promise<void> {
-    this.opening ??= recoverLogs(this.root, this.sync, async (payload) => {
-      const record = decodeBatch(payload);
-      if (!isValidSessionId(record.session)) return null;
-      return applyBatch(join(this.root, record.session), record);
-    }).then((replayed) => {
+    this.opening ??= recoverLogs(this.root, this.sync, new DiskLogReplay(this.root, this.sync)).then((replayed) => {
       if (replayed > 0) this.logger.info({ records: replayed }, "session store replayed its write-ahead log after an unclean stop");
     });
     return this.opening;
@@ -215,22 +217,42 @@ export class DiskSessionStore implements VersionedSessionTier {
 
   /**
    * Commits a batch: the log append is the commit point (durable once it
-   * resolves); the files are then written without fsync, which the log's next
-   * checkpoint provides. A failure after the commit point stops the store:
+   * resolves); the in-memory index then takes the batch, and the files are
+   * written without fsync, which the log's next checkpoint provides (with the
+   * session's `.meta`). A failure after the commit point stops the store:
    * the files may be half written, and the log replays them at the next start.
    */
-  private async commit(state: SessionState, record: BatchRecord): Promise<void> {
+  private async commit(session: string, state: SessionState, batch: PlannedBatch): Promise<void> {
     this.crashPoint("beforeCommit");
-    const generation = await this.log.append(encodeBatch(record));
+    const generation = await this.log.append(encodeBatch(batch.record));
+    // Before `release`: a checkpoint writes this session's `.meta` only once the generation drained.
+    batch.applyTo(state);
+    generation.sessions.add(session);
     try {
       this.crashPoint("afterCommit");
-      generation.release(await applyBatch(state.dir, record));
+      generation.release(await applyBatch(state.dir, batch.record));
     } catch (error) {
       generation.release();
       this.fail(error);
       throw error;
     }
     this.checkpointSoon(this.checkpointIntervalMs);
+  }
+
+  /** The checkpoint's hook: each session's `.meta` from its in-memory index of this moment (see `write-ahead-log.ts`). */
+  private async writeIndexes(sessions: ReadonlySet<string>): Promise<Touched> {
+    const dirs = new Set<string>();
+    // One after the other, like the checkpoint's fsyncs: a checkpoint runs in the background.
+    for (const session of sessions) {
+      const state = this.states.get(session);
+      if (state === undefined || state.metaCorrupt !== null) throw new Error(`session store bug: no index to checkpoint for session ${session}`);
+      for (const dir of (await writeMeta(state.dir, metaOfState(state), this.sync)).dirs) dirs.add(dir);
+    }
+    return { files: [], dirs };
+  }
+
+  private readKeys(session: string, state: SessionState, keys: readonly string[]): Promise<Map<string, Versioned>> {
+    return readKeys(session, state, keys, (key, located, cause) => this.quarantine(session, state, key, located, cause));
   }
 
   private async read<T>(session: string, work: (state: SessionState) => Promise<T>): Promise<T> {
@@ -245,46 +267,6 @@ export class DiskSessionStore implements VersionedSessionTier {
     });
   }
 
-  private async readKeys(session: string, state: SessionState, keys: readonly string[]): Promise<Map<string, Versioned>> {
-    const found = new Map<string, Versioned>();
-    for (const key of new Set(keys)) {
-      assertKey(key);
-      const location = state.corrupt.get(key);
-      if (location !== undefined) throw new CorruptEntryError(session, key, location, "kept aside earlier");
-      const entry = this.locate(state, key);
-      if (entry === undefined) continue;
-      const [, file] = entry;
-      let text: string;
-      try {
-        text = await readFile(join(state.dir, file.file), "utf8");
-      } catch (error) {
-        if (isNotFound(error)) continue;
-        throw error;
-      }
-      try {
-        found.set(key, { value: decodeBufferJson(text), version: file.version });
-      } catch (error) {
-        await this.quarantine(session, state, key, entry, error);
-      }
-    }
-    return found;
-  }
-
-  /**
-   * Finds the file of a key: ours, or else the one Baileys would have named
-   * for it, if that file is foreign (we never claimed its name for a key).
-   */
-  private locate(state: SessionState, key: string): [indexKey: string, entry: Entry] | undefined {
-    const own = state.entries.get(key);
-    if (own !== undefined) return [key, own];
-    const legacyName = baileysFileName(key);
-    if (legacyName === keyToFileName(key)) return undefined;
-    const legacyKey = fileNameToKey(legacyName);
-    const legacy = legacyKey === null ? undefined : state.entries.get(legacyKey);
-    if (legacyKey === null || legacy === undefined || !legacy.foreign || legacy.file !== legacyName) return undefined;
-    return [legacyKey, legacy];
-  }
-
   private async quarantine(
     session: string,
     state: SessionState,
@@ -294,10 +276,7 @@ export class DiskSessionStore implements VersionedSessionTier {
   ): Promise<never> {
     const aside = `${entry.file}.corrupt-${Date.now()}`;
     await rename(join(state.dir, entry.file), join(state.dir, aside));
-    state.entries.delete(indexKey);
-    state.corrupt.set(key, join(state.dir, aside));
-    // Recording the key in the index keeps it reported as corrupt (not absent) after a restart.
-    await this.commitMeta(session, state, (meta) => ({ ...meta, versions: { ...meta.versions, [key]: entry.version } }));
+    await this.commit(session, state, planKeptAside(session, state, key, indexKey, join(state.dir, aside)));
     const detail = cause instanceof Error ? cause.name : "undecodable";
     this.logger.error({ session, key, path: join(state.dir, aside) }, "session store entry is corrupt; kept aside, session needs attention");
     throw new CorruptEntryError(session, key, join(state.dir, aside), `${detail} while decoding`);
@@ -313,79 +292,9 @@ export class DiskSessionStore implements VersionedSessionTier {
       throw new CorruptEntryError(session, null, state.metaCorrupt, "unreadable index file");
     }
     if (options.onlyIfNewer === true && state.seq >= options.seq) return false;
-    const plan = new Map<string, VersionedWrite>();
-    if (options.clear === true) {
-      for (const [key, entry] of state.entries) {
-        if (entry.version < options.seq) plan.set(key, { key, value: null, version: options.seq });
-      }
-      for (const key of state.corrupt.keys()) plan.set(key, { key, value: null, version: options.seq });
-    }
-    for (const write of writes) {
-      assertKey(write.key);
-      const current = state.corrupt.has(write.key) ? undefined : this.locate(state, write.key);
-      if (current !== undefined && current[1].version >= write.version) continue;
-      if (current === undefined && write.value === null && !state.corrupt.has(write.key)) {
-        plan.delete(write.key);
-        continue;
-      }
-      plan.set(write.key, write);
-    }
-    const seq = Math.max(state.seq, options.seq, ...writes.map((w) => w.version));
-    if (plan.size === 0) {
-      if (seq !== state.seq) await this.commitMeta(session, state, (meta) => ({ ...meta, seq }));
-      state.seq = seq;
-      return true;
-    }
-    await this.commitPlan(session, state, [...plan.values()], seq);
+    const batch = planApply(session, state, writes, options);
+    if (batch !== null) await this.commit(session, state, batch);
     return true;
-  }
-
-  private async commitPlan(session: string, state: SessionState, plan: readonly VersionedWrite[], seq: number): Promise<void> {
-    const put: Array<[file: string, text: string]> = [];
-    const unlinks = new Set<string>();
-    const versions = { ...this.metaOf(state).versions };
-    const names = new Map(state.names);
-    const next = new Map(state.entries);
-    const corrupt = new Map(state.corrupt);
-    for (const write of plan) {
-      const located = this.locate(state, write.key);
-      if (located !== undefined) {
-        const [indexKey, entry] = located;
-        unlinks.add(entry.file);
-        next.delete(indexKey);
-        names.delete(entry.file);
-      }
-      corrupt.delete(write.key);
-      delete versions[write.key];
-      if (write.value === null) continue;
-      const file = keyToFileName(write.key);
-      unlinks.delete(file);
-      put.push([file, encodeBufferJson(write.value)]);
-      if (fileNameToKey(file) === null) names.set(file, write.key);
-      versions[write.key] = write.version;
-      next.set(write.key, { file, version: write.version, foreign: false });
-    }
-    const meta: MetaFile = { format: 1, seq, versions, names: Object.fromEntries(names) };
-    await this.commit(state, { format: 1, session, put, del: [...unlinks], meta });
-    state.seq = seq;
-    state.entries.clear();
-    for (const [key, entry] of next) state.entries.set(key, entry);
-    state.names.clear();
-    for (const [file, key] of names) state.names.set(file, key);
-    state.corrupt.clear();
-    for (const [key, location] of corrupt) state.corrupt.set(key, location);
-  }
-
-  private metaOf(state: SessionState): MetaFile {
-    const versions: Record<string, number> = {};
-    for (const [key, entry] of state.entries) if (!entry.foreign) versions[key] = entry.version;
-    for (const key of state.corrupt.keys()) versions[key] = 0;
-    return { format: 1, seq: state.seq, versions, names: Object.fromEntries(state.names) };
-  }
-
-  /** A batch that only changes the index (a new sequence, a key kept aside), committed like any other. */
-  private async commitMeta(session: string, state: SessionState, change: (meta: MetaFile) => MetaFile): Promise<void> {
-    await this.commit(state, { format: 1, session, put: [], del: [], meta: change(this.metaOf(state)) });
   }
 
   private async load(session: string): Promise<SessionState> {
@@ -397,10 +306,4 @@ export class DiskSessionStore implements VersionedSessionTier {
     this.states.set(session, state);
     return state;
   }
-
 }
-
-function stripVersions(found: Map<string, Versioned>): Map<string, StoredValue> {
-  return new Map([...found].map(([key, { value }]) => [key, value]));
-}
-

@@ -10,29 +10,65 @@ import { FILE_MODE, ensureDir, isNotFound, unlinkIfPresent } from "../shared/dur
  * Durability argument, in short:
  *
  * - **Commit point.** A batch is committed once its record (every entry with
- *   its full value, the session index, a checksum) is appended and the log
- *   fdatasynced. The session files are then rewritten without fsync (temp
- *   file + rename, so readers never see a half-written file). Until the next
- *   checkpoint they may be lost or torn by a power loss; the log still holds
- *   every record that touched them, in order.
+ *   its full value, the change to the session index, a checksum) is appended
+ *   and the log fdatasynced. The store then updates its in-memory index and
+ *   rewrites the session files without fsync (temp file + rename, so readers
+ *   never see a half-written file). Until the next checkpoint they may be
+ *   lost or torn by a power loss; the log still holds every record that
+ *   touched them, in order. The index file (`.meta`) is not written per
+ *   batch at all.
  * - **Group commit.** Records arriving while a sync is in progress are written
  *   together by the next write and share its single fdatasync.
  * - **Checkpoint.** Appends move to a fresh generation (its file created and
  *   the directory fsynced first), the committers of the old generation finish
- *   writing their files, every file and directory they touched is fsynced,
- *   and only then is the old log deleted. Whatever a deleted log described is
- *   therefore already durable in the files themselves.
+ *   writing their files and their in-memory index, then `writeIndexes`
+ *   writes the `.meta` of every session the old generation touched (fsynced
+ *   temp file + rename: always a whole index, new or previous), every file
+ *   and directory they touched is fsynced, and only then is the old log
+ *   deleted. Whatever a deleted log described is therefore already durable
+ *   in the files and in `.meta`.
+ * - **Index deltas.** A record carries only what its batch changed in the
+ *   index, as new values per key (set, not step: a version or "gone", a
+ *   hashed name's key or "free"). `.meta` is a snapshot of the in-memory
+ *   index taken when the checkpoint writes it, so it may already include
+ *   records of the NEXT generation, committed meanwhile (their log is kept).
+ *   That is safe because replay is "last writer wins per key". The logs left
+ *   on disk are always a suffix of the records (generations are deleted
+ *   oldest first, one checkpoint at a time), and `.meta` includes every
+ *   record before that suffix (it was written after they all reached the
+ *   in-memory index), plus perhaps some of the suffix. Replaying the suffix
+ *   over it in order, a key the suffix touches ends as the suffix's last
+ *   record for it set it; a key it does not touch was last set before the
+ *   suffix, so `.meta` already holds its latest value, and keeps it. Hence
+ *   replaying over a newer `.meta`, or twice, gives the same index; the
+ *   sequence is merged as a maximum. Records of earlier versions of this
+ *   store carry the whole index instead, which replaces it (also idempotent).
+ * - **`.meta` itself.** Once a log is deleted, `.meta` may be the only copy
+ *   of what its records changed in the index, and no replay can rebuild it
+ *   (unlike a key file, which a later record rewrites whole). So it is
+ *   never exposed unsynced: its temp file is fsynced before the rename, so
+ *   a power loss leaves the new `.meta` or the previous one, never a torn
+ *   one; and the records since the previous one are all still in the logs,
+ *   as the generation being checkpointed is deleted only after the rename
+ *   is made durable too (the directory fsync).
  * - **Recovery.** At open, the logs of dead instances are replayed in order
- *   (a record rewrites whole files, so replaying one twice is harmless), the
- *   touched files fsynced, then those logs removed. Reading a log stops at
- *   the first record whose length or checksum does not match: a torn tail can
- *   only be the last, never-acknowledged group, because a group is written
- *   only after the previous one's fdatasync returned.
+ *   (a record rewrites whole files and sets index values, so replaying one
+ *   twice is harmless), each session's merged `.meta` and the touched files
+ *   made durable, then those logs removed. Reading a log stops at the first
+ *   record whose length or checksum does not match: a torn tail can only be
+ *   the last, never-acknowledged group, because a group is written only
+ *   after the previous one's fdatasync returned.
  * - **Failure.** A failed write or sync poisons the log: later appends are
  *   refused and no checkpoint runs, so the log keeps everything for the
  *   replay at the next start (the fsync-error lesson: a retried fsync can
  *   report success over lost pages).
  */
+
+/** Files and directories written without fsync, which a checkpoint must make durable. */
+export interface Touched {
+  readonly files: Iterable<string>;
+  readonly dirs: Iterable<string>;
+}
 
 /** How a file or directory is made durable; injectable so tests can count syncs. */
 export type SyncFn = (handle: FileHandle, what: "log" | "file" | "dir") => Promise<void>;
@@ -81,7 +117,7 @@ export class DirtySet {
   readonly files = new Set<string>();
   readonly dirs = new Set<string>();
 
-  add(other: { files: Iterable<string>; dirs: Iterable<string> }): void {
+  add(other: Touched): void {
     for (const file of other.files) this.files.add(file);
     for (const dir of other.dirs) this.dirs.add(dir);
   }
@@ -115,6 +151,8 @@ export class LogGeneration {
   private inflight = 0;
   private waiters: Array<() => void> = [];
   readonly dirty = new DirtySet();
+  /** Sessions whose records landed here: the checkpoint writes their index. */
+  readonly sessions = new Set<string>();
 
   constructor(
     readonly path: string,
@@ -127,7 +165,7 @@ export class LogGeneration {
   }
 
   /** A committer is done writing the files of its record (or gave up): the checkpoint may proceed. */
-  release(touched?: { files: Iterable<string>; dirs: Iterable<string> }): void {
+  release(touched?: Touched): void {
     if (touched !== undefined) this.dirty.add(touched);
     this.inflight -= 1;
     if (this.inflight === 0) for (const wake of this.waiters.splice(0)) wake();
@@ -151,6 +189,12 @@ export interface WriteAheadLogOptions {
   readonly onFull: () => void;
   readonly maxRecords: number;
   readonly maxBytes: number;
+  /**
+   * Called at a checkpoint once the old generation's committers are done,
+   * before its files are fsynced and it is deleted: writes the index of each
+   * session it touched, from the in-memory index of that moment.
+   */
+  readonly writeIndexes: (sessions: ReadonlySet<string>) => Promise<Touched>;
 }
 
 /** Appends records with group commit and rotates generations at checkpoints. */
@@ -209,6 +253,7 @@ export class WriteAheadLog {
     this.current = final ? null : await this.createGeneration();
     await old.drained();
     if (this.failed !== null) return;
+    old.dirty.add(await this.options.writeIndexes(old.sessions));
     await old.dirty.flush(this.options.sync);
     await old.handle.close();
     await unlinkIfPresent(old.path);
@@ -257,16 +302,19 @@ export class WriteAheadLog {
   }
 }
 
+/** How the records of dead logs are applied: one by one, then `finish` once all were (for what is written once per replay). */
+export interface LogReplay {
+  /** Applies one record; returns what it wrote without fsync, or `null` if the record is ignored. */
+  apply(payload: Buffer): Promise<Touched | null>;
+  finish(): Promise<Touched>;
+}
+
 /**
  * Replays the logs left by dead instances under `root`, in order, through
- * `apply` (which returns what it wrote), makes that durable, then deletes
- * those logs. A log of a live store in this process is left alone.
+ * `replay`, makes what it wrote durable, then deletes those logs. A log of a
+ * live store in this process is left alone.
  */
-export async function recoverLogs(
-  root: string,
-  sync: SyncFn,
-  apply: (payload: Buffer) => Promise<{ files: Iterable<string>; dirs: Iterable<string> } | null>,
-): Promise<number> {
+export async function recoverLogs(root: string, sync: SyncFn, replay: LogReplay): Promise<number> {
   let names: string[];
   try {
     names = await readdir(root);
@@ -280,11 +328,12 @@ export async function recoverLogs(
   let replayed = 0;
   for (const name of logs) {
     for (const payload of parseRecords(await readFile(join(root, name)))) {
-      const touched = await apply(payload);
+      const touched = await replay.apply(payload);
       if (touched !== null) dirty.add(touched);
       replayed += 1;
     }
   }
+  dirty.add(await replay.finish());
   await dirty.flush(sync);
   await syncPath(root, "dir", sync);
   for (const name of logs) await unlinkIfPresent(join(root, name));
