@@ -156,4 +156,60 @@ describe("GroupCommit", () => {
     expect(tx.committed).toEqual([["a"]]);
     await expect(write("b")).rejects.toThrow("closed");
   });
+
+  describe("with durability outside the transaction", () => {
+    function durableSetup() {
+      const tx = new FakeTransactions();
+      const flushes: (() => void)[] = [];
+      const calls: string[] = [];
+      let release!: (error?: Error) => void;
+      let barrier = Promise.resolve();
+      const open = () =>
+        (barrier = new Promise<void>((resolve, reject) => {
+          release = (error?: Error) => (error ? reject(error) : resolve());
+        }));
+      const durability = {
+        request: () => (calls.push("request"), open()),
+        settled: () => (calls.push("settled"), barrier),
+      };
+      const group = new GroupCommit(tx, { schedule: (flush) => flushes.push(flush), durability });
+      const flush = () => flushes.splice(0).forEach((f) => f());
+      return { tx, group, flush, calls, release: (error?: Error) => release(error) };
+    }
+
+    it("answers a durable batch only once its commit is synced", async () => {
+      const { tx, group, flush, calls, release } = durableSetup();
+      const write = group.run(() => (tx.write("a"), "a"));
+      flush();
+      expect(tx.committed).toEqual([["a"]]);
+      expect(await settled(write)).toBe(false);
+      expect(calls).toEqual(["request"]);
+      release();
+      expect(await write).toBe("a");
+    });
+
+    it("answers a batch that needs no durability only after the durable ones before it", async () => {
+      const { tx, group, flush, calls, release } = durableSetup();
+      const durable = group.run(() => (tx.write("accepted"), 1));
+      flush();
+      const lease = group.run(() => (tx.write("lease"), 2), { durable: false });
+      flush();
+      expect(calls).toEqual(["request", "settled"]);
+      expect(await settled(lease)).toBe(false);
+      release();
+      expect(await Promise.all([durable, lease])).toEqual([1, 2]);
+    });
+
+    it("rejects the callers of a batch whose sync failed, each failed unit with its own error", async () => {
+      const { tx, group, flush, release } = durableSetup();
+      const ok = group.run(() => (tx.write("a"), "a"));
+      const bad = group.run(() => {
+        throw new Error("constraint");
+      });
+      flush();
+      release(new Error("EIO"));
+      await expect(ok).rejects.toThrow("EIO");
+      await expect(bad).rejects.toThrow("constraint");
+    });
+  });
 });

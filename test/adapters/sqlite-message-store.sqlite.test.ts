@@ -214,4 +214,37 @@ describe("SqliteMessageStore on disk", () => {
     const message = await store.get("durable-1");
     expect(message).toMatchObject({ id: "durable-1", status: "queued", text: "must survive kill -9", metadata: { durable: true } });
   });
+
+  it("acknowledges an enqueue only after the write-ahead log is synced, off the event loop", async () => {
+    const path = join(dir, "messages.db");
+    let release!: () => void;
+    const synced: string[] = [];
+    const store = new SqliteMessageStore({
+      path,
+      syncFile: (handle) => {
+        synced.push("sync");
+        return new Promise<void>((resolve) => (release = () => handle.datasync().then(resolve)));
+      },
+    });
+    open.push(store);
+    let done = false;
+    const enqueued = store.enqueue(anOutbound()).then((result) => ((done = true), result));
+    for (let i = 0; i < 50 && synced.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(synced).toEqual(["sync"]);
+    // Committed (readable) but not acknowledged until the sync is done.
+    expect(done).toBe(false);
+    release();
+    const { message } = await enqueued;
+    expect(done).toBe(true);
+    expect((await store.get(message.id))?.status).toBe("queued");
+  });
+
+  it("reports itself unavailable once a sync of its log failed, and rejects the writes it covered", async () => {
+    const path = join(dir, "messages.db");
+    const store = new SqliteMessageStore({ path, syncFile: () => Promise.reject(Object.assign(new Error("EIO: i/o error"), { code: "EIO" })) });
+    open.push(store);
+    await expect(store.enqueue(anOutbound())).rejects.toThrow("EIO");
+    await expect(store.ping()).rejects.toThrow(/cannot make writes durable/);
+    await expect(store.enqueue(anOutbound())).rejects.toThrow("EIO");
+  });
 });

@@ -17,7 +17,9 @@ import {
   DEFAULT_MAX_EARLY_STATUSES,
   EarlyStatuses,
 } from "./early-statuses.ts";
-import { GroupCommit } from "../../shared/sqlite/group-commit.ts";
+import { durableGroupCommit } from "../../shared/sqlite/durable-group-commit.ts";
+import type { GroupCommit } from "../../shared/sqlite/group-commit.ts";
+import type { SyncFile, WalSync } from "../../shared/sqlite/wal-sync.ts";
 import { queuedMessage, rowToMessage, type MessageRow } from "./row-mapping.ts";
 import { applyChange, newInboundRow, newOutboundRow, UNFINISHED, type RowChange } from "./row-changes.ts";
 import { migrate } from "./schema.ts";
@@ -41,6 +43,8 @@ export interface SqliteMessageStoreOptions {
   readonly earlyStatusRetentionMs?: number;
   /** Most such reports kept, the oldest dropped first (default 10,000). */
   readonly maxEarlyStatuses?: number;
+  /** Test hook: how the write-ahead log is synced (`synchronous: "full"`). */
+  readonly syncFile?: SyncFile;
 }
 
 
@@ -67,8 +71,13 @@ function insertParams(row: MessageRow): Param[] {
  * The MessageStore on an embedded SQLite database (through libsql, which
  * loads under Node and Deno). One connection, WAL journal. Every write goes
  * through {@link GroupCommit}: writes of one event-loop turn share one
- * transaction, and each promise resolves after that transaction committed.
- * Reads run at once; they see only committed writes.
+ * transaction, and each promise resolves after that transaction committed
+ * and, with `synchronous: "full"`, after the commit is on disk (synced off
+ * the event loop by a {@link WalSync}). A claim, which needs no durability of
+ * its own (a lease a power cut may undo: the message is claimed again), waits
+ * only for the durable commits made before it, so a message is never sent
+ * before its acceptance is on disk. Reads run at once; they see only
+ * committed writes.
  */
 export class SqliteMessageStore implements MessageStore {
   readonly #db: Database.Database;
@@ -77,13 +86,11 @@ export class SqliteMessageStore implements MessageStore {
   readonly #group: GroupCommit;
   readonly #early: EarlyStatuses;
   #closed = false;
-  /** The configured level; commits that need no durability drop to NORMAL. */
-  readonly #synchronous: "FULL" | "NORMAL";
-  #currentSynchronous: "FULL" | "NORMAL" | undefined;
+  /** Syncs the log of durable commits (`synchronous: "full"`). */
+  readonly #wal: WalSync | undefined;
 
   constructor(options: SqliteMessageStoreOptions) {
     this.#path = options.path;
-    this.#synchronous = options.synchronous === "normal" ? "NORMAL" : "FULL";
     prepareDatabaseFile(options.path);
     const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.#db = new Database(options.path, { timeout: busyTimeoutMs });
@@ -91,7 +98,6 @@ export class SqliteMessageStore implements MessageStore {
     try {
       this.#db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
       this.#db.exec("PRAGMA journal_mode = WAL");
-      this.#db.exec(`PRAGMA synchronous = ${this.#synchronous}`);
       migrate(this.#db);
       restrictDatabaseFiles(options.path);
     } catch (error) {
@@ -102,31 +108,12 @@ export class SqliteMessageStore implements MessageStore {
       retentionMs: options.earlyStatusRetentionMs ?? DEFAULT_EARLY_STATUS_RETENTION_MS,
       max: options.maxEarlyStatuses ?? DEFAULT_MAX_EARLY_STATUSES,
     });
-    const db = this.#db;
-    this.#group = new GroupCommit(
-      {
-        begin: (durable) => {
-          // In WAL mode, NORMAL commits without fsync (checkpoints still sync,
-          // so the file never corrupts): a claim is a lease that a power cut
-          // may undo, and the message is simply claimed again.
-          const level = durable ? this.#synchronous : "NORMAL";
-          if (level !== this.#currentSynchronous) {
-            db.exec(`PRAGMA synchronous = ${level}`);
-            this.#currentSynchronous = level;
-          }
-          db.exec("BEGIN IMMEDIATE");
-        },
-        commit: () => db.exec("COMMIT"),
-        rollback: () => db.exec("ROLLBACK"),
-        savepoint: () => db.exec("SAVEPOINT unit"),
-        releaseSavepoint: () => db.exec("RELEASE unit"),
-        rollbackToSavepoint: () => db.exec("ROLLBACK TO unit"),
-        get inTransaction() {
-          return db.inTransaction;
-        },
-      },
-      options.maxBatchSize === undefined ? {} : { maxBatchSize: options.maxBatchSize },
-    );
+    ({ group: this.#group, wal: this.#wal } = durableGroupCommit(this.#db, {
+      path: options.path,
+      synchronous: options.synchronous ?? "full",
+      ...(options.maxBatchSize === undefined ? {} : { maxBatchSize: options.maxBatchSize }),
+      ...(options.syncFile === undefined ? {} : { syncFile: options.syncFile }),
+    }));
   }
 
   /** The database file this store writes. */
@@ -198,6 +185,8 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   async ping(): Promise<void> {
+    const failure = this.#wal?.failure;
+    if (failure) throw new DomainError("STORE.UNAVAILABLE", `the message store cannot make writes durable any more (${failure.message}); restart it`);
     this.#read("SELECT 1 AS ok", []);
   }
 
@@ -205,6 +194,7 @@ export class SqliteMessageStore implements MessageStore {
     if (this.#closed) return;
     this.#group.close(() => unavailable());
     this.#closed = true;
+    await this.#wal?.close();
     this.#sql.close();
     this.#db.close();
   }

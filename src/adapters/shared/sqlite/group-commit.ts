@@ -22,6 +22,13 @@ export interface GroupCommitOptions {
   readonly maxBatchSize?: number;
   /** How the flush is deferred; the default waits for the rest of this event-loop turn. */
   readonly schedule?: (flush: () => void) => void;
+  /**
+   * Durability done outside the transaction (see `WalSync`): after the
+   * commit of a durable batch its callers wait for `request()`, those of any
+   * other batch for `settled()`, so no batch is answered before the durable
+   * batches committed ahead of it. Absent: callers are answered at COMMIT.
+   */
+  readonly durability?: { request(): Promise<void>; settled(): Promise<void> };
 }
 
 interface Pending {
@@ -46,7 +53,8 @@ type Settled =
  * phase has handled every request that arrived in this turn.
  *
  * Guarantees:
- * - a promise resolves only after the transaction holding its work committed;
+ * - a promise resolves only after the transaction holding its work committed
+ *   (and, with `durability`, after that commit was made durable);
  * - a unit that throws is rolled back alone and only its caller is rejected
  *   (one bad request does not fail its neighbours); it leaves nothing behind;
  * - if the transaction itself fails (BEGIN or COMMIT fails, or SQLite aborts
@@ -57,6 +65,7 @@ export class GroupCommit {
   readonly #tx: TransactionControl;
   readonly #maxBatchSize: number;
   readonly #schedule: (flush: () => void) => void;
+  readonly #durability: GroupCommitOptions["durability"];
   #queue: Pending[] = [];
   #scheduled = false;
   #closedError: (() => Error) | undefined;
@@ -65,6 +74,7 @@ export class GroupCommit {
     this.#tx = tx;
     this.#maxBatchSize = Math.max(1, Math.floor(options.maxBatchSize ?? 1000));
     this.#schedule = options.schedule ?? ((flush) => setImmediate(flush));
+    this.#durability = options.durability;
   }
 
   /**
@@ -110,10 +120,17 @@ export class GroupCommit {
       for (const item of batch) item.reject(error);
       return;
     }
-    for (const outcome of settled) {
-      if (outcome.ok) outcome.item.resolve(outcome.value);
-      else outcome.item.reject(outcome.error);
-    }
+    const answer = (syncError?: unknown): void => {
+      for (const outcome of settled) {
+        if (!outcome.ok) outcome.item.reject(outcome.error);
+        else if (syncError !== undefined) outcome.item.reject(syncError);
+        else outcome.item.resolve(outcome.value);
+      }
+    };
+    const durability = this.#durability;
+    if (durability === undefined) return answer();
+    const barrier = batch.some((item) => item.durable) ? durability.request() : durability.settled();
+    barrier.then(() => answer(), (error: unknown) => answer(error));
   }
 
   /**

@@ -9,7 +9,9 @@ import type {
 } from "../../../domain/ports/webhook-outbox.port.ts";
 import type { NewWebhookDelivery, WebhookDelivery } from "../../../domain/webhook-delivery.ts";
 import { prepareDatabaseFile, restrictDatabaseFiles } from "../../shared/sqlite/database-file.ts";
-import { GroupCommit } from "../../shared/sqlite/group-commit.ts";
+import { durableGroupCommit } from "../../shared/sqlite/durable-group-commit.ts";
+import type { GroupCommit } from "../../shared/sqlite/group-commit.ts";
+import type { WalSync } from "../../shared/sqlite/wal-sync.ts";
 import { rowToDelivery, type DeliveryRow } from "./delivery-row.ts";
 import { migrate } from "./schema.ts";
 import { readPage } from "../../shared/sqlite/cursor.ts";
@@ -38,13 +40,14 @@ const HEAD = `NOT EXISTS (SELECT 1 FROM deliveries e
  * The WebhookOutbox on its own embedded SQLite database (libsql, WAL), apart
  * from messages.db so webhook traffic never contends with the message
  * queue's write lock. Writes go through {@link GroupCommit}: the events of
- * one event-loop turn share a commit (one fsync), and each promise resolves
- * after its commit.
+ * one event-loop turn share a commit (one fsync, made off the event loop by
+ * a {@link WalSync}), and each promise resolves once its commit is durable.
  */
 export class SqliteWebhookOutbox implements WebhookOutbox {
   readonly #db: Database.Database;
   readonly #sql: PreparedStatements;
   readonly #group: GroupCommit;
+  readonly #wal: WalSync | undefined;
   #closed = false;
 
   constructor(options: SqliteWebhookOutboxOptions) {
@@ -55,25 +58,16 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
     try {
       this.#db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
       this.#db.exec("PRAGMA journal_mode = WAL");
-      this.#db.exec(`PRAGMA synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
       migrate(this.#db);
       restrictDatabaseFiles(options.path);
     } catch (error) {
       this.#db.close();
       throw error;
     }
-    const db = this.#db;
-    this.#group = new GroupCommit({
-      begin: () => db.exec("BEGIN IMMEDIATE"),
-      commit: () => db.exec("COMMIT"),
-      rollback: () => db.exec("ROLLBACK"),
-      savepoint: () => db.exec("SAVEPOINT unit"),
-      releaseSavepoint: () => db.exec("RELEASE unit"),
-      rollbackToSavepoint: () => db.exec("ROLLBACK TO unit"),
-      get inTransaction() {
-        return db.inTransaction;
-      },
-    });
+    ({ group: this.#group, wal: this.#wal } = durableGroupCommit(this.#db, {
+      path: options.path,
+      synchronous: options.synchronous ?? "full",
+    }));
   }
 
   enqueue(delivery: NewWebhookDelivery): Promise<WebhookDelivery> {
@@ -190,6 +184,7 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
     if (this.#closed) return;
     this.#group.close(() => unavailable());
     this.#closed = true;
+    await this.#wal?.close();
     this.#sql.close();
     this.#db.close();
   }
