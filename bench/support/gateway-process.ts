@@ -69,10 +69,16 @@ export async function startGateway(env: Record<string, string>): Promise<Gateway
 /**
  * BENCH_CPU_PROF=DIR: every gateway the benchmarks start writes a V8 CPU
  * profile there when it stops (open it in Chrome DevTools or speedscope).
+ * BENCH_GATEWAY_IMPORT=FILE: a module every gateway imports before its entry
+ * (after tsx), e.g. probes that time store calls.
  */
 export function gatewayNodeArgs(): string[] {
   const dir = process.env.BENCH_CPU_PROF;
-  return dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : [];
+  const probe = process.env.BENCH_GATEWAY_IMPORT;
+  return [
+    ...(dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : []),
+    ...(probe ? ["--import", "tsx", "--import", probe] : []),
+  ];
 }
 
 /** Polls `check` every `pollMs` until it returns a value; throws after `timeoutMs`. */
