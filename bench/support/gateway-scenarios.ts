@@ -54,13 +54,23 @@ export interface ThroughputResult {
  * End point: the gateway's own count of messages that reached `delivered`
  * (the simulator's delivery receipt applied), from /metrics.
  */
-export async function measureThroughput(gw: GatewayProcess, sim: SimEndpoints, sessions: ReadonlyArray<{ id: string; phone: string }>, perSession: number, warmUp: number): Promise<ThroughputResult> {
+export async function measureThroughput(
+  gw: GatewayProcess,
+  sim: SimEndpoints,
+  sessions: ReadonlyArray<{ id: string; phone: string }>,
+  perSession: number,
+  warmUp: number,
+  recipientsPerSession = 1,
+): Promise<ThroughputResult> {
   const k = sessions.length;
-  const to = (i: number): string => `whatsapp:+1555777${String(i % k).padStart(4, "0")}`;
+  // Message i goes through session i % k to that session's recipient (i / k) % recipientsPerSession.
+  const to = (i: number): string => `whatsapp:+1555777${String((i % k) * 100 + (Math.floor(i / k) % recipientsPerSession)).padStart(4, "0")}`;
   const session = (i: number): string => sessions[i % k]!.id;
   const warmBase = await gw.outboundReached("delivered");
-  await postMessages(gw, warmUp * k, { to, session, label: "warm-up", concurrency: 16 });
-  await waitForReached(gw, "delivered", warmBase + warmUp * k);
+  // Enough warm-up that every recipient has its Signal session before the clock starts.
+  const warmUps = Math.max(warmUp, recipientsPerSession) * k;
+  await postMessages(gw, warmUps, { to, session, label: "warm-up", concurrency: 16 });
+  await waitForReached(gw, "delivered", warmBase + warmUps);
 
   const counters = async (): Promise<{ received: number; duplicates: number }> => {
     const all = await Promise.all(sessions.map((s) => accountCounters(sim, s.phone)));
