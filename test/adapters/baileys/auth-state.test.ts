@@ -7,6 +7,7 @@ import { CorruptEntryError, type SessionStore, type StoredValue } from "../../..
 import { loadAuthState } from "../../../src/adapters/messaging/baileys/auth-state.ts";
 import { SessionWrites } from "../../../src/adapters/messaging/baileys/session-writes.ts";
 import { diskStore, silentLogger } from "./harness.ts";
+import type { DiskSessionStore } from "../../../src/adapters/session-store/disk/disk.session-store.ts";
 
 const SESSION = "main";
 
@@ -59,10 +60,10 @@ function toPlainBytes(value: StoredValue): StoredValue {
   return value;
 }
 
-async function setup(): Promise<{ store: RecordingStore; writes: SessionWrites; dataDir: string }> {
+async function setup(): Promise<{ store: RecordingStore; disk: DiskSessionStore; writes: SessionWrites; dataDir: string }> {
   const { store: disk, dataDir } = await diskStore();
   const store = new RecordingStore(disk);
-  return { store, writes: new SessionWrites(store, SESSION, silentLogger), dataDir };
+  return { store, disk, writes: new SessionWrites(store, SESSION, silentLogger), dataDir };
 }
 
 const bytes = (...values: number[]): Buffer => Buffer.from(values);
@@ -240,11 +241,13 @@ describe("auth-state bridge", () => {
   });
 
   it("rejects with CorruptEntryError on an unreadable creds file and never replaces it", async () => {
-    const { store, writes, dataDir } = await setup();
+    const { store, disk, writes, dataDir } = await setup();
     const auth = await loadAuthState(store, writes, silentLogger);
     auth.saveCreds();
     await writes.flush();
     const calls = store.setManyCalls.length;
+    // The disk store writes key files at checkpoints: the file to damage exists after one.
+    await disk.checkpoint();
     await writeFile(join(dataDir, "sessions", SESSION, "creds.json"), '{"noiseKey": {"private": {"type": "Buf');
 
     await expect(loadAuthState(store, writes, silentLogger)).rejects.toBeInstanceOf(CorruptEntryError);

@@ -94,6 +94,8 @@ describe("BaileysConnector: logins", () => {
     const sim = await startSim();
     const { store, dataDir } = await diskStore();
     await storeProvisioned(store, "main", sim.provisionAccount({ phone: PHONE }));
+    // The disk store writes key files at checkpoints: the file to damage exists after one.
+    await store.checkpoint();
     await writeFile(join(dataDir, "sessions", "main", "creds.json"), '{"noiseKey":{"private":');
     const connector = connectorFor(sim, store);
 

@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { encodeBatch, type BatchRecord, type DeltaRecord } from "../../../src/adapters/session-store/disk/disk-files.ts";
 import { keyToFileName } from "../../../src/adapters/session-store/disk/disk-key-names.ts";
 import { DiskSessionStore } from "../../../src/adapters/session-store/disk/disk.session-store.ts";
-import { frameRecord, type SyncFn } from "../../../src/adapters/session-store/disk/write-ahead-log.ts";
+import { type SyncFn } from "../../../src/adapters/session-store/disk/durable-sync.ts";
+import { frameRecord } from "../../../src/adapters/session-store/disk/log-frames.ts";
 import { encodeBufferJson } from "../../../src/adapters/session-store/shared/buffer-json.ts";
 import type { StoredValue } from "../../../src/domain/ports/session-store.port.ts";
 
@@ -223,6 +224,7 @@ describe("DiskSessionStore index: .meta at checkpoints", () => {
     await store.setMany("s", new Map([["a", "a1"]]));
     failing = true;
     await expect(store.setMany("s", new Map<string, StoredValue | null>([["a", null], ["b", "b2"]]))).rejects.toThrow("EIO");
+    expect(store.health().status).toBe("degraded");
     expect(await snapshot(store, "s")).toEqual({ entries: new Map([["a", { value: "a1", version: 1 }]]), seq: 1 });
   });
 });

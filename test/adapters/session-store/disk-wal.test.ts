@@ -6,7 +6,8 @@ import { BufferJSON, useMultiFileAuthState } from "@whiskeysockets/baileys";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { encodeBatch, type BatchRecord } from "../../../src/adapters/session-store/disk/disk-files.ts";
 import { DiskSessionStore } from "../../../src/adapters/session-store/disk/disk.session-store.ts";
-import { frameRecord, type SyncFn } from "../../../src/adapters/session-store/disk/write-ahead-log.ts";
+import { type SyncFn } from "../../../src/adapters/session-store/disk/durable-sync.ts";
+import { frameRecord } from "../../../src/adapters/session-store/disk/log-frames.ts";
 import { encodeBufferJson } from "../../../src/adapters/session-store/shared/buffer-json.ts";
 import type { StoredValue } from "../../../src/domain/ports/session-store.port.ts";
 
@@ -121,6 +122,8 @@ describe("DiskSessionStore write-ahead log: recovery", () => {
     expect(await store.getVersioned("s", ["k", "old"])).toEqual(new Map([["k", { value: "new", version: 4 }]]));
     expect((await readdir(dir)).sort()).toEqual([".meta", "k.json"]);
     await store.setMany("s", new Map([["old", "again"]]));
+    // One store owns a data dir: the next one opens after it closed.
+    await store.close();
     expect(await open().entries("s")).toEqual(new Map([["k", "new"], ["old", "again"]]));
   });
 });
@@ -156,6 +159,7 @@ describe("DiskSessionStore write-ahead log: syncs", () => {
     );
     const calls = sessions.length * rounds;
     expect(counts.log).toBeLessThanOrEqual(calls / 2);
+    await store.close();
     const reopened = open();
     for (const session of sessions) expect(await reopened.getMany(session, ["session-1.0"])).toEqual(new Map([["session-1.0", `${session}-${rounds - 1}`]]));
   });

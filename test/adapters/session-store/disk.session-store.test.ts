@@ -34,6 +34,8 @@ describe("DiskSessionStore files", () => {
   it("keeps directories 0700 and files 0600, one file per key named like Baileys", async () => {
     const store = open();
     await store.setMany("s1", new Map<string, StoredValue>([["creds", { a: Buffer.from([1]) }], ["pre-key-1", Buffer.from([2])]]));
+    // Key files are written at checkpoints.
+    await store.checkpoint();
     expect((await stat(join(dataDir, "sessions"))).mode & 0o777).toBe(0o700);
     expect((await stat(sessionDir("s1"))).mode & 0o777).toBe(0o700);
     const names = (await readdir(sessionDir("s1"))).filter((n) => n.endsWith(".json")).sort();
@@ -67,6 +69,7 @@ describe("DiskSessionStore files", () => {
 
     // Rewriting a key through the store replaces Baileys' file: no stale twin is left to resurrect later.
     await store.setMany("dropped", new Map<string, StoredValue | null>([["app-state-sync-key-AB/CD+E=", null]]));
+    await store.checkpoint();
     expect(await readdir(folder)).not.toContain("app-state-sync-key-AB__CD+E=.json");
     expect((await store.getMany("dropped", ["app-state-sync-key-AB/CD+E="])).size).toBe(0);
   });
@@ -75,6 +78,7 @@ describe("DiskSessionStore files", () => {
     const creds = initAuthCreds();
     const store = open();
     await store.setMany("ours", new Map<string, StoredValue>([["creds", creds as unknown as StoredValue], ["pre-key-3", { public: Buffer.from([3]), private: Buffer.from([4]) }]]));
+    await store.close();
     const { state } = await useMultiFileAuthState(sessionDir("ours"));
     expect(canonical(state.creds)).toBe(canonical(creds));
     const preKeys = await state.keys.get("pre-key", ["3"]);

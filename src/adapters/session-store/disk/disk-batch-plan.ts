@@ -7,9 +7,10 @@ import { CORRUPT_VERSION, locateKey, type Entry, type SessionState } from "./dis
 
 /**
  * A batch planned against a session's in-memory index: the log record to
- * commit, and the same change for the in-memory index, applied in place
- * only once the record is committed, so a failed commit leaves the index as
- * it was. Both cost O(keys written), whatever the size of the session.
+ * commit, and the same change for the in-memory state (the index, and the
+ * files it writes as pending files), applied in place only once the record
+ * is committed, so a failed commit leaves the state as it was. Both cost
+ * O(keys written), whatever the size of the session.
  */
 export interface PlannedBatch {
   readonly record: DeltaRecord;
@@ -81,6 +82,7 @@ export function planWrites(session: string, state: SessionState, writes: readonl
       }
       for (const key of versions.keys()) target.corrupt.delete(key);
       for (const [key, entry] of added) target.entries.set(key, entry);
+      target.pending.add({ put, del });
     },
   };
 }

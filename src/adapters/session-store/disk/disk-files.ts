@@ -1,8 +1,7 @@
-import { readdir, readFile, rename, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { FILE_MODE, ensureDir, fsyncDir, isNotFound, newBatchId, unlinkIfPresent } from "../shared/durable-files.ts";
+import { readdir, readFile, rename } from "node:fs/promises";
+import { join } from "node:path";
+import { fsyncDir, isNotFound, unlinkIfPresent } from "../shared/durable-files.ts";
 import type { IndexDelta, MetaFile } from "./disk-index.ts";
-import type { Touched } from "./write-ahead-log.ts";
 
 /**
  * One committed batch as the write-ahead log records it: the whole new
@@ -42,30 +41,6 @@ export function decodeBatch(payload: Buffer): BatchRecord {
     throw new TypeError("not a session store log record");
   }
   return record;
-}
-
-/**
- * Writes and removes the files of a committed batch in the session
- * directory `dir`, WITHOUT fsync: the batch is already durable in the log.
- * Each file goes through a temp file and a rename, so a reader sees its old
- * or its new content. The index (`.meta`) is not written here: it is
- * written at checkpoints (see `write-ahead-log.ts`).
- */
-export async function applyBatch(dir: string, record: BatchRecord): Promise<Touched> {
-  await ensureDir(dir);
-  const batch = newBatchId();
-  await Promise.all(record.put.map(([file, text], i) => replaceFile(dir, `.tmp-${batch}-${i}`, file, text)));
-  for (const file of record.del) await unlinkIfPresent(join(dir, file));
-  return {
-    files: record.put.map(([file]) => join(dir, file)),
-    // The parent holds the session directory's own entry, which may be new.
-    dirs: [dir, dirname(dir)],
-  };
-}
-
-async function replaceFile(dir: string, tmp: string, name: string, text: string): Promise<void> {
-  await writeFile(join(dir, tmp), text, { mode: FILE_MODE });
-  await rename(join(dir, tmp), join(dir, name));
 }
 
 /** The per-session journal of earlier versions of this store (a list of renames of fsynced temp files). */

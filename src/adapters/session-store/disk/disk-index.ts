@@ -1,7 +1,7 @@
-import { open, readFile, rename } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { FILE_MODE, ensureDir, isNotFound, newBatchId } from "../shared/durable-files.ts";
-import type { SyncFn, Touched } from "./write-ahead-log.ts";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { ensureDir, isNotFound } from "../shared/durable-files.ts";
+import { writeSyncedFile, type SyncFn } from "./durable-sync.ts";
 
 /** The session's index file. */
 export const META = ".meta";
@@ -82,23 +82,12 @@ export function parseMeta(text: string): MetaFile | null {
 }
 
 /**
- * Replaces `.meta`: a temp file written and fsynced, then renamed over the
- * old one, so that `.meta` is always a whole index, the new or the
- * previous, even after a power loss. The log records it summarises may be
- * deleted only after the returned directories are fsynced as well (the
- * rename itself).
+ * Replaces `.meta` (fsynced temp file + rename), so that `.meta` is always
+ * a whole index, the new or the previous, even after a power loss. The log
+ * records it summarises may be deleted only after the session directory is
+ * fsynced as well (the rename itself).
  */
-export async function writeMeta(dir: string, meta: MetaFile, sync: SyncFn): Promise<Touched> {
+export async function writeMeta(dir: string, meta: MetaFile, sync: SyncFn): Promise<void> {
   await ensureDir(dir);
-  const tmp = join(dir, `.tmp-${newBatchId()}-meta`);
-  const handle = await open(tmp, "w", FILE_MODE);
-  try {
-    await handle.writeFile(JSON.stringify(meta));
-    await sync(handle, "file");
-  } finally {
-    await handle.close();
-  }
-  await rename(tmp, join(dir, META));
-  // The parent holds the session directory's own entry, which may be new.
-  return { files: [], dirs: [dir, dirname(dir)] };
+  await writeSyncedFile(dir, META, JSON.stringify(meta), sync);
 }

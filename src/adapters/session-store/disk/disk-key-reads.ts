@@ -11,7 +11,8 @@ import { locateKey, type Entry, type SessionState } from "./disk-session-state.t
 export type KeepAside = (key: string, located: [indexKey: string, entry: Entry], cause: unknown) => Promise<never>;
 
 /**
- * Reads keys from their files. A key kept aside earlier throws
+ * Reads keys: a file's pending content (committed, not written yet) first,
+ * else the file itself. A key kept aside earlier throws
  * `CorruptEntryError`; a file that does not decode goes to `keepAside`. A
  * missing key, or a file gone meanwhile, is absent from the result.
  */
@@ -24,6 +25,12 @@ export async function readKeys(session: string, state: SessionState, keys: reado
     const located = locateKey(state, key);
     if (located === undefined) continue;
     const [, entry] = located;
+    const pending = state.pending.get(entry.file);
+    if (pending !== undefined) {
+      // Encoded by this store from a value it was given: it decodes.
+      if (pending !== null) found.set(key, { value: decodeBufferJson(pending), version: entry.version });
+      continue;
+    }
     let text: string;
     try {
       text = await readFile(join(state.dir, entry.file), "utf8");

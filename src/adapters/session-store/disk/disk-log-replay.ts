@@ -1,56 +1,60 @@
 import { join } from "node:path";
 import { isValidSessionId } from "../../../domain/session.ts";
-import { applyBatch, decodeBatch } from "./disk-files.ts";
-import { indexOfMeta, mergeDelta, metaOfIndex, parseMeta, readMetaText, writeMeta, type SessionIndex } from "./disk-index.ts";
-import type { LogReplay, SyncFn, Touched } from "./write-ahead-log.ts";
+import { decodeBatch } from "./disk-files.ts";
+import { indexOfMeta, mergeDelta, metaOfIndex, parseMeta, readMetaText, type SessionIndex } from "./disk-index.ts";
+import { PendingFiles, writeSessionDir } from "./disk-pending-files.ts";
+import { syncDirs, type SyncFn } from "./durable-sync.ts";
+import type { LogReplay } from "./log-recovery.ts";
+
+interface ReplayedSession {
+  readonly pending: PendingFiles;
+  /** `null`: the session's `.meta` is unreadable; it is left as is, for loading to keep aside and report. */
+  index: SessionIndex | null;
+}
 
 /**
  * Replays the records of dead logs into the session directories under
- * `root` (see `recoverLogs`): each record's files as it comes; its index
- * change merged into the session's index, read once from `.meta` and
- * written back once, at the end, before the logs are deleted. A delta
- * record sets values in the index; a record of an earlier version of this
- * store carries the whole index, which replaces it.
+ * `root` (see `recoverLogs`), like a checkpoint: each record's files are
+ * collected in memory (the last record to write a file wins, as it would
+ * on disk), its index change merged into the session's index, read once
+ * from `.meta`; `finish` writes each file once, then `.meta`, and fsyncs
+ * them and their directories before the logs are deleted. A delta record
+ * sets values in the index; a record of an earlier version of this store
+ * carries the whole index, which replaces it.
  */
 export class DiskLogReplay implements LogReplay {
-  /** `null`: the session's `.meta` is unreadable; it is left as is, for loading to keep aside and report. */
-  private readonly indexes = new Map<string, SessionIndex | null>();
+  private readonly sessions = new Map<string, ReplayedSession>();
 
   constructor(
     private readonly root: string,
     private readonly sync: SyncFn,
   ) {}
 
-  async apply(payload: Buffer): Promise<Touched | null> {
+  async apply(payload: Buffer): Promise<void> {
     const record = decodeBatch(payload);
-    if (!isValidSessionId(record.session)) return null;
-    const dir = join(this.root, record.session);
-    const touched = await applyBatch(dir, record);
-    if (record.format === 1) {
-      this.indexes.set(record.session, indexOfMeta(record.meta));
-    } else {
-      const index = await this.index(record.session, dir);
-      if (index !== null) mergeDelta(index, record.delta);
-    }
-    return touched;
+    if (!isValidSessionId(record.session)) return;
+    const session = await this.session(record.session);
+    session.pending.add(record);
+    if (record.format === 1) session.index = indexOfMeta(record.meta);
+    else if (session.index !== null) mergeDelta(session.index, record.delta);
   }
 
-  async finish(): Promise<Touched> {
+  async finish(): Promise<void> {
     const dirs = new Set<string>();
-    for (const [session, index] of this.indexes) {
-      if (index === null) continue;
-      for (const dir of (await writeMeta(join(this.root, session), metaOfIndex(index), this.sync)).dirs) dirs.add(dir);
+    for (const [name, { pending, index }] of this.sessions) {
+      const meta = index === null ? null : metaOfIndex(index);
+      for (const dir of await writeSessionDir(join(this.root, name), pending, meta, this.sync)) dirs.add(dir);
     }
-    return { files: [], dirs };
+    await syncDirs(dirs, this.sync);
   }
 
-  private async index(session: string, dir: string): Promise<SessionIndex | null> {
-    const known = this.indexes.get(session);
+  private async session(name: string): Promise<ReplayedSession> {
+    const known = this.sessions.get(name);
     if (known !== undefined) return known;
-    const text = await readMetaText(dir);
+    const text = await readMetaText(join(this.root, name));
     const meta = text === null ? undefined : parseMeta(text);
-    const index = meta === null ? null : indexOfMeta(meta);
-    this.indexes.set(session, index);
-    return index;
+    const session = { pending: new PendingFiles(), index: meta === null ? null : indexOfMeta(meta) };
+    this.sessions.set(name, session);
+    return session;
   }
 }

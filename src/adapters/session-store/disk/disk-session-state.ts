@@ -5,6 +5,7 @@ import type { StoreLogger } from "../shared/versioned-tier.ts";
 import { recoverDir } from "./disk-files.ts";
 import { META, parseMeta, readMetaText, type MetaFile } from "./disk-index.ts";
 import { baileysFileName, fileNameToKey, isKeyFileName, keyToFileName } from "./disk-key-names.ts";
+import { PendingFiles } from "./disk-pending-files.ts";
 
 export interface Entry {
   readonly file: string;
@@ -21,16 +22,19 @@ export interface SessionState {
   /** Keys whose file was found corrupt and kept aside: reads keep failing until the key is rewritten. */
   readonly corrupt: Map<string, string>;
   metaCorrupt: string | null;
+  /** Committed file writes not in the files yet (until a checkpoint): reads take them first. */
+  readonly pending: PendingFiles;
 }
 
 /**
- * Reads a session directory into memory: recovers it first (see
+ * Reads a session directory into memory (before any batch of this store
+ * touched it, so its files are up to date): recovers it first (see
  * `recoverDir`), then indexes its files against `.meta`. A file without a
  * version is foreign (a Baileys folder dropped in); a versioned key without a
  * file is reported corrupt, never absent.
  */
 export async function loadSessionState(session: string, dir: string, logger: StoreLogger): Promise<SessionState> {
-  const state: SessionState = { dir, seq: 0, entries: new Map(), names: new Map(), corrupt: new Map(), metaCorrupt: null };
+  const state: SessionState = { dir, seq: 0, entries: new Map(), names: new Map(), corrupt: new Map(), metaCorrupt: null, pending: new PendingFiles() };
   let files: string[];
   try {
     await recoverDir(dir);

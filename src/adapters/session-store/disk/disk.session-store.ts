@@ -18,13 +18,12 @@ import {
   type VersionedWrite,
 } from "../shared/versioned-tier.ts";
 import { isNotFound } from "../shared/durable-files.ts";
-import { planApply, planKeptAside, type PlannedBatch } from "./disk-batch-plan.ts";
-import { applyBatch, encodeBatch } from "./disk-files.ts";
-import { writeMeta } from "./disk-index.ts";
+import { planApply, planKeptAside } from "./disk-batch-plan.ts";
+import { DiskCommitLog, type CrashPoints } from "./disk-commit-log.ts";
 import { readKeys, stripVersions } from "./disk-key-reads.ts";
-import { DiskLogReplay } from "./disk-log-replay.ts";
-import { loadSessionState, metaOfState, type Entry, type SessionState } from "./disk-session-state.ts";
-import { defaultSync, recoverLogs, WriteAheadLog, type SyncFn, type Touched } from "./write-ahead-log.ts";
+import { loadSessionState, type Entry, type SessionState } from "./disk-session-state.ts";
+import { DiskSessionStoreClosedError } from "./disk-store-closed-error.ts";
+import { defaultSync, type SyncFn } from "./durable-sync.ts";
 
 export interface DiskSessionStoreOptions {
   /** Sessions live in `<dataDir>/sessions/<session>/`. */
@@ -32,18 +31,22 @@ export interface DiskSessionStoreOptions {
   readonly logger?: StoreLogger;
   /**
    * Test-only: called at the two points where a crash matters in a batch
-   * (before its log record is appended; after the record is durable but
-   * before any file is written). Throwing from it simulates a crash at that
-   * point: the store stops as a killed process would, leaving its log to be
-   * replayed by the next store opened on the data dir.
+   * (before its log record is appended; after the record is durable, before
+   * the batch reaches memory: its files are only ever written by a later
+   * checkpoint). Throwing from it simulates a crash at that point: the store
+   * stops as a killed process would, leaving its log to be replayed by the
+   * next store opened on the data dir.
    */
-  readonly crashPoints?: { beforeCommit?(): void; afterCommit?(): void };
+  readonly crashPoints?: CrashPoints;
   /** How files are made durable (tests count the calls). Default: fdatasync for the log, fsync otherwise. */
   readonly sync?: SyncFn;
   /**
-   * When the log is checkpointed (its files fsynced, the log removed): after
-   * `records` records or `bytes` bytes, or `intervalMs` after the first
-   * record since the last checkpoint, and at close.
+   * When the log is checkpointed (the files its batches wrote written and
+   * fsynced, with `.meta`; the log removed): after `records` records or
+   * `bytes` bytes, or `intervalMs` after the first record since the last
+   * checkpoint, and at close. Until then the batches' files are held in
+   * memory (the newest content of each), so these bound that memory too.
+   * Defaults: 1000 records, 16 MiB, 1 s.
    */
   readonly checkpoint?: { readonly records?: number; readonly bytes?: number; readonly intervalMs?: number };
 }
@@ -53,14 +56,17 @@ export interface DiskSessionStoreOptions {
  * `<dataDir>/sessions/<session>/`, in Baileys' BufferJSON encoding and file
  * naming (see `disk-key-names.ts`), so a `useMultiFileAuthState` folder can be
  * dropped in. Each `setMany` is atomic and durable through a write-ahead
- * log shared by all sessions (see `write-ahead-log.ts`): one fdatasync per
- * batch, shared by the batches that arrive meanwhile; the files themselves
- * are fsynced at checkpoints, where each touched session's index (`.meta`)
- * is written too. A batch costs O(keys written): its record holds only what
- * it changed, and the in-memory index is updated in place. Calls on one
- * session are serialized. One instance owns a data dir (it caches each
- * session's index, and `.meta` lags behind it until a checkpoint), which
- * the composition root guarantees.
+ * log shared by all sessions (see `write-ahead-log.ts`): it resolves at its
+ * commit point, one fdatasync shared by the batches that arrive meanwhile,
+ * and writes no file. Its files wait in memory (the newest content per
+ * file, which reads take first) until a checkpoint writes each of them
+ * once, fsynced, with each touched session's index (`.meta`). A batch costs
+ * O(keys written): its record holds only what it changed, and the
+ * in-memory state is updated in place. Calls on one session are
+ * serialized. One instance owns a data dir (it caches each session's index
+ * and pending files, which the files on disk lag behind until a
+ * checkpoint), which the composition root guarantees. After `close()`,
+ * every call rejects with {@link DiskSessionStoreClosedError}.
  */
 export class DiskSessionStore implements VersionedSessionTier {
   readonly kind = "disk";
@@ -68,28 +74,23 @@ export class DiskSessionStore implements VersionedSessionTier {
   private readonly logger: StoreLogger;
   private readonly lock = new KeyedLock();
   private readonly states = new Map<string, SessionState>();
-  private readonly crashPoints: NonNullable<DiskSessionStoreOptions["crashPoints"]>;
-  private readonly sync: SyncFn;
-  private readonly log: WriteAheadLog;
-  private readonly checkpointIntervalMs: number;
-  private opening: Promise<void> | null = null;
-  private checkpointTimer: NodeJS.Timeout | null = null;
-  /** Set once a write failed after its commit point (or a crash was simulated): the store refuses work, a restart replays the log. */
-  private failure: Error | null = null;
+  private readonly commits: DiskCommitLog;
+  private closing: Promise<void> | null = null;
 
-  constructor(options: DiskSessionStoreOptions) {
-    this.crashPoints = options.crashPoints ?? {};
+  constructor(private readonly options: DiskSessionStoreOptions) {
     this.root = join(options.dataDir, "sessions");
     this.logger = options.logger ?? silentLogger;
-    this.sync = options.sync ?? defaultSync;
-    this.checkpointIntervalMs = options.checkpoint?.intervalMs ?? 1000;
-    this.log = new WriteAheadLog({
+    this.commits = new DiskCommitLog({
       root: this.root,
-      sync: this.sync,
-      maxRecords: options.checkpoint?.records ?? 1000,
-      maxBytes: options.checkpoint?.bytes ?? 16 * 1024 * 1024,
-      onFull: () => this.checkpointSoon(0),
-      writeIndexes: (sessions) => this.writeIndexes(sessions),
+      sync: options.sync ?? defaultSync,
+      logger: this.logger,
+      crashPoints: options.crashPoints ?? {},
+      checkpoint: {
+        records: options.checkpoint?.records ?? 1000,
+        bytes: options.checkpoint?.bytes ?? 16 * 1024 * 1024,
+        intervalMs: options.checkpoint?.intervalMs ?? 1000,
+      },
+      stateOf: (session) => this.states.get(session),
     });
   }
 
@@ -114,30 +115,25 @@ export class DiskSessionStore implements VersionedSessionTier {
   }
 
   async setMany(session: string, entries: ReadonlyMap<string, StoredValue | null>): Promise<void> {
-    assertSessionId(session);
-    return this.lock.run(session, async () => {
-      const state = await this.load(session);
+    return this.withState(session, async (state) => {
       const seq = state.seq + 1;
-      const writes = [...entries].map(([key, value]) => ({ key, value, version: seq }));
-      await this.apply(session, state, writes, { seq });
+      await this.apply(session, state, [...entries].map(([key, value]) => ({ key, value, version: seq })), { seq });
     });
   }
 
   async clear(session: string): Promise<void> {
-    assertSessionId(session);
-    return this.lock.run(session, async () => {
-      const state = await this.load(session);
+    return this.withState(session, async (state) => {
       await this.apply(session, state, [], { seq: state.seq + 1, clear: true });
     });
   }
 
   async applyVersioned(session: string, writes: readonly VersionedWrite[], options: ApplyOptions): Promise<boolean> {
-    assertSessionId(session);
-    return this.lock.run(session, async () => this.apply(session, await this.load(session), writes, options));
+    return this.withState(session, (state) => this.apply(session, state, writes, options));
   }
 
   async listSessions(): Promise<string[]> {
-    await this.opened();
+    this.assertOpen();
+    await this.commits.recovered();
     let names: string[];
     try {
       names = await readdir(this.root);
@@ -145,8 +141,9 @@ export class DiskSessionStore implements VersionedSessionTier {
       if (isNotFound(error)) return [];
       throw error;
     }
+    // A session whose first batches are not checkpointed yet has no directory.
     const sessions: string[] = [];
-    for (const name of names.sort()) {
+    for (const name of [...new Set([...names, ...this.states.keys()])].sort()) {
       if (!isValidSessionId(name)) continue;
       const state = await this.lock.run(name, () => this.load(name));
       if (state.entries.size > 0 || state.corrupt.size > 0 || state.metaCorrupt !== null) sessions.push(name);
@@ -155,100 +152,33 @@ export class DiskSessionStore implements VersionedSessionTier {
   }
 
   health(): StoreHealth {
-    if (this.failure !== null) return { status: "degraded", detail: `disk session store stopped after a failed write: ${this.failure.message}` };
+    const failure = this.commits.failure;
+    if (failure !== null) return { status: "degraded", detail: `disk session store stopped after a failed write: ${failure.message}` };
     return { status: "ok" };
   }
 
-  /** Makes every committed batch durable in its own files and `.meta`, and removes the log records describing them. */
+  /** Writes every committed batch to its files and `.meta`, durably, and removes the log records describing them. */
   async checkpoint(): Promise<void> {
-    if (this.failure !== null) throw this.failure;
-    await this.log.checkpoint();
-  }
-
-  /** Checkpoints the log (every committed batch fsynced in its files and `.meta`) and drops the cached indexes. */
-  async close(): Promise<void> {
-    await this.lock.idle();
-    if (this.checkpointTimer !== null) clearTimeout(this.checkpointTimer);
-    this.checkpointTimer = null;
-    if (this.failure === null) await this.log.checkpoint(true);
-    this.states.clear();
+    this.assertOpen();
+    await this.commits.checkpoint();
   }
 
   /**
-   * Replays, once per instance and before anything is read, the logs that
-   * dead instances left (a crash or power loss after a commit point).
+   * Lets the calls made so far finish, then checkpoints the log (every
+   * committed batch written and fsynced in its files and `.meta`, the log
+   * removed) and drops the in-memory state. Later calls reject.
    */
-  private opened(): Promise<void> {
-    this.opening ??= recoverLogs(this.root, this.sync, new DiskLogReplay(this.root, this.sync)).then((replayed) => {
-      if (replayed > 0) this.logger.info({ records: replayed }, "session store replayed its write-ahead log after an unclean stop");
-    });
-    return this.opening;
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.lock.idle();
+      await this.commits.close();
+      this.states.clear();
+    })();
+    return this.closing;
   }
 
-  private checkpointSoon(delayMs: number): void {
-    if (this.failure !== null) return;
-    if (this.checkpointTimer !== null) {
-      if (delayMs > 0) return;
-      clearTimeout(this.checkpointTimer);
-    }
-    this.checkpointTimer = setTimeout(() => {
-      this.checkpointTimer = null;
-      this.log.checkpoint().catch((error: unknown) => {
-        this.logger.error({ err: error }, "session store checkpoint failed; store stopped, the log is replayed at the next start");
-        this.fail(error);
-      });
-    }, delayMs);
-    this.checkpointTimer.unref();
-  }
-
-  private fail(error: unknown): void {
-    this.failure ??= error instanceof Error ? error : new Error(String(error));
-    this.log.abandon(this.failure);
-  }
-
-  private crashPoint(point: "beforeCommit" | "afterCommit"): void {
-    try {
-      this.crashPoints[point]?.();
-    } catch (error) {
-      this.fail(error);
-      throw error;
-    }
-  }
-
-  /**
-   * Commits a batch: the log append is the commit point (durable once it
-   * resolves); the in-memory index then takes the batch, and the files are
-   * written without fsync, which the log's next checkpoint provides (with the
-   * session's `.meta`). A failure after the commit point stops the store:
-   * the files may be half written, and the log replays them at the next start.
-   */
-  private async commit(session: string, state: SessionState, batch: PlannedBatch): Promise<void> {
-    this.crashPoint("beforeCommit");
-    const generation = await this.log.append(encodeBatch(batch.record));
-    // Before `release`: a checkpoint writes this session's `.meta` only once the generation drained.
-    batch.applyTo(state);
-    generation.sessions.add(session);
-    try {
-      this.crashPoint("afterCommit");
-      generation.release(await applyBatch(state.dir, batch.record));
-    } catch (error) {
-      generation.release();
-      this.fail(error);
-      throw error;
-    }
-    this.checkpointSoon(this.checkpointIntervalMs);
-  }
-
-  /** The checkpoint's hook: each session's `.meta` from its in-memory index of this moment (see `write-ahead-log.ts`). */
-  private async writeIndexes(sessions: ReadonlySet<string>): Promise<Touched> {
-    const dirs = new Set<string>();
-    // One after the other, like the checkpoint's fsyncs: a checkpoint runs in the background.
-    for (const session of sessions) {
-      const state = this.states.get(session);
-      if (state === undefined || state.metaCorrupt !== null) throw new Error(`session store bug: no index to checkpoint for session ${session}`);
-      for (const dir of (await writeMeta(state.dir, metaOfState(state), this.sync)).dirs) dirs.add(dir);
-    }
-    return { files: [], dirs };
+  private assertOpen(): void {
+    if (this.closing !== null) throw new DiskSessionStoreClosedError(this.options.dataDir);
   }
 
   private readKeys(session: string, state: SessionState, keys: readonly string[]): Promise<Map<string, Versioned>> {
@@ -256,15 +186,17 @@ export class DiskSessionStore implements VersionedSessionTier {
   }
 
   private async read<T>(session: string, work: (state: SessionState) => Promise<T>): Promise<T> {
-    assertSessionId(session);
-    // Reads take the lock too: a batch being applied is never seen half done.
-    return this.lock.run(session, async () => {
-      const state = await this.load(session);
-      if (state.metaCorrupt !== null) {
-        throw new CorruptEntryError(session, null, state.metaCorrupt, "unreadable index file");
-      }
+    return this.withState(session, async (state) => {
+      if (state.metaCorrupt !== null) throw new CorruptEntryError(session, null, state.metaCorrupt, "unreadable index file");
       return work(state);
     });
+  }
+
+  /** Runs `work` on the session's state under its lock; reads take it too, so a batch being applied is never seen half done. */
+  private async withState<T>(session: string, work: (state: SessionState) => Promise<T>): Promise<T> {
+    assertSessionId(session);
+    this.assertOpen();
+    return this.lock.run(session, async () => work(await this.load(session)));
   }
 
   private async quarantine(
@@ -276,7 +208,7 @@ export class DiskSessionStore implements VersionedSessionTier {
   ): Promise<never> {
     const aside = `${entry.file}.corrupt-${Date.now()}`;
     await rename(join(state.dir, entry.file), join(state.dir, aside));
-    await this.commit(session, state, planKeptAside(session, state, key, indexKey, join(state.dir, aside)));
+    await this.commits.commit(session, state, planKeptAside(session, state, key, indexKey, join(state.dir, aside)));
     const detail = cause instanceof Error ? cause.name : "undecodable";
     this.logger.error({ session, key, path: join(state.dir, aside) }, "session store entry is corrupt; kept aside, session needs attention");
     throw new CorruptEntryError(session, key, join(state.dir, aside), `${detail} while decoding`);
@@ -293,13 +225,14 @@ export class DiskSessionStore implements VersionedSessionTier {
     }
     if (options.onlyIfNewer === true && state.seq >= options.seq) return false;
     const batch = planApply(session, state, writes, options);
-    if (batch !== null) await this.commit(session, state, batch);
+    if (batch !== null) await this.commits.commit(session, state, batch);
     return true;
   }
 
   private async load(session: string): Promise<SessionState> {
-    if (this.failure !== null) throw this.failure;
-    await this.opened();
+    const stopped = this.commits.stoppedBy;
+    if (stopped !== null) throw stopped;
+    await this.commits.recovered();
     const cached = this.states.get(session);
     if (cached !== undefined) return cached;
     const state = await loadSessionState(session, join(this.root, session), this.logger);

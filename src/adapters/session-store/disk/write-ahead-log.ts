@@ -1,7 +1,10 @@
-import { createHash, randomBytes } from "node:crypto";
-import { open, readdir, readFile, type FileHandle } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { open, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { FILE_MODE, ensureDir, isNotFound, unlinkIfPresent } from "../shared/durable-files.ts";
+import { FILE_MODE, ensureDir, unlinkIfPresent } from "../shared/durable-files.ts";
+import { syncPath, type SyncFn } from "./durable-sync.ts";
+import { frameRecord, logFileName } from "./log-frames.ts";
+import { liveLogs } from "./log-recovery.ts";
 
 /**
  * The disk store's write-ahead log: one append-only file per store instance
@@ -10,23 +13,42 @@ import { FILE_MODE, ensureDir, isNotFound, unlinkIfPresent } from "../shared/dur
  * Durability argument, in short:
  *
  * - **Commit point.** A batch is committed once its record (every entry with
- *   its full value, the change to the session index, a checksum) is appended
- *   and the log fdatasynced. The store then updates its in-memory index and
- *   rewrites the session files without fsync (temp file + rename, so readers
- *   never see a half-written file). Until the next checkpoint they may be
- *   lost or torn by a power loss; the log still holds every record that
- *   touched them, in order. The index file (`.meta`) is not written per
- *   batch at all.
+ *   its full value, the files it removes, the change to the session index,
+ *   a checksum) is appended and the log fdatasynced. The batch resolves
+ *   there: the store applies it to its in-memory state (the index, and the
+ *   session's pending files: per file, the newest committed content, see
+ *   `disk-pending-files.ts`) and writes no file. Reads take a pending file
+ *   before the file on disk, so they see every committed batch and nothing
+ *   else (a batch reaches memory only once its record is durable, and the
+ *   session's lock keeps reads out while it does).
  * - **Group commit.** Records arriving while a sync is in progress are written
  *   together by the next write and share its single fdatasync.
  * - **Checkpoint.** Appends move to a fresh generation (its file created and
- *   the directory fsynced first), the committers of the old generation finish
- *   writing their files and their in-memory index, then `writeIndexes`
- *   writes the `.meta` of every session the old generation touched (fsynced
- *   temp file + rename: always a whole index, new or previous), every file
- *   and directory they touched is fsynced, and only then is the old log
- *   deleted. Whatever a deleted log described is therefore already durable
- *   in the files and in `.meta`.
+ *   the directory fsynced first), the committers of the old generation
+ *   finish taking their batch into memory, then `writeSessions` runs for
+ *   every session the old generation touched: each pending file is written
+ *   once, with its newest content (fsynced temp file + rename, or unlink),
+ *   then the session's `.meta`, then the directories are fsynced; only then
+ *   is the old log deleted. Whatever a deleted log described is therefore
+ *   durable in the files and in `.meta`. The order among those writes does
+ *   not matter, as none can be lost while the log is kept.
+ * - **Checkpoint racing with commits.** While generation G is checkpointed,
+ *   batches commit into G+1 and may rewrite the files being written. Each
+ *   commit replaces a file's pending entry with a new object; the
+ *   checkpoint drops an entry only if it is still the object whose content
+ *   it just renamed into place. So (1) a file written by a checkpoint holds
+ *   the newest content committed when it was read; an entry replaced
+ *   meanwhile stays pending, and G+1, whose record holds its content,
+ *   checkpoints it later. (2) A file never gets older: checkpoints run one
+ *   at a time and a file is written only from a pending entry, which is
+ *   newer than anything written before. (3) No pending file means the file
+ *   on disk holds the newest committed content, so reads from disk are
+ *   never stale. (4) Every pending entry was committed in a generation
+ *   that lists its session, so that generation's checkpoint (at the latest
+ *   the final one, at close) writes it: memory holds at most the files of
+ *   the generations not checkpointed yet, bounded by the checkpoint
+ *   thresholds. A file written early with G+1's content, before G+1's
+ *   log is deleted, is harmless: replay rewrites it from G+1's records.
  * - **Index deltas.** A record carries only what its batch changed in the
  *   index, as new values per key (set, not step: a version or "gone", a
  *   hashed name's key or "free"). `.meta` is a snapshot of the in-memory
@@ -43,6 +65,9 @@ import { FILE_MODE, ensureDir, isNotFound, unlinkIfPresent } from "../shared/dur
  *   replaying over a newer `.meta`, or twice, gives the same index; the
  *   sequence is merged as a maximum. Records of earlier versions of this
  *   store carry the whole index instead, which replaces it (also idempotent).
+ *   Key files follow the same rule: a record holds the whole new content of
+ *   each file it writes, so replaying the suffix leaves each file it
+ *   touches with its newest content, whatever the file held before.
  * - **`.meta` itself.** Once a log is deleted, `.meta` may be the only copy
  *   of what its records changed in the index, and no replay can rebuild it
  *   (unlike a key file, which a later record rewrites whole). So it is
@@ -50,108 +75,28 @@ import { FILE_MODE, ensureDir, isNotFound, unlinkIfPresent } from "../shared/dur
  *   a power loss leaves the new `.meta` or the previous one, never a torn
  *   one; and the records since the previous one are all still in the logs,
  *   as the generation being checkpointed is deleted only after the rename
- *   is made durable too (the directory fsync).
+ *   is made durable too (the directory fsync). Key files are written the
+ *   same way.
  * - **Recovery.** At open, the logs of dead instances are replayed in order
  *   (a record rewrites whole files and sets index values, so replaying one
- *   twice is harmless), each session's merged `.meta` and the touched files
- *   made durable, then those logs removed. Reading a log stops at the first
- *   record whose length or checksum does not match: a torn tail can only be
- *   the last, never-acknowledged group, because a group is written only
- *   after the previous one's fdatasync returned.
+ *   twice is harmless), each file written once and each session's merged
+ *   `.meta`, all made durable, then those logs removed. Reading a log stops
+ *   at the first record whose length or checksum does not match: a torn
+ *   tail can only be the last, never-acknowledged group, because a group is
+ *   written only after the previous one's fdatasync returned.
  * - **Failure.** A failed write or sync poisons the log: later appends are
  *   refused and no checkpoint runs, so the log keeps everything for the
  *   replay at the next start (the fsync-error lesson: a retried fsync can
  *   report success over lost pages).
  */
 
-/** Files and directories written without fsync, which a checkpoint must make durable. */
-export interface Touched {
-  readonly files: Iterable<string>;
-  readonly dirs: Iterable<string>;
-}
-
-/** How a file or directory is made durable; injectable so tests can count syncs. */
-export type SyncFn = (handle: FileHandle, what: "log" | "file" | "dir") => Promise<void>;
-
-export const defaultSync: SyncFn = (handle, what) => (what === "log" ? handle.datasync() : handle.sync());
-
-const PREFIX = ".wal-";
-const HEADER_BYTES = 12; // u32 payload length + the first 8 bytes of the payload's SHA-256
-
-/** Logs held by live stores of this process: never replayed (their records are applied already). */
-const liveLogs = new Set<string>();
-
-export function isLogFileName(name: string): boolean {
-  return name.startsWith(PREFIX);
-}
-
-export function frameRecord(payload: Buffer): Buffer {
-  const header = Buffer.alloc(HEADER_BYTES);
-  header.writeUInt32LE(payload.length, 0);
-  checksum(payload).copy(header, 4);
-  return Buffer.concat([header, payload]);
-}
-
-/** The intact records of a log, in order; everything from the first torn or corrupt record on is ignored. */
-export function parseRecords(data: Buffer): Buffer[] {
-  const records: Buffer[] = [];
-  let at = 0;
-  while (at + HEADER_BYTES <= data.length) {
-    const length = data.readUInt32LE(at);
-    const end = at + HEADER_BYTES + length;
-    if (end > data.length) break;
-    const payload = data.subarray(at + HEADER_BYTES, end);
-    if (!checksum(payload).equals(data.subarray(at + 4, at + HEADER_BYTES))) break;
-    records.push(payload);
-    at = end;
-  }
-  return records;
-}
-
-function checksum(payload: Buffer): Buffer {
-  return createHash("sha256").update(payload).digest().subarray(0, 8);
-}
-
-/** Files and directories written without fsync since a checkpoint: what the next one must make durable. */
-export class DirtySet {
-  readonly files = new Set<string>();
-  readonly dirs = new Set<string>();
-
-  add(other: Touched): void {
-    for (const file of other.files) this.files.add(file);
-    for (const dir of other.dirs) this.dirs.add(dir);
-  }
-
-  /** Files first, then their directories (which hold the renames and unlinks). A file gone since is skipped. */
-  async flush(sync: SyncFn): Promise<void> {
-    for (const file of this.files) await syncPath(file, "file", sync);
-    for (const dir of this.dirs) await syncPath(dir, "dir", sync);
-  }
-}
-
-async function syncPath(path: string, what: "file" | "dir", sync: SyncFn): Promise<void> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, "r");
-  } catch (error) {
-    if (isNotFound(error)) return;
-    throw error;
-  }
-  try {
-    await sync(handle, what);
-  } finally {
-    await handle.close();
-  }
-}
-
-/** One log file: its records, the committers still writing their files, and what they touched. */
+/** One log file: its records, and the committers still taking theirs into memory. */
 export class LogGeneration {
   records = 0;
   bytes = 0;
   private inflight = 0;
   private waiters: Array<() => void> = [];
-  readonly dirty = new DirtySet();
-  /** Sessions whose records landed here: the checkpoint writes their index. */
+  /** Sessions whose records landed here: the checkpoint writes their files and index. */
   readonly sessions = new Set<string>();
 
   constructor(
@@ -164,9 +109,8 @@ export class LogGeneration {
     this.inflight += count;
   }
 
-  /** A committer is done writing the files of its record (or gave up): the checkpoint may proceed. */
-  release(touched?: Touched): void {
-    if (touched !== undefined) this.dirty.add(touched);
+  /** A committer took its record into memory and listed its session (or gave up): the checkpoint may proceed. */
+  release(): void {
     this.inflight -= 1;
     if (this.inflight === 0) for (const wake of this.waiters.splice(0)) wake();
   }
@@ -191,10 +135,10 @@ export interface WriteAheadLogOptions {
   readonly maxBytes: number;
   /**
    * Called at a checkpoint once the old generation's committers are done,
-   * before its files are fsynced and it is deleted: writes the index of each
-   * session it touched, from the in-memory index of that moment.
+   * before it is deleted: makes durable the pending files and the index of
+   * each session it touched, and their directories (see above).
    */
-  readonly writeIndexes: (sessions: ReadonlySet<string>) => Promise<Touched>;
+  readonly writeSessions: (sessions: ReadonlySet<string>) => Promise<void>;
 }
 
 /** Appends records with group commit and rotates generations at checkpoints. */
@@ -207,6 +151,8 @@ export class WriteAheadLog {
   private checkpointing: Promise<void> = Promise.resolve();
   private failed: unknown = null;
   private rootSynced = false;
+  /** This instance's log files not deleted yet. */
+  private readonly paths = new Set<string>();
 
   constructor(private readonly options: WriteAheadLogOptions) {}
 
@@ -216,8 +162,8 @@ export class WriteAheadLog {
 
   /**
    * Appends one record; resolves once it is durable, with the generation it
-   * landed in. The caller must call `release` on it once the record's files
-   * are written (or the attempt abandoned).
+   * landed in. The caller must call `release` on it once the record is in
+   * memory and its session listed in `sessions` (or the attempt abandoned).
    */
   append(payload: Buffer): Promise<LogGeneration> {
     if (this.failed !== null) return Promise.reject(this.failed as Error);
@@ -232,12 +178,12 @@ export class WriteAheadLog {
   /** Stops the log without touching its files (a crash, or a failure): a later open replays it. */
   abandon(error: unknown): void {
     this.failed ??= error;
-    if (this.current !== null) liveLogs.delete(this.current.path);
+    for (const path of this.paths) liveLogs.delete(path);
   }
 
   /**
-   * Makes every record so far durable in the files and removes the log(s)
-   * holding them. `final` (at close) opens no new generation.
+   * Makes every record so far durable in the files and `.meta`, and removes
+   * the log(s) holding them. `final` (at close) opens no new generation.
    */
   checkpoint(final = false): Promise<void> {
     const run = this.checkpointing.then(() => this.runCheckpoint(final));
@@ -253,12 +199,18 @@ export class WriteAheadLog {
     this.current = final ? null : await this.createGeneration();
     await old.drained();
     if (this.failed !== null) return;
-    old.dirty.add(await this.options.writeIndexes(old.sessions));
-    await old.dirty.flush(this.options.sync);
-    await old.handle.close();
-    await unlinkIfPresent(old.path);
-    liveLogs.delete(old.path);
-    await syncPath(this.options.root, "dir", this.options.sync);
+    try {
+      await this.options.writeSessions(old.sessions);
+      await old.handle.close();
+      await unlinkIfPresent(old.path);
+      liveLogs.delete(old.path);
+      this.paths.delete(old.path);
+      await syncPath(this.options.root, "dir", this.options.sync);
+    } catch (error) {
+      // Never retried: a file whose fsync failed may have lost pages a retried fsync would not report.
+      this.abandon(error);
+      throw error;
+    }
   }
 
   private async flushLoop(): Promise<void> {
@@ -288,7 +240,7 @@ export class WriteAheadLog {
 
   private async createGeneration(): Promise<LogGeneration> {
     this.generation += 1;
-    const path = join(this.options.root, `${PREFIX}${this.instance}-${this.generation.toString().padStart(10, "0")}`);
+    const path = join(this.options.root, logFileName(this.instance, this.generation));
     await ensureDir(this.options.root);
     if (!this.rootSynced) {
       // The sessions directory may be new: its own entry must be durable before a log inside it counts.
@@ -297,46 +249,8 @@ export class WriteAheadLog {
     }
     const handle = await open(path, "a", FILE_MODE);
     liveLogs.add(path);
+    this.paths.add(path);
     await syncPath(this.options.root, "dir", this.options.sync);
     return new LogGeneration(path, handle);
   }
-}
-
-/** How the records of dead logs are applied: one by one, then `finish` once all were (for what is written once per replay). */
-export interface LogReplay {
-  /** Applies one record; returns what it wrote without fsync, or `null` if the record is ignored. */
-  apply(payload: Buffer): Promise<Touched | null>;
-  finish(): Promise<Touched>;
-}
-
-/**
- * Replays the logs left by dead instances under `root`, in order, through
- * `replay`, makes what it wrote durable, then deletes those logs. A log of a
- * live store in this process is left alone.
- */
-export async function recoverLogs(root: string, sync: SyncFn, replay: LogReplay): Promise<number> {
-  let names: string[];
-  try {
-    names = await readdir(root);
-  } catch (error) {
-    if (isNotFound(error)) return 0;
-    throw error;
-  }
-  const logs = names.filter((name) => isLogFileName(name) && !liveLogs.has(join(root, name))).sort();
-  if (logs.length === 0) return 0;
-  const dirty = new DirtySet();
-  let replayed = 0;
-  for (const name of logs) {
-    for (const payload of parseRecords(await readFile(join(root, name)))) {
-      const touched = await replay.apply(payload);
-      if (touched !== null) dirty.add(touched);
-      replayed += 1;
-    }
-  }
-  dirty.add(await replay.finish());
-  await dirty.flush(sync);
-  await syncPath(root, "dir", sync);
-  for (const name of logs) await unlinkIfPresent(join(root, name));
-  await syncPath(root, "dir", sync);
-  return replayed;
 }
