@@ -19,14 +19,20 @@ function manualSync() {
     get calls() {
       return calls;
     },
-    /** Waits (a bounded number of turns) until `n` syncs have started. */
+    /**
+     * Waits (at most 5 s) until `n` syncs have started. A sync starts after
+     * the log file is opened on libuv's thread pool, which a loaded machine
+     * can take many event-loop turns to answer: bounded by time, not turns.
+     */
     async started(n: number): Promise<void> {
-      for (let i = 0; i < 200 && calls < n; i++) await tick();
+      const deadline = Date.now() + 5000;
+      while (calls < n && Date.now() < deadline) await pause();
       if (calls < n) throw new Error(`only ${calls} of ${n} syncs started`);
     },
     /** Finishes the oldest running sync, then lets its continuations run. */
     async finish(error?: Error): Promise<void> {
-      for (let i = 0; i < 50 && pending.length === 0; i++) await tick();
+      const deadline = Date.now() + 5000;
+      while (pending.length === 0 && Date.now() < deadline) await pause();
       const next = pending.shift();
       if (!next) throw new Error("no sync is running");
       if (error) next.reject(error);
@@ -37,6 +43,7 @@ function manualSync() {
 }
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
+const pause = () => new Promise((resolve) => setTimeout(resolve, 1));
 
 function track(promise: Promise<void>): { readonly state: "pending" | "resolved" | "rejected"; readonly error: unknown } {
   const result = { state: "pending" as "pending" | "resolved" | "rejected", error: undefined as unknown };
