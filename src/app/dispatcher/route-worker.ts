@@ -80,8 +80,11 @@ export class RouteWorker {
         while (!this.stopped && provider.isReady(this.route.session) && this.inFlight.size < this.options.concurrency) {
           const free = this.options.concurrency - this.inFlight.size;
           const batch = await store.claim(this.route, free, this.options.leaseMs, this.deps.clock.now());
-          if (batch.length === 0) break;
           for (const message of batch) this.track(this.deliver(message));
+          // Fewer than asked: nothing else is due now. Whatever makes more due
+          // (a new message, a recorded attempt, a retry timer) wakes the pump,
+          // so claiming again at once would only cost an empty transaction.
+          if (batch.length < free) break;
         }
       } while (this.wakeAgain && !this.stopped);
       if (this.inFlight.size === 0) await this.armRetryTimer();
