@@ -54,6 +54,8 @@ export async function startSimProcess(): Promise<SimEndpoints & { stop(): Promis
         if (child.exitCode !== null) return resolve();
         child.once("exit", () => resolve());
         child.kill("SIGTERM");
+        // A simulator that cannot close cleanly must not keep the benchmark alive.
+        setTimeout(() => child.kill("SIGKILL"), 5_000).unref();
       }),
   };
 }

@@ -148,6 +148,9 @@ export async function startWhatsAppSimulator(options: SimulatorOptions = {}): Pr
       closed = true;
       ctx.timers.clear();
       for (const conn of sessions.connections) conn.close(true);
+      // ws calls back only once every client is gone, and a socket still in
+      // its handshake, or one a client never closes, would keep it waiting.
+      for (const client of wss.clients) client.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

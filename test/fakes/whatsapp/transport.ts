@@ -22,6 +22,8 @@ export interface WsServer {
     cb: (ws: WsSocket) => void,
   ): void;
   close(cb?: () => void): void;
+  /** Every open client (client tracking is on by default). */
+  readonly clients: ReadonlySet<WsSocket>;
 }
 
 interface WsModule {
