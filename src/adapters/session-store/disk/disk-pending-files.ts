@@ -9,6 +9,14 @@ export interface FileChanges {
   readonly del: readonly string[];
 }
 
+/**
+ * Files a checkpoint writes at once. One at a time, a checkpoint of the 812
+ * pre-keys a new login uploads took 8 s here (an fsync each); four lanes
+ * took about 2.5 s and still leave the thread pool (4 threads) to the
+ * foreground between two file operations.
+ */
+const WRITE_LANES = 4;
+
 /** The newest committed content of one file: its text, or `null` for a removed file. */
 interface PendingWrite {
   readonly text: string | null;
@@ -49,21 +57,38 @@ export class PendingFiles {
   /**
    * Writes each pending file once, with its newest content at that moment
    * (fsynced temp file + rename; a removal unlinks), and forgets the ones
-   * no commit replaced meanwhile. Files are written one after the other:
-   * calls must not overlap (checkpoints run one at a time), so a file only
-   * ever receives newer content than its previous write. The renames and
+   * no commit replaced meanwhile. Up to {@link WRITE_LANES} files are
+   * written at once, each file once per call; calls must not overlap
+   * (checkpoints run one at a time), so a file only ever receives newer
+   * content than its previous write. The renames and
    * unlinks are durable once `dir` is fsynced.
    */
   async write(dir: string, sync: SyncFn): Promise<void> {
     if (this.writes.size === 0) return;
     await ensureDir(dir);
-    for (const file of [...this.writes.keys()]) {
-      const write = this.writes.get(file);
-      if (write === undefined) continue;
-      if (write.text === null) await unlinkIfPresent(join(dir, file));
-      else await writeSyncedFile(dir, file, write.text, sync);
-      if (this.writes.get(file) === write) this.writes.delete(file);
-    }
+    const files = [...this.writes.keys()];
+    let next = 0;
+    let failed = false;
+    const lane = async (): Promise<void> => {
+      while (!failed && next < files.length) {
+        const file = files[next++]!;
+        const write = this.writes.get(file);
+        if (write === undefined) continue;
+        if (write.text === null) await unlinkIfPresent(join(dir, file));
+        else await writeSyncedFile(dir, file, write.text, sync);
+        if (this.writes.get(file) === write) this.writes.delete(file);
+      }
+    };
+    // Every lane has stopped before this returns or throws: nothing of this
+    // checkpoint is still writing when the caller handles its failure.
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: Math.min(WRITE_LANES, files.length) }, () => lane().catch((error: unknown) => {
+        failed = true;
+        throw error;
+      })),
+    );
+    const failure = outcomes.find((outcome) => outcome.status === "rejected");
+    if (failure) throw failure.reason;
   }
 }
 
