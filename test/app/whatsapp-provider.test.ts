@@ -61,6 +61,31 @@ describe("WhatsAppProvider", () => {
     await eventually(() => p.isReady("restored") || undefined, 5_000, "discovered session open");
   });
 
+  it("counts sessions being created against MAX_SESSIONS, so concurrent creates cannot pass it", async () => {
+    const store = new MemorySessionStore();
+    const connector = new ScriptedWhatsAppConnector(store);
+    const p = new WhatsAppProvider({ connector, store, logger: createLogger("silent"), settings, defaultSession: "", maxSessions: 3 });
+    running.push(p);
+    await p.start();
+    const outcomes = await Promise.allSettled(["a", "b", "c", "d", "e"].map((id) => p.create(id)));
+    expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(3);
+    const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === "rejected");
+    expect(refused.map((o) => (o.reason as DomainError).code)).toEqual(["SESSION.LIMIT_REACHED", "SESSION.LIMIT_REACHED"]);
+    expect(p.list()).toHaveLength(3);
+    expect(await store.listSessions()).toHaveLength(3);
+  });
+
+  it("starts every stored session even when there are more than MAX_SESSIONS", async () => {
+    const store = new MemorySessionStore();
+    for (const id of ["a", "b", "c"]) await store.setMany(id, new Map([["creds", { me: id }]]));
+    const connector = new ScriptedWhatsAppConnector(store);
+    const p = new WhatsAppProvider({ connector, store, logger: createLogger("silent"), settings, defaultSession: "", maxSessions: 1 });
+    running.push(p);
+    await p.start();
+    expect(p.list().map((s) => s.id).sort()).toEqual(["a", "b", "c"]);
+    await expect(p.create("d")).rejects.toMatchObject({ code: "SESSION.LIMIT_REACHED" });
+  });
+
   it("creates no session by itself when the default session is disabled", async () => {
     const { p } = provider(new MemorySessionStore(), "");
     await p.start();

@@ -222,6 +222,22 @@ describe("WhatsApp through the gateway", () => {
     }
   });
 
+  it("refuses a session beyond MAX_SESSIONS with 409 SESSION.LIMIT_REACHED, and takes one again after a delete", async () => {
+    const dir = await tempDir();
+    cleanups.push(dir.remove);
+    gw = await startInProcessGateway(env({ MAX_SESSIONS: "2" }), "configured", dir.path);
+    expect((await gw.call("POST", "/sessions", { body: { id: "second" } })).status).toBe(201);
+    const refused = await gw.call("POST", "/sessions", { body: { id: "third" } });
+    expect(refused.status).toBe(409);
+    expect(refused.headers.get("content-type")).toContain("application/problem+json");
+    expect(await refused.json()).toMatchObject({ code: "SESSION.LIMIT_REACHED" });
+    expect((await gw.call("GET", "/sessions/third")).status).toBe(404);
+    expect((await gw.call("DELETE", "/sessions/second")).status).toBe(204);
+    expect((await gw.call("POST", "/sessions", { body: { id: "third" } })).status).toBe(201);
+    const ids = ((await (await gw.call("GET", "/sessions")).json()) as { items: { id: string }[] }).items.map((s) => s.id).sort();
+    expect(ids).toEqual(["default", "third"]);
+  });
+
   it("records an inbound message once, even when WhatsApp delivers it again", async () => {
     const g = await linkedGateway();
     await sim.inbound({ from: CONTACT.slice(1), to: PHONE, text: "reply from the customer", id: "INBOUND0001" });

@@ -38,6 +38,7 @@ export async function createProviders(
           store: sessionStore,
           logger: logger.child({ component: "sessions" }),
           defaultSession: config.DEFAULT_SESSION,
+          maxSessions: config.MAX_SESSIONS,
           settings: {
             backoffBaseMs: config.RECONNECT_BACKOFF_BASE_MS,
             backoffMaxMs: config.RECONNECT_BACKOFF_MAX_MS,

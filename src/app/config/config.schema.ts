@@ -40,6 +40,7 @@ const configShape = z.object({
   WHATSAPP_PROVIDER: z.enum(ProviderIds).default("baileys"),
   DEFAULT_CHANNEL: z.enum(["whatsapp", "sms"]).default("whatsapp"),
   DEFAULT_SESSION: z.string().default("default"),
+  MAX_SESSIONS: positiveInt.default(100),
   SQLITE_SYNCHRONOUS: z.enum(["full", "normal"]).default("full"),
   DISPATCH_CONCURRENCY: positiveInt.max(256).default(8),
   DISPATCH_MAX_ATTEMPTS: positiveInt.max(100).default(5),

@@ -29,7 +29,7 @@ export const sessionPaths = {
       summary: "Create a session; it starts and shows QR codes until linked",
       security: bearer,
       requestBody: { required: true, content: { "application/json": { schema: { type: "object", required: ["id"], properties: { id: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$" } } } } } },
-      responses: { 201: json(ref("Session"), "Created"), 400: problemResponse("Invalid id, or no provider with sessions"), 409: problemResponse("The id is taken") },
+      responses: { 201: json(ref("Session"), "Created"), 400: problemResponse("Invalid id, or no provider with sessions"), 409: problemResponse("The id is taken (SESSION.ALREADY_EXISTS), or MAX_SESSIONS sessions exist already (SESSION.LIMIT_REACHED)") },
     },
   },
   "/sessions/{id}": {

@@ -17,6 +17,7 @@ export const httpStatusOf: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
   "MESSAGE.NOT_FOUND": 404,
   "SESSION.NOT_FOUND": 404,
   "SESSION.ALREADY_EXISTS": 409,
+  "SESSION.LIMIT_REACHED": 409,
   "SESSION.NO_QR": 404,
   "SESSION.NOT_SUPPORTED": 400,
   "PROVIDER.NOT_ENABLED": 400,

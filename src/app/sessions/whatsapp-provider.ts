@@ -24,6 +24,13 @@ export interface WhatsAppProviderOptions {
   readonly settings: ReconnectSettings;
   /** Session created at start when the store holds none; empty disables it. */
   readonly defaultSession: string;
+  /**
+   * Most sessions `create` lets exist (MAX_SESSIONS). Each one holds a socket
+   * and its login in memory, so an API key must not be able to add them
+   * without bound. Sessions found in the store are always started: a lower
+   * limit never leaves a stored login unserved.
+   */
+  readonly maxSessions?: number;
   /** How often the store is checked for sessions that appeared after start (default 30 s). */
   readonly discoveryIntervalMs?: number;
   readonly random?: () => number;
@@ -42,6 +49,8 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
   private readonly listeners = new Set<ProviderEventListener>();
   /** Sessions being deleted: discovery must not start them again meanwhile. */
   private readonly removing = new Set<string>();
+  /** Sessions `create` is making (awaiting the store): they count against the limit already. */
+  private readonly creating = new Set<string>();
   private discovery: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly options: WhatsAppProviderOptions) {}
@@ -122,8 +131,17 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
     if (!isValidSessionId(id)) {
       throw new DomainError("REQUEST.INVALID", "id: must be 1-64 letters, digits, _ or -, starting with a letter or digit", [{ field: "id", message: "invalid session id" }]);
     }
-    if (this.supervisors.has(id)) throw new DomainError("SESSION.ALREADY_EXISTS", `session "${id}" already exists`);
-    await this.markExisting(id);
+    if (this.supervisors.has(id) || this.creating.has(id)) throw new DomainError("SESSION.ALREADY_EXISTS", `session "${id}" already exists`);
+    const max = this.options.maxSessions;
+    if (max !== undefined && this.supervisors.size + this.creating.size >= max) {
+      throw new DomainError("SESSION.LIMIT_REACHED", `this gateway already has ${max} sessions (MAX_SESSIONS); delete one first`);
+    }
+    this.creating.add(id);
+    try {
+      await this.markExisting(id);
+    } finally {
+      this.creating.delete(id);
+    }
     const supervisor = this.supervise(id);
     supervisor.start();
     return supervisor.info();
