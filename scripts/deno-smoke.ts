@@ -2,7 +2,7 @@
 // the real Baileys against the WhatsApp Web simulator, and exercises
 // POST /messages and GET /messages/{id} over real HTTP until the simulator
 // has the message. Exits non-zero with the reason on any failure.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -88,10 +88,22 @@ try {
   console.error(output.slice(-30).join("\n"));
   process.exitCode = 1;
 } finally {
-  deno?.kill("SIGTERM");
+  // The gateway's shutdown finishes its session-store checkpoint (files are
+  // still being written): wait for the process before removing its data dir.
+  await stopProcess(deno);
   await sim.stop();
   await receiver.close();
-  await rm(dataDir, { recursive: true, force: true });
+  await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+}
+
+/** SIGTERM, then SIGKILL if the process has not exited 15 s later; resolves once it exited. */
+async function stopProcess(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  await exited;
+  clearTimeout(timer);
 }
 
 async function until<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> {
