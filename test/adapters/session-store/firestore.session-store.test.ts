@@ -80,6 +80,45 @@ describe.skipIf(!firestoreEmulatorAvailable())("FirestoreSessionStore (emulator)
     expect((await reader.sessionMeta("s")).seq).toBe(2);
   });
 
+  it("reads a committed staged batch from staging while a dead instance's transaction still locks its documents", async () => {
+    await open().setMany("s", new Map<string, StoredValue>([["old", 1], ["pre-key-0", "old"]]));
+    const keys = Array.from({ length: 700 }, (_, i) => `pre-key-${i}`);
+    const crashing = open({ crashPoints: { afterStagedCommit: () => { throw new Error("simulated crash"); } } });
+    await expect(crashing.setMany("s", new Map<string, StoredValue | null>([["old", null], ...keys.map((k): [string, StoredValue] => [k, k])]))).rejects.toThrow("simulated crash");
+    // The dead instance was rolling forward: its transaction read the key documents, then it died.
+    let release!: () => void;
+    const hung = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const holding = new Promise<void>((resolve) => (locked = resolve));
+    const abandoned = raw.runTransaction(async (tx) => {
+      await tx.getAll(raw.doc("gatewaySessions/s/keys/old"), raw.doc("gatewaySessions/s/keys/pre-key-0"));
+      locked();
+      await hung;
+    }, { maxAttempts: 1 });
+    await holding;
+    try {
+      const reader = open();
+      const all = await reader.entries("s");
+      expect(all.size).toBe(700);
+      expect(all.get("pre-key-0")).toBe("pre-key-0");
+      expect(all.get("pre-key-699")).toBe("pre-key-699");
+      expect(all.has("old")).toBe(false);
+      expect(await reader.getVersioned("s", ["pre-key-0", "old"])).toEqual(new Map([["pre-key-0", { value: "pre-key-0", version: 2 }]]));
+      expect((await reader.sessionMeta("s")).seq).toBe(2);
+      // Not rolled forward yet: the key documents are still locked.
+      expect((await raw.doc("gatewaySessions/s/keys/pre-key-0").get()).get("v")).toBe(1);
+    } finally {
+      release();
+      await abandoned;
+    }
+    // Once the locks are gone, a write finishes the roll-forward first.
+    const writer = open();
+    await writer.setMany("s", new Map<string, StoredValue>([["creds", "c"]]));
+    expect((await raw.doc("gatewaySessions/s/keys/pre-key-0").get()).get("v")).toBe(2);
+    expect((await raw.collection("gatewaySessions/s/staging").get()).size).toBe(0);
+    expect((await writer.sessionMeta("s")).seq).toBe(3);
+  });
+
   it("writes a key only over an older version, and skips an ordered batch it already passed", async () => {
     const store = open();
     await store.applyVersioned("s", [{ key: "k", value: "v5", version: 5 }], { seq: 5 });

@@ -23,6 +23,16 @@ import {
 } from "../shared/versioned-tier.ts";
 import { decodeValue, encodeValue, keyDocId, splitParts } from "./firestore-codec.ts";
 import { decodeStaged, encodeStaged, planChunks, type EncodedWrite } from "./firestore-batches.ts";
+import { overlayStaged } from "./staged-overlay.ts";
+
+/**
+ * How long a read waits for a pending staged batch to be rolled forward
+ * before it answers from the key documents overlaid with the batch. Rolling
+ * forward takes write locks; an instance that died inside one of its
+ * transactions leaves read locks that Firestore releases only when that
+ * transaction expires (up to 60 s idle), and a restore must not wait that long.
+ */
+const READ_ROLL_FORWARD_BUDGET_MS = 2_000;
 
 export interface FirestoreSessionStoreOptions {
   readonly projectId: string;
@@ -73,6 +83,8 @@ export class FirestoreSessionStore implements VersionedSessionTier {
   private readonly logger: StoreLogger;
   private readonly lock = new KeyedLock();
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Roll-forwards under way, by session and batch (see {@link settleForRead}). */
+  private readonly rollingForward = new Map<string, Promise<void>>();
   private closing = false;
   private readonly crashPoints: NonNullable<FirestoreSessionStoreOptions["crashPoints"]>;
 
@@ -100,13 +112,14 @@ export class FirestoreSessionStore implements VersionedSessionTier {
     const unique = [...new Set(keys)];
     unique.forEach(assertKey);
     return this.guarded(session, async () => {
-      await this.settle(session);
+      const { staged } = await this.settleForRead(session);
       const found = new Map<string, Versioned>();
       for (let i = 0; i < unique.length; i += 300) {
         const chunk = unique.slice(i, i + 300);
         const snaps = chunk.length === 0 ? [] : await this.db.getAll(...chunk.map((key) => this.keyRef(session, key)));
         await this.collect(session, snaps, found);
       }
+      if (staged) overlayStaged(found, staged, new Set(unique));
       return found;
     });
   }
@@ -114,9 +127,10 @@ export class FirestoreSessionStore implements VersionedSessionTier {
   async entriesVersioned(session: string): Promise<Map<string, Versioned>> {
     assertSessionId(session);
     return this.guarded(session, async () => {
-      await this.settle(session);
+      const { staged } = await this.settleForRead(session);
       const found = new Map<string, Versioned>();
       await this.collect(session, (await this.keys(session).get()).docs, found);
+      if (staged) overlayStaged(found, staged);
       return found;
     });
   }
@@ -124,7 +138,7 @@ export class FirestoreSessionStore implements VersionedSessionTier {
   async sessionMeta(session: string): Promise<TierSessionMeta> {
     assertSessionId(session);
     return this.guarded(session, async () => {
-      const doc = await this.settle(session);
+      const { doc } = await this.settleForRead(session);
       return { seq: doc.seq ?? 0, complete: doc.complete ?? false };
     });
   }
@@ -177,6 +191,13 @@ export class FirestoreSessionStore implements VersionedSessionTier {
     this.closing = true;
     await Promise.allSettled([...this.inFlight]);
     await this.lock.idle();
+    // A roll-forward a read left running: let it finish unless it is stuck
+    // behind locks (then the next instance finishes the batch).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.rollingForward.values()]),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, 5_000))),
+    ]).finally(() => clearTimeout(timer));
     await this.db.terminate();
     await deleteApp(this.app);
   }
@@ -209,11 +230,57 @@ export class FirestoreSessionStore implements VersionedSessionTier {
     return keyRef.collection("parts").doc(String(index));
   }
 
+  /**
+   * The session document for a read. A pending staged batch is rolled
+   * forward, but for at most {@link READ_ROLL_FORWARD_BUDGET_MS}: past that
+   * (its documents are locked by a transaction of a dead instance) the read
+   * goes on with the batch itself, read from its staging documents (plain
+   * reads take no locks), and the session document as the roll-forward will
+   * leave it. The roll-forward carries on in the background; the next write
+   * waits for it.
+   */
+  private async settleForRead(session: string): Promise<{ doc: SessionDoc; staged?: readonly EncodedWrite[] }> {
+    const doc = ((await this.sessionRef(session).get()).data() ?? {}) as SessionDoc;
+    const pending = doc.pending;
+    if (pending == null) return { doc };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const rolled = this.rollForwardOnce(session, pending);
+    const finished = await Promise.race([
+      // A roll-forward that failed is retried by the next write; this read goes on from staging.
+      rolled.then(() => true, () => false),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), READ_ROLL_FORWARD_BUDGET_MS))),
+    ]).finally(() => clearTimeout(timer));
+    if (finished) return { doc: ((await this.sessionRef(session).get()).data() ?? {}) as SessionDoc };
+    this.logger.warn({ session, batch: pending.batch }, "firestore session store: a staged batch is still locked (an earlier instance died in a transaction); reading it from staging meanwhile");
+    const staged = await this.stagedWrites(session, pending);
+    const seq = Math.max(doc.seq ?? 0, pending.seq);
+    return { doc: { ...doc, seq, ...(pending.complete === null ? {} : { complete: pending.complete }) }, staged };
+  }
+
+  /** One roll-forward of a batch at a time: reads that gave up waiting leave it running, later reads join it. */
+  private rollForwardOnce(session: string, pending: NonNullable<SessionDoc["pending"]>): Promise<void> {
+    const key = `${session}\u0000${pending.batch}`;
+    let running = this.rollingForward.get(key);
+    if (running === undefined) {
+      running = this.rollForward(session, pending).finally(() => this.rollingForward.delete(key));
+      // A read that stopped waiting must not leave a rejection unhandled; the next write retries it.
+      running.catch((error: unknown) => this.logger.warn({ session, err: error instanceof Error ? error.message : String(error) }, "firestore session store: rolling a staged batch forward failed; the next write retries"));
+      this.rollingForward.set(key, running);
+    }
+    return running;
+  }
+
+  private async stagedWrites(session: string, pending: NonNullable<SessionDoc["pending"]>): Promise<EncodedWrite[]> {
+    const staging = this.sessionRef(session).collection("staging");
+    const snaps = await this.db.getAll(...Array.from({ length: pending.parts }, (_, i) => staging.doc(`${pending.batch}-${i}`)));
+    return decodeStaged(snaps.map((snap) => Buffer.from((snap.data() as { d: Uint8Array }).d)));
+  }
+
   /** Reads the session document, finishing a staged batch first if one is pending. */
   private async settle(session: string): Promise<SessionDoc> {
     const doc = ((await this.sessionRef(session).get()).data() ?? {}) as SessionDoc;
     if (doc.pending == null) return doc;
-    await this.rollForward(session, doc.pending);
+    await this.rollForwardOnce(session, doc.pending);
     return ((await this.sessionRef(session).get()).data() ?? {}) as SessionDoc;
   }
 
