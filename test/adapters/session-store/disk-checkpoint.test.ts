@@ -1,13 +1,12 @@
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { keyToFileName } from "../../../src/adapters/session-store/disk/disk-key-names.ts";
-import { DiskSessionStore } from "../../../src/adapters/session-store/disk/disk.session-store.ts";
 import { DiskSessionStoreClosedError } from "../../../src/adapters/session-store/disk/disk-store-closed-error.ts";
 import type { SyncFn } from "../../../src/adapters/session-store/disk/durable-sync.ts";
 import { decodeBufferJson } from "../../../src/adapters/session-store/shared/buffer-json.ts";
 import type { StoredValue } from "../../../src/domain/ports/session-store.port.ts";
+import { crash, diskStoreHarness, realSync } from "./disk-store-harness.ts";
 
 /*
  * A batch resolves at its commit point (its log record durable) and writes
@@ -15,19 +14,11 @@ import type { StoredValue } from "../../../src/domain/ports/session-store.port.t
  * checkpoint of its log generation writes each once (see
  * `write-ahead-log.ts`).
  */
+// No timed checkpoint: each test says when one runs.
+const disk = diskStoreHarness("disk-checkpoint-", { checkpoint: { intervalMs: 60_000 } });
+const { open, root, sessionDir, logFiles } = disk;
 
-let dataDir: string;
-const stores: DiskSessionStore[] = [];
-function open(options: Partial<ConstructorParameters<typeof DiskSessionStore>[0]> = {}): DiskSessionStore {
-  // No timed checkpoint: each test says when one runs.
-  const store = new DiskSessionStore({ dataDir, checkpoint: { intervalMs: 60_000 }, ...options });
-  stores.push(store);
-  return store;
-}
-const root = () => join(dataDir, "sessions");
-const sessionDir = (session: string) => join(root(), session);
 const keyPath = (session: string, key: string) => join(sessionDir(session), keyToFileName(key));
-const logFiles = async () => (await readdir(root())).filter((name) => name.startsWith(".wal-"));
 const onDisk = async (session: string, key: string): Promise<StoredValue | "absent"> => {
   try {
     return decodeBufferJson(await readFile(keyPath(session, key), "utf8"));
@@ -36,10 +27,6 @@ const onDisk = async (session: string, key: string): Promise<StoredValue | "abse
     throw error;
   }
 };
-const crash = () => {
-  throw new Error("simulated crash");
-};
-const realSync: SyncFn = (handle, what) => (what === "log" ? handle.datasync() : handle.sync());
 
 /** A sync that holds the next file sync (a checkpoint writing a file) until released. */
 function gatedSync(): { sync: SyncFn; arm(): Promise<void>; release(): void } {
@@ -64,13 +51,6 @@ function gatedSync(): { sync: SyncFn; arm(): Promise<void>; release(): void } {
   };
 }
 
-beforeEach(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), "disk-checkpoint-"));
-});
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map((s) => s.close()));
-  await rm(dataDir, { recursive: true, force: true });
-});
 
 describe("DiskSessionStore checkpoints: a batch resolves at its commit point", () => {
   it("resolves before its key file exists, and a read right after sees it (a put, an update, a delete)", async () => {
@@ -246,7 +226,7 @@ describe("DiskSessionStore checkpoints: crashes, failures and close", () => {
       expect({ name, error }).toEqual({ name, error: expect.any(DiskSessionStoreClosedError) });
       expect(error).toMatchObject({ code: "SESSION_STORE.CLOSED" });
     }
-    expect(await readdir(dataDir)).toEqual([]);
+    expect(await readdir(disk.dataDir)).toEqual([]);
     // Closing again is harmless.
     await store.close();
   });

@@ -1,38 +1,26 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { encodeBatch, type BatchRecord, type DeltaRecord } from "../../../src/adapters/session-store/disk/disk-files.ts";
 import { keyToFileName } from "../../../src/adapters/session-store/disk/disk-key-names.ts";
-import { DiskSessionStore } from "../../../src/adapters/session-store/disk/disk.session-store.ts";
+import type { DiskSessionStore } from "../../../src/adapters/session-store/disk/disk.session-store.ts";
 import { type SyncFn } from "../../../src/adapters/session-store/disk/durable-sync.ts";
 import { frameRecord } from "../../../src/adapters/session-store/disk/log-frames.ts";
 import { encodeBufferJson } from "../../../src/adapters/session-store/shared/buffer-json.ts";
 import type { StoredValue } from "../../../src/domain/ports/session-store.port.ts";
+import { crash, diskStoreHarness, realSync } from "./disk-store-harness.ts";
 
 /*
  * The session index (`.meta`) under the write-ahead log: a log record holds
  * only the index change of its batch, `.meta` is written at checkpoints, and
  * replay merges the changes over it (see `write-ahead-log.ts`).
  */
+// No timed checkpoint: each test says when one runs.
+const disk = diskStoreHarness("disk-index-", { checkpoint: { intervalMs: 60_000 } });
+const { open, root, sessionDir, logFiles } = disk;
 
-let dataDir: string;
-const stores: DiskSessionStore[] = [];
-function open(options: Partial<ConstructorParameters<typeof DiskSessionStore>[0]> = {}): DiskSessionStore {
-  // No timed checkpoint: each test says when one runs.
-  const store = new DiskSessionStore({ dataDir, checkpoint: { intervalMs: 60_000 }, ...options });
-  stores.push(store);
-  return store;
-}
-const root = () => join(dataDir, "sessions");
-const sessionDir = (session: string) => join(root(), session);
 const metaPath = (session: string) => join(sessionDir(session), ".meta");
 const readMeta = async (session: string) => JSON.parse(await readFile(metaPath(session), "utf8")) as unknown;
-const logFiles = async () => (await readdir(root())).filter((name) => name.startsWith(".wal-"));
-const crash = () => {
-  throw new Error("simulated crash");
-};
-const realSync: SyncFn = (handle, what) => (what === "log" ? handle.datasync() : handle.sync());
 
 /** A record as a dead store of this version leaves it: only what the batch changed in the index. */
 function deltaRecord(session: string, seq: number, values: Record<string, StoredValue | null>): DeltaRecord {
@@ -72,13 +60,6 @@ async function snapshot(store: DiskSessionStore, session: string) {
 
 const LONG = "sender-key-".padEnd(300, "x"); // a key whose file name is hashed
 
-beforeEach(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), "disk-index-"));
-});
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map((s) => s.close()));
-  await rm(dataDir, { recursive: true, force: true });
-});
 
 describe("DiskSessionStore index: replay of index deltas", () => {
   it("merges delta records over an older .meta: keys they do not touch keep their version", async () => {

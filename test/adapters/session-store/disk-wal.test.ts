@@ -1,29 +1,17 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BufferJSON, useMultiFileAuthState } from "@whiskeysockets/baileys";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { encodeBatch, type BatchRecord } from "../../../src/adapters/session-store/disk/disk-files.ts";
-import { DiskSessionStore } from "../../../src/adapters/session-store/disk/disk.session-store.ts";
 import { type SyncFn } from "../../../src/adapters/session-store/disk/durable-sync.ts";
 import { frameRecord } from "../../../src/adapters/session-store/disk/log-frames.ts";
 import { encodeBufferJson } from "../../../src/adapters/session-store/shared/buffer-json.ts";
 import type { StoredValue } from "../../../src/domain/ports/session-store.port.ts";
+import { crash, diskStoreHarness } from "./disk-store-harness.ts";
 
-let dataDir: string;
-const stores: DiskSessionStore[] = [];
-function open(options: Partial<ConstructorParameters<typeof DiskSessionStore>[0]> = {}): DiskSessionStore {
-  const store = new DiskSessionStore({ dataDir, ...options });
-  stores.push(store);
-  return store;
-}
-const root = () => join(dataDir, "sessions");
-const sessionDir = (session: string) => join(root(), session);
-const logFiles = async () => (await readdir(root())).filter((name) => name.startsWith(".wal-"));
-const crash = () => {
-  throw new Error("simulated crash");
-};
+const disk = diskStoreHarness("disk-wal-");
+const { open, root, sessionDir, logFiles } = disk;
 
 /** Counts syncs by kind; each really syncs, so the store behaves as in production. */
 function countingSync(): { sync: SyncFn; counts: Record<"log" | "file" | "dir", number> } {
@@ -53,13 +41,6 @@ async function writeDeadLog(name: string, ...frames: Buffer[]): Promise<void> {
   await writeFile(join(root(), name), Buffer.concat(frames), { mode: 0o600 });
 }
 
-beforeEach(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), "disk-wal-"));
-});
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map((s) => s.close()));
-  await rm(dataDir, { recursive: true, force: true });
-});
 
 describe("DiskSessionStore write-ahead log: recovery", () => {
   it("replays a record committed to the log whose files were never written", async () => {

@@ -1,19 +1,12 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BufferJSON, initAuthCreds, useMultiFileAuthState } from "@whiskeysockets/baileys";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DiskSessionStore } from "../../../src/adapters/session-store/disk/disk.session-store.ts";
+import { describe, expect, it } from "vitest";
 import { CorruptEntryError, type StoredValue } from "../../../src/domain/ports/session-store.port.ts";
+import { diskStoreHarness } from "./disk-store-harness.ts";
 
-let dataDir: string;
-const stores: DiskSessionStore[] = [];
-function open(options: Partial<ConstructorParameters<typeof DiskSessionStore>[0]> = {}): DiskSessionStore {
-  const store = new DiskSessionStore({ dataDir, ...options });
-  stores.push(store);
-  return store;
-}
-const sessionDir = (session: string) => join(dataDir, "sessions", session);
+const disk = diskStoreHarness("disk-store-");
+const { open, sessionDir } = disk;
 const canonical = (value: unknown) => JSON.stringify(value, BufferJSON.replacer);
 /** Writes with a store that then stops cleanly: one instance owns a data dir at a time, the next one opens after it. */
 async function written(session: string, entries: ReadonlyMap<string, StoredValue | null>): Promise<void> {
@@ -22,21 +15,13 @@ async function written(session: string, entries: ReadonlyMap<string, StoredValue
   await store.close();
 }
 
-beforeEach(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), "disk-store-"));
-});
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map((s) => s.close()));
-  await rm(dataDir, { recursive: true, force: true });
-});
-
 describe("DiskSessionStore files", () => {
   it("keeps directories 0700 and files 0600, one file per key named like Baileys", async () => {
     const store = open();
     await store.setMany("s1", new Map<string, StoredValue>([["creds", { a: Buffer.from([1]) }], ["pre-key-1", Buffer.from([2])]]));
     // Key files are written at checkpoints.
     await store.checkpoint();
-    expect((await stat(join(dataDir, "sessions"))).mode & 0o777).toBe(0o700);
+    expect((await stat(join(disk.dataDir, "sessions"))).mode & 0o777).toBe(0o700);
     expect((await stat(sessionDir("s1"))).mode & 0o777).toBe(0o700);
     const names = (await readdir(sessionDir("s1"))).filter((n) => n.endsWith(".json")).sort();
     expect(names).toEqual(["creds.json", "pre-key-1.json"]);
