@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { deleteApp, initializeApp, type App } from "firebase-admin/app";
 import {
-  FieldValue,
   getFirestore,
   type CollectionReference,
   type DocumentReference,
@@ -22,17 +21,9 @@ import {
   type VersionedWrite,
 } from "../shared/versioned-tier.ts";
 import { decodeValue, encodeValue, keyDocId, splitParts } from "./firestore-codec.ts";
-import { decodeStaged, encodeStaged, planChunks, type EncodedWrite } from "./firestore-batches.ts";
+import { planChunks, type EncodedWrite } from "./firestore-batches.ts";
+import { sessionUpdate, StagedBatches, type SessionDoc } from "./firestore-staged-batches.ts";
 import { overlayStaged } from "./staged-overlay.ts";
-
-/**
- * How long a read waits for a pending staged batch to be rolled forward
- * before it answers from the key documents overlaid with the batch. Rolling
- * forward takes write locks; an instance that died inside one of its
- * transactions leaves read locks that Firestore releases only when that
- * transaction expires (up to 60 s idle), and a restore must not wait that long.
- */
-const READ_ROLL_FORWARD_BUDGET_MS = 2_000;
 
 export interface FirestoreSessionStoreOptions {
   readonly projectId: string;
@@ -46,13 +37,6 @@ export interface FirestoreSessionStoreOptions {
   readonly logger?: StoreLogger;
   /** Test-only: throwing from it simulates a crash right after a staged batch's commit point. */
   readonly crashPoints?: { afterStagedCommit?(): void };
-}
-
-interface SessionDoc {
-  readonly seq?: number;
-  readonly complete?: boolean;
-  /** A batch too large for one commit, committed but maybe not yet applied. */
-  readonly pending?: { readonly batch: string; readonly parts: number; readonly seq: number; readonly complete: boolean | null } | null;
 }
 
 interface KeyDoc {
@@ -83,13 +67,10 @@ export class FirestoreSessionStore implements VersionedSessionTier {
   private readonly logger: StoreLogger;
   private readonly lock = new KeyedLock();
   private readonly inFlight = new Set<Promise<unknown>>();
-  /** Roll-forwards under way, by session and batch (see {@link settleForRead}). */
-  private readonly rollingForward = new Map<string, Promise<void>>();
   private closing = false;
-  private readonly crashPoints: NonNullable<FirestoreSessionStoreOptions["crashPoints"]>;
+  private readonly staged: StagedBatches;
 
   constructor(options: FirestoreSessionStoreOptions) {
-    this.crashPoints = options.crashPoints ?? {};
     appCounter += 1;
     // A named app per instance: several stores (tests, a migration) can live in one process.
     this.app = initializeApp({ projectId: options.projectId }, `session-store-${process.pid}-${appCounter}-${randomBytes(3).toString("hex")}`);
@@ -97,6 +78,14 @@ export class FirestoreSessionStore implements VersionedSessionTier {
     if (options.emulatorHost !== undefined) this.db.settings({ host: options.emulatorHost, ssl: false });
     this.root = this.db.collection(options.collection ?? "gatewaySessions");
     this.logger = options.logger ?? silentLogger;
+    const afterStagedCommit = options.crashPoints?.afterStagedCommit;
+    this.staged = new StagedBatches({
+      db: this.db,
+      sessionRef: (session) => this.sessionRef(session),
+      writeChunk: (tx, session, writes) => this.writeChunk(tx, session, writes),
+      logger: this.logger,
+      ...(afterStagedCommit ? { afterStagedCommit } : {}),
+    });
   }
 
   async getMany(session: string, keys: readonly string[]): Promise<Map<string, StoredValue>> {
@@ -112,7 +101,7 @@ export class FirestoreSessionStore implements VersionedSessionTier {
     const unique = [...new Set(keys)];
     unique.forEach(assertKey);
     return this.guarded(session, async () => {
-      const { staged } = await this.settleForRead(session);
+      const { staged } = await this.staged.settleForRead(session);
       const found = new Map<string, Versioned>();
       for (let i = 0; i < unique.length; i += 300) {
         const chunk = unique.slice(i, i + 300);
@@ -127,7 +116,7 @@ export class FirestoreSessionStore implements VersionedSessionTier {
   async entriesVersioned(session: string): Promise<Map<string, Versioned>> {
     assertSessionId(session);
     return this.guarded(session, async () => {
-      const { staged } = await this.settleForRead(session);
+      const { staged } = await this.staged.settleForRead(session);
       const found = new Map<string, Versioned>();
       await this.collect(session, (await this.keys(session).get()).docs, found);
       if (staged) overlayStaged(found, staged);
@@ -138,7 +127,7 @@ export class FirestoreSessionStore implements VersionedSessionTier {
   async sessionMeta(session: string): Promise<TierSessionMeta> {
     assertSessionId(session);
     return this.guarded(session, async () => {
-      const { doc } = await this.settleForRead(session);
+      const { doc } = await this.staged.settleForRead(session);
       return { seq: doc.seq ?? 0, complete: doc.complete ?? false };
     });
   }
@@ -146,7 +135,7 @@ export class FirestoreSessionStore implements VersionedSessionTier {
   async setMany(session: string, entries: ReadonlyMap<string, StoredValue | null>): Promise<void> {
     assertSessionId(session);
     await this.guarded(session, async () => {
-      const seq = ((await this.settle(session)).seq ?? 0) + 1;
+      const seq = ((await this.staged.settle(session)).seq ?? 0) + 1;
       await this.apply(session, [...entries].map(([key, value]) => ({ key, value, version: seq })), { seq });
     });
   }
@@ -154,7 +143,7 @@ export class FirestoreSessionStore implements VersionedSessionTier {
   async clear(session: string): Promise<void> {
     assertSessionId(session);
     await this.guarded(session, async () => {
-      const seq = ((await this.settle(session)).seq ?? 0) + 1;
+      const seq = ((await this.staged.settle(session)).seq ?? 0) + 1;
       await this.apply(session, [], { seq, clear: true });
     });
   }
@@ -162,7 +151,7 @@ export class FirestoreSessionStore implements VersionedSessionTier {
   async applyVersioned(session: string, writes: readonly VersionedWrite[], options: ApplyOptions): Promise<boolean> {
     assertSessionId(session);
     return this.guarded(session, async () => {
-      await this.settle(session);
+      await this.staged.settle(session);
       return this.apply(session, writes, options);
     });
   }
@@ -193,11 +182,7 @@ export class FirestoreSessionStore implements VersionedSessionTier {
     await this.lock.idle();
     // A roll-forward a read left running: let it finish unless it is stuck
     // behind locks (then the next instance finishes the batch).
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.rollingForward.values()]),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, 5_000))),
-    ]).finally(() => clearTimeout(timer));
+    await this.staged.drain(5_000);
     await this.db.terminate();
     await deleteApp(this.app);
   }
@@ -228,60 +213,6 @@ export class FirestoreSessionStore implements VersionedSessionTier {
 
   private partRef(keyRef: DocumentReference, index: number): DocumentReference {
     return keyRef.collection("parts").doc(String(index));
-  }
-
-  /**
-   * The session document for a read. A pending staged batch is rolled
-   * forward, but for at most {@link READ_ROLL_FORWARD_BUDGET_MS}: past that
-   * (its documents are locked by a transaction of a dead instance) the read
-   * goes on with the batch itself, read from its staging documents (plain
-   * reads take no locks), and the session document as the roll-forward will
-   * leave it. The roll-forward carries on in the background; the next write
-   * waits for it.
-   */
-  private async settleForRead(session: string): Promise<{ doc: SessionDoc; staged?: readonly EncodedWrite[] }> {
-    const doc = ((await this.sessionRef(session).get()).data() ?? {}) as SessionDoc;
-    const pending = doc.pending;
-    if (pending == null) return { doc };
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const rolled = this.rollForwardOnce(session, pending);
-    const finished = await Promise.race([
-      // A roll-forward that failed is retried by the next write; this read goes on from staging.
-      rolled.then(() => true, () => false),
-      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), READ_ROLL_FORWARD_BUDGET_MS))),
-    ]).finally(() => clearTimeout(timer));
-    if (finished) return { doc: ((await this.sessionRef(session).get()).data() ?? {}) as SessionDoc };
-    this.logger.warn({ session, batch: pending.batch }, "firestore session store: a staged batch is still locked (an earlier instance died in a transaction); reading it from staging meanwhile");
-    const staged = await this.stagedWrites(session, pending);
-    const seq = Math.max(doc.seq ?? 0, pending.seq);
-    return { doc: { ...doc, seq, ...(pending.complete === null ? {} : { complete: pending.complete }) }, staged };
-  }
-
-  /** One roll-forward of a batch at a time: reads that gave up waiting leave it running, later reads join it. */
-  private rollForwardOnce(session: string, pending: NonNullable<SessionDoc["pending"]>): Promise<void> {
-    const key = `${session}\u0000${pending.batch}`;
-    let running = this.rollingForward.get(key);
-    if (running === undefined) {
-      running = this.rollForward(session, pending).finally(() => this.rollingForward.delete(key));
-      // A read that stopped waiting must not leave a rejection unhandled; the next write retries it.
-      running.catch((error: unknown) => this.logger.warn({ session, err: error instanceof Error ? error.message : String(error) }, "firestore session store: rolling a staged batch forward failed; the next write retries"));
-      this.rollingForward.set(key, running);
-    }
-    return running;
-  }
-
-  private async stagedWrites(session: string, pending: NonNullable<SessionDoc["pending"]>): Promise<EncodedWrite[]> {
-    const staging = this.sessionRef(session).collection("staging");
-    const snaps = await this.db.getAll(...Array.from({ length: pending.parts }, (_, i) => staging.doc(`${pending.batch}-${i}`)));
-    return decodeStaged(snaps.map((snap) => Buffer.from((snap.data() as { d: Uint8Array }).d)));
-  }
-
-  /** Reads the session document, finishing a staged batch first if one is pending. */
-  private async settle(session: string): Promise<SessionDoc> {
-    const doc = ((await this.sessionRef(session).get()).data() ?? {}) as SessionDoc;
-    if (doc.pending == null) return doc;
-    await this.rollForwardOnce(session, doc.pending);
-    return ((await this.sessionRef(session).get()).data() ?? {}) as SessionDoc;
   }
 
   private async collect(session: string, snaps: readonly DocumentSnapshot[], into: Map<string, Versioned>): Promise<void> {
@@ -329,11 +260,11 @@ export class FirestoreSessionStore implements VersionedSessionTier {
         });
       } catch (error) {
         if (!(error instanceof PendingBatchFound)) throw error;
-        await this.settle(session);
+        await this.staged.settle(session);
         return this.apply(session, writes, options);
       }
     }
-    return this.applyStaged(session, encoded, seq, options);
+    return this.staged.apply(session, encoded, seq, options);
   }
 
   /** Conditional writes of one chunk inside a transaction: a key is written only over an older version. */
@@ -359,60 +290,6 @@ export class FirestoreSessionStore implements VersionedSessionTier {
     });
   }
 
-  /**
-   * A batch too large for one commit: stage it, commit it by marking the
-   * session document (the commit point), then roll it forward. A crash after
-   * the mark is finished by the next reader; before it, it left only staging
-   * documents, which the next staged batch of the session sweeps.
-   */
-  private async applyStaged(session: string, writes: readonly EncodedWrite[], seq: number, options: ApplyOptions): Promise<boolean> {
-    const staging = this.sessionRef(session).collection("staging");
-    for (const stale of await staging.listDocuments()) await stale.delete();
-    const batch = `${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
-    const blobs = encodeStaged(writes);
-    for (let i = 0; i < blobs.length; i += 8) {
-      const commit = this.db.batch();
-      blobs.slice(i, i + 8).forEach((blob, j) => commit.set(staging.doc(`${batch}-${i + j}`), { d: blob }));
-      await commit.commit();
-    }
-    const pending = { batch, parts: blobs.length, seq, complete: options.complete ?? null };
-    const committed = await this.db.runTransaction(async (tx) => {
-      const current = ((await tx.get(this.sessionRef(session))).data() ?? {}) as SessionDoc;
-      if (options.onlyIfNewer === true && (current.seq ?? 0) >= options.seq) return false;
-      tx.set(this.sessionRef(session), { pending }, { merge: true });
-      return true;
-    });
-    if (!committed) {
-      for (const doc of await staging.listDocuments()) await doc.delete();
-      return false;
-    }
-    this.crashPoints.afterStagedCommit?.();
-    await this.rollForward(session, pending);
-    return true;
-  }
-
-  private async rollForward(session: string, pending: NonNullable<SessionDoc["pending"]>): Promise<void> {
-    const staging = this.sessionRef(session).collection("staging");
-    const refs = Array.from({ length: pending.parts }, (_, i) => staging.doc(`${pending.batch}-${i}`));
-    const snaps = await this.db.getAll(...refs);
-    const writes = decodeStaged(snaps.map((snap) => Buffer.from((snap.data() as { d: Uint8Array }).d)));
-    for (const chunk of planChunks(writes)) {
-      await this.db.runTransaction(async (tx) => this.writeChunk(tx, session, chunk));
-    }
-    await this.db.runTransaction(async (tx) => {
-      const current = ((await tx.get(this.sessionRef(session))).data() ?? {}) as SessionDoc;
-      if (current.pending?.batch !== pending.batch) return;
-      tx.set(this.sessionRef(session), { ...sessionUpdate(current, pending.seq, pending.complete ?? undefined), pending: FieldValue.delete() }, { merge: true });
-    });
-    for (const ref of refs) await ref.delete();
-    this.logger.info({ session, writes: writes.length }, "session store staged batch applied");
-  }
-}
-
-function sessionUpdate(current: SessionDoc, seq: number, complete: boolean | undefined): Record<string, unknown> {
-  const update: Record<string, unknown> = { seq: Math.max(current.seq ?? 0, seq), updatedAt: FieldValue.serverTimestamp() };
-  if (complete !== undefined) update["complete"] = complete;
-  return update;
 }
 
 function stripVersions(found: Map<string, Versioned>): Map<string, StoredValue> {
