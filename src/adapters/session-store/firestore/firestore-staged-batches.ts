@@ -68,6 +68,8 @@ export class StagedBatches {
     if (finished) return { doc: ((await this.deps.sessionRef(session).get()).data() ?? {}) as SessionDoc };
     this.deps.logger.warn({ session, batch: pending.batch }, "firestore session store: a staged batch is still locked (an earlier instance died in a transaction); reading it from staging meanwhile");
     const staged = await this.stagedWrites(session, pending);
+    // Gone meanwhile: the roll-forward finished (it removes the staging documents last).
+    if (staged === undefined) return { doc: ((await this.deps.sessionRef(session).get()).data() ?? {}) as SessionDoc };
     const seq = Math.max(doc.seq ?? 0, pending.seq);
     return { doc: { ...doc, seq, ...(pending.complete === null ? {} : { complete: pending.complete }) }, staged };
   }
@@ -85,9 +87,11 @@ export class StagedBatches {
     return running;
   }
 
-  private async stagedWrites(session: string, pending: PendingBatch): Promise<EncodedWrite[]> {
+  /** The writes of a committed staged batch, or undefined when its staging documents are gone (rolled forward). */
+  private async stagedWrites(session: string, pending: PendingBatch): Promise<EncodedWrite[] | undefined> {
     const staging = this.deps.sessionRef(session).collection("staging");
     const snaps = await this.deps.db.getAll(...Array.from({ length: pending.parts }, (_, i) => staging.doc(`${pending.batch}-${i}`)));
+    if (snaps.some((snap) => !snap.exists)) return undefined;
     return decodeStaged(snaps.map((snap) => Buffer.from((snap.data() as { d: Uint8Array }).d)));
   }
 
