@@ -151,6 +151,29 @@ describe("Dispatcher", () => {
     expect(provider.maxInFlight).toBe(3);
   });
 
+  it("on stop, sends and records what a claim under way hands out, leaving nothing in sending", async () => {
+    const { store, provider, dispatcher, enqueue } = setup();
+    await dispatcher.start();
+    // Hold the next claim until stop() has begun.
+    let releaseClaim!: () => void;
+    const claimHeld = new Promise<void>((resolve) => (releaseClaim = resolve));
+    let claiming!: () => void;
+    const claimStarted = new Promise<void>((resolve) => (claiming = resolve));
+    const claim = store.claim.bind(store);
+    store.claim = async (...args) => {
+      claiming();
+      await claimHeld;
+      return claim(...args);
+    };
+    const id = await enqueue("whatsapp:+40712345009", "in the last claim");
+    await claimStarted;
+    const stopped = dispatcher.stop(5_000);
+    releaseClaim();
+    await stopped;
+    expect(provider.sent.map((m) => m.id)).toEqual([id]);
+    expect((await store.get(id))?.status).toBe("sent");
+  });
+
   it("sends one message at a time to one recipient", async () => {
     const { provider, dispatcher, enqueue } = setup({ concurrency: 8 });
     await dispatcher.start();

@@ -35,6 +35,8 @@ export interface RouteWorkerDeps {
 export class RouteWorker {
   private inFlight = new Set<Promise<boolean>>();
   private pumping = false;
+  /** The pump under way, if any: `stop` waits for it, since a claim it awaits may still hand out messages. */
+  private pumpRun: Promise<void> | undefined;
   private wakeAgain = false;
   private stopped = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -55,20 +57,28 @@ export class RouteWorker {
       return;
     }
     this.pumping = true;
-    void this.pump().finally(() => {
+    this.pumpRun = this.pump().finally(() => {
       this.pumping = false;
+      this.pumpRun = undefined;
       if (this.wakeAgain) this.wake();
     });
   }
 
-  /** Stops claiming; resolves when in-flight sends have finished or `timeoutMs` passed. */
+  /**
+   * Stops claiming; resolves when in-flight sends have finished or `timeoutMs`
+   * passed. A claim already under way may still hand out messages: they are
+   * sent and waited for too, rather than left `sending` behind.
+   */
   async stop(timeoutMs: number): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
-    if (this.inFlight.size === 0) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-    await Promise.race([Promise.allSettled([...this.inFlight]), timeout]);
+    const drained = (async () => {
+      await this.pumpRun;
+      await Promise.allSettled([...this.inFlight]);
+    })();
+    await Promise.race([drained, timeout]);
     clearTimeout(timer);
   }
 
