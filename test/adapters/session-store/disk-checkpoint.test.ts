@@ -6,7 +6,7 @@ import { DiskSessionStoreClosedError } from "../../../src/adapters/session-store
 import type { SyncFn } from "../../../src/adapters/session-store/disk/durable-sync.ts";
 import { decodeBufferJson } from "../../../src/adapters/session-store/shared/buffer-json.ts";
 import type { StoredValue } from "../../../src/domain/ports/session-store.port.ts";
-import { crash, diskStoreHarness, realSync } from "./disk-store-harness.ts";
+import { crash, diskStoreHarness, failingSync, realSync } from "./disk-store-harness.ts";
 
 /*
  * A batch resolves at its commit point (its log record durable) and writes
@@ -166,20 +166,31 @@ describe("DiskSessionStore checkpoints: crashes, failures and close", () => {
   });
 
   it("a failed checkpoint stops the store (degraded, calls refused); the next start replays the log", async () => {
-    let failing = false;
-    const sync: SyncFn = async (handle, what) => {
-      if (failing && what === "file") throw new Error("EIO: simulated");
-      await realSync(handle, what);
-    };
-    const store = open({ sync });
+    const syncs = failingSync("file");
+    const store = open({ sync: syncs.sync });
     await store.setMany("s", new Map([["creds", "c1"]]));
-    failing = true;
+    syncs.fail();
     await expect(store.checkpoint()).rejects.toThrow("EIO");
     expect(store.health()).toMatchObject({ status: "degraded" });
     await expect(store.getMany("s", ["creds"])).rejects.toThrow("EIO");
     await expect(store.setMany("s", new Map([["creds", "c2"]]))).rejects.toThrow("EIO");
     await store.close();
     expect(await open().getMany("s", ["creds"])).toEqual(new Map([["creds", "c1"]]));
+  });
+
+  it("a checkpoint of many files that fails on one has stopped writing the others when it reports the failure", async () => {
+    const syncs = failingSync("file");
+    const store = open({ sync: syncs.sync });
+    await store.setMany("s", new Map(Array.from({ length: 60 }, (_, i): [string, StoredValue] => [`pre-key-${i}`, i])));
+    // One file fails; the others would succeed if anything went on writing them.
+    syncs.fail(1);
+    await expect(store.checkpoint()).rejects.toThrow("EIO");
+    const reported = syncs.calls;
+    // Several files are written at once; none of them may still be going on after the report.
+    expect(reported).toBeLessThan(60);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(syncs.calls).toBe(reported);
+    expect(store.health()).toMatchObject({ status: "degraded" });
   });
 
   it("close() writes every file and .meta, and leaves no log", async () => {

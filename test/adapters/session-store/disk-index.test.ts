@@ -8,7 +8,7 @@ import { type SyncFn } from "../../../src/adapters/session-store/disk/durable-sy
 import { frameRecord } from "../../../src/adapters/session-store/disk/log-frames.ts";
 import { encodeBufferJson } from "../../../src/adapters/session-store/shared/buffer-json.ts";
 import type { StoredValue } from "../../../src/domain/ports/session-store.port.ts";
-import { crash, diskStoreHarness, realSync } from "./disk-store-harness.ts";
+import { crash, diskStoreHarness, failingSync, realSync } from "./disk-store-harness.ts";
 
 /*
  * The session index (`.meta`) under the write-ahead log: a log record holds
@@ -196,14 +196,10 @@ describe("DiskSessionStore index: .meta at checkpoints", () => {
   });
 
   it("a batch whose log write failed leaves the index as it was: reads do not see it", async () => {
-    let failing = false;
-    const sync: SyncFn = async (handle, what) => {
-      if (failing && what === "log") throw new Error("EIO: simulated");
-      await realSync(handle, what);
-    };
-    const store = open({ sync });
+    const syncs = failingSync("log");
+    const store = open({ sync: syncs.sync });
     await store.setMany("s", new Map([["a", "a1"]]));
-    failing = true;
+    syncs.fail();
     await expect(store.setMany("s", new Map<string, StoredValue | null>([["a", null], ["b", "b2"]]))).rejects.toThrow("EIO");
     expect(store.health().status).toBe("degraded");
     expect(await snapshot(store, "s")).toEqual({ entries: new Map([["a", { value: "a1", version: 1 }]]), seq: 1 });

@@ -46,3 +46,30 @@ export const crash = (): never => {
 
 /** The store's own syncs (what `defaultSync` does), for tests that wrap them. */
 export const realSync: SyncFn = (handle, what) => (what === "log" ? handle.datasync() : handle.sync());
+
+/**
+ * The real syncs, until `fail()`: from then on every sync of kind `what`
+ * throws EIO (`fail(1)`: only the next one). `calls` counts the syncs of
+ * that kind, failed ones included.
+ */
+export function failingSync(what: "log" | "file" | "dir"): { sync: SyncFn; fail(times?: number): void; readonly calls: number } {
+  let failures = 0;
+  let calls = 0;
+  const sync: SyncFn = async (handle, kind) => {
+    if (kind === what) {
+      calls += 1;
+      if (failures > 0) {
+        failures -= 1;
+        throw new Error("EIO: simulated");
+      }
+    }
+    await realSync(handle, kind);
+  };
+  return {
+    sync,
+    fail: (times = Infinity) => (failures = times),
+    get calls() {
+      return calls;
+    },
+  };
+}
