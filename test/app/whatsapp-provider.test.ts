@@ -20,6 +20,20 @@ function provider(store: SessionStore, defaultSession = "default") {
   return { p, connector };
 }
 
+/** The store's methods bound to it, to override one. */
+function bound(store: SessionStore): SessionStore {
+  return {
+    kind: store.kind,
+    getMany: (s, k) => store.getMany(s, k),
+    setMany: (s, e) => store.setMany(s, e),
+    entries: (s) => store.entries(s),
+    clear: (s) => store.clear(s),
+    listSessions: () => store.listSessions(),
+    health: () => store.health(),
+    close: () => store.close(),
+  };
+}
+
 /** A store that cannot answer until `up()`, like Firestore on a cold start before it answered. */
 function unavailableUntilUp(inner: SessionStore) {
   let up = false;
@@ -73,6 +87,23 @@ describe("WhatsAppProvider", () => {
     expect(refused.map((o) => (o.reason as DomainError).code)).toEqual(["SESSION.LIMIT_REACHED", "SESSION.LIMIT_REACHED"]);
     expect(p.list()).toHaveLength(3);
     expect(await store.listSessions()).toHaveLength(3);
+  });
+
+  it("a session being created is not started a second time by discovery, which sees its marker first", async () => {
+    const inner = new MemorySessionStore();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // The marker is stored, then the create call stays inside setMany until released.
+    const store: SessionStore = { ...bound(inner), setMany: async (s, e) => { await inner.setMany(s, e); if (s === "late") await held; } };
+    const { p, connector } = provider(store, "");
+    await p.start();
+    const created = p.create("late");
+    await new Promise((resolve) => setTimeout(resolve, 150)); // several discovery rounds (every 30 ms)
+    release();
+    await created;
+    await eventually(() => connector.connections.some((c) => c.session === "late") || undefined);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(connector.connections.filter((c) => c.session === "late")).toHaveLength(1);
   });
 
   it("starts every stored session even when there are more than MAX_SESSIONS", async () => {

@@ -49,7 +49,7 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
   private readonly listeners = new Set<ProviderEventListener>();
   /** Sessions being deleted: discovery must not start them again meanwhile. */
   private readonly removing = new Set<string>();
-  /** Sessions `create` is making (awaiting the store): they count against the limit already. */
+  /** Sessions `create` is making (awaiting the store): they count against the limit, and discovery leaves them alone. */
   private readonly creating = new Set<string>();
   private discovery: ReturnType<typeof setInterval> | undefined;
 
@@ -83,7 +83,8 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
     }
     const ids = first && stored.length === 0 && this.options.defaultSession ? [this.options.defaultSession] : stored;
     for (const id of ids) {
-      if (this.supervisors.has(id) || this.removing.has(id)) continue;
+      // Being created: `create` starts it once its marker is stored; a second supervisor would open a second socket.
+      if (this.supervisors.has(id) || this.removing.has(id) || this.creating.has(id)) continue;
       if (!isValidSessionId(id)) {
         this.options.logger.warn({ session: id }, "sessions: ignoring a stored session with an invalid id");
         continue;
