@@ -34,7 +34,6 @@ export interface RouteWorkerDeps {
  */
 export class RouteWorker {
   private inFlight = new Set<Promise<boolean>>();
-  private pumping = false;
   /** The pump under way, if any: `stop` waits for it, since a claim it awaits may still hand out messages. */
   private pumpRun: Promise<void> | undefined;
   private wakeAgain = false;
@@ -52,13 +51,11 @@ export class RouteWorker {
 
   wake(): void {
     if (this.stopped) return;
-    if (this.pumping) {
+    if (this.pumpRun !== undefined) {
       this.wakeAgain = true;
       return;
     }
-    this.pumping = true;
     this.pumpRun = this.pump().finally(() => {
-      this.pumping = false;
       this.pumpRun = undefined;
       if (this.wakeAgain) this.wake();
     });

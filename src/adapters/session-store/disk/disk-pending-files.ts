@@ -60,8 +60,8 @@ export class PendingFiles {
    * no commit replaced meanwhile. Up to {@link WRITE_LANES} files are
    * written at once, each file once per call; calls must not overlap
    * (checkpoints run one at a time), so a file only ever receives newer
-   * content than its previous write. The renames and
-   * unlinks are durable once `dir` is fsynced.
+   * content than its previous write. The renames and unlinks are durable
+   * once `dir` is fsynced.
    */
   async write(dir: string, sync: SyncFn): Promise<void> {
     if (this.writes.size === 0) return;

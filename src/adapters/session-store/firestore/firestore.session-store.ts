@@ -22,8 +22,7 @@ import {
 } from "../shared/versioned-tier.ts";
 import { decodeValue, encodeValue, keyDocId, splitParts } from "./firestore-codec.ts";
 import { planChunks, type EncodedWrite } from "./firestore-batches.ts";
-import { sessionUpdate, StagedBatches, type SessionDoc } from "./firestore-staged-batches.ts";
-import { overlayStaged } from "./staged-overlay.ts";
+import { overlayStaged, sessionUpdate, StagedBatches, type SessionDoc } from "./firestore-staged-batches.ts";
 
 export interface FirestoreSessionStoreOptions {
   readonly projectId: string;
@@ -57,7 +56,8 @@ let appCounter = 0;
  * `{k, v, n, d}`; values over 900 KB continue in `.../parts/{i}`. Every
  * `setMany` is atomic: one transaction when it fits one commit, otherwise
  * staged in `.../staging/*` and committed by a single write of the session
- * document, then rolled forward (by anyone who reads the session next).
+ * document, then rolled forward by the next call on the session (a read
+ * waits for that at most 2 s, then reads the batch from staging).
  */
 export class FirestoreSessionStore implements VersionedSessionTier {
   readonly kind = "firestore";
