@@ -183,6 +183,39 @@ describe("Dispatcher", () => {
     expect(provider.sent.map((m) => m.text)).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
   });
 
+  it("with a send window, has up to that many messages to one recipient in flight, written in order", async () => {
+    const { provider, dispatcher, enqueue } = setup({ concurrency: 8 }, { default: false });
+    provider.sendWindow = 4;
+    provider.holdSends();
+    await dispatcher.start();
+    for (let i = 0; i < 10; i++) await enqueue("whatsapp:+40712345001", `m${i}`);
+    provider.setReady("default", true);
+    // The first run: four written, none confirmed; the fifth waits for the whole run.
+    await eventually(() => provider.inFlight === 4 || undefined, 5_000, "a run of 4 in flight");
+    await new Promise((r) => setTimeout(r, 100));
+    expect(provider.written.map((m) => m.text)).toEqual(["m0", "m1", "m2", "m3"]);
+    provider.release();
+    await eventually(() => provider.sent.length === 10 || undefined, 5_000, "all sent");
+    expect(provider.maxInFlight).toBe(4);
+    expect(provider.written.map((m) => m.text)).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
+  });
+
+  it("releases the rest of a run unsent when a message of it cannot be written, and counts no attempt for them", async () => {
+    const { store, provider, enqueue, dispatcher } = setup({ concurrency: 8 }, { default: false });
+    provider.sendWindow = 4;
+    const ids = [];
+    for (let i = 0; i < 4; i++) ids.push(await enqueue("whatsapp:+40712345001", `m${i}`));
+    provider.failRetryable(1, "not written");
+    await dispatcher.start();
+    provider.setReady("default", true);
+    await eventually(() => provider.sent.length === 4 || undefined, 5_000, "all sent after the retry");
+    // Nothing overtook m0: the three after it were never written before its retry went out.
+    expect(provider.written.map((m) => m.text)).toEqual(["m0", "m1", "m2", "m3"]);
+    const stored = await Promise.all(ids.map((id) => store.get(id)));
+    expect(stored.map((m) => m?.attempts)).toEqual([2, 1, 1, 1]);
+    expect(stored[1]?.history.map((h) => h.status)).toEqual(["queued", "sending", "queued", "sending", "sent"]);
+  });
+
   it("paces sends of a session when a minimum interval is set", async () => {
     const { provider, dispatcher, enqueue } = setup({ minIntervalMs: 40 });
     const times: number[] = [];

@@ -3,6 +3,7 @@ import type { Message, NewOutboundMessage } from "../../src/domain/message.ts";
 import type { MessageStore } from "../../src/domain/ports/message-store.port.ts";
 import { earlyStatusCases } from "./message-store-early-status.cases.ts";
 import { historyCases } from "./message-store-history.cases.ts";
+import { runCases } from "./message-store-run.cases.ts";
 import {
   ALICE,
   anOutbound,
@@ -311,5 +312,6 @@ export function runMessageStoreContract(
 
     historyCases(context);
     earlyStatusCases(context);
+    runCases(context);
   });
 }

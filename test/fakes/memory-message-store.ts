@@ -95,13 +95,26 @@ export class MemoryMessageStore implements MessageStore {
     return { kind: "created", message: copy(entry.message) };
   }
 
-  async claim(route: Route, limit: number, leaseMs: number, now: Date): Promise<Message[]> {
+  async claim(route: Route, limit: number, leaseMs: number, now: Date, window = 1): Promise<Message[]> {
     this.#assertOpen();
     const t = now.getTime();
-    const due = this.#heads(route).filter((entry) =>
-      entry.message.status === "queued" ? (entry.nextAttemptAt ?? 0) <= t : (entry.leaseUntil ?? 0) <= t,
-    );
-    return due.slice(0, Math.max(0, Math.floor(limit))).map((entry) => {
+    const count = Math.max(0, Math.floor(limit));
+    const runLength = Math.max(1, Math.floor(window));
+    const isDue = (entry: Entry): boolean =>
+      entry.message.status === "queued" ? (entry.nextAttemptAt ?? 0) <= t : (entry.leaseUntil ?? 0) <= t;
+    const heads = this.#heads(route).filter(isDue).slice(0, count);
+    const picked = [...heads];
+    let room = count - picked.length;
+    for (const head of heads) {
+      if (room < 1 || runLength < 2) break;
+      const after = this.#unfinished(route, head.message.to).slice(1, Math.min(runLength, room + 1));
+      const notDue = after.findIndex((entry) => !isDue(entry));
+      const run = notDue === -1 ? after : after.slice(0, notDue);
+      picked.push(...run);
+      room -= run.length;
+    }
+    picked.sort((a, b) => a.seq - b.seq);
+    return picked.map((entry) => {
       this.#change(entry, { status: "sending" }, now);
       entry.leaseUntil = t + Math.max(0, leaseMs);
       return copy(entry.message);
@@ -112,8 +125,15 @@ export class MemoryMessageStore implements MessageStore {
     this.#assertOpen();
     const entry = this.#byId.get(id);
     if (!entry) throw new DomainError("MESSAGE.NOT_FOUND", `message ${id} not found`);
-    const attempts = entry.message.attempts + 1;
     const inFlight = UNFINISHED.includes(entry.message.status);
+    if (outcome.kind === "released") {
+      if (!inFlight) return copy(entry.message);
+      entry.leaseUntil = null;
+      entry.nextAttemptAt = now.getTime();
+      this.#change(entry, { status: "queued" }, now);
+      return copy(entry.message);
+    }
+    const attempts = entry.message.attempts + 1;
     if (!inFlight && outcome.kind !== "sent") {
       this.#change(entry, { attempts }, now);
       return copy(entry.message);
@@ -294,6 +314,13 @@ export class MemoryMessageStore implements MessageStore {
       if (early.reportedAt < oldest || !canTransition(entry.message.status, early.status)) continue;
       this.#change(entry, { status: early.status, ...(early.error ? { error: early.error } : {}) }, now);
     }
+  }
+
+  /** One recipient's unfinished messages on this route, in acceptance order. */
+  #unfinished(route: Route, to: string): Entry[] {
+    return this.#entries.filter(
+      (e) => e.message.provider === route.provider && e.message.session === route.session && e.message.to === to && UNFINISHED.includes(e.message.status),
+    );
   }
 
   /** Each recipient's oldest unfinished message on this route, in acceptance order. */

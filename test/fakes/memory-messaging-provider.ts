@@ -4,6 +4,7 @@ import type {
   MessagingProvider,
   ProviderEvent,
   ProviderEventListener,
+  SendProgress,
   SendReceipt,
 } from "../../src/domain/ports/messaging-provider.port.ts";
 import type { Channel } from "../../src/domain/address.ts";
@@ -15,6 +16,14 @@ import type { Channel } from "../../src/domain/address.ts";
  */
 export class MemoryMessagingProvider implements MessagingProvider {
   readonly sent: Message[] = [];
+  /**
+   * Set above 1 to behave like a provider with a send window: a send is
+   * written at once (recorded in `written`, `progress.written()` called) and
+   * only its confirmation waits on `holdSends`; a scripted failure then
+   * fails it before it is written.
+   */
+  sendWindow: number | undefined;
+  readonly written: Message[] = [];
   /** Sends currently waiting on `holdSends`. */
   inFlight = 0;
   maxInFlight = 0;
@@ -67,10 +76,11 @@ export class MemoryMessagingProvider implements MessagingProvider {
     this.gate = undefined;
   }
 
-  async send(message: Message): Promise<SendReceipt> {
+  async send(message: Message, progress?: SendProgress): Promise<SendReceipt> {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
+      if (this.sendWindow !== undefined) return await this.sendWritingFirst(message, progress);
       if (this.gate) await this.gate;
       const failure = this.failures.shift();
       if (failure) throw failure;
@@ -79,6 +89,16 @@ export class MemoryMessagingProvider implements MessagingProvider {
     } finally {
       this.inFlight--;
     }
+  }
+
+  private async sendWritingFirst(message: Message, progress: SendProgress | undefined): Promise<SendReceipt> {
+    const failure = this.failures.shift();
+    if (failure) throw failure;
+    this.written.push(message);
+    progress?.written();
+    if (this.gate) await this.gate;
+    this.sent.push(message);
+    return { providerMessageId: `${this.id}-${message.id}` };
   }
 
   subscribe(listener: ProviderEventListener): () => void {

@@ -39,6 +39,7 @@ export async function createProviders(
           logger: logger.child({ component: "sessions" }),
           defaultSession: config.DEFAULT_SESSION,
           maxSessions: config.MAX_SESSIONS,
+          sendWindow: config.WA_SEND_WINDOW,
           settings: {
             backoffBaseMs: config.RECONNECT_BACKOFF_BASE_MS,
             backoffMaxMs: config.RECONNECT_BACKOFF_MAX_MS,

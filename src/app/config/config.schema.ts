@@ -54,6 +54,7 @@ const configShape = z.object({
   // WhatsApp (Baileys)
   WA_WEBSOCKET_URL: z.url({ protocol: /^wss?$/, message: "must be a ws:// or wss:// URL" }).optional(),
   WA_KEEPALIVE_INTERVAL_MS: positiveInt.min(500).default(30_000),
+  WA_SEND_WINDOW: positiveInt.max(64).default(8),
   BAILEYS_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("warn"),
   RECONNECT_BACKOFF_BASE_MS: positiveInt.default(1_000),
   RECONNECT_BACKOFF_MAX_MS: positiveInt.default(60_000),

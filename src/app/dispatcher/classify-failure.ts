@@ -2,7 +2,7 @@ import { ProviderError, type MessageError } from "../../domain/errors.ts";
 import type { AttemptOutcome } from "../../domain/ports/message-store.port.ts";
 import { backoffDelayMs, type BackoffPolicy } from "./backoff.ts";
 
-export type FailureOutcome = Exclude<AttemptOutcome, { kind: "sent" }>;
+export type FailureOutcome = Extract<AttemptOutcome, { kind: "retry" | "failed" }>;
 
 export interface FailurePolicy extends BackoffPolicy {
   readonly maxAttempts: number;

@@ -25,18 +25,37 @@ export interface RouteWorkerDeps {
   readonly instrumentSend?: <T>(message: Message, send: () => Promise<T>) => Promise<T>;
 }
 
+/** A recipient's messages handed out by one claim: they go out one after another, in order. */
+interface Run {
+  /** Members whose outcome is not being recorded yet. */
+  unrecorded: number;
+}
+
+/** What a settled delivery asks of the pump. */
+interface Settled {
+  /** The delivery already woke the pump to claim, joined to its record. */
+  readonly claimedNext: boolean;
+  /** Its record was the run's last: the recipient may have more to claim. */
+  readonly closedRun: boolean;
+}
+
 /**
  * Drains the queue of one (provider, session): claims due messages while the
- * session is ready, sends up to `concurrency` at once (the store hands out
- * one message per recipient at a time, which keeps FIFO per recipient), and
- * records every outcome. Idle until woken: by a new message, by the session
- * becoming ready, or by the timer of the next retry.
+ * session is ready, sends up to `concurrency` at once, and records every
+ * outcome. Per recipient the store hands out a run of at most the provider's
+ * `sendWindow` messages (one by default); a run's messages are sent one
+ * after another, each once the one before it is on the wire, and a message
+ * whose predecessor did not go out is released unsent, so nothing overtakes
+ * an earlier message to the same recipient. Idle until woken: by a new
+ * message, by the session becoming ready, or by the timer of the next retry.
  */
 export class RouteWorker {
-  private inFlight = new Set<Promise<boolean>>();
+  private inFlight = new Set<Promise<Settled>>();
   /** The pump under way, if any: `stop` waits for it, since a claim it awaits may still hand out messages. */
   private pumpRun: Promise<void> | undefined;
   private wakeAgain = false;
+  /** The last claim filled every free slot: more may be due as soon as one frees. */
+  private saturated = false;
   private stopped = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly pacer: Pacer;
@@ -81,17 +100,19 @@ export class RouteWorker {
 
   private async pump(): Promise<void> {
     const { store, provider, logger } = this.deps;
+    const window = provider.sendWindow ?? 1;
     try {
       do {
         this.wakeAgain = false;
         while (!this.stopped && provider.isReady(this.route.session) && this.inFlight.size < this.options.concurrency) {
           const free = this.options.concurrency - this.inFlight.size;
-          const batch = await store.claim(this.route, free, this.options.leaseMs, this.deps.clock.now());
-          for (const message of batch) this.track(this.deliver(message));
+          const batch = await store.claim(this.route, free, this.options.leaseMs, this.deps.clock.now(), window);
+          this.startRuns(batch);
+          this.saturated = batch.length >= free;
           // Fewer than asked: nothing else is due now. Whatever makes more due
           // (a new message, a recorded attempt, a retry timer) wakes the pump,
           // so claiming again at once would only cost an empty transaction.
-          if (batch.length < free) break;
+          if (!this.saturated) break;
         }
       } while (this.wakeAgain && !this.stopped);
       if (this.inFlight.size === 0) await this.armRetryTimer();
@@ -103,44 +124,62 @@ export class RouteWorker {
     }
   }
 
-  private track(delivery: Promise<boolean>): void {
-    this.inFlight.add(delivery);
-    const settle = (claimedNext: boolean): void => {
-      this.inFlight.delete(delivery);
-      // A freed slot may let another message go, unless the next claim already ran.
-      if (!claimedNext) this.wake();
-    };
-    void delivery.then(settle, () => settle(false));
+  /** Starts the claimed messages: recipients side by side, each recipient's run in order. */
+  private startRuns(batch: readonly Message[]): void {
+    const runs = new Map<string, Message[]>();
+    for (const message of batch) {
+      const run = runs.get(message.to);
+      if (run) run.push(message);
+      else runs.set(message.to, [message]);
+    }
+    for (const messages of runs.values()) {
+      const run: Run = { unrecorded: messages.length };
+      let turn: Promise<boolean> = Promise.resolve(true);
+      for (const message of messages) {
+        let written!: (wentOut: boolean) => void;
+        const next = new Promise<boolean>((resolve) => (written = resolve));
+        this.track(this.deliver(message, run, turn, written));
+        turn = next;
+      }
+    }
   }
 
-  /** Sends one message and records the outcome; true when it already woke the pump to claim the next one. */
-  private async deliver(message: Message): Promise<boolean> {
-    const { store, provider, events, clock, logger } = this.deps;
-    const attempt = message.attempts + 1;
+  private track(delivery: Promise<Settled>): void {
+    this.inFlight.add(delivery);
+    const settle = ({ claimedNext, closedRun }: Settled): void => {
+      this.inFlight.delete(delivery);
+      // A closed run frees its recipient, a freed slot may let another message
+      // go, and the last one out arms the retry timer; unless the claim after
+      // this record already ran.
+      if (!claimedNext && (closedRun || this.saturated || this.inFlight.size === 0)) this.wake();
+    };
+    void delivery.then(settle, () => settle({ claimedNext: false, closedRun: true }));
+  }
+
+  /**
+   * Sends one message once `turn` says the one before it in its run went out
+   * (else releases it unsent), and records the outcome. `written` tells the
+   * next message of the run whether this one went out.
+   */
+  private async deliver(message: Message, run: Run, turn: Promise<boolean>, written: (wentOut: boolean) => void): Promise<Settled> {
+    const { store, events, clock, logger } = this.deps;
     let outcome: AttemptOutcome;
+    if (await turn) {
+      outcome = await this.attempt(message, written);
+    } else {
+      written(false);
+      outcome = { kind: "released" };
+    }
+    run.unrecorded--;
+    const closedRun = run.unrecorded === 0;
     let claimedNext = false;
     try {
-      await this.pacer.wait();
-      const attemptSend = () => withTimeout(provider.send(message), this.options.sendTimeoutMs);
-      const receipt = await (this.deps.instrumentSend ? this.deps.instrumentSend(message, attemptSend) : attemptSend());
-      outcome = {
-        kind: "sent" as const,
-        providerMessageId: receipt.providerMessageId,
-        ...(receipt.status ? { status: receipt.status } : {}),
-      };
-    } catch (error) {
-      const failure = classifyFailure(error, attempt, provider.isReady(this.route.session), this.options, clock.now(), this.deps.random);
-      const log = failure.kind === "failed" ? logger.warn.bind(logger) : logger.info.bind(logger);
-      log({ messageId: message.id, ...this.route, attempt, outcome: failure.kind, error: failure.error }, "dispatch: attempt failed");
-      outcome = failure;
-    }
-    try {
       const recorded = store.recordAttempt(message.id, outcome, clock.now());
-      // Claim the recipient's next message now: the claim joins the group
-      // transaction of this record, right after it (which hands the head of
-      // line on), instead of costing a transaction of its own afterwards.
+      // The run's last record hands its recipient on: claim the next message
+      // now, and the claim joins the group transaction of this record, right
+      // after it, instead of costing a transaction of its own afterwards.
       // Only with a slot free beside this one: else the wake after it does.
-      claimedNext = outcome.kind === "sent" && this.inFlight.size < this.options.concurrency;
+      claimedNext = closedRun && outcome.kind === "sent" && this.inFlight.size < this.options.concurrency;
       if (claimedNext) this.wake();
       const updated = await recorded;
       const reached = updated.history.slice(message.history.length).map((h) => h.status);
@@ -149,7 +188,31 @@ export class RouteWorker {
       // The lease keeps the message safe: it is handed out again once it expires.
       logger.error({ err: error, messageId: message.id, ...this.route }, "dispatch: recording the attempt failed");
     }
-    return claimedNext;
+    return { claimedNext, closedRun };
+  }
+
+  /** One send attempt; `written(true)` once the message is on the wire, `written(false)` when it never got there. */
+  private async attempt(message: Message, written: (wentOut: boolean) => void): Promise<AttemptOutcome> {
+    const { provider, clock, logger } = this.deps;
+    const attempt = message.attempts + 1;
+    try {
+      await this.pacer.wait();
+      const attemptSend = () => withTimeout(provider.send(message, { written: () => written(true) }), this.options.sendTimeoutMs);
+      const receipt = await (this.deps.instrumentSend ? this.deps.instrumentSend(message, attemptSend) : attemptSend());
+      written(true);
+      return {
+        kind: "sent" as const,
+        providerMessageId: receipt.providerMessageId,
+        ...(receipt.status ? { status: receipt.status } : {}),
+      };
+    } catch (error) {
+      // Does nothing when the message already went out.
+      written(false);
+      const failure = classifyFailure(error, attempt, provider.isReady(this.route.session), this.options, clock.now(), this.deps.random);
+      const log = failure.kind === "failed" ? logger.warn.bind(logger) : logger.info.bind(logger);
+      log({ messageId: message.id, ...this.route, attempt, outcome: failure.kind, error: failure.error }, "dispatch: attempt failed");
+      return failure;
+    }
   }
 
   private async armRetryTimer(): Promise<void> {

@@ -3,6 +3,7 @@ import type { Message } from "../../domain/message.ts";
 import type {
   MessagingProvider,
   ProviderEvent,
+  SendProgress,
   ProviderEventListener,
   SendReceipt,
   SessionControl,
@@ -31,6 +32,12 @@ export interface WhatsAppProviderOptions {
    * limit never leaves a stored login unserved.
    */
   readonly maxSessions?: number;
+  /**
+   * Messages to one recipient in flight at once (WA_SEND_WINDOW, default 1):
+   * each goes on the socket once the one before it is there, without waiting
+   * for the server's ack of it.
+   */
+  readonly sendWindow?: number;
   /** How often the store is checked for sessions that appeared after start (default 30 s). */
   readonly discoveryIntervalMs?: number;
   readonly random?: () => number;
@@ -45,6 +52,7 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
   readonly id = "baileys";
   readonly channels = ["whatsapp"] as const;
   readonly sessions: SessionControl = this;
+  readonly sendWindow: number;
   private readonly supervisors = new Map<string, SessionSupervisor>();
   private readonly listeners = new Set<ProviderEventListener>();
   /** Sessions being deleted: discovery must not start them again meanwhile. */
@@ -53,7 +61,9 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
   private readonly creating = new Set<string>();
   private discovery: ReturnType<typeof setInterval> | undefined;
 
-  constructor(private readonly options: WhatsAppProviderOptions) {}
+  constructor(private readonly options: WhatsAppProviderOptions) {
+    this.sendWindow = options.sendWindow ?? 1;
+  }
 
   /**
    * Starts every stored session (or the default one when none is stored),
@@ -107,10 +117,10 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
     return this.supervisors.get(session)?.isOpen ?? false;
   }
 
-  async send(message: Message): Promise<SendReceipt> {
+  async send(message: Message, progress?: SendProgress): Promise<SendReceipt> {
     const connection = this.supervisors.get(message.session)?.liveConnection;
     if (!connection) throw new ProviderError(this.id, `session "${message.session}" is not connected`, true);
-    return connection.send(message);
+    return connection.send(message, progress);
   }
 
   subscribe(listener: ProviderEventListener): () => void {

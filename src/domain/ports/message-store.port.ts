@@ -14,7 +14,13 @@ export type EnqueueResult =
 export type AttemptOutcome =
   | { readonly kind: "sent"; readonly providerMessageId: string; readonly status?: ProviderStatus }
   | { readonly kind: "retry"; readonly error: MessageError; readonly nextAttemptAt: Date }
-  | { readonly kind: "failed"; readonly error: MessageError };
+  | { readonly kind: "failed"; readonly error: MessageError }
+  /**
+   * Never attempted: an earlier message to the same recipient, claimed in the
+   * same run, did not go out, so this one must not overtake it. Back to
+   * `queued`, due at once; not counted as an attempt.
+   */
+  | { readonly kind: "released" };
 
 /** A status report from a provider, matched by the provider's message id or by ours. */
 export interface StatusUpdate {
@@ -59,16 +65,20 @@ export interface MessageStore {
 
   /**
    * Moves up to `limit` due messages of one route from `queued` to `sending`
-   * and returns them in FIFO order. Per recipient, only the oldest unfinished
-   * message is ever handed out, and not while an earlier one is in flight or
-   * waiting for its retry, so each recipient sees messages in acceptance order.
+   * and returns them in FIFO order. Per recipient, it hands out a run: the
+   * oldest unfinished message and the ones right after it, at most `window`
+   * (default 1) and only while each is due; never while an earlier message
+   * of the recipient is in flight or waiting for its retry. So a recipient's
+   * messages go out in acceptance order, one run at a time, and a run is the
+   * most a dispatcher ever has in flight to one recipient.
    * `sending` holds a lease: a message whose lease ran out (its worker died)
-   * is handed out again.
+   * is handed out again, with the rest of its run.
    */
-  claim(route: Route, limit: number, leaseMs: number, now: Date): Promise<Message[]>;
+  claim(route: Route, limit: number, leaseMs: number, now: Date, window?: number): Promise<Message[]>;
 
   /**
-   * Records the outcome of an attempt on a claimed message and counts the attempt.
+   * Records the outcome of an attempt on a claimed message and counts the
+   * attempt (a `released` message was not attempted: nothing is counted).
    * A `sent` outcome also applies, in the same commit, the early status
    * reports kept for its provider id (see {@link applyStatus}) and not yet past
    * their retention, in the order they were reported, each only where the

@@ -12,6 +12,12 @@ export interface SendReceipt {
   readonly status?: ProviderStatus;
 }
 
+/** What a provider reports about a send before it returns. */
+export interface SendProgress {
+  /** The message is on the wire: a message sent after it to the same recipient can no longer overtake it. */
+  written(): void;
+}
+
 export type ProviderEvent =
   | { readonly type: "inbound"; readonly message: Omit<NewInboundMessage, "id"> }
   | {
@@ -38,6 +44,14 @@ export interface MessagingProvider {
   readonly sessions?: SessionControl;
   /** Present only on providers that report through signed HTTP callbacks (Twilio). */
   readonly webhooks?: WebhookReceiver;
+  /**
+   * How many messages to one recipient may be in flight at once (absent: 1).
+   * Above 1 the provider must keep them in order: the dispatcher calls `send`
+   * for a recipient's next message only after the previous one reported
+   * `written`, and the provider puts messages on the wire in the order it
+   * was called, reporting `written` when each is there.
+   */
+  readonly sendWindow?: number;
 
   /** Starts the provider (for Baileys: every stored session). Resolves once started, not once connected. */
   start(): Promise<void>;
@@ -54,8 +68,10 @@ export interface MessagingProvider {
   /**
    * Sends one message. Sending the same message id twice must not produce two
    * different messages at the recipient. Throws `ProviderError` on failure.
+   * `progress.written` is called once the message is on the wire, before the
+   * provider confirmed it (a provider without `sendWindow` may skip it).
    */
-  send(message: Message): Promise<SendReceipt>;
+  send(message: Message, progress?: SendProgress): Promise<SendReceipt>;
 
   /** Subscribes to inbound messages, status reports and session changes; returns the unsubscribe. */
   subscribe(listener: ProviderEventListener): () => void;

@@ -1,7 +1,7 @@
 import { injectionToken, type InjectionToken } from "../injection-token.ts";
 import type { Message } from "../message.ts";
 import type { ProviderStatus } from "../message-status.ts";
-import type { SendReceipt } from "./messaging-provider.port.ts";
+import type { SendProgress, SendReceipt } from "./messaging-provider.port.ts";
 
 /** Why a WhatsApp connection ended, as the protocol says it (Baileys' DisconnectReason codes). */
 export interface ConnectionClosed {
@@ -34,12 +34,13 @@ export type ConnectionEvent =
 /** One live socket of one session. */
 export interface WhatsAppConnection {
   /**
-   * Sends a text message; resolves once the server acknowledged it. The
+   * Sends a text message; resolves once the server acknowledged it, and
+   * calls `progress.written` as soon as the stanza is on the socket. The
    * WhatsApp message id is derived from `message.id`, so sending the same
    * message twice can never produce two different messages. Throws
    * `ProviderError` (retryable when the connection is not usable).
    */
-  send(message: Message): Promise<SendReceipt>;
+  send(message: Message, progress?: SendProgress): Promise<SendReceipt>;
 
   /** Asks for an 8-character pairing code for `phone` (E.164 digits without `+`), instead of a QR. */
   requestPairingCode(phone: string): Promise<string>;

@@ -108,6 +108,19 @@ describe("BaileysConnector: messages", () => {
     expect(sim.messages(ME)).toEqual([]);
   });
 
+  it("reports a message written once it is on the socket, before and without the server's ack", async () => {
+    const sim = await startSim({ receipts: { delivery: false, read: false } });
+    const { connection } = await openSession(sim, ME, { ackTimeoutMs: 500 });
+    await connection.send(outbound(CONTACT, "devices known from here on"));
+    sim.fault({ phone: ME, kind: "silence" });
+    let written = 0;
+
+    const sending = connection.send(outbound(CONTACT, "written, never acked"), { written: () => written++ });
+
+    await expect(sending).rejects.toMatchObject({ retryable: true, providerCode: "408" });
+    expect(written).toBe(1);
+  });
+
   it("fails a send in flight as retryable when the connection drops", async () => {
     const sim = await startSim({ frameDelayMs: 50 });
     const { connection, events } = await openSession(sim, ME);

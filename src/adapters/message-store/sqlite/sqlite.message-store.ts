@@ -125,8 +125,8 @@ export class SqliteMessageStore implements MessageStore {
     return this.#group.run(() => this.#enqueue(message));
   }
 
-  claim(route: Route, limit: number, leaseMs: number, now: Date): Promise<Message[]> {
-    return this.#group.run(() => this.#claim(route, limit, leaseMs, now.getTime()), { durable: false });
+  claim(route: Route, limit: number, leaseMs: number, now: Date, window = 1): Promise<Message[]> {
+    return this.#group.run(() => this.#claim(route, limit, leaseMs, now.getTime(), window), { durable: false });
   }
 
   recordAttempt(id: string, outcome: AttemptOutcome, now: Date): Promise<Message> {
@@ -217,17 +217,40 @@ export class SqliteMessageStore implements MessageStore {
     return { kind: "created", message: queuedMessage(message) };
   }
 
-  #claim(route: Route, limit: number, leaseMs: number, now: number): Message[] {
+  #claim(route: Route, limit: number, leaseMs: number, now: number, window: number): Message[] {
     const count = Math.floor(limit);
     if (!(count >= 1)) return [];
-    const rows = this.#all(
+    const heads = this.#all(
       `SELECT * FROM messages WHERE provider = ? AND session = ? AND head = 1
        AND ((status = 'queued' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until <= ?))
        ORDER BY seq LIMIT ?`,
       [route.provider, route.session, now, now, count],
     );
+    // Every due recipient gets its oldest message first; what room the limit
+    // leaves goes to the messages right after them, oldest recipient first.
+    const picked = [...heads];
+    let room = count - picked.length;
+    const runLength = Math.max(1, Math.floor(window));
+    for (const head of heads) {
+      if (room < 1 || runLength < 2) break;
+      const run = this.#runAfter(head, Math.min(runLength - 1, room), now);
+      picked.push(...run);
+      room -= run.length;
+    }
+    picked.sort((a, b) => a.seq - b.seq);
     const leaseUntil = now + Math.max(0, leaseMs);
-    return rows.map((row) => rowToMessage(this.#change(row, { status: "sending", leaseUntil }, now)));
+    return picked.map((row) => rowToMessage(this.#change(row, { status: "sending", leaseUntil }, now)));
+  }
+
+  /** The recipient's unfinished messages right after `head`, at most `max`, up to the first one not due. */
+  #runAfter(head: MessageRow, max: number, now: number): MessageRow[] {
+    const next = this.#all(
+      `SELECT * FROM messages WHERE provider = ? AND session = ? AND to_address = ? AND status IN ('queued', 'sending')
+       AND seq > ? ORDER BY seq LIMIT ?`,
+      [head.provider, head.session, head.to_address, head.seq, max],
+    );
+    const due = next.findIndex((row) => !(row.status === "queued" ? (row.next_attempt_at ?? 0) <= now : (row.lease_until ?? 0) <= now));
+    return due === -1 ? next : next.slice(0, due);
   }
 
   #recordAttempt(id: string, outcome: AttemptOutcome, now: number): Message {
@@ -257,6 +280,9 @@ export class SqliteMessageStore implements MessageStore {
       case "failed":
         if (!inFlight) return rowToMessage(this.#change(row, { attempts }, now));
         return rowToMessage(this.#change(row, { ...done, status: "failed", attempts, error: outcome.error }, now));
+      case "released":
+        if (!inFlight) return rowToMessage(row);
+        return rowToMessage(this.#change(row, { status: "queued", leaseUntil: null, nextAttemptAt: now }, now));
     }
   }
 

@@ -1,6 +1,6 @@
 import { ProviderError } from "../../../domain/errors.ts";
 import type { Message } from "../../../domain/message.ts";
-import type { SendReceipt } from "../../../domain/ports/messaging-provider.port.ts";
+import type { SendProgress, SendReceipt } from "../../../domain/ports/messaging-provider.port.ts";
 import type { ConnectionEvent, WhatsAppConnection } from "../../../domain/ports/whatsapp-connector.port.ts";
 import type { BaileysEventMap, BinaryNode, WASocket } from "@whiskeysockets/baileys";
 import { addressToJid, jidToAddress } from "./addresses.ts";
@@ -71,10 +71,11 @@ export class BaileysConnection implements WhatsAppConnection {
   /**
    * Sends a text message with the WhatsApp id derived from `message.id` and
    * resolves once the WhatsApp server acknowledged the stanza (its `<ack>`),
-   * with status `sent`. Checks first that the recipient has devices: a send
-   * to nobody would otherwise "succeed" and lose the message.
+   * with status `sent`; `progress.written` is called before that, as soon as
+   * Baileys wrote the stanza. Checks first that the recipient has devices: a
+   * send to nobody would otherwise "succeed" and lose the message.
    */
-  async send(message: Message): Promise<SendReceipt> {
+  async send(message: Message, progress?: SendProgress): Promise<SendReceipt> {
     if (this.state !== "open" || this.silenced) {
       throw new ProviderError(PROVIDER_ID, "the WhatsApp connection is not open", true, "not-open");
     }
@@ -98,6 +99,7 @@ export class BaileysConnection implements WhatsAppConnection {
         ack.cancel();
         throw error;
       }
+      progress?.written();
       await ack.acked;
     } catch (error) {
       const failure = toProviderError(error);
