@@ -37,7 +37,8 @@ export interface SendRateResult {
 }
 
 const CLI = fileURLToPath(new URL("../test/fakes/whatsapp/cli.ts", import.meta.url));
-const WARM_UP_SENDS = 100;
+/** Warm-up sends before a send rate is measured (the gateway benchmark gives both sides the same). */
+export const WARM_UP_SENDS = 100;
 let phoneSeq = 0;
 
 /** Starts the simulator CLI in its own process (as the gateway would see it). */
@@ -121,37 +122,62 @@ export async function measureRawReconnect(n = 10, sim?: SimEndpoints): Promise<R
   });
 }
 
-/** Sequential sends to one simulated contact; rate measured to the last server ack. */
-export async function measureRawSendRate(n = 200, sim?: SimEndpoints): Promise<SendRateResult> {
-  return withSim(sim, async (endpoints) => {
-    const { client } = await openClient(endpoints);
-    const sock = client.sock!;
-    const contact = "15559990000@s.whatsapp.net";
-    const acked = new Set<string>();
-    let onAck: (() => void) | undefined;
-    sock.ws.on("CB:ack,class:message", (node: BinaryNode) => {
-      if (node.attrs.id) acked.add(node.attrs.id);
-      onAck?.();
-    });
-    try {
-      // Warm-up: usync, prekey fetch and the Signal session are one-time
-      // costs, and both processes need their JIT warm before we measure.
-      let warm;
-      for (let i = 0; i < WARM_UP_SENDS; i++) warm = await sock.sendMessage(contact, { text: `warm-up ${i}` });
-      await client.waitFor(() => acked.has(warm!.key.id!) || undefined, "warm-up ack");
+/**
+ * A bare Baileys socket sending to one simulated contact, kept open so its
+ * send rate can be measured several times (interleaved with the gateway's).
+ */
+export interface RawSender {
+  /** Sequential sends, awaited one after another (the warm-up of usync, prekeys, the Signal session and the JIT). */
+  warmUp(n: number): Promise<void>;
+  /** `n` sequential sends; the rate runs from the first send to the last server ack. */
+  measure(n: number): Promise<SendRateResult>;
+  close(): Promise<void>;
+}
+
+export async function openRawSender(sim: SimEndpoints): Promise<RawSender> {
+  const { client } = await openClient(sim);
+  const sock = client.sock!;
+  const contact = "15559990000@s.whatsapp.net";
+  const acked = new Set<string>();
+  let onAck: (() => void) | undefined;
+  sock.ws.on("CB:ack,class:message", (node: BinaryNode) => {
+    if (node.attrs.id) acked.add(node.attrs.id);
+    onAck?.();
+  });
+  let sent = 0;
+  return {
+    async warmUp(n) {
+      let last;
+      for (let i = 0; i < n; i++) last = await sock.sendMessage(contact, { text: `warm-up ${sent++}` });
+      if (last) await client.waitFor(() => acked.has(last.key.id!) || undefined, "warm-up ack");
+    },
+    async measure(n) {
       acked.clear();
       const start = performance.now();
-      for (let i = 0; i < n; i++) await sock.sendMessage(contact, { text: `bench ${i}` });
+      for (let i = 0; i < n; i++) await sock.sendMessage(contact, { text: `bench ${sent++}` });
       const sendLoopMs = performance.now() - start;
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`only ${acked.size}/${n} acks`)), 30_000);
         onAck = () => acked.size >= n && (clearTimeout(timer), resolve());
         onAck();
       });
+      onAck = undefined;
       const totalMs = performance.now() - start;
       return { n, messagesPerSecond: (n / totalMs) * 1000, sendLoopMs, totalMs };
+    },
+    close: () => client.end(),
+  };
+}
+
+/** Sequential sends to one simulated contact after {@link WARM_UP_SENDS} warm-up sends; rate measured to the last server ack. */
+export async function measureRawSendRate(n = 200, sim?: SimEndpoints): Promise<SendRateResult> {
+  return withSim(sim, async (endpoints) => {
+    const sender = await openRawSender(endpoints);
+    try {
+      await sender.warmUp(WARM_UP_SENDS);
+      return await sender.measure(n);
     } finally {
-      await client.end();
+      await sender.close();
     }
   });
 }
