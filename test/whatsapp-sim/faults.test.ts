@@ -99,4 +99,23 @@ describe("faults map to Baileys' DisconnectReason codes", () => {
 
     expect(sim.messages(PHONE).map((m) => m.text)).toEqual(["slowly"]);
   });
+
+  it("delays frames like a link's latency: a burst arrives one delay later, not one delay per frame", async () => {
+    const sim = await startSim();
+    const wa = await linkedClient(sim, PHONE);
+    const to = jid("15550009004");
+    await wa.sock!.sendMessage(to, { text: "devices and session known" });
+    sim.setFrameDelay(300);
+    const acked = new Set<string>();
+    wa.sock!.ws.on("CB:ack,class:message", (node: { attrs: { id?: string } }) => void (node.attrs.id && acked.add(node.attrs.id)));
+    const started = Date.now();
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) ids.push((await wa.sock!.sendMessage(to, { text: `burst ${i}` }))!.key.id!);
+    await wa.waitFor(() => ids.every((id) => acked.has(id)) || undefined, "8 acks");
+    const elapsed = Date.now() - started;
+    // Eight acks one delay after their messages: about 300 ms; queued one
+    // behind another (bandwidth, not latency), they would take 2.4 s.
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(1_500);
+  });
 });

@@ -43,6 +43,8 @@ export class SimConnection implements ConnectionHandle {
   private transport: NoiseTransport | undefined;
   private inbound: Promise<void> = Promise.resolve();
   private outbound: Promise<void> = Promise.resolve();
+  /** Frames waiting in `outbound`: a frame made while some wait goes behind them even once the delay is off. */
+  private delayed = 0;
   private readonly pendingIqs = new Map<string, (node: BinaryNode) => void>();
   private nextTag = 1;
 
@@ -65,11 +67,17 @@ export class SimConnection implements ConnectionHandle {
   send(node: BinaryNode): void {
     if (this.silent || !this.transport || this.phase === "closed") return;
     const bytes = encodeBinaryNode(node);
-    if (this.ctx.frameDelayMs > 0) {
-      const delayMs = this.ctx.frameDelayMs;
+    if (this.ctx.frameDelayMs > 0 || this.delayed > 0) {
+      // Latency, not bandwidth: every frame leaves frameDelayMs after it was
+      // made, behind the frames made before it, not frameDelayMs after them.
+      const due = Date.now() + this.ctx.frameDelayMs;
+      this.delayed++;
       this.outbound = this.outbound
-        .then(() => new Promise<void>((resolve) => setTimeout(resolve, delayMs)))
-        .then(() => this.writeEncrypted(bytes));
+        .then(() => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, due - Date.now()))))
+        .then(() => this.writeEncrypted(bytes))
+        // A frame that can no longer be written (the socket closed) is dropped, as without a delay.
+        .catch(() => undefined)
+        .finally(() => this.delayed--);
     } else {
       this.writeEncrypted(bytes);
     }

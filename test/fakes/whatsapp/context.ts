@@ -48,6 +48,7 @@ export interface SimContext {
   readonly timers: TimerSet;
   readonly unknownIqs: UnknownIq[];
   receipts: ReceiptSettings;
+  /** One-way latency of the server's frames: each leaves this long after it was made, in order. */
   frameDelayMs: number;
   /** Epoch ms until which every connection is refused. */
   outageUntil: number;

@@ -33,6 +33,7 @@ export interface SimulatorOptions {
   /** Structured logs go here; quiet by default. */
   logger?: SimLogger;
   receipts?: Partial<ReceiptSettings>;
+  /** One-way latency of the server's frames (a slow link): each leaves this long after it was made, in order. */
   frameDelayMs?: number;
   /** Let unknown devices log in (default true), e.g. after a simulator restart. */
   acceptUnknownDevices?: boolean;
