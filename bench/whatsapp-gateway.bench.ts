@@ -32,6 +32,8 @@ const size = {
   rounds: Number(process.env.BENCH_ROUNDS ?? 3),
   /** Warm-up of the other rows (their sessions and recipients get their Signal sessions). */
   rowWarmUp: 100,
+  /** (e): delay of every simulator frame, so each server ack comes this much later. */
+  latencyMs: Number(process.env.BENCH_LATENCY_MS ?? 20),
 };
 /** Recipients of the second one-session row. */
 const SPREAD_RECIPIENTS = 8;
@@ -80,7 +82,23 @@ try {
   const more = await addLinkedSessions(gw, sim, dir, extraIds);
   const many = await measureThroughput(gw, sim, [{ id: "default", phone }, ...more], size.perSession, 20);
   const rssN = await settledRss(gw);
+
+  // (e) The same sends over a link with latency: raw Baileys does not wait
+  // for acks; the gateway's window keeps up to WA_SEND_WINDOW messages to a
+  // recipient unacked, and a window of 1 waits for each ack in turn. Before
+  // (d): the drain's outage closes the raw socket too.
+  await simCall(sim, "POST", "/control/frame-delay", { ms: size.latencyMs });
+  const rawSlow = await raw.measure(size.messages);
+  const window8 = await measureThroughput(gw, sim, [{ id: "default", phone }], size.messages, 0);
   await gw.stop();
+  const oneDir = await dataDir();
+  const onePhone = await seedSession(sim, oneDir, "default");
+  const oneGw = await startGateway(gatewayEnv(oneDir, { WA_SEND_WINDOW: "1" }));
+  gateways.push(oneGw);
+  await waitForOpen(oneGw, "default", 30_000, 20);
+  const window1 = await measureThroughput(oneGw, sim, [{ id: "default", phone: onePhone }], size.messages, size.rowWarmUp);
+  await oneGw.stop();
+  await simCall(sim, "POST", "/control/frame-delay", { ms: 0 });
 
   // (d) on a fresh gateway, so the drain does not share the process with ten reconnecting sessions.
   // A short backoff cap: the reconnect comes soon after the outage ends (the figure starts at open anyway).
@@ -151,7 +169,16 @@ try {
       ["simulator received / duplicates", `${drain.simReceived} / ${drain.simDuplicates}`],
     ],
   );
-  const parts = [...rounds.map((r) => r.gateway), spread, many, drain];
+  console.log(`\n(e) one session, one recipient, every simulator frame ${size.latencyMs} ms late (each server ack ${size.latencyMs} ms after its message)`);
+  printTable(
+    ["measure", "messages", "msg/s", "vs raw", "sim received / dup"],
+    [
+      ["raw Baileys: sequential sends to server ack", String(rawSlow.n), rawSlow.messagesPerSecond.toFixed(0), "1.00", "-"],
+      ["gateway, WA_SEND_WINDOW=8 (default)", String(window8.messages), window8.messagesPerSecond.toFixed(0), (window8.messagesPerSecond / rawSlow.messagesPerSecond).toFixed(2), `${window8.simReceived} / ${window8.simDuplicates}`],
+      ["gateway, WA_SEND_WINDOW=1 (each waits for the ack before it)", String(window1.messages), window1.messagesPerSecond.toFixed(0), (window1.messagesPerSecond / rawSlow.messagesPerSecond).toFixed(2), `${window1.simReceived} / ${window1.simDuplicates}`],
+    ],
+  );
+  const parts = [...rounds.map((r) => r.gateway), spread, many, drain, window8, window1];
   const lost = parts.some((part) => part.simReceived !== part.messages);
   if (lost || parts.some((part) => part.simDuplicates > 0)) throw new Error("the simulator did not receive every message exactly once");
 } finally {
