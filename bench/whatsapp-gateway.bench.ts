@@ -50,9 +50,9 @@ const dataDir = async (): Promise<string> => {
 const gatewayEnv = (dir: string, extra: Record<string, string> = {}): Record<string, string> => ({ WA_WEBSOCKET_URL: sim.ws, DATA_DIR: dir, DEFAULT_SESSION: "default", ...extra });
 
 try {
-  // Delivery receipts only: a read receipt can overtake the delivery one (the
-  // gateway then records sent -> read and never "delivered"), and the end
-  // point here is the gateway's count of messages that reached delivered.
+  // Delivery receipts only: the end point is the gateway's count of messages
+  // that reached delivered, and read receipts would only add work the raw
+  // ceiling does not do.
   await simCall(sim, "POST", "/control/receipts", { delivery: true, read: false, delayMs: 0 });
   // The ceilings first, on the same simulator process the gateway will use.
   const rawReconnect = await measureRawReconnect(size.drops, sim);

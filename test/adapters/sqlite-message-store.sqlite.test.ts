@@ -89,7 +89,7 @@ describe("SqliteMessageStore on disk", () => {
     const second = openStore(path);
     const sent = await second.recordAttempt(message.id, { kind: "sent", providerMessageId: "wamid.kept" }, t(3));
     expect(sent.status).toBe("read");
-    expect(sent.history.map((h) => h.status)).toEqual(["queued", "sending", "sent", "read"]);
+    expect(sent.history.map((h) => h.status)).toEqual(["queued", "sending", "sent", "delivered", "read"]);
   });
 
   it("migrates a version 1 database to the current schema with its rows intact", async () => {
@@ -113,7 +113,7 @@ describe("SqliteMessageStore on disk", () => {
       history: [{ status: "queued" }, { status: "sent" }],
     });
     const delivered = await store.applyStatus({ provider: "baileys", providerMessageId: "wamid.old", status: "delivered" }, t(30));
-    expect(delivered?.status).toBe("delivered");
+    expect(delivered?.message.status).toBe("delivered");
     // The table v2 adds works: an early report is kept and applied.
     const fresh = anOutbound({ to: "whatsapp:+40700000009" });
     await store.enqueue(fresh);

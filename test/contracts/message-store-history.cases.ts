@@ -15,15 +15,30 @@ export function historyCases(h: ContractContext): void {
     it("matches by provider message id and moves forward", async () => {
       const m = await sentMessage("wamid.A");
       const delivered = await h.store.applyStatus({ provider: ROUTE.provider, providerMessageId: "wamid.A", status: "delivered" }, t(3));
-      expect(delivered).toMatchObject({ id: m.id, status: "delivered", updatedAt: iso(3) });
-      expect(statuses(delivered)).toEqual(["queued", "sending", "sent", "delivered"]);
+      expect(delivered?.message).toMatchObject({ id: m.id, status: "delivered", updatedAt: iso(3) });
+      expect(delivered?.reached).toEqual(["delivered"]);
+      expect(statuses(delivered?.message)).toEqual(["queued", "sending", "sent", "delivered"]);
       expect((await h.store.get(m.id))?.status).toBe("delivered");
+    });
+
+    it("records the statuses a report implies: read without a delivery receipt passes delivered", async () => {
+      const m = await sentMessage("wamid.R");
+      const read = await h.store.applyStatus({ provider: ROUTE.provider, providerMessageId: "wamid.R", status: "read" }, t(3));
+      expect(read?.reached).toEqual(["delivered", "read"]);
+      expect(read?.message.history).toEqual([
+        { status: "queued", at: iso(0) },
+        { status: "sending", at: iso(1) },
+        { status: "sent", at: iso(2) },
+        { status: "delivered", at: iso(3) },
+        { status: "read", at: iso(3) },
+      ]);
+      expect(read?.message.id).toBe(m.id);
     });
 
     it("matches by our message id", async () => {
       const m = await sentMessage("wamid.B");
       const read = await h.store.applyStatus({ provider: ROUTE.provider, messageId: m.id, status: "read" }, t(3));
-      expect(read?.status).toBe("read");
+      expect(read?.message.status).toBe("read");
     });
 
     it("does not match another provider's message id", async () => {
@@ -35,8 +50,18 @@ export function historyCases(h: ContractContext): void {
       const m = await sentMessage("wamid.C");
       await h.store.applyStatus({ provider: ROUTE.provider, providerMessageId: "wamid.C", status: "delivered" }, t(3));
       const late = await h.store.applyStatus({ provider: ROUTE.provider, providerMessageId: "wamid.C", status: "sent" }, t(4));
-      expect(late?.status).toBe("delivered");
+      expect(late?.message.status).toBe("delivered");
+      expect(late?.reached).toEqual([]);
       expect((await h.store.get(m.id))?.status).toBe("delivered");
+      expect(statuses(await h.store.get(m.id))).toEqual(["queued", "sending", "sent", "delivered"]);
+    });
+
+    it("changes nothing, and reaches nothing, on the same report again", async () => {
+      const m = await sentMessage("wamid.twice");
+      await h.store.applyStatus({ provider: ROUTE.provider, providerMessageId: "wamid.twice", status: "delivered" }, t(3));
+      const again = await h.store.applyStatus({ provider: ROUTE.provider, providerMessageId: "wamid.twice", status: "delivered" }, t(4));
+      expect(again?.reached).toEqual([]);
+      expect(again?.message.updatedAt).toBe(iso(3));
       expect(statuses(await h.store.get(m.id))).toEqual(["queued", "sending", "sent", "delivered"]);
     });
 
@@ -53,7 +78,7 @@ export function historyCases(h: ContractContext): void {
         { provider: ROUTE.provider, providerMessageId: "wamid.E", status: "failed", error: REJECTED },
         t(3),
       );
-      expect(failed).toMatchObject({ status: "failed", error: REJECTED });
+      expect(failed?.message).toMatchObject({ status: "failed", error: REJECTED });
       await h.store.applyStatus({ provider: ROUTE.provider, providerMessageId: "wamid.E", status: "delivered" }, t(4));
       expect(await h.store.get(m.id)).toMatchObject({ status: "failed", error: REJECTED });
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canTransition, isTerminal, MessageStatuses } from "../../src/domain/message-status.ts";
+import { canTransition, isTerminal, MessageStatuses, statusesPassed } from "../../src/domain/message-status.ts";
 
 describe("message status transitions", () => {
   it("moves forward through the delivery states", () => {
@@ -8,6 +8,17 @@ describe("message status transitions", () => {
     expect(canTransition("sent", "delivered")).toBe(true);
     expect(canTransition("delivered", "read")).toBe(true);
     expect(canTransition("sent", "read")).toBe(true);
+  });
+
+  it("says which statuses a move passes: the ones a receipt implies, then the target", () => {
+    expect(statusesPassed("sent", "read")).toEqual(["delivered", "read"]);
+    expect(statusesPassed("sending", "read")).toEqual(["sent", "delivered", "read"]);
+    expect(statusesPassed("sending", "delivered")).toEqual(["sent", "delivered"]);
+    expect(statusesPassed("delivered", "read")).toEqual(["read"]);
+    expect(statusesPassed("sending", "sent")).toEqual(["sent"]);
+    expect(statusesPassed("sent", "failed")).toEqual(["failed"]);
+    expect(statusesPassed("queued", "sending")).toEqual(["sending"]);
+    expect(statusesPassed("sending", "queued")).toEqual(["queued"]);
   });
 
   it("never moves backwards once sent", () => {

@@ -1,7 +1,7 @@
 import { Buffer } from "node:buffer";
 import { DomainError, type MessageError } from "../../src/domain/errors.ts";
 import type { Message, NewInboundMessage, NewOutboundMessage, Route, StatusChange } from "../../src/domain/message.ts";
-import { canTransition, type MessageStatus, type ProviderStatus } from "../../src/domain/message-status.ts";
+import { canTransition, statusesPassed, type MessageStatus, type ProviderStatus } from "../../src/domain/message-status.ts";
 import type {
   AttemptOutcome,
   EnqueueResult,
@@ -9,6 +9,7 @@ import type {
   MessageStore,
   Page,
   QueueDepth,
+  StatusApplied,
   StatusUpdate,
 } from "../../src/domain/ports/message-store.port.ts";
 
@@ -155,7 +156,7 @@ export class MemoryMessageStore implements MessageStore {
     return copy(entry.message);
   }
 
-  async applyStatus(update: StatusUpdate, now: Date): Promise<Message | undefined> {
+  async applyStatus(update: StatusUpdate, now: Date): Promise<StatusApplied | undefined> {
     this.#assertOpen();
     let entry: Entry | undefined;
     if (update.providerMessageId !== undefined) {
@@ -172,20 +173,20 @@ export class MemoryMessageStore implements MessageStore {
       if (update.providerMessageId !== undefined) this.#keepEarly(update, update.providerMessageId, now.getTime());
       return undefined;
     }
-    if (canTransition(entry.message.status, update.status)) {
-      entry.leaseUntil = null;
-      entry.nextAttemptAt = null;
-      this.#change(
-        entry,
-        {
-          status: update.status,
-          providerMessageId: entry.message.providerMessageId ?? update.providerMessageId ?? null,
-          ...(update.error ? { error: update.error } : {}),
-        },
-        now,
-      );
-    }
-    return copy(entry.message);
+    const before = entry.message.status;
+    if (!canTransition(before, update.status)) return { message: copy(entry.message), reached: [] };
+    entry.leaseUntil = null;
+    entry.nextAttemptAt = null;
+    this.#change(
+      entry,
+      {
+        status: update.status,
+        providerMessageId: entry.message.providerMessageId ?? update.providerMessageId ?? null,
+        ...(update.error ? { error: update.error } : {}),
+      },
+      now,
+    );
+    return { message: copy(entry.message), reached: statusesPassed(before, update.status) };
   }
 
   async recordInbound(message: NewInboundMessage): Promise<{ readonly message: Message; readonly created: boolean }> {
@@ -360,7 +361,8 @@ export class MemoryMessageStore implements MessageStore {
     const m = entry.message;
     const status = change.status ?? m.status;
     const at = now.toISOString();
-    const history: StatusChange[] = status === m.status ? [...m.history] : [...m.history, { status, at }];
+    const history: StatusChange[] =
+      status === m.status ? [...m.history] : [...m.history, ...statusesPassed(m.status, status).map((passed) => ({ status: passed, at }))];
     const error = change.error ?? (GOT_THROUGH.includes(status) ? null : m.error);
     entry.message = {
       ...m,

@@ -37,13 +37,14 @@ export class RecordProviderEvent {
         return;
       }
       case "status": {
-        const after = await this.store.applyStatus(
+        const applied = await this.store.applyStatus(
           { provider: provider.id, providerMessageId: event.providerMessageId, status: event.status, ...(event.error ? { error: event.error } : {}) },
           this.clock.now(),
         );
-        // A report the message had already passed changes nothing and is not announced.
-        const applied = after?.status === event.status && after.history.at(-1)?.status === event.status;
-        if (after && applied) this.events.publish({ type: "message.status", message: after, reached: [event.status] });
+        // A report the message had already passed, or a repeated one, changes nothing and is not announced.
+        if (applied && applied.reached.length > 0) {
+          this.events.publish({ type: "message.status", message: applied.message, reached: applied.reached });
+        }
         return;
       }
       case "session": {

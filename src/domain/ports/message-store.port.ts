@@ -31,6 +31,14 @@ export interface StatusUpdate {
   readonly error?: MessageError;
 }
 
+/** What a status report did to the message it matched. */
+export interface StatusApplied {
+  /** The message after the report. */
+  readonly message: Message;
+  /** The statuses the report moved it through, oldest first (see `statusesPassed`); empty when it changed nothing. */
+  readonly reached: readonly MessageStatus[];
+}
+
 export interface ListFilter {
   readonly direction?: Direction;
   readonly status?: MessageStatus;
@@ -89,8 +97,10 @@ export interface MessageStore {
 
   /**
    * Applies a provider status report. Never moves a status backwards: a
-   * report older than the current status is ignored. Returns the message, or
-   * undefined when no message matches.
+   * report older than the current status, or the same status again, changes
+   * nothing (`reached` is empty). The history gets every status the move
+   * implies (`statusesPassed`: read without delivered records both). Returns
+   * the message and what was reached, or undefined when no message matches.
    *
    * A provider may report on a message before `recordAttempt` has stored its
    * provider id. So a report with a `providerMessageId` that matches no message
@@ -101,7 +111,7 @@ export interface MessageStore {
    * first. A report that names only our `messageId` and matches nothing is
    * not kept: no later write could match it.
    */
-  applyStatus(update: StatusUpdate, now: Date): Promise<Message | undefined>;
+  applyStatus(update: StatusUpdate, now: Date): Promise<StatusApplied | undefined>;
 
   /** Records an inbound message once; a redelivery (same provider id) returns the first. */
   recordInbound(message: NewInboundMessage): Promise<{ readonly message: Message; readonly created: boolean }>;

@@ -1,6 +1,6 @@
 import type { MessageError } from "../../../domain/errors.ts";
 import type { NewInboundMessage, NewOutboundMessage } from "../../../domain/message.ts";
-import type { MessageStatus } from "../../../domain/message-status.ts";
+import { statusesPassed, type MessageStatus } from "../../../domain/message-status.ts";
 import { parseHistory, type MessageRow } from "./row-mapping.ts";
 
 /** Statuses of a message still in the dispatcher's hands: the queue proper. */
@@ -78,14 +78,17 @@ export function newInboundRow(message: NewInboundMessage): MessageRow {
 }
 
 /**
- * The row after `change`: history extended when the status moves, and the
+ * The row after `change`: history extended when the status moves (with the
+ * statuses the move implies, see `statusesPassed`), and the
  * head-of-line flag dropped once the message is no longer unfinished (the
  * caller then hands it to the recipient's next message).
  */
 export function applyChange(row: MessageRow, change: RowChange, now: number): MessageRow {
   const status = change.status ?? row.status;
   const history =
-    status === row.status ? row.history : JSON.stringify([...parseHistory(row.history), { status, at: now }]);
+    status === row.status
+      ? row.history
+      : JSON.stringify([...parseHistory(row.history), ...statusesPassed(row.status, status).map((passed) => ({ status: passed, at: now }))]);
   let error = row.error;
   if (change.error !== undefined) error = change.error === null ? null : JSON.stringify(change.error);
   else if (GOT_THROUGH.includes(status)) error = null;

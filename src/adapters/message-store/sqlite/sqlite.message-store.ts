@@ -1,7 +1,7 @@
 import Database from "libsql";
 import { DomainError } from "../../../domain/errors.ts";
 import type { Message, NewInboundMessage, NewOutboundMessage, Route } from "../../../domain/message.ts";
-import { canTransition } from "../../../domain/message-status.ts";
+import { canTransition, statusesPassed } from "../../../domain/message-status.ts";
 import type {
   AttemptOutcome,
   EnqueueResult,
@@ -9,6 +9,7 @@ import type {
   MessageStore,
   Page,
   QueueDepth,
+  StatusApplied,
   StatusUpdate,
 } from "../../../domain/ports/message-store.port.ts";
 import { prepareDatabaseFile, restrictDatabaseFiles } from "../../shared/sqlite/database-file.ts";
@@ -133,7 +134,7 @@ export class SqliteMessageStore implements MessageStore {
     return this.#group.run(() => this.#recordAttempt(id, outcome, now.getTime()));
   }
 
-  applyStatus(update: StatusUpdate, now: Date): Promise<Message | undefined> {
+  applyStatus(update: StatusUpdate, now: Date): Promise<StatusApplied | undefined> {
     return this.#group.run(() => this.#applyStatus(update, now.getTime()));
   }
 
@@ -286,7 +287,7 @@ export class SqliteMessageStore implements MessageStore {
     }
   }
 
-  #applyStatus(update: StatusUpdate, now: number): Message | undefined {
+  #applyStatus(update: StatusUpdate, now: number): StatusApplied | undefined {
     let row: MessageRow | undefined;
     if (update.providerMessageId !== undefined) {
       row = this.#one(
@@ -305,10 +306,11 @@ export class SqliteMessageStore implements MessageStore {
       }
       return undefined;
     }
-    if (!canTransition(row.status, update.status)) return rowToMessage(row);
+    if (!canTransition(row.status, update.status)) return { message: rowToMessage(row), reached: [] };
     const providerMessageId = row.provider_message_id ?? update.providerMessageId ?? null;
     const change: RowChange = { status: update.status, providerMessageId, leaseUntil: null, nextAttemptAt: null };
-    return rowToMessage(this.#change(row, update.error ? { ...change, error: update.error } : change, now));
+    const message = rowToMessage(this.#change(row, update.error ? { ...change, error: update.error } : change, now));
+    return { message, reached: statusesPassed(row.status, update.status) };
   }
 
   /** Applies, in report order, what the provider said about this id before we knew it. */
