@@ -1,6 +1,5 @@
-import { open, rename, type FileHandle } from "node:fs/promises";
-import { join } from "node:path";
-import { FILE_MODE, isNotFound, newBatchId } from "../shared/durable-files.ts";
+import { open, type FileHandle } from "node:fs/promises";
+import { isNotFound, replaceFile } from "../shared/durable-files.ts";
 
 /** How a file or directory is made durable; injectable so tests can count syncs. */
 export type SyncFn = (handle: FileHandle, what: "log" | "file" | "dir") => Promise<void>;
@@ -28,20 +27,7 @@ export async function syncDirs(dirs: Iterable<string>, sync: SyncFn): Promise<vo
   for (const dir of dirs) await syncPath(dir, "dir", sync);
 }
 
-/**
- * Replaces `dir/name` with `text`: a temp file in the same directory,
- * written and fsynced, then renamed over the old file. A reader sees the
- * old or the new content, never a mix, and a power loss never exposes a
- * torn file; the rename itself is durable once the caller fsyncs `dir`.
- */
-export async function writeSyncedFile(dir: string, name: string, text: string, sync: SyncFn): Promise<void> {
-  const tmp = join(dir, `.tmp-${newBatchId()}`);
-  const handle = await open(tmp, "w", FILE_MODE);
-  try {
-    await handle.writeFile(text);
-    await sync(handle, "file");
-  } finally {
-    await handle.close();
-  }
-  await rename(tmp, join(dir, name));
+/** {@link replaceFile} with the store's sync: the caller fsyncs `dir` (once for many files). */
+export function writeSyncedFile(dir: string, name: string, text: string, sync: SyncFn): Promise<void> {
+  return replaceFile(dir, name, text, (handle) => sync(handle, "file"));
 }

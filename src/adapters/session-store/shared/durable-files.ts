@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, open, rename, unlink } from "node:fs/promises";
+import { mkdir, open, rename, unlink, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 
 /** Logins are secrets: directories and files are private to the gateway's user. */
@@ -14,12 +14,17 @@ export async function ensureDir(path: string): Promise<void> {
   await mkdir(path, { recursive: true, mode: DIR_MODE });
 }
 
+/** How a written file is made durable; injectable so tests can count or fail syncs. */
+export type SyncFile = (handle: FileHandle) => Promise<void>;
+
+const fsyncFile: SyncFile = (handle) => handle.sync();
+
 /** Writes a file that is durable once this resolves (data fsynced; the caller fsyncs the directory). */
-export async function writeDurable(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeDurable(path: string, data: string | Uint8Array, sync: SyncFile = fsyncFile): Promise<void> {
   const handle = await open(path, "w", FILE_MODE);
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    await sync(handle);
   } finally {
     await handle.close();
   }
@@ -34,11 +39,22 @@ export async function fsyncDir(path: string): Promise<void> {
   }
 }
 
-/** temp file in the same directory, fsync, rename, fsync dir: readers see the old or the new content, never a mix. */
-export async function writeFileAtomic(dir: string, name: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Replaces `dir/name` with `data`: a temp file in the same directory,
+ * written and fsynced, then renamed over the old file. A reader sees the old
+ * or the new content, never a mix, and a power loss never exposes a torn
+ * file; the rename itself is durable once `dir` is fsynced, which is left to
+ * the caller (a checkpoint syncs each directory once for many files).
+ */
+export async function replaceFile(dir: string, name: string, data: string | Uint8Array, sync: SyncFile = fsyncFile): Promise<void> {
   const tmp = join(dir, `.tmp-${newBatchId()}`);
-  await writeDurable(tmp, data);
+  await writeDurable(tmp, data, sync);
   await rename(tmp, join(dir, name));
+}
+
+/** {@link replaceFile}, then the directory fsynced: durable once this resolves. */
+export async function writeFileAtomic(dir: string, name: string, data: string | Uint8Array): Promise<void> {
+  await replaceFile(dir, name, data);
   await fsyncDir(dir);
 }
 
