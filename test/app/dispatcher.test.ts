@@ -216,6 +216,23 @@ describe("Dispatcher", () => {
     expect(stored[1]?.history.map((h) => h.status)).toEqual(["queued", "sending", "queued", "sending", "sent"]);
   });
 
+  it("sends paced messages one at a time to a recipient, whatever the provider's window", async () => {
+    const { provider, dispatcher, enqueue } = setup({ concurrency: 8, minIntervalMs: 5 }, { default: false });
+    provider.sendWindow = 4;
+    provider.holdSends();
+    await dispatcher.start();
+    for (let i = 0; i < 4; i++) await enqueue("whatsapp:+40712345001", `m${i}`);
+    provider.setReady("default", true);
+    await eventually(() => provider.inFlight === 1 || undefined, 5_000, "the first in flight");
+    // With a run of 4, the next three would follow m0 onto the wire within 15 ms.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(provider.written.map((m) => m.text)).toEqual(["m0"]);
+    provider.release();
+    await eventually(() => provider.sent.length === 4 || undefined, 5_000, "all sent");
+    expect(provider.maxInFlight).toBe(1);
+    expect(provider.sent.map((m) => m.text)).toEqual(["m0", "m1", "m2", "m3"]);
+  });
+
   it("paces sends of a session when a minimum interval is set", async () => {
     const { provider, dispatcher, enqueue } = setup({ minIntervalMs: 40 });
     const times: number[] = [];

@@ -100,7 +100,10 @@ export class RouteWorker {
 
   private async pump(): Promise<void> {
     const { store, provider, logger } = this.deps;
-    const window = provider.sendWindow ?? 1;
+    // Paced sends go one at a time: their spacing already dwarfs an ack's
+    // round trip, and a run's later messages would wait out the pacing of
+    // the ones before them while their lease runs.
+    const window = this.options.minIntervalMs > 0 ? 1 : (provider.sendWindow ?? 1);
     try {
       do {
         this.wakeAgain = false;
