@@ -50,6 +50,23 @@ function setup(overrides: Partial<DispatcherOptions> = {}, sessions: Record<stri
   return { store, provider, dispatcher, enqueue, seen };
 }
 
+/**
+ * `n` messages (`m0`...) to one recipient, queued while the session is down,
+ * on a provider with a send window of 4; `start()` starts the dispatcher and
+ * brings the session up, so its first claim sees them all.
+ */
+async function queuedForOneRecipient(n: number, overrides: Partial<DispatcherOptions>) {
+  const made = setup(overrides, { default: false });
+  made.provider.sendWindow = 4;
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) ids.push(await made.enqueue("whatsapp:+40712345001", `m${i}`));
+  const start = async (): Promise<void> => {
+    await made.dispatcher.start();
+    made.provider.setReady("default", true);
+  };
+  return { ...made, ids, start };
+}
+
 describe("Dispatcher", () => {
   it("delivers every queued message once, FIFO per recipient", async () => {
     const { provider, dispatcher, enqueue } = setup();
@@ -184,12 +201,9 @@ describe("Dispatcher", () => {
   });
 
   it("with a send window, has up to that many messages to one recipient in flight, written in order", async () => {
-    const { provider, dispatcher, enqueue } = setup({ concurrency: 8 }, { default: false });
-    provider.sendWindow = 4;
+    const { provider, start } = await queuedForOneRecipient(10, { concurrency: 8 });
     provider.holdSends();
-    await dispatcher.start();
-    for (let i = 0; i < 10; i++) await enqueue("whatsapp:+40712345001", `m${i}`);
-    provider.setReady("default", true);
+    await start();
     // The first run: four written, none confirmed; the fifth waits for the whole run.
     await eventually(() => provider.inFlight === 4 || undefined, 5_000, "a run of 4 in flight");
     await new Promise((r) => setTimeout(r, 100));
@@ -201,13 +215,9 @@ describe("Dispatcher", () => {
   });
 
   it("releases the rest of a run unsent when a message of it cannot be written, and counts no attempt for them", async () => {
-    const { store, provider, enqueue, dispatcher } = setup({ concurrency: 8 }, { default: false });
-    provider.sendWindow = 4;
-    const ids = [];
-    for (let i = 0; i < 4; i++) ids.push(await enqueue("whatsapp:+40712345001", `m${i}`));
+    const { store, provider, ids, start } = await queuedForOneRecipient(4, { concurrency: 8 });
     provider.failRetryable(1, "not written");
-    await dispatcher.start();
-    provider.setReady("default", true);
+    await start();
     await eventually(() => provider.sent.length === 4 || undefined, 5_000, "all sent after the retry");
     // Nothing overtook m0: the three after it were never written before its retry went out.
     expect(provider.written.map((m) => m.text)).toEqual(["m0", "m1", "m2", "m3"]);
@@ -217,12 +227,9 @@ describe("Dispatcher", () => {
   });
 
   it("sends paced messages one at a time to a recipient, whatever the provider's window", async () => {
-    const { provider, dispatcher, enqueue } = setup({ concurrency: 8, minIntervalMs: 5 }, { default: false });
-    provider.sendWindow = 4;
+    const { provider, start } = await queuedForOneRecipient(4, { concurrency: 8, minIntervalMs: 5 });
     provider.holdSends();
-    await dispatcher.start();
-    for (let i = 0; i < 4; i++) await enqueue("whatsapp:+40712345001", `m${i}`);
-    provider.setReady("default", true);
+    await start();
     await eventually(() => provider.inFlight === 1 || undefined, 5_000, "the first in flight");
     // With a run of 4, the next three would follow m0 onto the wire within 15 ms.
     await new Promise((r) => setTimeout(r, 100));
