@@ -9,7 +9,10 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { BufferJSON } from "@whiskeysockets/baileys";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BufferJSON, useMultiFileAuthState } from "@whiskeysockets/baileys";
 import type { AuthenticationCreds, BinaryNode } from "@whiskeysockets/baileys";
 import { BareClient } from "../test/fakes/whatsapp/baileys-client.ts";
 
@@ -68,15 +71,38 @@ async function control(sim: SimEndpoints, path: string, body: unknown): Promise<
   return json;
 }
 
-/** A pre-provisioned bare Baileys socket, open. */
-async function openClient(sim: SimEndpoints): Promise<{ client: BareClient; phone: string }> {
+/**
+ * Where a raw socket keeps its login: in memory (the ceiling), or in a
+ * directory through Baileys' own `useMultiFileAuthState` (a file per key,
+ * written without fsync), the usual way a raw Baileys program persists it.
+ */
+export type RawAuth = "memory" | "files";
+
+/** A pre-provisioned bare Baileys socket, open; `close` also removes its auth directory. */
+async function openClient(sim: SimEndpoints, auth: RawAuth = "memory"): Promise<{ client: BareClient; phone: string; close(): Promise<void> }> {
   const phone = `1555${String(process.pid % 100_000).padStart(5, "0")}${String(++phoneSeq).padStart(3, "0")}`;
   const account = await control(sim, "/control/accounts", { phone });
   const creds = JSON.parse(JSON.stringify(account.creds), BufferJSON.reviver) as AuthenticationCreds;
-  const client = new BareClient({ wsUrl: sim.ws, creds });
+  let dir: string | undefined;
+  let client: BareClient;
+  if (auth === "files") {
+    dir = await mkdtemp(join(tmpdir(), "bench-raw-auth-"));
+    await writeFile(join(dir, "creds.json"), JSON.stringify(creds, BufferJSON.replacer));
+    const files = await useMultiFileAuthState(dir);
+    client = new BareClient({ wsUrl: sim.ws, auth: files.state, saveCreds: files.saveCreds });
+  } else {
+    client = new BareClient({ wsUrl: sim.ws, creds });
+  }
   client.connect();
   await client.waitForOpen();
-  return { client, phone };
+  return {
+    client,
+    phone,
+    close: async () => {
+      await client.end();
+      if (dir) await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function withSim<T>(sim: SimEndpoints | undefined, run: (sim: SimEndpoints) => Promise<T>): Promise<T> {
@@ -134,8 +160,8 @@ export interface RawSender {
   close(): Promise<void>;
 }
 
-export async function openRawSender(sim: SimEndpoints): Promise<RawSender> {
-  const { client } = await openClient(sim);
+export async function openRawSender(sim: SimEndpoints, auth: RawAuth = "memory"): Promise<RawSender> {
+  const { client, close } = await openClient(sim, auth);
   const sock = client.sock!;
   const contact = "15559990000@s.whatsapp.net";
   const acked = new Set<string>();
@@ -165,7 +191,7 @@ export async function openRawSender(sim: SimEndpoints): Promise<RawSender> {
       const totalMs = performance.now() - start;
       return { n, messagesPerSecond: (n / totalMs) * 1000, sendLoopMs, totalMs };
     },
-    close: () => client.end(),
+    close,
   };
 }
 
