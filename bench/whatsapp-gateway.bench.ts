@@ -87,7 +87,7 @@ try {
       ratioFiles: gatewayRound.messagesPerSecond / rawFilesRound.messagesPerSecond,
     });
   }
-  const rawSend = { n: size.messages, messagesPerSecond: median(rounds.map((r) => r.raw.messagesPerSecond)) };
+  const rawSend = { n: size.messages, messagesPerSecond: summarize(rounds.map((r) => r.raw.messagesPerSecond)).median };
   // The same session sending to several recipients: FIFO holds per recipient, so their sends overlap.
   const spread = await measureThroughput(gw, sim, [{ id: "default", phone }], size.messages, size.rowWarmUp, SPREAD_RECIPIENTS);
   const rss1 = await settledRss(gw);
@@ -143,7 +143,7 @@ try {
       `\n    raw Baileys: sequential sendMessage() to the simulator's server acks, login in memory (the ceiling) and in files (useMultiFileAuthState);` +
       `\n    gateway: POST accepted -> the gateway counts the message delivered (simulator receipt applied; /metrics)`,
   );
-  const ratio1 = median(rounds.map((r) => r.ratio));
+  const ratio1 = summarize(rounds.map((r) => r.ratio)).median;
   printTable(
     ["round", "raw msg/s", "raw, login in files, msg/s", "gateway msg/s", "gateway vs raw", "vs raw, login in files", "all POSTs accepted after", "sim received / dup"],
     rounds.map((r, i) => [
@@ -158,7 +158,7 @@ try {
     ]),
   );
   console.log(`median ratio: ${ratio1.toFixed(2)} (target >= 0.50: ${verdict(ratio1 >= 0.5)}); median raw rate ${rawSend.messagesPerSecond.toFixed(0)} msg/s`);
-  console.log(`median ratio to raw Baileys with its login in files: ${median(rounds.map((r) => r.ratioFiles)).toFixed(2)}`);
+  console.log(`median ratio to raw Baileys with its login in files: ${summarize(rounds.map((r) => r.ratioFiles)).median.toFixed(2)}`);
   console.log(`\n(b, c) more senders, against that median raw rate`);
   const ratioN = many.messagesPerSecond / rawSend.messagesPerSecond;
   const ratioSpread = spread.messagesPerSecond / rawSend.messagesPerSecond;
@@ -206,9 +206,3 @@ try {
 }
 // Baileys (in measureRaw*) keeps cache timers alive; the figures are printed, leave now.
 process.exit(0);
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
