@@ -221,7 +221,9 @@ export async function startGateway(name: string, env: Record<string, string>): P
     if (configKeys.includes(key) || key.startsWith("OTEL_") || key === "NODE_OPTIONS") delete base[key];
   }
   const startedAt = Date.now();
-  const part = spawnPart(name, process.execPath, tsx("src/main.ts"), { ...base, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env });
+  // MALLOC_ARENA_MAX=2 as `npm start` and docs/deploy.md set it: with glibc's
+  // default arenas the process's native memory creeps up with traffic.
+  const part = spawnPart(name, process.execPath, tsx("src/main.ts"), { ...base, MALLOC_ARENA_MAX: "2", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env });
   const value = await waitReady(part, (line) => (line.includes('"gateway listening"') ? firstJsonLine<{ port: number }>(line)?.port : undefined));
   return { part, url: `http://127.0.0.1:${value}`, listeningMs: Date.now() - startedAt, startedAt, dataDir: env["DATA_DIR"] ?? "" };
 }
