@@ -81,6 +81,7 @@ export const queue: Check = async (ctx) => {
       rejected: rejected.length,
       delivered: audit.delivered,
       duplicates: audit.duplicates,
+      resentSameId: audit.resentSameId,
       lost: audit.lost,
       outOfOrder: audit.outOfOrderRecipients,
       failed,
@@ -100,7 +101,7 @@ export const queue: Check = async (ctx) => {
     return {
       pass: true,
       figures,
-      detail: `${accepted} accepted during a simulator outage (session ${stillDown}), all delivered once and in order per recipient after it (simulator's record); drain = outage end -> last arrival, incl. reconnect`,
+      detail: `${accepted} accepted during a simulator outage (session ${stillDown}), all delivered once (one WhatsApp id per text) and in order per recipient after it (simulator's record); drain = outage end -> last arrival, incl. reconnect`,
     };
   } finally {
     if (!outageEnded) await sim.call("POST", "/control/outage", { seconds: 0 }).catch(() => undefined);

@@ -130,6 +130,7 @@ export const soak: Check = async (ctx) => {
     recovered,
     lost: audit.lost,
     duplicates: audit.duplicates,
+    resentSameId: audit.resentSameId,
     outOfOrder: audit.outOfOrderRecipients,
     errors5xx,
     rssStartMb: round(rssStart / 1024, 1),
@@ -154,6 +155,7 @@ export const soak: Check = async (ctx) => {
     figures,
     detail:
       `${RATE_PER_S} msg/s to ${RECIPIENTS} recipients, a drop (close, 503, silence in turn) every minute, all recovered; ` +
+      `duplicates = a text under more than one WhatsApp id; resentSameId = an id received again after a drop swallowed its ack (one message for the recipient); ` +
       `RSS = lowest VmRSS of the gateway process in the first half after a ${Math.round(warmupMs / 1000)} s warm-up vs in the second half`,
   };
 };
