@@ -46,6 +46,17 @@ describe("observability/compose.yaml", () => {
     expect(env.HOST).toBe("0.0.0.0");
   });
 
+  it("builds an image that applies our dependency patches when it installs", () => {
+    const dockerfile = readFileSync(join(root, "Dockerfile"), "utf8");
+    const patches = dockerfile.indexOf("COPY patches ./patches");
+    expect(patches).toBeGreaterThan(-1);
+    expect(patches).toBeLessThan(dockerfile.indexOf("RUN npm ci"));
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: Record<string, string>; dependencies: Record<string, string> };
+    expect(pkg.scripts.postinstall).toMatch(/^patch-package\b/);
+    // The image installs with --omit=dev: the tool must be a dependency.
+    expect(pkg.dependencies["patch-package"]).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
   it("sets only variables the gateway reads (or standard OTEL_* ones)", () => {
     const unknown = Object.keys(compose.services.gateway!.environment!).filter((k) => !configKeys.includes(k) && !k.startsWith("OTEL_"));
     expect(unknown).toEqual([]);

@@ -167,6 +167,7 @@ export async function answerIq(
   const xmlns = iq.attrs.xmlns ?? "";
   const type = iq.attrs.type ?? "";
   const child = firstChild(iq)?.tag ?? "";
+  if (conn.device) ctx.log.iq(conn.device.user.phone, `${xmlns}:${type}:${child}`);
   const handler =
     extra[`${xmlns}:${type}:${child}`] ??
     handlers[`${xmlns}:${type}:${child}`] ??

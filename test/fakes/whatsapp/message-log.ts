@@ -31,6 +31,8 @@ export interface AccountStats {
   messagesReceived: number;
   uniqueIds: number;
   duplicates: number;
+  /** IQs the account's devices sent, by `xmlns:type:first child` (privacy:set:tokens...). */
+  iqs: Record<string, number>;
 }
 
 interface AccountLog {
@@ -40,6 +42,7 @@ interface AccountLog {
   ids: Set<string>;
   received: number;
   duplicates: number;
+  iqs: Map<string, number>;
 }
 
 const MAX_KEPT = 50_000;
@@ -51,7 +54,7 @@ export class MessageLog {
   private account(phone: string): AccountLog {
     let log = this.accounts.get(phone);
     if (!log) {
-      log = { connections: 0, messages: [], receipts: [], ids: new Set(), received: 0, duplicates: 0 };
+      log = { connections: 0, messages: [], receipts: [], ids: new Set(), received: 0, duplicates: 0, iqs: new Map() };
       this.accounts.set(phone, log);
     }
     return log;
@@ -71,6 +74,12 @@ export class MessageLog {
     log.messages.push(message);
     if (log.messages.length > MAX_KEPT) log.messages.shift();
     return duplicate;
+  }
+
+  /** Counts an IQ an account's device sent; `kind` is `xmlns:type:first child`. */
+  iq(phone: string, kind: string): void {
+    const iqs = this.account(phone).iqs;
+    iqs.set(kind, (iqs.get(kind) ?? 0) + 1);
   }
 
   receipt(receipt: ClientReceipt): void {
@@ -96,6 +105,7 @@ export class MessageLog {
         messagesReceived: log.received,
         uniqueIds: log.ids.size,
         duplicates: log.duplicates,
+        iqs: Object.fromEntries(log.iqs),
       };
     }
     return out;
