@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Message, NewOutboundMessage } from "../../src/domain/message.ts";
 import type { MessageStore } from "../../src/domain/ports/message-store.port.ts";
+import { changeCases } from "./message-store-changes.cases.ts";
 import { earlyStatusCases } from "./message-store-early-status.cases.ts";
 import { historyCases } from "./message-store-history.cases.ts";
 import { runCases } from "./message-store-run.cases.ts";
@@ -313,5 +314,6 @@ export function runMessageStoreContract(
     historyCases(context);
     earlyStatusCases(context);
     runCases(context);
+    changeCases(context);
   });
 }

@@ -156,5 +156,30 @@ export function webhookOutboxContract(name: string, open: () => Promise<OutboxHa
       expect(await outbox.get(parked.id)).toBeDefined();
       expect(await outbox.get(recent.id)).toBeDefined();
     });
+
+    it("gives the body of the newest delivery of each ordering key, whatever its status", async () => {
+      const first = await outbox.enqueue(aDelivery("message:a"));
+      const newest = await outbox.enqueue(aDelivery("message:a"));
+      const other = await outbox.enqueue(aDelivery("message:b"));
+      await outbox.claimDue(10, 1000, at(0));
+      await outbox.recordSuccess(newest.id, at(1));
+      const bodies = await outbox.latestBodies(["message:a", "message:b", "message:none", "message:a"]);
+      expect(bodies).toEqual(new Map([["message:a", newest.body], ["message:b", other.body]]));
+      expect(bodies.get("message:a")).not.toBe(first.body);
+      expect(await outbox.latestBodies([])).toEqual(new Map());
+    });
+
+    it("keeps when it was created and when its newest delivery was enqueued, also once that one is purged", async () => {
+      const fresh = await outbox.timeline();
+      expect(fresh.lastEnqueuedAt).toBeUndefined();
+      expect(fresh.createdAt).toBeInstanceOf(Date);
+      await outbox.enqueue(aDelivery("message:a", { at: at(100) }));
+      const newest = await outbox.enqueue(aDelivery("message:b", { at: at(200) }));
+      expect(await outbox.timeline()).toEqual({ createdAt: fresh.createdAt, lastEnqueuedAt: at(200) });
+      await outbox.claimDue(10, 1000, at(300));
+      await outbox.recordSuccess(newest.id, at(300));
+      expect(await outbox.purgeDelivered(at(400), 10)).toBe(1);
+      expect(await outbox.timeline()).toEqual({ createdAt: fresh.createdAt, lastEnqueuedAt: at(200) });
+    });
   });
 }

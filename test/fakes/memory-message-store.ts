@@ -1,4 +1,3 @@
-import { Buffer } from "node:buffer";
 import { DomainError, type MessageError } from "../../src/domain/errors.ts";
 import type { Message, NewInboundMessage, NewOutboundMessage, Route, StatusChange } from "../../src/domain/message.ts";
 import { canTransition, statusesPassed, type MessageStatus, type ProviderStatus } from "../../src/domain/message-status.ts";
@@ -12,6 +11,7 @@ import type {
   StatusApplied,
   StatusUpdate,
 } from "../../src/domain/ports/message-store.port.ts";
+import { decodeCursor, decodeTimeCursor, encodeCursor, encodeTimeCursor } from "../../src/adapters/shared/sqlite/cursor.ts";
 
 interface Entry {
   readonly seq: number;
@@ -258,8 +258,21 @@ export class MemoryMessageStore implements MessageStore {
     const last = page.at(-1);
     return {
       items: page.map((entry) => copy(entry.message)),
-      nextCursor: matching.length > limit && last ? Buffer.from(String(last.seq)).toString("base64url") : null,
+      nextCursor: matching.length > limit && last ? encodeCursor(last.seq) : null,
     };
+  }
+
+  async changedSince(since: Date, limit: number, cursor?: string): Promise<Page<Message>> {
+    this.#assertOpen();
+    const count = Number.isFinite(limit) ? Math.min(1000, Math.max(1, Math.floor(limit))) : 1000;
+    const after = cursor === undefined ? { at: since.getTime() - 1, seq: Number.POSITIVE_INFINITY } : decodeTimeCursor(cursor);
+    const changed = this.#entries
+      .map((entry) => ({ entry, at: Date.parse(entry.message.updatedAt) }))
+      .filter(({ entry, at }) => at > after.at || (at === after.at && entry.seq > after.seq))
+      .sort((a, b) => a.at - b.at || a.entry.seq - b.entry.seq);
+    const page = changed.slice(0, count);
+    const last = changed.length > count ? page.at(-1) : undefined;
+    return { items: page.map(({ entry }) => copy(entry.message)), nextCursor: last ? encodeTimeCursor(last.at, last.entry.seq) : null };
   }
 
   async queueDepths(now: Date): Promise<QueueDepth[]> {
@@ -382,14 +395,4 @@ export class MemoryMessageStore implements MessageStore {
 
 function copy(message: Message): Message {
   return structuredClone(message);
-}
-
-function decodeCursor(cursor: string): number {
-  const text = Buffer.from(cursor, "base64url").toString("utf8");
-  if (!/^[1-9]\d{0,15}$/.test(text)) {
-    throw new DomainError("REQUEST.INVALID", "cursor: not a cursor returned by this API", [
-      { field: "cursor", message: "not a cursor returned by this API" },
-    ]);
-  }
-  return Number(text);
 }

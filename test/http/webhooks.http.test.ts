@@ -1,5 +1,7 @@
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
+import { SqliteMessageStore } from "../../src/adapters/message-store/sqlite/sqlite.message-store.ts";
 import type { SessionInfo } from "../../src/domain/session.ts";
 import { eventually, startInProcessGateway, type InProcessGateway } from "../support/in-process-gateway.ts";
 import { tempDir } from "../support/temp-dir.ts";
@@ -193,6 +195,28 @@ describe("outbound webhooks through the gateway", () => {
     await eventually(async () => ((await deliveries(second, "?status=delivered")).length === 3 ? true : undefined), 15_000, "3 delivered");
     expect(hooks.verified.map((r) => r.payload!.data.state)).toEqual(["connecting", "open", "reconnecting"]);
     expect(hooks.verified.map((r) => r.headers["webhook-id"]).sort()).toEqual(queued.map((d) => d.eventId).sort());
+  });
+
+  it("delivers, after the next start, the event of a change a crash cut off from it", async () => {
+    const secret = newWebhookSecret();
+    const hooks = await receiver(secret);
+    const dir = await tempDir();
+    cleanups.push(dir.remove);
+    const env = { WEBHOOK_URL: hooks.url, WEBHOOK_SECRET: secret };
+    const first = await gateway(env, dir.path);
+    const posted = (await (await first.call("POST", "/messages", { body: { to: "+40712345678", text: "hi" } })).json()) as { id: string };
+    await eventually(() => hooks.verified.some((r) => r.payload!.data.status === "sent") || undefined, 10_000, "the sent event");
+    await first.close();
+
+    // The process commits the delivery receipt and dies before queuing its event.
+    const store = new SqliteMessageStore({ path: join(dir.path, "messages.db") });
+    await store.applyStatus({ provider: "baileys", providerMessageId: `baileys-${posted.id}`, status: "delivered" }, new Date());
+    await store.close();
+
+    await gateway(env, dir.path);
+    await eventually(() => hooks.verified.some((r) => r.payload!.data.status === "delivered") || undefined, 10_000, "the delivered event");
+    const events = hooks.verified.map((r) => `${r.payload!.type} ${String(r.payload!.data.status)}`);
+    expect(events).toEqual(["message.status sent", "message.status delivered"]);
   });
 
   it("fails verification at a receiver holding another secret (the check can fail)", async () => {

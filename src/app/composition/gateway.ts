@@ -133,7 +133,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     }
   });
   // Subscribed before providers start, so their first session events are queued too.
-  const webhooks = createWebhooks(config, { container, events, clock, logger, ...(options.random ? { random: options.random } : {}) });
+  const webhooks = createWebhooks(config, { container, messages: store, events, clock, logger, ...(options.random ? { random: options.random } : {}) });
   const recordEvent = new RecordProviderEvent(store, events, clock, logger, (provider, session) => dispatcher.wakeSession(provider, session));
 
   let providersStarted = false;
@@ -178,11 +178,12 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     events,
     sessions,
     async start() {
+      // First: its catch-up must see messages as the last process left them.
+      await webhooks?.start();
       for (const provider of providers) detach.push(recordEvent.attach(provider));
       await Promise.all(providers.map((p) => p.start()));
       providersStarted = true;
       await dispatcher.start();
-      await webhooks?.start();
     },
     async stop() {
       accepting = false;

@@ -4,16 +4,22 @@ import { SqliteWebhookOutbox } from "../../adapters/webhook-outbox/sqlite/sqlite
 import { HttpWebhookSender } from "../../adapters/webhook-sender/http/http.webhook-sender.ts";
 import type { Clock } from "../../domain/ports/clock.port.ts";
 import type { DomainEvents } from "../../domain/ports/domain-events.port.ts";
+import type { MessageStore } from "../../domain/ports/message-store.port.ts";
 import { WebhookOutbox } from "../../domain/ports/webhook-outbox.port.ts";
 import { WebhookSender } from "../../domain/ports/webhook-sender.port.ts";
 import type { Config } from "../config/config.schema.ts";
 import type { Logger } from "../logger.ts";
+import { catchUpWebhooks } from "../webhooks/webhook-catch-up.ts";
 import { WebhookDeliveries } from "../webhooks/webhook-deliveries.ts";
 import { WebhookWorker } from "../webhooks/webhook-worker.ts";
 
 export interface Webhooks {
   readonly deliveries: WebhookDeliveries;
-  /** Starts delivering (events are queued from construction on, so none published during start is missed). */
+  /**
+   * Queues the message events a crash lost (see catchUpWebhooks), then starts
+   * delivering (events are queued from construction on, so none published
+   * during start is missed). Call before anything changes messages.
+   */
   start(): Promise<void>;
   /** Stops delivering (bounded wait for attempts in flight), then closes the outbox. */
   stop(timeoutMs: number): Promise<void>;
@@ -26,7 +32,7 @@ export interface Webhooks {
  */
 export function createWebhooks(
   config: Config,
-  deps: { container: DependencyContainer; events: DomainEvents; clock: Clock; logger: Logger; random?: () => number },
+  deps: { container: DependencyContainer; messages: MessageStore; events: DomainEvents; clock: Clock; logger: Logger; random?: () => number },
 ): Webhooks | undefined {
   if (!config.WEBHOOK_URL) return undefined;
   // The schema requires the secret with the URL; this guards a hand-built Config.
@@ -35,7 +41,8 @@ export function createWebhooks(
   const sender = new HttpWebhookSender({ url: config.WEBHOOK_URL, secret: config.WEBHOOK_SECRET, timeoutMs: config.WEBHOOK_TIMEOUT_MS });
   deps.container.register(WebhookOutbox, { useValue: outbox });
   deps.container.register(WebhookSender, { useValue: sender });
-  const worker = new WebhookWorker(outbox, sender, deps.clock, deps.logger.child({ component: "webhooks" }), {
+  const logger = deps.logger.child({ component: "webhooks" });
+  const worker = new WebhookWorker(outbox, sender, deps.clock, logger, {
     concurrency: config.WEBHOOK_CONCURRENCY,
     maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
     baseMs: config.WEBHOOK_BACKOFF_BASE_MS,
@@ -47,7 +54,11 @@ export function createWebhooks(
   const detach = worker.attach(deps.events);
   return {
     deliveries: new WebhookDeliveries(outbox, deps.clock, () => worker.wake()),
-    start: () => worker.start(),
+    async start() {
+      const caughtUp = await catchUpWebhooks(deps.messages, outbox);
+      if (caughtUp > 0) logger.warn({ events: caughtUp }, "webhooks: queued message events the last process did not (it stopped between a change and its event)");
+      await worker.start();
+    },
     async stop(timeoutMs) {
       detach();
       await worker.stop(timeoutMs);

@@ -1,5 +1,6 @@
+import { randomUUID } from "node:crypto";
 import type { DomainEvent } from "../../domain/ports/domain-events.port.ts";
-import type { WebhookEventType } from "../../domain/webhook-delivery.ts";
+import type { NewWebhookDelivery, WebhookEventType } from "../../domain/webhook-delivery.ts";
 
 /** A domain event as the receiver gets it: the body to sign and the key that orders it. */
 export interface WebhookEvent {
@@ -8,6 +9,11 @@ export interface WebhookEvent {
   readonly body: string;
   /** All events of one message (or of one session) are delivered one at a time, in order. */
   readonly orderingKey: string;
+}
+
+/** The ordering key of a message's events. */
+export function messageOrderingKey(messageId: string): string {
+  return `message:${messageId}`;
 }
 
 /** Builds the payload of a domain event; `at` is when it happened (the payload's `timestamp`). */
@@ -19,7 +25,7 @@ export function toWebhookEvent(event: DomainEvent, at: Date): WebhookEvent {
       return {
         type: event.type,
         body: JSON.stringify({ type: event.type, timestamp, data: event.message }),
-        orderingKey: `message:${event.message.id}`,
+        orderingKey: messageOrderingKey(event.message.id),
       };
     case "session.state":
       return {
@@ -28,4 +34,10 @@ export function toWebhookEvent(event: DomainEvent, at: Date): WebhookEvent {
         orderingKey: `session:${event.session.provider}:${event.session.id}`,
       };
   }
+}
+
+/** A new delivery of a domain event that happened at `at`, with fresh delivery and event ids. */
+export function newDelivery(event: DomainEvent, at: Date): NewWebhookDelivery {
+  const webhook = toWebhookEvent(event, at);
+  return { id: `whd_${randomUUID()}`, eventId: `evt_${randomUUID()}`, type: webhook.type, orderingKey: webhook.orderingKey, body: webhook.body, at };
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { Clock } from "../../domain/ports/clock.port.ts";
 import type { DomainEvent, DomainEvents } from "../../domain/ports/domain-events.port.ts";
 import type { WebhookOutbox } from "../../domain/ports/webhook-outbox.port.ts";
@@ -6,7 +5,7 @@ import type { WebhookSender } from "../../domain/ports/webhook-sender.port.ts";
 import type { WebhookDelivery } from "../../domain/webhook-delivery.ts";
 import { backoffDelayMs } from "../dispatcher/backoff.ts";
 import type { Logger } from "../logger.ts";
-import { toWebhookEvent } from "./webhook-event.ts";
+import { newDelivery } from "./webhook-event.ts";
 
 export interface WebhookWorkerOptions {
   /** Most deliveries attempted at once. */
@@ -110,15 +109,14 @@ export class WebhookWorker {
   }
 
   #enqueue(event: DomainEvent): void {
-    const at = this.clock.now();
-    const webhook = toWebhookEvent(event, at);
-    const eventId = `evt_${randomUUID()}`;
+    const delivery = newDelivery(event, this.clock.now());
     this.#pendingEnqueues++;
     this.outbox
-      .enqueue({ id: `whd_${randomUUID()}`, eventId, type: webhook.type, orderingKey: webhook.orderingKey, body: webhook.body, at })
+      .enqueue(delivery)
       .then(
         () => this.wake(),
-        (error: unknown) => this.logger.error({ err: error, eventId, type: webhook.type }, "webhooks: could not queue an event"),
+        (error: unknown) =>
+          this.logger.error({ err: error, eventId: delivery.eventId, type: delivery.type }, "webhooks: could not queue an event"),
       )
       .finally(() => {
         if (--this.#pendingEnqueues === 0) this.#enqueuesDone?.();

@@ -124,6 +124,12 @@ export interface MessageStore {
   /** Newest first, filtered, paged by an opaque cursor. */
   list(filter: ListFilter): Promise<Page<Message>>;
 
+  /**
+   * Messages last changed at or after `since`, the oldest change first (ties
+   * in acceptance order), paged by an opaque cursor: what the webhook
+   * catch-up reads after a crash.
+   */
+  changedSince(since: Date, limit: number, cursor?: string): Promise<Page<Message>>;
   /** Routes that have messages waiting (queued or in flight), with their depth. */
   queueDepths(now: Date): Promise<QueueDepth[]>;
 

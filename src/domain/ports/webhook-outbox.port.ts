@@ -20,6 +20,12 @@ export type WebhookRetryResult =
   /** Only a parked (`failed`) delivery can be replayed. */
   | { readonly kind: "not_parked"; readonly delivery: WebhookDelivery };
 
+export interface OutboxTimeline {
+  readonly createdAt: Date;
+  /** Undefined until the first delivery is enqueued. */
+  readonly lastEnqueuedAt: Date | undefined;
+}
+
 /**
  * The durable queue of outbound webhook deliveries. A method resolves only
  * once its change is committed, so a delivery survives a crash or restart
@@ -61,6 +67,12 @@ export interface WebhookOutbox {
 
   /** Newest first, optionally by status, paged by an opaque cursor. */
   list(filter: WebhookDeliveryFilter): Promise<Page<WebhookDelivery>>;
+
+  /** The body of the newest delivery kept for each of these ordering keys; a key with none is absent. */
+  latestBodies(orderingKeys: readonly string[]): Promise<Map<string, string>>;
+
+  /** When the outbox was created, and when its newest delivery was enqueued (also once purged); for the catch-up after a crash. */
+  timeline(): Promise<OutboxTimeline>;
 
   /** Earliest moment `claimDue` could hand something out, if anything is pending. */
   nextDueAt(): Promise<Date | undefined>;

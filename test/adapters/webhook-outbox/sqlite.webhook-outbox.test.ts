@@ -2,6 +2,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "libsql";
 import { afterEach, describe, expect, it } from "vitest";
+import { migrate } from "../../../src/adapters/webhook-outbox/sqlite/schema.ts";
 import { SqliteWebhookOutbox } from "../../../src/adapters/webhook-outbox/sqlite/sqlite.webhook-outbox.ts";
 import { aDelivery, webhookOutboxContract } from "../../contracts/webhook-outbox.contract.ts";
 import { tempDir } from "../../support/temp-dir.ts";
@@ -52,6 +53,22 @@ describe("SqliteWebhookOutbox on disk", () => {
     raw.exec("PRAGMA user_version = 99");
     raw.close();
     expect(() => new SqliteWebhookOutbox({ path })).toThrow(/newer than this gateway supports/);
+  });
+
+  it("migrates an outbox of the first version: its creation is its oldest delivery's enqueue", async () => {
+    const path = join(await dir(), "webhooks.db");
+    const v1 = new Database(path);
+    migrate(v1, 1);
+    const enqueued = Date.parse("2026-03-01T10:00:00.000Z");
+    v1.prepare(
+      `INSERT INTO deliveries (id, event_id, type, ordering_key, status, attempts, created_at, updated_at, body)
+       VALUES ('whd_old', 'evt_old', 'message.status', 'message:m', 'delivered', 1, ?, ?, '{}')`,
+    ).run([enqueued, enqueued + 5]);
+    v1.close();
+    const outbox = new SqliteWebhookOutbox({ path });
+    cleanups.push(() => outbox.close());
+    expect(await outbox.timeline()).toEqual({ createdAt: new Date(enqueued), lastEnqueuedAt: new Date(enqueued) });
+    expect(await outbox.latestBodies(["message:m"])).toEqual(new Map([["message:m", "{}"]]));
   });
 
   it("refuses work once closed, with STORE.UNAVAILABLE", async () => {

@@ -64,6 +64,11 @@ const migrations: readonly string[] = [
   CREATE INDEX early_statuses_by_provider_id ON early_statuses (provider, provider_message_id);
   CREATE INDEX early_statuses_by_age ON early_statuses (reported_at);
   `,
+  // v3. Messages by their last change, for the webhook catch-up after a crash
+  // (changedSince), which reads only the last minutes of changes.
+  `
+  CREATE INDEX messages_by_change ON messages (updated_at, seq);
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -24,7 +24,7 @@ import type { SyncFile, WalSync } from "../../shared/sqlite/wal-sync.ts";
 import { queuedMessage, rowToMessage, type MessageRow } from "./row-mapping.ts";
 import { applyChange, newInboundRow, newOutboundRow, UNFINISHED, type RowChange } from "./row-changes.ts";
 import { migrate } from "./schema.ts";
-import { readPage } from "../../shared/sqlite/cursor.ts";
+import { readPage, readTimePage } from "../../shared/sqlite/cursor.ts";
 import { PreparedStatements, type Param } from "../../shared/sqlite/statements.ts";
 
 export interface SqliteMessageStoreOptions {
@@ -47,7 +47,6 @@ export interface SqliteMessageStoreOptions {
   /** Test hook: how the write-ahead log is synced (`synchronous: "full"`). */
   readonly syncFile?: SyncFile;
 }
-
 
 const MAX_LIST_LIMIT = 1000;
 
@@ -160,6 +159,11 @@ export class SqliteMessageStore implements MessageStore {
   async list(filter: ListFilter): Promise<Page<Message>> {
     const filters = { direction: filter.direction, status: filter.status, session: filter.session };
     return readPage((sql, params) => this.#all(sql, params), "messages", filters, filter.cursor, clampLimit(filter.limit), rowToMessage);
+  }
+
+  async changedSince(since: Date, limit: number, cursor?: string): Promise<Page<Message>> {
+    const read = (sql: string, params: readonly Param[]): MessageRow[] => this.#all(sql, params);
+    return readTimePage(read, "messages", "updated_at", since.getTime(), cursor, clampLimit(limit), rowToMessage);
   }
 
   async queueDepths(now: Date): Promise<QueueDepth[]> {

@@ -31,11 +31,24 @@ const migrations: readonly string[] = [
   CREATE INDEX deliveries_by_status ON deliveries (status, seq);
   CREATE INDEX deliveries_delivered_by_age ON deliveries (updated_at) WHERE status = 'delivered';
   `,
+  // v2. For the catch-up after a crash (see webhook-catch-up.ts): the newest
+  // delivery of a message whatever its status, and `timeline` (when the
+  // outbox was created, and the enqueue time of the newest delivery purged,
+  // so the newest enqueue is known after a purge). An outbox that had
+  // deliveries before this migration counts as created with its oldest one.
+  `
+  CREATE INDEX deliveries_by_key ON deliveries (ordering_key, seq);
+  CREATE TABLE timeline (
+    name TEXT PRIMARY KEY CHECK (name IN ('created_at', 'purged_through')),
+    at INTEGER NOT NULL
+  ) STRICT;
+  INSERT INTO timeline (name, at) SELECT 'created_at', min(created_at) FROM deliveries HAVING count(*) > 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;
 
-/** Brings the database up to date (see runMigrations). */
-export function migrate(db: Database.Database): void {
-  runMigrations(db, migrations, "webhook outbox");
+/** Brings the database up to `target` ({@link SCHEMA_VERSION} unless a test builds an older database to migrate). */
+export function migrate(db: Database.Database, target: number = SCHEMA_VERSION): void {
+  runMigrations(db, migrations, "webhook outbox", target);
 }

@@ -2,6 +2,7 @@ import Database from "libsql";
 import { DomainError } from "../../../domain/errors.ts";
 import type { Page } from "../../../domain/ports/message-store.port.ts";
 import type {
+  OutboxTimeline,
   WebhookDeliveryFilter,
   WebhookFailure,
   WebhookOutbox,
@@ -26,10 +27,11 @@ export interface SqliteWebhookOutboxOptions {
   readonly busyTimeoutMs?: number;
 }
 
-
 const MAX_LIST_LIMIT = 1000;
 // Error texts come from receivers; a bounded copy is enough to diagnose.
 const MAX_ERROR_CHARS = 500;
+// Bound parameters per read, well under SQLite's limit.
+const KEYS_PER_READ = 500;
 
 // A pending delivery is claimable when it is due, not leased, and the oldest
 // pending one of its ordering key (the per-message order guarantee).
@@ -59,6 +61,7 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
       this.#db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
       this.#db.exec("PRAGMA journal_mode = WAL");
       migrate(this.#db);
+      this.#db.prepare("INSERT OR IGNORE INTO timeline (name, at) VALUES ('created_at', ?)").run([Date.now()]);
       restrictDatabaseFiles(options.path);
     } catch (error) {
       this.#db.close();
@@ -161,6 +164,28 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
     return readPage((sql, params) => this.#read<DeliveryRow>(sql, params), "deliveries", { status: filter.status }, filter.cursor, limit, rowToDelivery);
   }
 
+  async latestBodies(orderingKeys: readonly string[]): Promise<Map<string, string>> {
+    const bodies = new Map<string, string>();
+    const keys = [...new Set(orderingKeys)];
+    for (let i = 0; i < keys.length; i += KEYS_PER_READ) {
+      const chunk = keys.slice(i, i + KEYS_PER_READ);
+      const rows = this.#read<{ ordering_key: string; body: string }>(
+        `SELECT ordering_key, body FROM deliveries WHERE seq IN (
+           SELECT max(seq) FROM deliveries WHERE ordering_key IN (${chunk.map(() => "?").join(", ")}) GROUP BY ordering_key)`,
+        chunk,
+      );
+      for (const row of rows) bodies.set(row.ordering_key, row.body);
+    }
+    return bodies;
+  }
+
+  async timeline(): Promise<OutboxTimeline> {
+    const marks = new Map(this.#read<{ name: string; at: number }>("SELECT name, at FROM timeline", []).map((r) => [r.name, r.at]));
+    const [newest] = this.#read<{ created_at: number }>("SELECT created_at FROM deliveries ORDER BY seq DESC LIMIT 1", []);
+    const last = Math.max(newest?.created_at ?? -Infinity, marks.get("purged_through") ?? -Infinity);
+    return { createdAt: new Date(marks.get("created_at") ?? 0), lastEnqueuedAt: Number.isFinite(last) ? new Date(last) : undefined };
+  }
+
   async nextDueAt(): Promise<Date | undefined> {
     const [row] = this.#read<{ due: number | null }>(
       `SELECT min(max(d.next_attempt_at, coalesce(d.lease_until, 0))) AS due FROM deliveries d
@@ -172,11 +197,19 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
 
   purgeDelivered(before: Date, limit: number): Promise<number> {
     return this.#group.run(() => {
-      const result = this.#statement(
-        `DELETE FROM deliveries WHERE seq IN (
-           SELECT seq FROM deliveries WHERE status = 'delivered' AND updated_at < ? ORDER BY updated_at LIMIT ?)`,
-      ).run([before.getTime(), Math.max(0, Math.floor(limit))]);
-      return Number(result.changes);
+      const rows = this.#read<{ seq: number; created_at: number }>(
+        "SELECT seq, created_at FROM deliveries WHERE status = 'delivered' AND updated_at < ? ORDER BY updated_at LIMIT ?",
+        [before.getTime(), Math.max(0, Math.floor(limit))],
+      );
+      if (rows.length === 0) return 0;
+      // Keeps when the newest purged delivery was enqueued (timeline).
+      this.#statement(
+        `INSERT INTO timeline (name, at) VALUES ('purged_through', ?)
+         ON CONFLICT (name) DO UPDATE SET at = max(at, excluded.at)`,
+      ).run([Math.max(...rows.map((r) => r.created_at))]);
+      const remove = this.#statement("DELETE FROM deliveries WHERE seq = ?");
+      for (const row of rows) remove.run([row.seq]);
+      return rows.length;
     });
   }
 
