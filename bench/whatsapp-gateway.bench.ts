@@ -145,7 +145,7 @@ try {
   );
   const ratio1 = summarize(rounds.map((r) => r.ratio)).median;
   printTable(
-    ["round", "raw msg/s", "raw, login in files, msg/s", "gateway msg/s", "gateway vs raw", "vs raw, login in files", "all POSTs accepted after", "sim received / dup"],
+    ["round", "raw msg/s", "raw, login in files, msg/s", "gateway msg/s", "gateway vs raw", "vs raw, login in files", "all POSTs accepted after", "sim received / dup", "privacy-token IQs"],
     rounds.map((r, i) => [
       String(i + 1),
       r.raw.messagesPerSecond.toFixed(0),
@@ -155,6 +155,7 @@ try {
       r.ratioFiles.toFixed(2),
       `${r.gateway.acceptMs.toFixed(0)} ms`,
       `${r.gateway.simReceived} / ${r.gateway.simDuplicates}`,
+      String(r.gateway.tokenIqs),
     ]),
   );
   console.log(`median ratio: ${ratio1.toFixed(2)} (target >= 0.50: ${verdict(ratio1 >= 0.5)}); median raw rate ${rawSend.messagesPerSecond.toFixed(0)} msg/s`);

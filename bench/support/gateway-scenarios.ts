@@ -45,6 +45,8 @@ export interface ThroughputResult {
   /** Counted by the simulator during the run, and duplicates among them. */
   simReceived: number;
   simDuplicates: number;
+  /** Privacy-token issuance IQs (`privacy:set:tokens`) the simulator got during the run. */
+  tokenIqs: number;
 }
 
 /**
@@ -72,9 +74,10 @@ export async function measureThroughput(
   await postMessages(gw, warmUps, { to, session, label: "warm-up", concurrency: 16 });
   await waitForReached(gw, "delivered", warmBase + warmUps);
 
-  const counters = async (): Promise<{ received: number; duplicates: number }> => {
+  const counters = async (): Promise<{ received: number; duplicates: number; tokenIqs: number }> => {
     const all = await Promise.all(sessions.map((s) => accountCounters(sim, s.phone)));
-    return { received: all.reduce((a, c) => a + c.messagesReceived, 0), duplicates: all.reduce((a, c) => a + c.duplicates, 0) };
+    const sum = (of: (c: (typeof all)[number]) => number): number => all.reduce((a, c) => a + of(c), 0);
+    return { received: sum((c) => c.messagesReceived), duplicates: sum((c) => c.duplicates), tokenIqs: sum((c) => c.iqs?.["privacy:set:tokens"] ?? 0) };
   };
   const simBefore = await counters();
   const base = await gw.outboundReached("delivered");
@@ -94,6 +97,7 @@ export async function measureThroughput(
     messagesPerSecond: (total / totalMs) * 1000,
     simReceived: simAfter.received - simBefore.received,
     simDuplicates: simAfter.duplicates - simBefore.duplicates,
+    tokenIqs: simAfter.tokenIqs - simBefore.tokenIqs,
   };
 }
 

@@ -9,6 +9,8 @@ export interface AccountCounters {
   messagesReceived: number;
   uniqueIds: number;
   duplicates: number;
+  /** IQs the account sent, by `xmlns:type:child`. */
+  iqs?: Record<string, number>;
 }
 
 export async function simCall<T = unknown>(sim: SimEndpoints, method: string, path: string, body?: unknown): Promise<T> {

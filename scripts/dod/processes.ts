@@ -208,12 +208,15 @@ export interface GatewayPart {
   readonly listeningMs: number;
   readonly startedAt: number;
   readonly dataDir: string;
+  /** Where the heap probe (heap-probe.ts) writes a sample each time the process gets SIGUSR2. */
+  readonly heapProbeFile: string;
 }
 
 /**
  * The gateway as a user starts it (`node --import tsx src/main.ts`) with only
  * the variables given: the runner's own shell configuration (OTEL_*,
- * FIRESTORE_*, API_KEYS...) never leaks into it.
+ * FIRESTORE_*, API_KEYS...) never leaks into it. The runner adds its heap
+ * probe (heap-probe.ts, with --expose-gc), which acts only on SIGUSR2.
  */
 export async function startGateway(name: string, env: Record<string, string>): Promise<GatewayPart> {
   const base: NodeJS.ProcessEnv = { ...process.env };
@@ -221,11 +224,22 @@ export async function startGateway(name: string, env: Record<string, string>): P
     if (configKeys.includes(key) || key.startsWith("OTEL_") || key === "NODE_OPTIONS") delete base[key];
   }
   const startedAt = Date.now();
+  const heapProbeFile = join(await tempDir("dod-heap-"), "samples.jsonl");
+  // The runner's instrument: see heap-probe.ts.
+  const args = ["--expose-gc", "--import", "tsx", "--import", join(root, "scripts/dod/heap-probe.ts"), join(root, "src/main.ts")];
   // MALLOC_ARENA_MAX=2 as `npm start` and docs/deploy.md set it: with glibc's
   // default arenas the process's native memory creeps up with traffic.
-  const part = spawnPart(name, process.execPath, tsx("src/main.ts"), { ...base, MALLOC_ARENA_MAX: "2", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env });
+  const part = spawnPart(name, process.execPath, args, {
+    ...base,
+    MALLOC_ARENA_MAX: "2",
+    DOD_HEAP_PROBE_FILE: heapProbeFile,
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "info",
+    ...env,
+  });
   const value = await waitReady(part, (line) => (line.includes('"gateway listening"') ? firstJsonLine<{ port: number }>(line)?.port : undefined));
-  return { part, url: `http://127.0.0.1:${value}`, listeningMs: Date.now() - startedAt, startedAt, dataDir: env["DATA_DIR"] ?? "" };
+  return { part, url: `http://127.0.0.1:${value}`, listeningMs: Date.now() - startedAt, startedAt, dataDir: env["DATA_DIR"] ?? "", heapProbeFile };
 }
 
 /** A private temp dir removed at cleanup. */
