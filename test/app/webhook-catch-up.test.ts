@@ -58,13 +58,16 @@ describe("webhook catch-up after a crash", () => {
     const lost = await sent("wa-2");
     const delivered = (await messages.applyStatus({ provider: ROUTE.provider, providerMessageId: "wa-1", status: "delivered" }, tick()))!.message;
 
-    expect(await catchUpWebhooks(messages, outbox)).toBe(2);
+    const caughtUpAt = tick();
+    expect(await catchUpWebhooks(messages, outbox, caughtUpAt)).toBe(2);
+    const [newest] = (await outbox.list({ limit: 1 })).items;
+    expect(newest!.createdAt).toBe(caughtUpAt.toISOString());
     expect(await queuedEvents()).toEqual([
       { type: "message.status", status: "sent", id: announced.id, timestamp: announced.updatedAt },
       { type: "message.status", status: "sent", id: lost.id, timestamp: lost.updatedAt },
       { type: "message.status", status: "delivered", id: announced.id, timestamp: delivered.updatedAt },
     ]);
-    expect(await catchUpWebhooks(messages, outbox)).toBe(0);
+    expect(await catchUpWebhooks(messages, outbox, tick())).toBe(0);
   });
 
   it("queues nothing when every change has its event, nor for messages still queued or in flight", async () => {
@@ -76,12 +79,12 @@ describe("webhook catch-up after a crash", () => {
     const inbound = (await messages.recordInbound(anInbound({ ...ROUTE, at: tick() }))).message;
     await announce(inbound, "message.inbound");
 
-    expect(await catchUpWebhooks(messages, outbox)).toBe(0);
+    expect(await catchUpWebhooks(messages, outbox, tick())).toBe(0);
   });
 
   it("announces an inbound message that was never announced", async () => {
     const inbound = (await messages.recordInbound(anInbound({ ...ROUTE, at: tick() }))).message;
-    expect(await catchUpWebhooks(messages, outbox)).toBe(1);
+    expect(await catchUpWebhooks(messages, outbox, tick())).toBe(1);
     expect(await queuedEvents()).toEqual([{ type: "message.inbound", status: "received", id: inbound.id, timestamp: inbound.updatedAt }]);
   });
 
@@ -94,7 +97,7 @@ describe("webhook catch-up after a crash", () => {
     const last = (await messages.recordInbound(anInbound({ ...ROUTE, at: tick(CATCH_UP_MARGIN_MS - 2) }))).message;
     await announce(last, "message.inbound");
 
-    expect(await catchUpWebhooks(messages, outbox)).toBe(1);
+    expect(await catchUpWebhooks(messages, outbox, tick())).toBe(1);
     const ids = (await queuedEvents()).map((e) => e.id);
     expect(ids).toEqual([last.id, inMargin.id]);
     expect(ids).not.toContain(old.id);
@@ -103,8 +106,8 @@ describe("webhook catch-up after a crash", () => {
 
   it("reads every changed message, page after page", async () => {
     for (let i = 0; i < 1_201; i++) await messages.recordInbound(anInbound({ ...ROUTE, at: tick(1) }));
-    expect(await catchUpWebhooks(messages, outbox)).toBe(1_201);
-    expect(await catchUpWebhooks(messages, outbox)).toBe(0);
+    expect(await catchUpWebhooks(messages, outbox, tick())).toBe(1_201);
+    expect(await catchUpWebhooks(messages, outbox, tick())).toBe(0);
   });
 });
 

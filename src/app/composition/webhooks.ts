@@ -55,7 +55,7 @@ export function createWebhooks(
   return {
     deliveries: new WebhookDeliveries(outbox, deps.clock, () => worker.wake()),
     async start() {
-      const caughtUp = await catchUpWebhooks(deps.messages, outbox);
+      const caughtUp = await catchUpWebhooks(deps.messages, outbox, deps.clock.now());
       if (caughtUp > 0) logger.warn({ events: caughtUp }, "webhooks: queued message events the last process did not (it stopped between a change and its event)");
       await worker.start();
     },

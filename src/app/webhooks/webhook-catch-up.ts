@@ -27,7 +27,7 @@ const PAGE = 500;
  * dispatcher moves them on and announces that. Nothing is announced twice:
  * after a clean stop every change has its event. Returns how many it queued.
  */
-export async function catchUpWebhooks(messages: MessageStore, outbox: WebhookOutbox, marginMs = CATCH_UP_MARGIN_MS): Promise<number> {
+export async function catchUpWebhooks(messages: MessageStore, outbox: WebhookOutbox, now: Date, marginMs = CATCH_UP_MARGIN_MS): Promise<number> {
   const { createdAt, lastEnqueuedAt } = await outbox.timeline();
   // Before its creation the outbox announced nothing, and must not start with history.
   const since = new Date(Math.max(createdAt.getTime(), (lastEnqueuedAt?.getTime() ?? 0) - marginMs));
@@ -39,7 +39,8 @@ export async function catchUpWebhooks(messages: MessageStore, outbox: WebhookOut
     for (const message of page.items) {
       const event = missedEvent(message, latest.get(messageOrderingKey(message.id)));
       if (!event) continue;
-      await outbox.enqueue(newDelivery(event, new Date(message.updatedAt)));
+      // The payload tells when the change happened; the outbox, when it was queued.
+      await outbox.enqueue({ ...newDelivery(event, new Date(message.updatedAt)), at: now });
       queued++;
     }
     cursor = page.nextCursor ?? undefined;
