@@ -14,6 +14,8 @@ export const CATCH_UP_MARGIN_MS = 60_000;
 
 const PAGE = 500;
 
+type MessageEvent = Extract<DomainEvent, { readonly message: Message }>;
+
 /**
  * Queues the message events a crash lost, before anything else runs.
  *
@@ -36,20 +38,18 @@ export async function catchUpWebhooks(messages: MessageStore, outbox: WebhookOut
   do {
     const page = await messages.changedSince(since, PAGE, cursor);
     const latest = await outbox.latestBodies(page.items.map((m) => messageOrderingKey(m.id)));
-    for (const message of page.items) {
-      const event = missedEvent(message, latest.get(messageOrderingKey(message.id)));
-      if (!event) continue;
-      // The payload tells when the change happened; the outbox, when it was queued.
-      await outbox.enqueue({ ...newDelivery(event, new Date(message.updatedAt)), at: now });
-      queued++;
-    }
+    const owed = page.items.flatMap((m) => missedEvent(m, latest.get(messageOrderingKey(m.id))) ?? []);
+    // One event per message: queued together, they share the outbox's commits.
+    // The payload tells when the change happened; the outbox, when it was queued.
+    await Promise.all(owed.map((event) => outbox.enqueue({ ...newDelivery(event, new Date(event.message.updatedAt)), at: now })));
+    queued += owed.length;
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
   return queued;
 }
 
 /** The event a message is owed, given the body of the newest event queued for it, if any. */
-export function missedEvent(message: Message, lastBody: string | undefined): DomainEvent | undefined {
+export function missedEvent(message: Message, lastBody: string | undefined): MessageEvent | undefined {
   if (message.status === "queued" || message.status === "sending") return undefined;
   if (lastBody !== undefined && announcedStatus(lastBody) === message.status) return undefined;
   if (message.direction === "inbound") return lastBody === undefined ? { type: "message.inbound", message } : undefined;
