@@ -54,9 +54,14 @@ export class MemoryWatch {
     ];
   }
 
+  /** Stops sampling. */
+  halt(): void {
+    this.#timers.forEach(clearInterval);
+  }
+
   /** Stops sampling and gives the drift of what was sampled from `fromMs` after the start on. */
   async stop(fromMs: number): Promise<MemoryDrift> {
-    this.#timers.forEach(clearInterval);
+    this.halt();
     const from = this.#started + fromMs;
     const heapSamples = await readHeapSamples(this.gw.heapProbeFile);
     const after = heapSamples.filter((s) => s.at >= from);

@@ -86,6 +86,7 @@ export const soak: Check = async (ctx) => {
     await Promise.all(chains);
   } finally {
     dropTimers.forEach(clearTimeout);
+    memory.halt();
   }
   const trafficMs = elapsed();
   const mem = await memory.stop(warmupMs);
