@@ -1,8 +1,7 @@
 import { spawn } from "node:child_process";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { drift } from "../../scripts/dod/checks/memory-watch.ts";
+import { drift, readHeapSamples } from "../../scripts/dod/checks/memory-watch.ts";
 import type { HeapSample } from "../../scripts/dod/heap-probe.ts";
 import { tempDir } from "../support/temp-dir.ts";
 
@@ -37,11 +36,7 @@ describe("the heap probe the DoD runner preloads", () => {
         child.stdout.once("data", () => resolve());
         child.once("exit", (code) => reject(new Error(`exited ${code} before it was ready`)));
       });
-      const lines = async (): Promise<HeapSample[]> =>
-        (await readFile(file, "utf8").catch(() => ""))
-          .split("\n")
-          .filter(Boolean)
-          .map((l) => JSON.parse(l) as HeapSample);
+      const lines = (): Promise<HeapSample[]> => readHeapSamples(file);
       try {
         child.kill("SIGUSR2");
         await expect.poll(async () => (await lines()).length, { timeout: 5_000 }).toBe(1);

@@ -87,7 +87,8 @@ export function drift(values: readonly number[]): Drift {
   return { startMb, endMb, growthPct: third === 0 ? Number.NaN : ((endMb - startMb) / startMb) * 100 };
 }
 
-async function readHeapSamples(file: string): Promise<HeapSample[]> {
+/** The samples the heap probe wrote to `file`, oldest first; none when it wrote nothing yet. */
+export async function readHeapSamples(file: string): Promise<HeapSample[]> {
   const text = await readFile(file, "utf8").catch(() => "");
   return text
     .split("\n")
