@@ -27,7 +27,15 @@ module.exports = {
       comment: "One adapter folder never imports another technology's folder.",
       severity: "error",
       from: { path: "^src/adapters/([^/]+)/([^/]+)/" },
-      to: { path: "^src/adapters/", pathNot: ["^src/adapters/$1/$2/", "^src/adapters/$1/shared/", "^src/adapters/$1/[^/]+\\.ts$", "^src/adapters/shared/"] },
+      to: {
+        path: "^src/adapters/",
+        pathNot: [
+          "^src/adapters/$1/$2/",
+          "^src/adapters/$1/shared/",
+          "^src/adapters/$1/[^/]+\\.ts$",
+          "^src/adapters/shared/",
+        ],
+      },
     },
     {
       name: "product-never-imports-tests",

@@ -46,7 +46,9 @@ let phoneSeq = 0;
 
 /** Starts the simulator CLI in its own process (as the gateway would see it). */
 export async function startSimProcess(): Promise<SimEndpoints & { stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, "--port", "0"], { stdio: ["ignore", "pipe", "ignore"] });
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, "--port", "0"], {
+    stdio: ["ignore", "pipe", "ignore"],
+  });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const first = await lines.next();
   if (first.done) throw new Error("simulator exited before printing its URLs");
@@ -64,7 +66,11 @@ export async function startSimProcess(): Promise<SimEndpoints & { stop(): Promis
   };
 }
 
-async function control(sim: SimEndpoints, path: string, body: unknown): Promise<{ creds?: unknown; affected?: number }> {
+async function control(
+  sim: SimEndpoints,
+  path: string,
+  body: unknown,
+): Promise<{ creds?: unknown; affected?: number }> {
   const res = await fetch(`${sim.control}${path}`, { method: "POST", body: JSON.stringify(body) });
   const json = (await res.json()) as { creds?: unknown; affected?: number };
   if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
@@ -79,7 +85,10 @@ async function control(sim: SimEndpoints, path: string, body: unknown): Promise<
 export type RawAuth = "memory" | "files";
 
 /** A pre-provisioned bare Baileys socket, open; `close` also removes its auth directory. */
-async function openClient(sim: SimEndpoints, auth: RawAuth = "memory"): Promise<{ client: BareClient; phone: string; close(): Promise<void> }> {
+async function openClient(
+  sim: SimEndpoints,
+  auth: RawAuth = "memory",
+): Promise<{ client: BareClient; phone: string; close(): Promise<void> }> {
   const phone = `1555${String(process.pid % 100_000).padStart(5, "0")}${String(++phoneSeq).padStart(3, "0")}`;
   const account = await control(sim, "/control/accounts", { phone });
   const creds = JSON.parse(JSON.stringify(account.creds), BufferJSON.reviver) as AuthenticationCreds;
@@ -144,7 +153,13 @@ export async function measureRawReconnect(n = 10, sim?: SimEndpoints): Promise<R
       await client.end();
     }
     const sorted = [...samplesMs].sort((a, b) => a - b);
-    return { n, samplesMs, minMs: sorted[0]!, medianMs: sorted[Math.floor((sorted.length - 1) / 2)]!, maxMs: sorted.at(-1)! };
+    return {
+      n,
+      samplesMs,
+      minMs: sorted[0]!,
+      medianMs: sorted[Math.floor((sorted.length - 1) / 2)]!,
+      maxMs: sorted.at(-1)!,
+    };
   });
 }
 
@@ -219,7 +234,12 @@ function printTable(reconnect: ReconnectResult, send: SendRateResult): void {
       `min ${reconnect.minMs.toFixed(1)} / median ${reconnect.medianMs.toFixed(1)} / max ${reconnect.maxMs.toFixed(1)} ms`,
     ),
   );
-  console.log(row(`sequential sends to server ack (N=${send.n})`, `${send.messagesPerSecond.toFixed(0)} msg/s (${send.totalMs.toFixed(0)} ms)`));
+  console.log(
+    row(
+      `sequential sends to server ack (N=${send.n})`,
+      `${send.messagesPerSecond.toFixed(0)} msg/s (${send.totalMs.toFixed(0)} ms)`,
+    ),
+  );
   console.log(row("  of which the client-side send loop", `${((send.n / send.sendLoopMs) * 1000).toFixed(0)} msg/s`));
 }
 

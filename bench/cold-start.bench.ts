@@ -37,11 +37,16 @@ async function timeStart(env: Record<string, string>): Promise<StartSample> {
   const listeningMs = performance.now() - start;
   const states = new Set<string>();
   try {
-    await waitFor(async () => {
-      const s = await gw.session("default").catch(() => undefined);
-      if (s) states.add(s.state);
-      return s?.state === "open" ? true : undefined;
-    }, "session open", 30_000, 5);
+    await waitFor(
+      async () => {
+        const s = await gw.session("default").catch(() => undefined);
+        if (s) states.add(s.state);
+        return s?.state === "open" ? true : undefined;
+      },
+      "session open",
+      30_000,
+      5,
+    );
     const openMs = performance.now() - start;
     if (states.has("qr")) throw new Error("the gateway showed a QR: the login was not restored");
     return { listeningMs, openMs };
@@ -52,8 +57,10 @@ async function timeStart(env: Record<string, string>): Promise<StartSample> {
 
 async function rawLogin(sim: SimEndpoints, credsFile: string): Promise<number> {
   const start = performance.now();
-  const proc = await startProcess(join(import.meta.dirname, "support/raw-login.ts"), { RAW_WS: sim.ws, RAW_CREDS_FILE: credsFile }, (line) =>
-    line.includes('"open"') ? 0 : undefined,
+  const proc = await startProcess(
+    join(import.meta.dirname, "support/raw-login.ts"),
+    { RAW_WS: sim.ws, RAW_CREDS_FILE: credsFile },
+    (line) => (line.includes('"open"') ? 0 : undefined),
   );
   const ms = performance.now() - start;
   await proc.stop();
@@ -120,9 +127,17 @@ try {
   const row = (name: string, samples: StartSample[], targetMs: number): string[] => {
     const open: Summary = summarize(samples.map((s) => s.openMs));
     const listening = summarize(samples.map((s) => s.listeningMs));
-    return [name, fmtSummary(open, 0), fmtSummary(listening, 0), `${(open.median / rawS.median).toFixed(2)}x`, `median <= ${targetMs}: ${verdict(open.median <= targetMs)}`];
+    return [
+      name,
+      fmtSummary(open, 0),
+      fmtSummary(listening, 0),
+      `${(open.median / rawS.median).toFixed(2)}x`,
+      `median <= ${targetMs}: ${verdict(open.median <= targetMs)}`,
+    ];
   };
-  console.log(`\nCold start, process start -> session open (${reps} repetitions each; ms, min / median / p95 / max; simulator and emulator in their own processes)`);
+  console.log(
+    `\nCold start, process start -> session open (${reps} repetitions each; ms, min / median / p95 / max; simulator and emulator in their own processes)`,
+  );
   printTable(
     ["start", "-> open", "-> listening", "median vs raw", "target"],
     [

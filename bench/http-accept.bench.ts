@@ -29,7 +29,14 @@ export async function benchHttpAccept(gatewayEnv: Record<string, string> = {}): 
   const hono = await startProcess(join(root, "bench/support/hono-202-server.ts"), {}, portFromJsonLine("port"));
   const gateway = await startProcess(
     join(root, "test/support/memory-gateway.main.ts"),
-    { DATA_DIR: dataDir, API_KEYS: "bench-key", PORT: "0", LOG_LEVEL: "info", RATE_LIMIT_PER_SECOND: "0", ...gatewayEnv },
+    {
+      DATA_DIR: dataDir,
+      API_KEYS: "bench-key",
+      PORT: "0",
+      LOG_LEVEL: "info",
+      RATE_LIMIT_PER_SECOND: "0",
+      ...gatewayEnv,
+    },
     (line) => (line.includes('"gateway listening"') ? (JSON.parse(line) as { port: number }).port : undefined),
   ).catch(async (error: unknown) => {
     await Promise.all([bare.stop(), hono.stop()]);
@@ -81,12 +88,25 @@ interface Round {
 function printTable(rounds: readonly Round[], median: Round, rss: number): void {
   const row = (name: string, r: Measured) =>
     `| ${name.padEnd(34)} | ${r.requestsPerSecond.toFixed(0).padStart(8)} | ${r.p50Ms.toFixed(1).padStart(7)} | ${r.p99Ms.toFixed(1).padStart(7)} | ${String(r.total).padStart(8)} | ${r.cpuUsPerRequest.toFixed(1).padStart(10)} |`;
-  console.log(`\nPOST /messages accept (autocannon, ${connections} connections, ${rounds.length} interleaved rounds of ${durationS} s per target)`);
-  console.log("| round | bare req/s | Hono floor req/s | gateway req/s | gateway / bare | Hono / bare | CPU us/req bare / Hono / gateway |");
-  console.log("| ----- | ---------- | ---------------- | ------------- | -------------- | ----------- | -------------------------------- |");
+  console.log(
+    `\nPOST /messages accept (autocannon, ${connections} connections, ${rounds.length} interleaved rounds of ${durationS} s per target)`,
+  );
+  console.log(
+    "| round | bare req/s | Hono floor req/s | gateway req/s | gateway / bare | Hono / bare | CPU us/req bare / Hono / gateway |",
+  );
+  console.log(
+    "| ----- | ---------- | ---------------- | ------------- | -------------- | ----------- | -------------------------------- |",
+  );
   rounds.forEach((r, i) =>
     console.log(
-      `| ${String(i + 1).padStart(5)} | ${r.bare.requestsPerSecond.toFixed(0).padStart(10)} | ${r.hono.requestsPerSecond.toFixed(0).padStart(16)} | ${r.gateway.requestsPerSecond.toFixed(0).padStart(13)} | ${r.ratio.toFixed(2).padStart(14)} | ${(r.hono.requestsPerSecond / r.bare.requestsPerSecond).toFixed(2).padStart(11)} | ${[r.bare, r.hono, r.gateway].map((m) => m.cpuUsPerRequest.toFixed(0)).join(" / ").padStart(32)} |`,
+      `| ${String(i + 1).padStart(5)} | ${r.bare.requestsPerSecond.toFixed(0).padStart(10)} | ${r.hono.requestsPerSecond.toFixed(0).padStart(16)} | ${r.gateway.requestsPerSecond.toFixed(0).padStart(13)} | ${r.ratio.toFixed(2).padStart(14)} | ${(r.hono.requestsPerSecond / r.bare.requestsPerSecond).toFixed(2).padStart(11)} | ${[
+        r.bare,
+        r.hono,
+        r.gateway,
+      ]
+        .map((m) => m.cpuUsPerRequest.toFixed(0))
+        .join(" / ")
+        .padStart(32)} |`,
     ),
   );
   console.log("\nMedian round:");

@@ -46,7 +46,11 @@ interface Result {
 }
 
 async function enqueueScenario(name: string, synchronous: "full" | "normal", maxBatchSize: number): Promise<Result> {
-  const store = new SqliteMessageStore({ path: join(root, `${name.replace(/\W+/g, "-")}.db`), synchronous, maxBatchSize });
+  const store = new SqliteMessageStore({
+    path: join(root, `${name.replace(/\W+/g, "-")}.db`),
+    synchronous,
+    maxBatchSize,
+  });
   const latencies: number[] = [];
   const deadline = performance.now() + SECONDS_PER_SCENARIO * 1000;
   const started = performance.now();
@@ -83,20 +87,26 @@ async function claimScenario(): Promise<string[]> {
     lines.push(`${label.padEnd(58)} ${ms.toFixed(3).padStart(8)} ms/claim  (${claimed} claimed in ${rounds})`);
   };
   // Each round claims 10 and leases them long enough to stay out of later rounds.
-  await time("claim 10 of 10,000 waiting (fresh heads)", 200, async (round) =>
-    (await store.claim(ROUTE, 10, 3_600_000, new Date(1 + round))).length,
+  await time(
+    "claim 10 of 10,000 waiting (fresh heads)",
+    200,
+    async (round) => (await store.claim(ROUTE, 10, 3_600_000, new Date(1 + round))).length,
   );
   // Every head is now in flight: nothing is claimable, the backlog must not be scanned.
   await store.claim(ROUTE, 10_000, 3_600_000, new Date(1_000));
-  await time("claim when all 5,001 heads are in flight (nothing due)", 200, async () =>
-    (await store.claim(ROUTE, 10, 3_600_000, new Date(2_000))).length,
+  await time(
+    "claim when all 5,001 heads are in flight (nothing due)",
+    200,
+    async () => (await store.claim(ROUTE, 10, 3_600_000, new Date(2_000))).length,
   );
   await store.close();
   return lines;
 }
 
 async function main(): Promise<void> {
-  console.log(`SQLite MessageStore bench: ${CONCURRENCY} concurrent callers, ${SECONDS_PER_SCENARIO} s per scenario, dir ${root}`);
+  console.log(
+    `SQLite MessageStore bench: ${CONCURRENCY} concurrent callers, ${SECONDS_PER_SCENARIO} s per scenario, dir ${root}`,
+  );
   const results: Result[] = [];
   for (const synchronous of ["full", "normal"] as const) {
     results.push(await enqueueScenario(`sync=${synchronous}, one tx per enqueue`, synchronous, 1));
@@ -105,7 +115,9 @@ async function main(): Promise<void> {
   console.log("");
   console.log(`${"scenario".padEnd(36)} ${"enqueue/s".padStart(10)} ${"p50 ms".padStart(8)} ${"p99 ms".padStart(8)}`);
   for (const r of results) {
-    console.log(`${r.name.padEnd(36)} ${r.perSecond.toFixed(0).padStart(10)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)}`);
+    console.log(
+      `${r.name.padEnd(36)} ${r.perSecond.toFixed(0).padStart(10)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)}`,
+    );
   }
   const rate = (name: string): number => results.find((r) => r.name === name)?.perSecond ?? Number.NaN;
   console.log("");

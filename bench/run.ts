@@ -7,10 +7,22 @@ import { join } from "node:path";
 const all = [
   ["accept", "http-accept.bench.ts", "POST /messages accept throughput beside a bare node:http handler"],
   ["message-store", "message-store.bench.ts", "SQLite queue: group commit vs one transaction per message"],
-  ["session-store", "session-store.bench.ts", "session stores: 30-key setMany latency (disk, Firestore emulator, tiered)"],
+  [
+    "session-store",
+    "session-store.bench.ts",
+    "session stores: 30-key setMany latency (disk, Firestore emulator, tiered)",
+  ],
   ["baileys-raw", "baileys-raw.bench.ts", "raw Baileys on the simulator: reconnect time and send rate (the ceilings)"],
-  ["whatsapp-gateway", "whatsapp-gateway.bench.ts", "gateway on the simulator: recovery, delivery throughput, 10 sessions, drain (beside raw Baileys)"],
-  ["cold-start", "cold-start.bench.ts", "cold start to session open: disk store and Firestore full on an empty data dir"],
+  [
+    "whatsapp-gateway",
+    "whatsapp-gateway.bench.ts",
+    "gateway on the simulator: recovery, delivery throughput, 10 sessions, drain (beside raw Baileys)",
+  ],
+  [
+    "cold-start",
+    "cold-start.bench.ts",
+    "cold start to session open: disk store and Firestore full on an empty data dir",
+  ],
 ] as const;
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));

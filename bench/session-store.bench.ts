@@ -32,15 +32,24 @@ const WARMUP = 5;
 function batch(round: number): Map<string, StoredValue> {
   const entries = new Map<string, StoredValue>();
   for (let i = 0; i < 20; i++) {
-    entries.set(`pre-key-${round * 30 + i}`, { keyPair: { public: randomBytes(33), private: randomBytes(32) }, keyId: round * 30 + i });
+    entries.set(`pre-key-${round * 30 + i}`, {
+      keyPair: { public: randomBytes(33), private: randomBytes(32) },
+      keyId: round * 30 + i,
+    });
   }
   for (let i = 0; i < 10; i++) {
-    entries.set(`session-40712345${i}.0`, { _sessions: { [randomBytes(33).toString("base64")]: { chain: randomBytes(1500), index: round } } } as StoredValue);
+    entries.set(`session-40712345${i}.0`, {
+      _sessions: { [randomBytes(33).toString("base64")]: { chain: randomBytes(1500), index: round } },
+    } as StoredValue);
   }
   return entries;
 }
 
-async function measure(name: string, store: SessionStore, after?: () => Promise<void>): Promise<{ name: string; p50: number; p99: number; mean: number }> {
+async function measure(
+  name: string,
+  store: SessionStore,
+  after?: () => Promise<void>,
+): Promise<{ name: string; p50: number; p99: number; mean: number }> {
   const samples: number[] = [];
   for (let round = 0; round < ROUNDS + WARMUP; round++) {
     const entries = batch(round);
@@ -59,7 +68,9 @@ const SINGLE_ROUNDS = Number(process.env["BENCH_SINGLE_ROUNDS"] ?? 400);
 
 /** One Signal session record, about the size Baileys writes per message. */
 function sessionRecord(i: number): Map<string, StoredValue> {
-  return new Map<string, StoredValue>([["session-407123456.0", { _sessions: { current: { chain: randomBytes(1500), index: i } } } as StoredValue]]);
+  return new Map<string, StoredValue>([
+    ["session-407123456.0", { _sessions: { current: { chain: randomBytes(1500), index: i } } } as StoredValue],
+  ]);
 }
 
 const PRELOADED_KEYS = 850;
@@ -67,7 +78,8 @@ const PRELOADED_KEYS = 850;
 /** Fills a session the way a linked session looks after its prekey upload. */
 async function preload(store: SessionStore, session: string): Promise<void> {
   const entries = new Map<string, StoredValue>();
-  for (let i = 0; i < PRELOADED_KEYS; i++) entries.set(`pre-key-${i}`, { keyPair: { public: randomBytes(33), private: randomBytes(32) }, keyId: i });
+  for (let i = 0; i < PRELOADED_KEYS; i++)
+    entries.set(`pre-key-${i}`, { keyPair: { public: randomBytes(33), private: randomBytes(32) }, keyId: i });
   await store.setMany(session, entries);
 }
 
@@ -104,21 +116,37 @@ async function measureSingle(store: DiskSessionStore, sessions: number, preloade
   const at = (q: number) => samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)]!;
   const name = `${sessions === 1 ? "disk, 1 session" : `disk, ${sessions} sessions at once`}${preloaded ? `, ${PRELOADED_KEYS} keys in each` : ""}`;
   const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
-  return { name, p50: at(0.5), p99: at(0.99), mean, perSecond: calls / seconds, cpuMs: (cpu.user + cpu.system) / 1000 / calls };
+  return {
+    name,
+    p50: at(0.5),
+    p99: at(0.99),
+    mean,
+    perSecond: calls / seconds,
+    cpuMs: (cpu.user + cpu.system) / 1000 / calls,
+  };
 }
 
 {
   const singles = [];
-  for (const [sessions, preloaded] of [[1, false], [8, false], [1, true]] as const) {
+  for (const [sessions, preloaded] of [
+    [1, false],
+    [8, false],
+    [1, true],
+  ] as const) {
     const dir = await mkdtemp(join(tmpdir(), "session-bench-1key-"));
     const disk = createDiskStore({ dataDir: dir });
     singles.push(await measureSingle(disk, sessions, preloaded));
     await rm(dir, { recursive: true, force: true });
   }
-  console.log(`\nsession store: sequential setMany of 1 key (the per-message cost), ${SINGLE_ROUNDS} calls per session\n`);
+  console.log(
+    `\nsession store: sequential setMany of 1 key (the per-message cost), ${SINGLE_ROUNDS} calls per session\n`,
+  );
   console.log("| store | p50 ms | p99 ms | mean ms | setMany/s | CPU ms/call |");
   console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
-  for (const r of singles) console.log(`| ${r.name} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.mean.toFixed(2)} | ${r.perSecond.toFixed(0)} | ${r.cpuMs.toFixed(3)} |`);
+  for (const r of singles)
+    console.log(
+      `| ${r.name} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.mean.toFixed(2)} | ${r.perSecond.toFixed(0)} | ${r.cpuMs.toFixed(3)} |`,
+    );
 }
 if (process.env["BENCH_SINGLE_ONLY"] === "1") process.exit(0);
 
@@ -135,11 +163,21 @@ try {
   results.push(await measure("disk", disk));
   await disk.close();
 
-  const firestore = await createFirestoreStore({ projectId: emulator.projectId, emulatorHost: emulator.host, collection: "bench_firestore" });
+  const firestore = await createFirestoreStore({
+    projectId: emulator.projectId,
+    emulatorHost: emulator.host,
+    collection: "bench_firestore",
+  });
   results.push(await measure("firestore (emulator)", firestore));
   await firestore.close();
 
-  const tiered = await createSessionStore({ dataDir: await tempDir(), mode: "full", firestoreProjectId: emulator.projectId, firestoreEmulatorHost: emulator.host, firestoreCollection: "bench_tiered" });
+  const tiered = await createSessionStore({
+    dataDir: await tempDir(),
+    mode: "full",
+    firestoreProjectId: emulator.projectId,
+    firestoreEmulatorHost: emulator.host,
+    firestoreCollection: "bench_tiered",
+  });
   results.push(await measure("tiered full (returns after disk)", tiered));
   results.push(await measure("tiered full (until in Firestore)", tiered, () => tiered.flush()));
   await tiered.close();
@@ -148,7 +186,10 @@ try {
   console.log("| store | p50 ms | p99 ms | mean ms | p50 vs disk |");
   console.log("| --- | ---: | ---: | ---: | ---: |");
   const base = results[0]!.p50;
-  for (const r of results) console.log(`| ${r.name} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.mean.toFixed(2)} | ${(r.p50 / base).toFixed(1)}x |`);
+  for (const r of results)
+    console.log(
+      `| ${r.name} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.mean.toFixed(2)} | ${(r.p50 / base).toFixed(1)}x |`,
+    );
 } finally {
   await emulator.stop();
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });

@@ -15,7 +15,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { measureRawReconnect, openRawSender, startSimProcess, type SendRateResult } from "./baileys-raw.bench.ts";
 import { startGateway, waitForOpen, type GatewayProcess } from "./support/gateway-process.ts";
-import { addLinkedSessions, measureDrain, measureRecovery, measureThroughput, settledRss, type ThroughputResult } from "./support/gateway-scenarios.ts";
+import {
+  addLinkedSessions,
+  measureDrain,
+  measureRecovery,
+  measureThroughput,
+  settledRss,
+  type ThroughputResult,
+} from "./support/gateway-scenarios.ts";
 import { seedSession, simCall } from "./support/sim-control.ts";
 import { fmtSummary, printTable, summarize, verdict } from "./support/stats.ts";
 
@@ -47,7 +54,12 @@ const dataDir = async (): Promise<string> => {
   dirs.push(dir);
   return dir;
 };
-const gatewayEnv = (dir: string, extra: Record<string, string> = {}): Record<string, string> => ({ WA_WEBSOCKET_URL: sim.ws, DATA_DIR: dir, DEFAULT_SESSION: "default", ...extra });
+const gatewayEnv = (dir: string, extra: Record<string, string> = {}): Record<string, string> => ({
+  WA_WEBSOCKET_URL: sim.ws,
+  DATA_DIR: dir,
+  DEFAULT_SESSION: "default",
+  ...extra,
+});
 
 try {
   // Delivery receipts only: the end point is the gateway's count of messages
@@ -74,7 +86,13 @@ try {
   await waitForOpen(gw, "default", 30_000, 20);
   const recovery = await measureRecovery(gw, sim, phone, "default", size.drops);
   await measureThroughput(gw, sim, [{ id: "default", phone }], 0, size.warmUp);
-  const rounds: Array<{ raw: SendRateResult; rawFiles: SendRateResult; gateway: ThroughputResult; ratio: number; ratioFiles: number }> = [];
+  const rounds: Array<{
+    raw: SendRateResult;
+    rawFiles: SendRateResult;
+    gateway: ThroughputResult;
+    ratio: number;
+    ratioFiles: number;
+  }> = [];
   for (let round = 0; round < size.rounds; round++) {
     const rawRound = await raw.measure(size.messages);
     const rawFilesRound = await rawFiles.measure(size.messages);
@@ -89,7 +107,14 @@ try {
   }
   const rawSend = { n: size.messages, messagesPerSecond: summarize(rounds.map((r) => r.raw.messagesPerSecond)).median };
   // The same session sending to several recipients: FIFO holds per recipient, so their sends overlap.
-  const spread = await measureThroughput(gw, sim, [{ id: "default", phone }], size.messages, size.rowWarmUp, SPREAD_RECIPIENTS);
+  const spread = await measureThroughput(
+    gw,
+    sim,
+    [{ id: "default", phone }],
+    size.messages,
+    size.rowWarmUp,
+    SPREAD_RECIPIENTS,
+  );
   const rss1 = await settledRss(gw);
   const extraIds = Array.from({ length: size.sessions - 1 }, (_, i) => `s${i + 2}`);
   const more = await addLinkedSessions(gw, sim, dir, extraIds);
@@ -109,7 +134,13 @@ try {
   const oneGw = await startGateway(gatewayEnv(oneDir, { WA_SEND_WINDOW: "1" }));
   gateways.push(oneGw);
   await waitForOpen(oneGw, "default", 30_000, 20);
-  const window1 = await measureThroughput(oneGw, sim, [{ id: "default", phone: onePhone }], size.messages, size.rowWarmUp);
+  const window1 = await measureThroughput(
+    oneGw,
+    sim,
+    [{ id: "default", phone: onePhone }],
+    size.messages,
+    size.rowWarmUp,
+  );
   await oneGw.stop();
   await simCall(sim, "POST", "/control/frame-delay", { ms: 0 });
 
@@ -117,7 +148,9 @@ try {
   // A short backoff cap: the reconnect comes soon after the outage ends (the figure starts at open anyway).
   const drainDir = await dataDir();
   const drainPhone = await seedSession(sim, drainDir, "default");
-  const drainGw = await startGateway(gatewayEnv(drainDir, { RECONNECT_BACKOFF_BASE_MS: "100", RECONNECT_BACKOFF_MAX_MS: "500" }));
+  const drainGw = await startGateway(
+    gatewayEnv(drainDir, { RECONNECT_BACKOFF_BASE_MS: "100", RECONNECT_BACKOFF_MAX_MS: "500" }),
+  );
   gateways.push(drainGw);
   await waitForOpen(drainGw, "default", 30_000, 20);
   await measureThroughput(drainGw, sim, [{ id: "default", phone: drainPhone }], 0, 20);
@@ -128,14 +161,28 @@ try {
   const own = summarize(recovery.internalMs);
   const rawR = summarize(rawReconnect.samplesMs);
   const perSessionMb = (rssN - rss1) / (size.sessions - 1);
-  console.log(`\nWhatsApp gateway on the simulator${quick ? " (QUICK sizes)" : ""}: gateway and simulator each in their own process, raw Baileys ceilings from the same run`);
-  console.log(`\n(a) time to recover over N=${size.drops} forced drops (server closes the socket, code 428); ms, min / median / p95 / max`);
+  console.log(
+    `\nWhatsApp gateway on the simulator${quick ? " (QUICK sizes)" : ""}: gateway and simulator each in their own process, raw Baileys ceilings from the same run`,
+  );
+  console.log(
+    `\n(a) time to recover over N=${size.drops} forced drops (server closes the socket, code 428); ms, min / median / p95 / max`,
+  );
   printTable(
     ["measure", "min / median / p95 / max", "median vs raw", "target"],
     [
       ["raw Baileys: close -> open", fmtSummary(rawR), "1.00x", "-"],
-      ["gateway: fault request -> GET /sessions shows open", fmtSummary(ext), `${(ext.median / rawR.median).toFixed(2)}x`, `median <= 100: ${verdict(ext.median <= 100)}; p95 <= 250: ${verdict(ext.p95 <= 250)}`],
-      ["gateway: session's own lastRecoveryMs", fmtSummary(own), `${(own.median / rawR.median).toFixed(2)}x`, `median <= 100: ${verdict(own.median <= 100)}; p95 <= 250: ${verdict(own.p95 <= 250)}`],
+      [
+        "gateway: fault request -> GET /sessions shows open",
+        fmtSummary(ext),
+        `${(ext.median / rawR.median).toFixed(2)}x`,
+        `median <= 100: ${verdict(ext.median <= 100)}; p95 <= 250: ${verdict(ext.p95 <= 250)}`,
+      ],
+      [
+        "gateway: session's own lastRecoveryMs",
+        fmtSummary(own),
+        `${(own.median / rawR.median).toFixed(2)}x`,
+        `median <= 100: ${verdict(own.median <= 100)}; p95 <= 250: ${verdict(own.p95 <= 250)}`,
+      ],
     ],
   );
   console.log(
@@ -145,7 +192,17 @@ try {
   );
   const ratio1 = summarize(rounds.map((r) => r.ratio)).median;
   printTable(
-    ["round", "raw msg/s", "raw, login in files, msg/s", "gateway msg/s", "gateway vs raw", "vs raw, login in files", "all POSTs accepted after", "sim received / dup", "privacy-token IQs"],
+    [
+      "round",
+      "raw msg/s",
+      "raw, login in files, msg/s",
+      "gateway msg/s",
+      "gateway vs raw",
+      "vs raw, login in files",
+      "all POSTs accepted after",
+      "sim received / dup",
+      "privacy-token IQs",
+    ],
     rounds.map((r, i) => [
       String(i + 1),
       r.raw.messagesPerSecond.toFixed(0),
@@ -158,16 +215,36 @@ try {
       String(r.gateway.tokenIqs),
     ]),
   );
-  console.log(`median ratio: ${ratio1.toFixed(2)} (target >= 0.50: ${verdict(ratio1 >= 0.5)}); median raw rate ${rawSend.messagesPerSecond.toFixed(0)} msg/s`);
-  console.log(`median ratio to raw Baileys with its login in files: ${summarize(rounds.map((r) => r.ratioFiles)).median.toFixed(2)}`);
+  console.log(
+    `median ratio: ${ratio1.toFixed(2)} (target >= 0.50: ${verdict(ratio1 >= 0.5)}); median raw rate ${rawSend.messagesPerSecond.toFixed(0)} msg/s`,
+  );
+  console.log(
+    `median ratio to raw Baileys with its login in files: ${summarize(rounds.map((r) => r.ratioFiles)).median.toFixed(2)}`,
+  );
   console.log(`\n(b, c) more senders, against that median raw rate`);
   const ratioN = many.messagesPerSecond / rawSend.messagesPerSecond;
   const ratioSpread = spread.messagesPerSecond / rawSend.messagesPerSecond;
   printTable(
     ["measure", "messages", "msg/s", "vs raw", "all POSTs accepted after", "sim received / dup", "target"],
     [
-      [`gateway, 1 session, ${SPREAD_RECIPIENTS} recipients`, String(spread.messages), spread.messagesPerSecond.toFixed(0), ratioSpread.toFixed(2), `${spread.acceptMs.toFixed(0)} ms`, `${spread.simReceived} / ${spread.simDuplicates}`, "-"],
-      [`gateway, ${size.sessions} sessions, 1 recipient each`, String(many.messages), many.messagesPerSecond.toFixed(0), ratioN.toFixed(2), `${many.acceptMs.toFixed(0)} ms`, `${many.simReceived} / ${many.simDuplicates}`, "-"],
+      [
+        `gateway, 1 session, ${SPREAD_RECIPIENTS} recipients`,
+        String(spread.messages),
+        spread.messagesPerSecond.toFixed(0),
+        ratioSpread.toFixed(2),
+        `${spread.acceptMs.toFixed(0)} ms`,
+        `${spread.simReceived} / ${spread.simDuplicates}`,
+        "-",
+      ],
+      [
+        `gateway, ${size.sessions} sessions, 1 recipient each`,
+        String(many.messages),
+        many.messagesPerSecond.toFixed(0),
+        ratioN.toFixed(2),
+        `${many.acceptMs.toFixed(0)} ms`,
+        `${many.simReceived} / ${many.simDuplicates}`,
+        "-",
+      ],
     ],
   );
   console.log(`\n(c) gateway RSS (/proc VmRSS, 1 s after the last burst)`);
@@ -175,30 +252,62 @@ try {
     ["linked sessions", "RSS MB", "per additional session", "target"],
     [
       ["1", rss1.toFixed(1), "-", "-"],
-      [String(size.sessions), rssN.toFixed(1), `${perSessionMb.toFixed(1)} MB`, `<= 20 MB: ${verdict(perSessionMb <= 20)}`],
+      [
+        String(size.sessions),
+        rssN.toFixed(1),
+        `${perSessionMb.toFixed(1)} MB`,
+        `<= 20 MB: ${verdict(perSessionMb <= 20)}`,
+      ],
     ],
   );
   console.log(`\n(d) drain: ${drain.messages} messages POSTed during a ${size.outageS} s simulator outage`);
   printTable(
     ["measure", "value"],
     [
-      ["POSTing them (during the outage)", `${drain.postMs.toFixed(0)} ms${drain.postedBeforeOpen ? "" : " (NOT all accepted before the reconnect)"}`],
-      ["session open again -> all delivered", `${(drain.drainMs / 1000).toFixed(2)} s (${drain.messagesPerSecond.toFixed(0)} msg/s, ${(drain.messagesPerSecond / rawSend.messagesPerSecond).toFixed(2)}x raw send rate)`],
+      [
+        "POSTing them (during the outage)",
+        `${drain.postMs.toFixed(0)} ms${drain.postedBeforeOpen ? "" : " (NOT all accepted before the reconnect)"}`,
+      ],
+      [
+        "session open again -> all delivered",
+        `${(drain.drainMs / 1000).toFixed(2)} s (${drain.messagesPerSecond.toFixed(0)} msg/s, ${(drain.messagesPerSecond / rawSend.messagesPerSecond).toFixed(2)}x raw send rate)`,
+      ],
       ["simulator received / duplicates", `${drain.simReceived} / ${drain.simDuplicates}`],
     ],
   );
-  console.log(`\n(e) one session, one recipient, every simulator frame ${size.latencyMs} ms late (each server ack ${size.latencyMs} ms after its message)`);
+  console.log(
+    `\n(e) one session, one recipient, every simulator frame ${size.latencyMs} ms late (each server ack ${size.latencyMs} ms after its message)`,
+  );
   printTable(
     ["measure", "messages", "msg/s", "vs raw", "sim received / dup"],
     [
-      ["raw Baileys: sequential sends to server ack", String(rawSlow.n), rawSlow.messagesPerSecond.toFixed(0), "1.00", "-"],
-      ["gateway, WA_SEND_WINDOW=8 (default)", String(window8.messages), window8.messagesPerSecond.toFixed(0), (window8.messagesPerSecond / rawSlow.messagesPerSecond).toFixed(2), `${window8.simReceived} / ${window8.simDuplicates}`],
-      ["gateway, WA_SEND_WINDOW=1 (each waits for the ack before it)", String(window1.messages), window1.messagesPerSecond.toFixed(0), (window1.messagesPerSecond / rawSlow.messagesPerSecond).toFixed(2), `${window1.simReceived} / ${window1.simDuplicates}`],
+      [
+        "raw Baileys: sequential sends to server ack",
+        String(rawSlow.n),
+        rawSlow.messagesPerSecond.toFixed(0),
+        "1.00",
+        "-",
+      ],
+      [
+        "gateway, WA_SEND_WINDOW=8 (default)",
+        String(window8.messages),
+        window8.messagesPerSecond.toFixed(0),
+        (window8.messagesPerSecond / rawSlow.messagesPerSecond).toFixed(2),
+        `${window8.simReceived} / ${window8.simDuplicates}`,
+      ],
+      [
+        "gateway, WA_SEND_WINDOW=1 (each waits for the ack before it)",
+        String(window1.messages),
+        window1.messagesPerSecond.toFixed(0),
+        (window1.messagesPerSecond / rawSlow.messagesPerSecond).toFixed(2),
+        `${window1.simReceived} / ${window1.simDuplicates}`,
+      ],
     ],
   );
   const parts = [...rounds.map((r) => r.gateway), spread, many, drain, window8, window1];
   const lost = parts.some((part) => part.simReceived !== part.messages);
-  if (lost || parts.some((part) => part.simDuplicates > 0)) throw new Error("the simulator did not receive every message exactly once");
+  if (lost || parts.some((part) => part.simDuplicates > 0))
+    throw new Error("the simulator did not receive every message exactly once");
 } finally {
   for (const close of closers) await close().catch(() => undefined);
   for (const gw of gateways) await gw.stop();

@@ -16,7 +16,16 @@
 // Duplicates are best judged at the receiving phones too: each text carries "#<n>" once.
 import { check, fail } from "k6";
 import { Counter, Trend } from "k6/metrics";
-import { env, envNumber, getSession, listSince, postMessage, recipients, SENT_OR_LATER, waitForDrain } from "./lib/gateway.js";
+import {
+  env,
+  envNumber,
+  getSession,
+  listSince,
+  postMessage,
+  recipients,
+  SENT_OR_LATER,
+  waitForDrain,
+} from "./lib/gateway.js";
 
 const SESSION = env("SESSION", "default");
 const MESSAGES = envNumber("MESSAGES", 1000);
@@ -34,7 +43,12 @@ const drainSeconds = new Trend("queue_drain_seconds");
 /** @type {import("k6/options").Options} */
 export const options = {
   scenarios: {
-    post_while_down: { executor: "shared-iterations", vus: Math.min(VUS, MESSAGES), iterations: MESSAGES, maxDuration: "10m" },
+    post_while_down: {
+      executor: "shared-iterations",
+      vus: Math.min(VUS, MESSAGES),
+      iterations: MESSAGES,
+      maxDuration: "10m",
+    },
   },
   // The drain is waited for in teardown: it must be allowed to take that long.
   teardownTimeout: `${DRAIN_TIMEOUT_S + 120}s`,
@@ -52,10 +66,17 @@ export function setup() {
   if (res.status !== 200) fail(`GET /sessions/${SESSION} answered ${res.status}: set SESSION to an existing session`);
   const state = String(res.json("state"));
   if (state === "open" && env("ALLOW_OPEN", "") !== "true") {
-    fail(`session ${SESSION} is open: take it down first (see the comment at the top of queue.js), or set ALLOW_OPEN=true`);
+    fail(
+      `session ${SESSION} is open: take it down first (see the comment at the top of queue.js), or set ALLOW_OPEN=true`,
+    );
   }
   // Clocks of this machine and the gateway may differ: list from a minute earlier, keep ours by run id.
-  return { run: `q${Date.now().toString(36)}`, since: new Date(Date.now() - 60_000).toISOString(), to: recipients(), stateAtStart: state };
+  return {
+    run: `q${Date.now().toString(36)}`,
+    since: new Date(Date.now() - 60_000).toISOString(),
+    to: recipients(),
+    stateAtStart: state,
+  };
 }
 
 /** @param {{run: string, to: string[]}} data */
@@ -63,7 +84,10 @@ export default function (data) {
   // shared-iterations: __ITER counts per VU; a global sequence number comes from the text's VU.ITER.
   const n = `${__VU}.${__ITER}`;
   const to = data.to[(__VU + __ITER) % data.to.length];
-  const res = postMessage({ to, text: `k6 queue ${data.run} #${n}`, session: SESSION, idempotencyKey: `${data.run}-${n}` }, { phase: "post" });
+  const res = postMessage(
+    { to, text: `k6 queue ${data.run} #${n}`, session: SESSION, idempotencyKey: `${data.run}-${n}` },
+    { phase: "post" },
+  );
   const ok = check(res, { "accepted while down (202)": (r) => r.status === 202 }, { phase: "post" });
   if (ok) accepted.add(1);
 }

@@ -55,7 +55,8 @@ export default function (data) {
     check(got, {
       "GET /messages/{id} is 200": (r) => r.status === 200,
       "the message is ours": (r) => r.json("text") === text,
-      "the message has a status": (r) => ["queued", "sending", "sent", "delivered", "read", "failed"].includes(String(r.json("status"))),
+      "the message has a status": (r) =>
+        ["queued", "sending", "sent", "delivered", "read", "failed"].includes(String(r.json("status"))),
     });
   });
 

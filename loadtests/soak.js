@@ -55,7 +55,10 @@ export function setup() {
 /** @param {{run: string, to: string[]}} data */
 export function send(data) {
   const to = data.to[(__VU + __ITER) % data.to.length];
-  const res = postMessage({ to, text: `k6 soak ${data.run} ${__VU}.${__ITER}`, session: SESSION || undefined }, { phase: "steady" });
+  const res = postMessage(
+    { to, text: `k6 soak ${data.run} ${__VU}.${__ITER}`, session: SESSION || undefined },
+    { phase: "steady" },
+  );
   check(res, { "accepted (202)": (r) => r.status === 202, "no 5xx": (r) => r.status < 500 }, { phase: "steady" });
 }
 

@@ -19,7 +19,16 @@ const say = (line: string) => console.log(line);
 const sim = await startSimProcess();
 const dataDir = await mkdtemp(join(tmpdir(), "gateway-demo-"));
 const gateway = spawn(process.execPath, ["--import", "tsx", join(root, "src/main.ts")], {
-  env: { ...process.env, PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, API_KEYS: API_KEY, WA_WEBSOCKET_URL: sim.ws, GATEWAY_PROVIDERS: "baileys", LOG_LEVEL: "info" },
+  env: {
+    ...process.env,
+    PORT: "0",
+    HOST: "127.0.0.1",
+    DATA_DIR: dataDir,
+    API_KEYS: API_KEY,
+    WA_WEBSOCKET_URL: sim.ws,
+    GATEWAY_PROVIDERS: "baileys",
+    LOG_LEVEL: "info",
+  },
   stdio: ["ignore", "pipe", "pipe"],
 });
 const logs: string[] = [];
@@ -59,14 +68,19 @@ try {
   const accepted = (await post.json()) as { id: string; status: string };
   say(`   ${post.status} ${accepted.status} ${post.headers.get("location")}`);
   const read = await until(async () => {
-    const m = (await get<{ status: string; history: { status: string; at: string }[] }>(`/messages/${accepted.id}`)).body;
+    const m = (await get<{ status: string; history: { status: string; at: string }[] }>(`/messages/${accepted.id}`))
+      .body;
     return m.status === "read" ? m : undefined;
   }, "the message to be read");
   const t0 = Date.parse(read.history[0]!.at);
   say(`   status history: ${read.history.map((h) => `${h.status} (+${Date.parse(h.at) - t0} ms)`).join(" -> ")}`);
 
   say(`\n4. The customer replies...`);
-  await sim.call("POST", "/control/inbound", { from: CUSTOMER.slice(1), to: PHONE, text: "Thanks, when will it arrive?" });
+  await sim.call("POST", "/control/inbound", {
+    from: CUSTOMER.slice(1),
+    to: PHONE,
+    text: "Thanks, when will it arrive?",
+  });
   const reply = await until(async () => {
     const page = (await get<{ items: { from: string; text: string }[] }>("/messages?direction=inbound")).body;
     return page.items[0];

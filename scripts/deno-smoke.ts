@@ -80,9 +80,14 @@ try {
   }, "the message to be delivered");
   const received = await sim.call<{ text: string }[]>("GET", `/control/messages?from=${phone}`);
   if (!received.some((m) => m.text === "hello from Deno")) throw new Error("the simulator did not receive the message");
-  const span = await until(async () => receiver.spans.find((s) => s.name === "message.send" && s.attributes["message.id"] === id), "the message.send span over OTLP");
+  const span = await until(
+    async () => receiver.spans.find((s) => s.name === "message.send" && s.attributes["message.id"] === id),
+    "the message.send span over OTLP",
+  );
   if (span.service !== "gateway-on-deno") throw new Error(`span from service ${span.service}`);
-  console.log(`deno smoke: OK (message ${id} ${final.status}; simulator received ${received.length}; ${receiver.spans.length} spans exported)`);
+  console.log(
+    `deno smoke: OK (message ${id} ${final.status}; simulator received ${received.length}; ${receiver.spans.length} spans exported)`,
+  );
 } catch (error) {
   console.error(`deno smoke: FAILED: ${error instanceof Error ? error.message : String(error)}`);
   console.error(output.slice(-30).join("\n"));

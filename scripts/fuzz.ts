@@ -35,11 +35,20 @@ try {
   for (const route of routes) {
     const report = await fuzzRoute(route, targets, { numRuns: runs, seed });
     reports.push(report);
-    const statuses = Object.entries(report.statuses).map(([status, n]) => `${status}:${n}`).join(" ");
-    console.log(`${report.failure ? "FAIL" : "ok  "} ${route.name.padEnd(42)} ${String(report.cases).padStart(6)} cases ${(report.ms / 1000).toFixed(1).padStart(6)} s  ${statuses}`);
+    const statuses = Object.entries(report.statuses)
+      .map(([status, n]) => `${status}:${n}`)
+      .join(" ");
+    console.log(
+      `${report.failure ? "FAIL" : "ok  "} ${route.name.padEnd(42)} ${String(report.cases).padStart(6)} cases ${(report.ms / 1000).toFixed(1).padStart(6)} s  ${statuses}`,
+    );
     if (report.failure) console.log(JSON.stringify(report.failure, null, 2));
   }
-  for (const [name, app] of [["memory", targets.memory.gateway.app], ["sessions", targets.sessions.gateway.app], ["twilio", targets.twilio.gw.gateway.app], ["limited", targets.limited.gateway.app]] as const) {
+  for (const [name, app] of [
+    ["memory", targets.memory.gateway.app],
+    ["sessions", targets.sessions.gateway.app],
+    ["twilio", targets.twilio.gw.gateway.app],
+    ["limited", targets.limited.gateway.app],
+  ] as const) {
     const health = await app.request("/health");
     if (health.status !== 200) unhandled.push(new Error(`${name} gateway unhealthy after the run: ${health.status}`));
   }
@@ -49,7 +58,9 @@ try {
 
 const total = reports.reduce((n, r) => n + r.cases, 0);
 const failed = reports.filter((r) => r.failure);
-console.log(`${total} cases in ${((performance.now() - started) / 1000).toFixed(1)} s; ${failed.length} routes failed; ${unhandled.length} unhandled rejections; seed ${seed}`);
+console.log(
+  `${total} cases in ${((performance.now() - started) / 1000).toFixed(1)} s; ${failed.length} routes failed; ${unhandled.length} unhandled rejections; seed ${seed}`,
+);
 for (const reason of unhandled) console.log("unhandled:", reason);
 if (values.json) console.log(JSON.stringify({ seed, runs, total, reports }, null, 2));
 process.exit(failed.length > 0 || unhandled.length > 0 ? 1 : 0);

@@ -15,7 +15,10 @@ await launch({
   env: process.env,
   serve: (fetch, host, port) =>
     new Promise((resolve) => {
-      const server = Deno.serve({ hostname: host, port, onListen: (addr) => resolve({ port: addr.port, close: () => server.shutdown() }) }, fetch);
+      const server = Deno.serve(
+        { hostname: host, port, onListen: (addr) => resolve({ port: addr.port, close: () => server.shutdown() }) },
+        fetch,
+      );
     }),
   onSignal: (signal, handler) => process.on(signal, handler),
   exit: (code) => process.exit(code),

@@ -32,7 +32,15 @@ export async function startGateway(env: Record<string, string>): Promise<Gateway
   const proc = await startProcess(
     join(ROOT, "src/main.ts"),
     // RATE_LIMIT_PER_SECOND=0: the per-key limit (50/s by default) would answer the benchmark's polling and bursts with 429.
-    { PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", API_KEYS: BENCH_API_KEY, GATEWAY_PROVIDERS: "baileys", RATE_LIMIT_PER_SECOND: "0", ...env },
+    {
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "info",
+      API_KEYS: BENCH_API_KEY,
+      GATEWAY_PROVIDERS: "baileys",
+      RATE_LIMIT_PER_SECOND: "0",
+      ...env,
+    },
     (line) => (line.includes('"gateway listening"') ? portFromJsonLine("port")(line) : undefined),
     gatewayNodeArgs(),
   );
@@ -40,7 +48,10 @@ export async function startGateway(env: Record<string, string>): Promise<Gateway
   const call = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
     const res = await fetch(`${url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${BENCH_API_KEY}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      headers: {
+        authorization: `Bearer ${BENCH_API_KEY}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
@@ -59,7 +70,12 @@ export async function startGateway(env: Record<string, string>): Promise<Gateway
       const { body } = await call<string>("GET", "/metrics");
       const line = body
         .split("\n")
-        .find((l) => l.startsWith("gateway_messages_total{") && l.includes('direction="outbound"') && l.includes(`status="${status}"`));
+        .find(
+          (l) =>
+            l.startsWith("gateway_messages_total{") &&
+            l.includes('direction="outbound"') &&
+            l.includes(`status="${status}"`),
+        );
       return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
     },
     stop: proc.stop,
@@ -82,7 +98,12 @@ export function gatewayNodeArgs(): string[] {
 }
 
 /** Polls `check` every `pollMs` until it returns a value; throws after `timeoutMs`. */
-export async function waitFor<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000, pollMs = 1): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 30_000,
+  pollMs = 1,
+): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -93,22 +114,35 @@ export async function waitFor<T>(check: () => Promise<T | undefined>, what: stri
 }
 
 export const waitForOpen = (gw: GatewayProcess, id: string, timeoutMs = 30_000, pollMs = 2): Promise<SessionView> =>
-  waitFor(async () => {
-    const s = await gw.session(id);
-    return s.state === "open" ? s : undefined;
-  }, `session ${id} open`, timeoutMs, pollMs);
+  waitFor(
+    async () => {
+      const s = await gw.session(id);
+      return s.state === "open" ? s : undefined;
+    },
+    `session ${id} open`,
+    timeoutMs,
+    pollMs,
+  );
 
 /**
  * POSTs `n` messages with `concurrency` requests in flight (one HTTP client
  * is far from the accept ceiling measured by http-accept.bench.ts). Returns
  * when every one was accepted (202).
  */
-export async function postMessages(gw: GatewayProcess, n: number, opts: { to: (i: number) => string; session: (i: number) => string; concurrency?: number; label?: string }): Promise<void> {
+export async function postMessages(
+  gw: GatewayProcess,
+  n: number,
+  opts: { to: (i: number) => string; session: (i: number) => string; concurrency?: number; label?: string },
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < n) {
       const i = next++;
-      const res = await gw.call("POST", "/messages", { to: opts.to(i), text: `${opts.label ?? "bench"} ${i}`, session: opts.session(i) });
+      const res = await gw.call("POST", "/messages", {
+        to: opts.to(i),
+        text: `${opts.label ?? "bench"} ${i}`,
+        session: opts.session(i),
+      });
       if (res.status !== 202) throw new Error(`POST /messages -> ${res.status}: ${JSON.stringify(res.body)}`);
     }
   };
@@ -118,8 +152,18 @@ export async function postMessages(gw: GatewayProcess, n: number, opts: { to: (i
 /** Resolves once the gateway counted `target` outbound messages as `status`. */
 // Polled every 20 ms: a /metrics scrape runs a queue-depth query in the
 // gateway, and scraping much faster would slow down what it measures.
-export const waitForReached = (gw: GatewayProcess, status: string, target: number, timeoutMs = 120_000): Promise<number> =>
-  waitFor(async () => {
-    const n = await gw.outboundReached(status);
-    return n >= target ? performance.now() : undefined;
-  }, `${target} messages ${status}`, timeoutMs, 20);
+export const waitForReached = (
+  gw: GatewayProcess,
+  status: string,
+  target: number,
+  timeoutMs = 120_000,
+): Promise<number> =>
+  waitFor(
+    async () => {
+      const n = await gw.outboundReached(status);
+      return n >= target ? performance.now() : undefined;
+    },
+    `${target} messages ${status}`,
+    timeoutMs,
+    20,
+  );

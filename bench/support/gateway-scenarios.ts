@@ -16,7 +16,13 @@ export interface RecoveryResult {
 }
 
 /** N forced drops (server closes the socket: 428), one at a time. */
-export async function measureRecovery(gw: GatewayProcess, sim: SimEndpoints, phone: string, session: string, n: number): Promise<RecoveryResult> {
+export async function measureRecovery(
+  gw: GatewayProcess,
+  sim: SimEndpoints,
+  phone: string,
+  session: string,
+  n: number,
+): Promise<RecoveryResult> {
   const result: RecoveryResult = { externalMs: [], internalMs: [] };
   for (let i = 0; i < n; i++) {
     const before = (await waitForOpen(gw, session)).reconnects;
@@ -25,10 +31,15 @@ export async function measureRecovery(gw: GatewayProcess, sim: SimEndpoints, pho
     const affected = await simCall<{ affected: number }>(sim, "POST", "/control/fault", { phone, kind: "close" });
     if (affected.affected !== 1) throw new Error(`fault hit ${affected.affected} connections`);
     // 1 ms polling: each GET costs the gateway well under a millisecond, and it bounds the error of the external figure.
-    const reopened = await waitFor(async () => {
-      const s = await gw.session(session);
-      return s.state === "open" && s.reconnects > before ? s : undefined;
-    }, `recovery ${i + 1}`, 15_000, 1);
+    const reopened = await waitFor(
+      async () => {
+        const s = await gw.session(session);
+        return s.state === "open" && s.reconnects > before ? s : undefined;
+      },
+      `recovery ${i + 1}`,
+      15_000,
+      1,
+    );
     result.externalMs.push(performance.now() - start);
     result.internalMs.push(reopened.lastRecoveryMs ?? Number.NaN);
   }
@@ -66,7 +77,8 @@ export async function measureThroughput(
 ): Promise<ThroughputResult> {
   const k = sessions.length;
   // Message i goes through session i % k to that session's recipient (i / k) % recipientsPerSession.
-  const to = (i: number): string => `whatsapp:+1555777${String((i % k) * 100 + (Math.floor(i / k) % recipientsPerSession)).padStart(4, "0")}`;
+  const to = (i: number): string =>
+    `whatsapp:+1555777${String((i % k) * 100 + (Math.floor(i / k) % recipientsPerSession)).padStart(4, "0")}`;
   const session = (i: number): string => sessions[i % k]!.id;
   const warmBase = await gw.outboundReached("delivered");
   // Enough warm-up that every recipient has its Signal session before the clock starts.
@@ -77,7 +89,11 @@ export async function measureThroughput(
   const counters = async (): Promise<{ received: number; duplicates: number; tokenIqs: number }> => {
     const all = await Promise.all(sessions.map((s) => accountCounters(sim, s.phone)));
     const sum = (of: (c: (typeof all)[number]) => number): number => all.reduce((a, c) => a + of(c), 0);
-    return { received: sum((c) => c.messagesReceived), duplicates: sum((c) => c.duplicates), tokenIqs: sum((c) => c.iqs?.["privacy:set:tokens"] ?? 0) };
+    return {
+      received: sum((c) => c.messagesReceived),
+      duplicates: sum((c) => c.duplicates),
+      tokenIqs: sum((c) => c.iqs?.["privacy:set:tokens"] ?? 0),
+    };
   };
   const simBefore = await counters();
   const base = await gw.outboundReached("delivered");
@@ -111,7 +127,12 @@ export async function settledRss(gw: GatewayProcess): Promise<number> {
  * Links more sessions into the running gateway without a QR: their logins go
  * into the data dir first, then POST /sessions starts each on that login.
  */
-export async function addLinkedSessions(gw: GatewayProcess, sim: SimEndpoints, dataDir: string, ids: readonly string[]): Promise<Array<{ id: string; phone: string }>> {
+export async function addLinkedSessions(
+  gw: GatewayProcess,
+  sim: SimEndpoints,
+  dataDir: string,
+  ids: readonly string[],
+): Promise<Array<{ id: string; phone: string }>> {
   const added = [];
   for (const id of ids) {
     const phone = await seedSession(sim, dataDir, id);
@@ -137,16 +158,33 @@ export interface DrainResult {
 }
 
 /** `n` messages queued during a simulator outage, drained after the reconnect. */
-export async function measureDrain(gw: GatewayProcess, sim: SimEndpoints, phone: string, session: string, n: number, outageS: number): Promise<DrainResult> {
+export async function measureDrain(
+  gw: GatewayProcess,
+  sim: SimEndpoints,
+  phone: string,
+  session: string,
+  n: number,
+  outageS: number,
+): Promise<DrainResult> {
   const simBefore = await accountCounters(sim, phone);
   const base = await gw.outboundReached("delivered");
   await simCall(sim, "POST", "/control/outage", { seconds: outageS });
-  await waitFor(async () => ((await gw.session(session)).state !== "open" ? true : undefined), "outage noticed", 10_000, 5);
+  await waitFor(
+    async () => ((await gw.session(session)).state !== "open" ? true : undefined),
+    "outage noticed",
+    10_000,
+    5,
+  );
   // Watched from now on, so a reconnect that beats the last POST is still timed from when it happened.
   const opened = waitForOpen(gw, session, outageS * 1000 + 30_000, 2).then(() => performance.now());
   opened.catch(() => undefined); // awaited below; see measureThroughput
   const postStart = performance.now();
-  await postMessages(gw, n, { to: () => "whatsapp:+15557770000", session: () => session, label: "queued", concurrency: 16 });
+  await postMessages(gw, n, {
+    to: () => "whatsapp:+15557770000",
+    session: () => session,
+    label: "queued",
+    concurrency: 16,
+  });
   const posted = performance.now();
   const openAt = await opened;
   const done = await waitForReached(gw, "delivered", base + n, 300_000);

@@ -13,7 +13,10 @@ export async function startProcess(
   ready: (line: string) => number | undefined,
   nodeArgs: readonly string[] = [],
 ): Promise<{ child: ChildProcess; port: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", entry], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", entry], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`${entry} exited with ${code}`)));
     createInterface({ input: child.stdout! }).on("line", (line) => {
@@ -41,15 +44,17 @@ export async function rssMb(pid: number): Promise<number> {
   return Math.round((kb / 1024) * 10) / 10;
 }
 
-export const portFromJsonLine = (key: string) => (line: string): number | undefined => {
-  try {
-    const parsed = JSON.parse(line) as Record<string, unknown>;
-    if (key in parsed && typeof parsed.port === "number") return parsed.port;
-  } catch {
-    // not a JSON line
-  }
-  return undefined;
-};
+export const portFromJsonLine =
+  (key: string) =>
+  (line: string): number | undefined => {
+    try {
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      if (key in parsed && typeof parsed.port === "number") return parsed.port;
+    } catch {
+      // not a JSON line
+    }
+    return undefined;
+  };
 
 /** CPU time a process has used so far (user + system, all its threads), in ms, from /proc (Linux). */
 export async function cpuMs(pid: number): Promise<number> {

@@ -6,7 +6,10 @@ import { BufferJSON } from "@whiskeysockets/baileys";
 import type { AuthenticationCreds } from "@whiskeysockets/baileys";
 import { BareClient } from "../../test/fakes/whatsapp/baileys-client.ts";
 
-const creds = JSON.parse(await readFile(process.env.RAW_CREDS_FILE!, "utf8"), BufferJSON.reviver) as AuthenticationCreds;
+const creds = JSON.parse(
+  await readFile(process.env.RAW_CREDS_FILE!, "utf8"),
+  BufferJSON.reviver,
+) as AuthenticationCreds;
 const client = new BareClient({ wsUrl: process.env.RAW_WS!, creds });
 client.connect();
 await client.waitForOpen(20_000);

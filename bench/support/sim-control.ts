@@ -13,8 +13,16 @@ export interface AccountCounters {
   iqs?: Record<string, number>;
 }
 
-export async function simCall<T = unknown>(sim: SimEndpoints, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${sim.control}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+export async function simCall<T = unknown>(
+  sim: SimEndpoints,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const res = await fetch(`${sim.control}${path}`, {
+    method,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   const text = await res.text();
   if (!res.ok) throw new Error(`simulator ${method} ${path} -> ${res.status}: ${text}`);
   return JSON.parse(text) as T;
@@ -32,7 +40,12 @@ export function benchPhone(): string {
  * `dataDir/sessions/<session>/creds.json`, the Baileys auth-folder layout the
  * disk store reads, so the gateway opens it without a QR.
  */
-export async function seedSession(sim: SimEndpoints, dataDir: string, session: string, phone = benchPhone()): Promise<string> {
+export async function seedSession(
+  sim: SimEndpoints,
+  dataDir: string,
+  session: string,
+  phone = benchPhone(),
+): Promise<string> {
   // The control API already answers in BufferJSON form: written as is, it is what BufferJSON.replacer would write.
   const account = await simCall<{ creds: unknown }>(sim, "POST", "/control/accounts", { phone });
   const dir = join(dataDir, "sessions", session);

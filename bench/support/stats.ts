@@ -9,7 +9,8 @@ export interface Summary {
 /** Nearest-rank percentiles: with N=10, p95 is the largest sample. */
 export function summarize(samples: readonly number[]): Summary {
   const sorted = [...samples].sort((a, b) => a - b);
-  const rank = (q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+  const rank = (q: number): number =>
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
   return { n: sorted.length, min: sorted[0]!, median: rank(0.5), p95: rank(0.95), max: sorted.at(-1)! };
 }
 

@@ -32,7 +32,8 @@ export function recipients() {
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s !== "");
-  if (list.length === 0) fail("TO is required: comma-separated test recipients you own, e.g. -e TO=+40700000001,+40700000002");
+  if (list.length === 0)
+    fail("TO is required: comma-separated test recipients you own, e.g. -e TO=+40700000001,+40700000002");
   return list;
 }
 
@@ -53,7 +54,11 @@ export function postMessage(message, tags) {
   if (message.session) body.session = message.session;
   const extra = message.idempotencyKey ? { "Idempotency-Key": message.idempotencyKey } : undefined;
   // A 429 is retried below: not an http_req_failed.
-  const params = { headers: headers(extra), tags: Object.assign({ name: "POST /messages" }, tags || {}), responseCallback: ACCEPTED_OR_THROTTLED };
+  const params = {
+    headers: headers(extra),
+    tags: Object.assign({ name: "POST /messages" }, tags || {}),
+    responseCallback: ACCEPTED_OR_THROTTLED,
+  };
   let res = http.post(`${BASE_URL}/messages`, JSON.stringify(body), params);
   // The gateway limits requests per API key (429 + Retry-After): wait as told and send again,
   // as a real client would; the idempotency key (when given) makes the retry safe.
@@ -69,7 +74,10 @@ const ACCEPTED_OR_THROTTLED = http.expectedStatuses({ min: 200, max: 399 }, 429)
 
 /** @param {string} id */
 export function getSession(id) {
-  return http.get(`${BASE_URL}/sessions/${encodeURIComponent(id)}`, { headers: headers(), tags: { name: "GET /sessions/{id}" } });
+  return http.get(`${BASE_URL}/sessions/${encodeURIComponent(id)}`, {
+    headers: headers(),
+    tags: { name: "GET /sessions/{id}" },
+  });
 }
 
 /**
@@ -89,7 +97,13 @@ export function listSince(session, sinceIso, status) {
   const found = [];
   let cursor = "";
   for (;;) {
-    const query = [`direction=outbound`, `limit=100`, session ? `session=${encodeURIComponent(session)}` : "", status ? `status=${status}` : "", cursor ? `cursor=${encodeURIComponent(cursor)}` : ""]
+    const query = [
+      `direction=outbound`,
+      `limit=100`,
+      session ? `session=${encodeURIComponent(session)}` : "",
+      status ? `status=${status}` : "",
+      cursor ? `cursor=${encodeURIComponent(cursor)}` : "",
+    ]
       .filter((s) => s !== "")
       .join("&");
     const res = http.get(`${BASE_URL}/messages?${query}`, { headers: headers(), tags: { name: "GET /messages" } });

@@ -3,7 +3,12 @@ import { context } from "./state.js";
 
 const execution = {
   get vu() {
-    return { idInTest: context.vu, idInInstance: context.vu, iterationInScenario: context.iter, iterationInInstance: context.iter };
+    return {
+      idInTest: context.vu,
+      idInInstance: context.vu,
+      iterationInScenario: context.iter,
+      iterationInInstance: context.iter,
+    };
   },
   get scenario() {
     return { name: context.scenario, iterationInTest: context.iter, executor: "shim" };

@@ -9,11 +9,24 @@ requests.on("message", async (req) => {
   const started = performance.now();
   let answer;
   try {
-    const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body ?? undefined, redirect: "follow", signal: AbortSignal.timeout(req.timeoutMs) });
+    const res = await fetch(req.url, {
+      method: req.method,
+      headers: req.headers,
+      body: req.body ?? undefined,
+      redirect: "follow",
+      signal: AbortSignal.timeout(req.timeoutMs),
+    });
     const body = await res.text();
     answer = { status: res.status, headers: [...res.headers.entries()], body, duration: performance.now() - started };
   } catch (error) {
-    answer = { status: 0, headers: [], body: null, duration: performance.now() - started, error: error instanceof Error ? `${error.message}${error.cause ? `: ${String(error.cause)}` : ""}` : String(error) };
+    answer = {
+      status: 0,
+      headers: [],
+      body: null,
+      duration: performance.now() - started,
+      error:
+        error instanceof Error ? `${error.message}${error.cause ? `: ${String(error.cause)}` : ""}` : String(error),
+    };
   }
   responses.postMessage(answer);
   Atomics.store(signal, 0, 1);

@@ -30,7 +30,8 @@ class Response {
   }
   /** k6's json(selector): a dotted path (gjson's simple form), or the whole body. */
   json(selector) {
-    if (this.body === null || this.body === "") throw new Error(`json(): empty body (status ${this.status}) from ${this.url}`);
+    if (this.body === null || this.body === "")
+      throw new Error(`json(): empty body (status ${this.status}) from ${this.url}`);
     let value = JSON.parse(this.body);
     if (!selector) return value;
     for (const key of String(selector).split(".")) {
@@ -52,7 +53,8 @@ export function request(method, url, body, params = {}) {
   const timeoutMs = parseDuration(params.timeout ?? "60s");
   Atomics.store(signal, 0, 0);
   toWorker.port1.postMessage({ method, url: String(url), headers, body: payload, timeoutMs });
-  if (Atomics.wait(signal, 0, 0, timeoutMs + 5_000) === "timed-out") throw new Error(`shim: no answer from the HTTP worker for ${method} ${url}`);
+  if (Atomics.wait(signal, 0, 0, timeoutMs + 5_000) === "timed-out")
+    throw new Error(`shim: no answer from the HTTP worker for ${method} ${url}`);
   const answer = receiveMessageOnPort(fromWorker.port1)?.message;
   if (!answer) throw new Error(`shim: lost the answer for ${method} ${url}`);
   const res = new Response(method, String(url), answer);
@@ -60,7 +62,9 @@ export function request(method, url, body, params = {}) {
   addSample("http_reqs", 1, tags);
   addSample("http_req_duration", answer.duration, tags);
   addSample("http_req_waiting", answer.duration, tags);
-  const expected = params.responseCallback ? params.responseCallback.matches(res.status) : res.status >= 200 && res.status < 400;
+  const expected = params.responseCallback
+    ? params.responseCallback.matches(res.status)
+    : res.status >= 200 && res.status < 400;
   addSample("http_req_failed", expected ? 0 : 1, tags);
   if (res.status === 0) problems.push(`request error: ${method} ${url}: ${res.error}`);
   return res;
@@ -84,7 +88,11 @@ export const options = (url, body, params) => request("OPTIONS", url, body, para
 /** Sequential in the shim; k6 runs them in parallel. Arrays of [method, url, body?, params?] or objects. */
 export function batch(requests) {
   const one = (r) =>
-    typeof r === "string" ? get(r) : Array.isArray(r) ? request(r[0], r[1], r[2] ?? null, r[3]) : request(r.method || "GET", r.url, r.body ?? null, r.params);
+    typeof r === "string"
+      ? get(r)
+      : Array.isArray(r)
+        ? request(r[0], r[1], r[2] ?? null, r[3])
+        : request(r.method || "GET", r.url, r.body ?? null, r.params);
   if (Array.isArray(requests)) return requests.map(one);
   return Object.fromEntries(Object.entries(requests).map(([k, r]) => [k, one(r)]));
 }

@@ -17,7 +17,9 @@ export function check(value, conditions, tags) {
     addSample("checks", ok ? 1 : 0, { check: name, ...(tags || {}) });
     if (!ok) {
       all = false;
-      problems.push(`check failed: "${name}" (${context.scenario}${context.group} VU ${context.vu} iter ${context.iter})`);
+      problems.push(
+        `check failed: "${name}" (${context.scenario}${context.group} VU ${context.vu} iter ${context.iter})`,
+      );
     }
   }
   return all;

@@ -54,7 +54,9 @@ function plan(scenario) {
   }
 }
 
-const scenarios = options.scenarios || { default: { executor: "per-vu-iterations", vus: options.vus || 1, iterations: options.iterations || cap } };
+const scenarios = options.scenarios || {
+  default: { executor: "per-vu-iterations", vus: options.vus || 1, iterations: options.iterations || cap },
+};
 let data;
 if (typeof mod.setup === "function") {
   context.scenario = "setup";
@@ -104,8 +106,15 @@ function evaluateThresholds(spec) {
       results.push({ metric: key, expression: "-", value: "no such metric (k6 refuses to start)", ok: false });
       continue;
     }
-    const filter = Object.fromEntries((match[2] || "").split(",").filter(Boolean).map((pair) => pair.split(":").map((s) => s.trim())));
-    const values = metric.samples.filter((s) => Object.entries(filter).every(([k, v]) => s.tags[k] === v)).map((s) => s.value);
+    const filter = Object.fromEntries(
+      (match[2] || "")
+        .split(",")
+        .filter(Boolean)
+        .map((pair) => pair.split(":").map((s) => s.trim())),
+    );
+    const values = metric.samples
+      .filter((s) => Object.entries(filter).every(([k, v]) => s.tags[k] === v))
+      .map((s) => s.value);
     for (const raw of [expressions].flat()) {
       const expression = typeof raw === "string" ? raw : raw.threshold;
       const parsed = /^\s*(\w+(?:\(\d+(?:\.\d+)?\))?)\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$/.exec(expression);

@@ -23,7 +23,8 @@ const BUILT_IN = {
   data_received: "counter",
 };
 
-for (const [name, type] of Object.entries(BUILT_IN)) metrics.set(name, { type: /** @type {any} */ (type), samples: [] });
+for (const [name, type] of Object.entries(BUILT_IN))
+  metrics.set(name, { type: /** @type {any} */ (type), samples: [] });
 
 /** Creates a custom metric, as `new Counter(name)` does in k6 (at init time only). */
 export function defineMetric(name, type) {

@@ -54,7 +54,9 @@ export function gatewayClient(url: string, apiKey: string): GatewayClient {
       if (res.status !== 429 || Date.now() > deadline) return res;
       await res.body?.cancel();
       const wait = Number(res.headers.get("retry-after") ?? "1");
-      await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, Math.max(100, (Number.isFinite(wait) ? wait : 1) * 1000))));
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(10_000, Math.max(100, (Number.isFinite(wait) ? wait : 1) * 1000))),
+      );
     }
   };
   const json = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
@@ -84,7 +86,12 @@ export function gatewayClient(url: string, apiKey: string): GatewayClient {
  * Polls `check` every `intervalMs` until it returns a value, or throws
  * "timed out waiting for <what>" after `timeoutMs`.
  */
-export async function until<T>(check: () => Promise<T | undefined | null | false>, what: string, timeoutMs: number, intervalMs = 50): Promise<T> {
+export async function until<T>(
+  check: () => Promise<T | undefined | null | false>,
+  what: string,
+  timeoutMs: number,
+  intervalMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {

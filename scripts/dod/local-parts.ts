@@ -127,7 +127,13 @@ export class LocalParts {
   async gateway(name: string, env: Record<string, string>, dataDir?: string): Promise<RunningGateway> {
     const dir = dataDir ?? join(await tempDir("dod-gateway-"), "data");
     const apiKey = `dod-${randomBytes(12).toString("hex")}`;
-    const part = await startGateway(name, { DATA_DIR: dir, API_KEYS: apiKey, ...RUNNER_GATEWAY_SETTINGS, ...env, ...this.gatewayEnv });
+    const part = await startGateway(name, {
+      DATA_DIR: dir,
+      API_KEYS: apiKey,
+      ...RUNNER_GATEWAY_SETTINGS,
+      ...env,
+      ...this.gatewayEnv,
+    });
     return { ...part, apiKey, client: gatewayClient(part.url, apiKey) };
   }
 }
@@ -148,10 +154,17 @@ export interface LinkTimings {
  * Links a session the way a user does: POST /sessions, read the QR from the
  * API, let the simulated phone scan it, wait for `open`.
  */
-export async function linkSession(client: GatewayClient, sim: SimPart, id: string, phone: string, qrTimeoutMs = 20_000): Promise<LinkTimings> {
+export async function linkSession(
+  client: GatewayClient,
+  sim: SimPart,
+  id: string,
+  phone: string,
+  qrTimeoutMs = 20_000,
+): Promise<LinkTimings> {
   const started = performance.now();
   const created = await client.request("POST", "/sessions", { id });
-  if (created.status !== 201) throw new CheckFailed(`POST /sessions answered ${created.status}: ${(await created.text()).slice(0, 200)}`);
+  if (created.status !== 201)
+    throw new CheckFailed(`POST /sessions answered ${created.status}: ${(await created.text()).slice(0, 200)}`);
   await created.body?.cancel();
   const qr = await until(
     async () => {
@@ -169,7 +182,11 @@ export async function linkSession(client: GatewayClient, sim: SimPart, id: strin
   });
   const msToQr = performance.now() - started;
   await sim.call("POST", "/control/scan", { qr, phone });
-  await until(async () => (await client.session(id))?.state === "open", `session ${id} to open after the scan`, 30_000).catch((error: unknown) => {
+  await until(
+    async () => (await client.session(id))?.state === "open",
+    `session ${id} to open after the scan`,
+    30_000,
+  ).catch((error: unknown) => {
     throw new CheckFailed(error instanceof Error ? error.message : String(error));
   });
   return { msToQr, msToOpen: performance.now() - started };

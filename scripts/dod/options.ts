@@ -67,7 +67,13 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): R
   if (values.help) return null;
 
   const known = new Set<string>(DOD_IDS);
-  const requested = values.only === undefined ? undefined : values.only.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const requested =
+    values.only === undefined
+      ? undefined
+      : values.only
+          .split(",")
+          .map((s) => s.trim())
+          .filter((s) => s !== "");
   const unknown = requested?.filter((id) => !known.has(id)) ?? [];
   if (unknown.length > 0) throw new UsageError(`unknown check ${unknown.join(", ")}; known: ${DOD_IDS.join(", ")}`);
   if (requested !== undefined && requested.length === 0) throw new UsageError("--only needs at least one check id");
@@ -87,14 +93,18 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): R
     } catch {
       throw new UsageError(`--target must be a URL, got "${values.target}"`);
     }
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError("--target must be an http:// or https:// URL");
+    if (url.protocol !== "http:" && url.protocol !== "https:")
+      throw new UsageError("--target must be an http:// or https:// URL");
     const apiKey = values["api-key"] ?? env["DOD_API_KEY"];
     if (!apiKey) throw new UsageError("--target needs --api-key KEY (or DOD_API_KEY)");
     const outside = (requested ?? []).filter((id) => !TARGET_IDS.includes(id as DodId));
     if (outside.length > 0) {
-      throw new UsageError(`${outside.join(", ")} need the local simulator/emulator/fake and cannot run against --target; with --target: ${TARGET_IDS.join(", ")}`);
+      throw new UsageError(
+        `${outside.join(", ")} need the local simulator/emulator/fake and cannot run against --target; with --target: ${TARGET_IDS.join(", ")}`,
+      );
     }
-    if (Object.keys(gatewayEnv).length > 0) throw new UsageError("--gateway-env applies to gateways the runner starts, not to --target");
+    if (Object.keys(gatewayEnv).length > 0)
+      throw new UsageError("--gateway-env applies to gateways the runner starts, not to --target");
     target = { url: url.href, apiKey };
   } else if (values["api-key"] !== undefined) {
     throw new UsageError("--api-key goes with --target");

@@ -37,7 +37,9 @@ export function onCleanup(fn: () => Promise<void>): void {
 /** Stops every part still running and removes temp dirs. Safe to call twice. */
 export async function cleanupAll(): Promise<void> {
   for (const fn of cleanups.splice(0).reverse()) {
-    await fn().catch((error: unknown) => console.error(`cleanup: ${error instanceof Error ? error.message : String(error)}`));
+    await fn().catch((error: unknown) =>
+      console.error(`cleanup: ${error instanceof Error ? error.message : String(error)}`),
+    );
   }
   await Promise.all([...live].map((p) => p.stop(3_000)));
 }
@@ -104,7 +106,10 @@ export function spawnPart(name: string, command: string, args: readonly string[]
 export async function waitReady<T>(part: Part, ready: (line: string) => T | undefined, timeoutMs = 60_000): Promise<T> {
   try {
     return await new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${part.name} not ready within ${timeoutMs} ms:\n${tail(part)}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`${part.name} not ready within ${timeoutMs} ms:\n${tail(part)}`)),
+        timeoutMs,
+      );
       const check = (line: string) => {
         const found = ready(line);
         if (found === undefined) return;
@@ -151,7 +156,11 @@ export interface SimPart {
 export async function startSimulator(): Promise<SimPart> {
   const part = spawnPart("simulator", process.execPath, tsx("test/fakes/whatsapp/cli.ts"), process.env);
   const value = await waitReady(part, (line) => firstJsonLine<{ ws: string; control: string }>(line));
-  return { part, ...value, call: (method, path, body) => callJson(`${value.control.replace(/\/control$/, "")}${path}`, method, body) };
+  return {
+    part,
+    ...value,
+    call: (method, path, body) => callJson(`${value.control.replace(/\/control$/, "")}${path}`, method, body),
+  };
 }
 
 export interface TwilioFakePart {
@@ -166,7 +175,9 @@ export interface TwilioFakePart {
 /** The fake Twilio REST API, as its CLI starts it. */
 export async function startTwilioFake(): Promise<TwilioFakePart> {
   const part = spawnPart("fake Twilio API", process.execPath, tsx("test/fakes/twilio/cli.ts"), process.env);
-  const value = await waitReady(part, (line) => firstJsonLine<{ url: string; accountSid: string; authToken: string }>(line));
+  const value = await waitReady(part, (line) =>
+    firstJsonLine<{ url: string; accountSid: string; authToken: string }>(line),
+  );
   return { part, ...value, call: (method, path, body) => callJson(`${value.url}${path}`, method, body) };
 }
 
@@ -226,7 +237,14 @@ export async function startGateway(name: string, env: Record<string, string>): P
   const startedAt = Date.now();
   const heapProbeFile = join(await tempDir("dod-heap-"), "samples.jsonl");
   // The runner's instrument: see heap-probe.ts.
-  const args = ["--expose-gc", "--import", "tsx", "--import", join(root, "scripts/dod/heap-probe.ts"), join(root, "src/main.ts")];
+  const args = [
+    "--expose-gc",
+    "--import",
+    "tsx",
+    "--import",
+    join(root, "scripts/dod/heap-probe.ts"),
+    join(root, "src/main.ts"),
+  ];
   // MALLOC_ARENA_MAX=2 as `npm start` and docs/deploy.md set it: with glibc's
   // default arenas the process's native memory creeps up with traffic.
   const part = spawnPart(name, process.execPath, args, {
@@ -238,8 +256,17 @@ export async function startGateway(name: string, env: Record<string, string>): P
     LOG_LEVEL: "info",
     ...env,
   });
-  const value = await waitReady(part, (line) => (line.includes('"gateway listening"') ? firstJsonLine<{ port: number }>(line)?.port : undefined));
-  return { part, url: `http://127.0.0.1:${value}`, listeningMs: Date.now() - startedAt, startedAt, dataDir: env["DATA_DIR"] ?? "", heapProbeFile };
+  const value = await waitReady(part, (line) =>
+    line.includes('"gateway listening"') ? firstJsonLine<{ port: number }>(line)?.port : undefined,
+  );
+  return {
+    part,
+    url: `http://127.0.0.1:${value}`,
+    listeningMs: Date.now() - startedAt,
+    startedAt,
+    dataDir: env["DATA_DIR"] ?? "",
+    heapProbeFile,
+  };
 }
 
 /** A private temp dir removed at cleanup. */

@@ -24,7 +24,12 @@ function figures(result: DodResult): string {
 
 /** The seed report's table, with the figures of this run. */
 export function table(results: readonly DodResult[]): string {
-  const rows = results.map((r) => [TITLES[r.id], r.pass ? "✅ PASS" : "❌ FAIL", figures(r), r.pass ? r.detail || "-" : r.detail]);
+  const rows = results.map((r) => [
+    TITLES[r.id],
+    r.pass ? "✅ PASS" : "❌ FAIL",
+    figures(r),
+    r.pass ? r.detail || "-" : r.detail,
+  ]);
   const header = ["DoD", "Status", "Figures", "Blocker / detail"];
   const all = [header, ...rows];
   // Wide text columns would make the table unreadable: only the short ones are padded.
@@ -42,5 +47,7 @@ export function table(results: readonly DodResult[]): string {
 }
 
 export function json(results: readonly DodResult[]): string {
-  return JSON.stringify({ dods: results.map(({ id, pass, figures: f, detail }) => ({ id, pass, figures: f, detail })) });
+  return JSON.stringify({
+    dods: results.map(({ id, pass, figures: f, detail }) => ({ id, pass, figures: f, detail })),
+  });
 }

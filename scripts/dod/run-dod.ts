@@ -74,7 +74,12 @@ try {
         .slice(0, 3)
         .join(" / ");
       result = { id, pass: false, figures: error instanceof CheckFailed ? error.figures : {}, detail: gist };
-      if (!(error instanceof CheckFailed)) log(error instanceof Error && error.stack ? `${message}\n${error.stack.split("\n").slice(1, 4).join("\n")}` : message);
+      if (!(error instanceof CheckFailed))
+        log(
+          error instanceof Error && error.stack
+            ? `${message}\n${error.stack.split("\n").slice(1, 4).join("\n")}`
+            : message,
+        );
     }
     log(`${id}: ${result.pass ? "PASS" : "FAIL"} in ${Math.round((Date.now() - started) / 1000)} s`);
     results.push(result);

@@ -67,7 +67,8 @@ export async function resolveApiKeys(
   if (configured.length > 0) return { verifier: ApiKeyVerifier.fromKeys(configured), generated: null };
   const file = join(dataDir, "api-keys.json");
   const existing = await readStoredKeys(file);
-  if (existing) return { verifier: new ApiKeyVerifier(existing.sha256.map((h) => Buffer.from(h, "hex"))), generated: null };
+  if (existing)
+    return { verifier: new ApiKeyVerifier(existing.sha256.map((h) => Buffer.from(h, "hex"))), generated: null };
   const key = `gw_${randomBytes(32).toString("base64url")}`;
   const stored: StoredKeys = { version: 1, sha256: [sha256(key).toString("hex")] };
   await mkdir(dataDir, { recursive: true, mode: 0o700 });

@@ -72,7 +72,8 @@ async function readTarget(store: SessionStore, session: string): Promise<Map<str
 /** Size of a value as binary bytes plus the JSON text of everything else; close enough for a report. */
 export function approximateBytes(value: StoredValue): number {
   if (value instanceof Uint8Array) return value.byteLength;
-  if (Array.isArray(value)) return 2 + value.reduce((sum: number, item: StoredValue) => sum + approximateBytes(item) + 1, 0);
+  if (Array.isArray(value))
+    return 2 + value.reduce((sum: number, item: StoredValue) => sum + approximateBytes(item) + 1, 0);
   if (value !== null && typeof value === "object") {
     let sum = 2;
     for (const [k, v] of Object.entries(value)) sum += Buffer.byteLength(k) + 4 + approximateBytes(v as StoredValue);
@@ -83,16 +84,27 @@ export function approximateBytes(value: StoredValue): number {
 
 function sameValue(a: StoredValue, b: StoredValue): boolean {
   if (a instanceof Uint8Array || b instanceof Uint8Array) {
-    return a instanceof Uint8Array && b instanceof Uint8Array && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    return (
+      a instanceof Uint8Array &&
+      b instanceof Uint8Array &&
+      Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
+    );
   }
   if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((item: StoredValue, i: number) => sameValue(item, (b as StoredValue[])[i]!));
+    return (
+      Array.isArray(a) &&
+      Array.isArray(b) &&
+      a.length === b.length &&
+      a.every((item: StoredValue, i: number) => sameValue(item, (b as StoredValue[])[i]!))
+    );
   }
   if (a !== null && b !== null && typeof a === "object" && typeof b === "object") {
     const ka = Object.keys(a);
     const kb = Object.keys(b);
     const rb = b as Record<string, StoredValue>;
-    return ka.length === kb.length && ka.every((k) => k in rb && sameValue((a as Record<string, StoredValue>)[k]!, rb[k]!));
+    return (
+      ka.length === kb.length && ka.every((k) => k in rb && sameValue((a as Record<string, StoredValue>)[k]!, rb[k]!))
+    );
   }
   return a === b;
 }

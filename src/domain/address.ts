@@ -21,7 +21,12 @@ export function isChannel(value: string): value is Channel {
  * `channel` if given, else `defaultChannel`. A prefix that disagrees with an
  * explicit `channel` is an error rather than a silent choice.
  */
-export function parseAddress(raw: string, field: string, channel: Channel | undefined, defaultChannel: Channel): Address {
+export function parseAddress(
+  raw: string,
+  field: string,
+  channel: Channel | undefined,
+  defaultChannel: Channel,
+): Address {
   const trimmed = raw.trim();
   const colon = trimmed.indexOf(":");
   let prefix: Channel | undefined;
@@ -32,8 +37,10 @@ export function parseAddress(raw: string, field: string, channel: Channel | unde
     prefix = name;
     number = trimmed.slice(colon + 1);
   }
-  if (!E164.test(number)) throw invalid(field, "must be an E.164 number such as +40712345678, optionally prefixed whatsapp: or sms:");
-  if (prefix && channel && prefix !== channel) throw invalid(field, `prefix "${prefix}:" disagrees with channel "${channel}"`);
+  if (!E164.test(number))
+    throw invalid(field, "must be an E.164 number such as +40712345678, optionally prefixed whatsapp: or sms:");
+  if (prefix && channel && prefix !== channel)
+    throw invalid(field, `prefix "${prefix}:" disagrees with channel "${channel}"`);
   return { channel: prefix ?? channel ?? defaultChannel, e164: number };
 }
 

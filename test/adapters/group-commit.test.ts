@@ -49,7 +49,10 @@ class FakeTransactions implements TransactionControl {
 function setup(maxBatchSize?: number) {
   const tx = new FakeTransactions();
   const flushes: (() => void)[] = [];
-  const group = new GroupCommit(tx, { schedule: (flush) => flushes.push(flush), ...(maxBatchSize ? { maxBatchSize } : {}) });
+  const group = new GroupCommit(tx, {
+    schedule: (flush) => flushes.push(flush),
+    ...(maxBatchSize ? { maxBatchSize } : {}),
+  });
   const write = (value: string) => group.run(() => (tx.write(value), value));
   const flush = () => flushes.splice(0).forEach((f) => f());
   return { tx, group, write, flush };

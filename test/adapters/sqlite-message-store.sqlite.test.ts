@@ -83,7 +83,9 @@ describe("SqliteMessageStore on disk", () => {
     const route = { provider: message.provider, session: message.session };
     await first.enqueue(message);
     expect(await first.claim(route, 1, 60_000, t(1))).toHaveLength(1);
-    expect(await first.applyStatus({ provider: route.provider, providerMessageId: "wamid.kept", status: "read" }, t(2))).toBeUndefined();
+    expect(
+      await first.applyStatus({ provider: route.provider, providerMessageId: "wamid.kept", status: "read" }, t(2)),
+    ).toBeUndefined();
     await first.close();
 
     const second = openStore(path);
@@ -112,14 +114,19 @@ describe("SqliteMessageStore on disk", () => {
       providerMessageId: "wamid.old",
       history: [{ status: "queued" }, { status: "sent" }],
     });
-    const delivered = await store.applyStatus({ provider: "baileys", providerMessageId: "wamid.old", status: "delivered" }, t(30));
+    const delivered = await store.applyStatus(
+      { provider: "baileys", providerMessageId: "wamid.old", status: "delivered" },
+      t(30),
+    );
     expect(delivered?.message.status).toBe("delivered");
     // The table v2 adds works: an early report is kept and applied.
     const fresh = anOutbound({ to: "whatsapp:+40700000009" });
     await store.enqueue(fresh);
     expect(await store.claim({ provider: fresh.provider, session: fresh.session }, 10, 60_000, t(40))).toHaveLength(1);
     await store.applyStatus({ provider: fresh.provider, providerMessageId: "wamid.new", status: "delivered" }, t(41));
-    expect((await store.recordAttempt(fresh.id, { kind: "sent", providerMessageId: "wamid.new" }, t(42))).status).toBe("delivered");
+    expect((await store.recordAttempt(fresh.id, { kind: "sent", providerMessageId: "wamid.new" }, t(42))).status).toBe(
+      "delivered",
+    );
     await store.close();
 
     const db = new Database(path);
@@ -140,7 +147,9 @@ describe("SqliteMessageStore on disk", () => {
 
     const db = new Database(path);
     const kept = db.prepare("SELECT count(*) AS n FROM early_statuses").get() as { n: number };
-    const oldest = db.prepare("SELECT provider_message_id AS id FROM early_statuses ORDER BY seq LIMIT 1").get() as { id: string };
+    const oldest = db.prepare("SELECT provider_message_id AS id FROM early_statuses ORDER BY seq LIMIT 1").get() as {
+      id: string;
+    };
     db.close();
     expect(kept.n).toBe(10_000);
     expect(oldest.id).toBe("unknown-5");
@@ -149,7 +158,9 @@ describe("SqliteMessageStore on disk", () => {
   it("commits every one of 500 concurrent enqueues", async () => {
     const path = join(dir, "messages.db");
     const store = openStore(path);
-    const inputs = Array.from({ length: 500 }, (_, i) => anOutbound({ to: `whatsapp:+4070000${String(i).padStart(4, "0")}` }));
+    const inputs = Array.from({ length: 500 }, (_, i) =>
+      anOutbound({ to: `whatsapp:+4070000${String(i).padStart(4, "0")}` }),
+    );
     const results = await Promise.all(inputs.map((input) => store.enqueue(input)));
     expect(results.every((r) => r.kind === "created")).toBe(true);
     await store.close();
@@ -164,7 +175,11 @@ describe("SqliteMessageStore on disk", () => {
     const store = openStore(join(dir, "messages.db"));
     const a = anOutbound();
     const b = anOutbound();
-    const results = await Promise.allSettled([store.enqueue(a), store.enqueue({ ...a, text: "same id again" }), store.enqueue(b)]);
+    const results = await Promise.allSettled([
+      store.enqueue(a),
+      store.enqueue({ ...a, text: "same id again" }),
+      store.enqueue(b),
+    ]);
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
     expect((await store.get(a.id))?.text).toBe(a.text);
     expect(await store.get(b.id)).toBeDefined();
@@ -195,7 +210,9 @@ describe("SqliteMessageStore on disk", () => {
     });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on("exit", (_code, signal) => resolve(signal)),
+    );
     const printed = await new Promise<string>((resolve, reject) => {
       let out = "";
       child.stdout.on("data", (chunk: Buffer) => {
@@ -212,7 +229,12 @@ describe("SqliteMessageStore on disk", () => {
 
     const store = openStore(path);
     const message = await store.get("durable-1");
-    expect(message).toMatchObject({ id: "durable-1", status: "queued", text: "must survive kill -9", metadata: { durable: true } });
+    expect(message).toMatchObject({
+      id: "durable-1",
+      status: "queued",
+      text: "must survive kill -9",
+      metadata: { durable: true },
+    });
   });
 
   it("acknowledges an enqueue only after the write-ahead log is synced, off the event loop", async () => {
@@ -241,7 +263,10 @@ describe("SqliteMessageStore on disk", () => {
 
   it("reports itself unavailable once a sync of its log failed, and rejects the writes it covered", async () => {
     const path = join(dir, "messages.db");
-    const store = new SqliteMessageStore({ path, syncFile: () => Promise.reject(Object.assign(new Error("EIO: i/o error"), { code: "EIO" })) });
+    const store = new SqliteMessageStore({
+      path,
+      syncFile: () => Promise.reject(Object.assign(new Error("EIO: i/o error"), { code: "EIO" })),
+    });
     open.push(store);
     await expect(store.enqueue(anOutbound())).rejects.toThrow("EIO");
     await expect(store.ping()).rejects.toThrow(/cannot make writes durable/);

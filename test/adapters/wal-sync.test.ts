@@ -45,7 +45,10 @@ function manualSync() {
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 const pause = () => new Promise((resolve) => setTimeout(resolve, 1));
 
-function track(promise: Promise<void>): { readonly state: "pending" | "resolved" | "rejected"; readonly error: unknown } {
+function track(promise: Promise<void>): {
+  readonly state: "pending" | "resolved" | "rejected";
+  readonly error: unknown;
+} {
   const result = { state: "pending" as "pending" | "resolved" | "rejected", error: undefined as unknown };
   promise.then(
     () => (result.state = "resolved"),

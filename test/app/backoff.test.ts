@@ -30,7 +30,10 @@ describe("classifyFailure", () => {
 
   it("fails a terminal error at once, keeping the provider's code", () => {
     const outcome = classifyFailure(new ProviderError("p", "invalid To", false, "21211"), 1, true, policy, now);
-    expect(outcome).toMatchObject({ kind: "failed", error: { code: "PROVIDER.REJECTED", providerCode: "21211", retryable: false } });
+    expect(outcome).toMatchObject({
+      kind: "failed",
+      error: { code: "PROVIDER.REJECTED", providerCode: "21211", retryable: false },
+    });
   });
 
   it("gives up after the last attempt with the reason", () => {

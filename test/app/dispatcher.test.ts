@@ -41,8 +41,17 @@ function setup(overrides: Partial<DispatcherOptions> = {}, sessions: Record<stri
   });
   const enqueue = async (to: string, text: string, session = "default") => {
     const { message } = await store.enqueue({
-      id: randomUUID(), provider: "memory", session, channel: "whatsapp", to, from: null, text,
-      mediaUrls: [], metadata: null, idempotency: null, at: new Date(),
+      id: randomUUID(),
+      provider: "memory",
+      session,
+      channel: "whatsapp",
+      to,
+      from: null,
+      text,
+      mediaUrls: [],
+      metadata: null,
+      idempotency: null,
+      at: new Date(),
     });
     dispatcher.wake({ provider: "memory", session });
     return message.id;
@@ -108,7 +117,11 @@ describe("Dispatcher", () => {
     provider.release();
     await eventually(async () => ((await store.get(id))?.status === "queued" ? true : undefined), 5_000, "requeued");
     provider.setReady("default", true);
-    await eventually(async () => ((await store.get(id))?.status === "sent" ? true : undefined), 5_000, "sent after reconnect");
+    await eventually(
+      async () => ((await store.get(id))?.status === "sent" ? true : undefined),
+      5_000,
+      "sent after reconnect",
+    );
     expect(provider.sent).toHaveLength(1);
   });
 
@@ -122,7 +135,15 @@ describe("Dispatcher", () => {
       return m?.status === "sent" ? m : undefined;
     });
     expect(message.attempts).toBe(3);
-    expect(message.history.map((h) => h.status)).toEqual(["queued", "sending", "queued", "sending", "queued", "sending", "sent"]);
+    expect(message.history.map((h) => h.status)).toEqual([
+      "queued",
+      "sending",
+      "queued",
+      "sending",
+      "queued",
+      "sending",
+      "sent",
+    ]);
   });
 
   it("fails a message with the reason after the last attempt, and the next one to the recipient proceeds", async () => {
@@ -152,7 +173,9 @@ describe("Dispatcher", () => {
     });
     expect(failed.attempts).toBe(1);
     expect(failed.error).toMatchObject({ code: "PROVIDER.REJECTED", providerCode: "21211", retryable: false });
-    expect(seen.some((e) => e.type === "message.status" && e.message.id === id && e.message.status === "failed")).toBe(true);
+    expect(seen.some((e) => e.type === "message.status" && e.message.id === id && e.message.status === "failed")).toBe(
+      true,
+    );
   });
 
   it("sends to different recipients concurrently, never more than the limit", async () => {

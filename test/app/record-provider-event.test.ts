@@ -17,13 +17,23 @@ async function sentMessage() {
   const seen: DomainEvent[] = [];
   events.subscribe((e) => seen.push(e));
   const { message } = await store.enqueue({
-    id: "m-1", provider: "memory", session: "default", channel: "whatsapp", to: "whatsapp:+40712345001", from: null,
-    text: "hi", mediaUrls: [], metadata: null, idempotency: null, at: new Date(),
+    id: "m-1",
+    provider: "memory",
+    session: "default",
+    channel: "whatsapp",
+    to: "whatsapp:+40712345001",
+    from: null,
+    text: "hi",
+    mediaUrls: [],
+    metadata: null,
+    idempotency: null,
+    at: new Date(),
   });
   await store.claim({ provider: "memory", session: "default" }, 1, 60_000, new Date());
   await store.recordAttempt(message.id, { kind: "sent", providerMessageId: "wa-1" }, new Date());
   const recorder = new RecordProviderEvent(store, events, systemClock, logger, () => undefined);
-  const report = (status: ProviderStatus) => recorder.handle(provider, { type: "status", providerMessageId: "wa-1", status });
+  const report = (status: ProviderStatus) =>
+    recorder.handle(provider, { type: "status", providerMessageId: "wa-1", status });
   const announced = () => seen.flatMap((e) => (e.type === "message.status" ? [e.reached] : []));
   return { report, announced };
 }

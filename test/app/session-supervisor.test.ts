@@ -56,7 +56,11 @@ describe("SessionSupervisor", () => {
     await eventually(() => s.connector.connections.length === 2 || undefined);
     s.connector.last.open();
     const info = s.supervisor.info();
-    expect(info).toMatchObject({ state: "open", reconnects: 1, lastDisconnect: { code: 428, reason: "Connection Closed" } });
+    expect(info).toMatchObject({
+      state: "open",
+      reconnects: 1,
+      lastDisconnect: { code: 428, reason: "Connection Closed" },
+    });
     expect(info.lastRecoveryMs).not.toBeNull();
     expect(s.recoveries).toEqual([expect.objectContaining({ session: "s1", code: 428, attempts: 1, outcome: "open" })]);
   });

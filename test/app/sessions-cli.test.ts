@@ -7,7 +7,11 @@ import { DiskSessionStore } from "../../src/adapters/session-store/disk/disk.ses
 import { FirestoreSessionStore } from "../../src/adapters/session-store/firestore/firestore.session-store.ts";
 import { main } from "../../src/app/cli/sessions-cli.ts";
 import type { StoredValue } from "../../src/domain/ports/session-store.port.ts";
-import { firestoreEmulatorAvailable, startFirestoreEmulator, type FirestoreEmulator } from "../support/firestore-emulator.ts";
+import {
+  firestoreEmulatorAvailable,
+  startFirestoreEmulator,
+  type FirestoreEmulator,
+} from "../support/firestore-emulator.ts";
 
 function capture() {
   const out: string[] = [];
@@ -40,7 +44,11 @@ describe("sessions CLI usage errors", () => {
   });
 
   it("exits non-zero when run as a program with bad usage", () => {
-    const result = spawnSync(process.execPath, ["--import", "tsx", "src/app/cli/sessions-cli.ts", "migrate", "--from", "disk"], { encoding: "utf8", cwd: join(import.meta.dirname, "../..") });
+    const result = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "src/app/cli/sessions-cli.ts", "migrate", "--from", "disk"],
+      { encoding: "utf8", cwd: join(import.meta.dirname, "../..") },
+    );
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/--to is required/);
   });
@@ -62,7 +70,13 @@ describe.skipIf(!firestoreEmulatorAvailable())("sessions CLI migrate (emulator)"
     dataDir = await mkdtemp(join(tmpdir(), "sessions-cli-"));
     env = { DATA_DIR: dataDir, FIRESTORE_PROJECT_ID: emulator.projectId, FIRESTORE_EMULATOR_HOST: emulator.host };
     const disk = new DiskSessionStore({ dataDir });
-    await disk.setMany("alpha", new Map<string, StoredValue>([["creds", { me: "a", key: Buffer.alloc(32, 1) }], ["pre-key-1", Buffer.alloc(10, 2)]]));
+    await disk.setMany(
+      "alpha",
+      new Map<string, StoredValue>([
+        ["creds", { me: "a", key: Buffer.alloc(32, 1) }],
+        ["pre-key-1", Buffer.alloc(10, 2)],
+      ]),
+    );
     await disk.setMany("beta", new Map<string, StoredValue>([["creds", { me: "b" }]]));
     await disk.close();
   });
@@ -103,7 +117,13 @@ describe.skipIf(!firestoreEmulatorAvailable())("sessions CLI migrate (emulator)"
     const emptyDir = await mkdtemp(join(tmpdir(), "sessions-cli-back-"));
     try {
       const back = capture();
-      expect(await main(["migrate", "--from", "firestore", "--to", "disk", "--session", "alpha"], { ...env, DATA_DIR: emptyDir }, back.io)).toBe(0);
+      expect(
+        await main(
+          ["migrate", "--from", "firestore", "--to", "disk", "--session", "alpha"],
+          { ...env, DATA_DIR: emptyDir },
+          back.io,
+        ),
+      ).toBe(0);
       expect(back.out.join("\n")).toMatch(/total: 1 sessions, 2 keys/);
       const restored = new DiskSessionStore({ dataDir: emptyDir });
       expect(await restored.entries("alpha")).toEqual(await fs.entries("alpha"));
@@ -124,7 +144,13 @@ describe("migrateSessions", () => {
     const target = await mkdtemp(join(tmpdir(), "migrate-dst-"));
     try {
       const from = new DiskSessionStore({ dataDir: source });
-      await from.setMany("s", new Map<string, StoredValue>([["creds", { k: Buffer.from([1, 2]) }], ["pre-key-1", 1]]));
+      await from.setMany(
+        "s",
+        new Map<string, StoredValue>([
+          ["creds", { k: Buffer.from([1, 2]) }],
+          ["pre-key-1", 1],
+        ]),
+      );
       const seed = new DiskSessionStore({ dataDir: target });
       await seed.setMany("s", new Map<string, StoredValue>([["creds", "old"]]));
       await seed.close();

@@ -37,7 +37,13 @@ describe("Twilio configuration", () => {
 
   it("names every missing Twilio variable in one error when twilio is enabled", () => {
     const message = configError({ GATEWAY_PROVIDERS: "baileys,twilio" });
-    for (const name of ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "TWILIO_MESSAGING_SERVICE_SID", "PUBLIC_BASE_URL"]) {
+    for (const name of [
+      "TWILIO_ACCOUNT_SID",
+      "TWILIO_AUTH_TOKEN",
+      "TWILIO_FROM",
+      "TWILIO_MESSAGING_SERVICE_SID",
+      "PUBLIC_BASE_URL",
+    ]) {
       expect(message).toContain(name);
     }
   });
@@ -47,7 +53,9 @@ describe("Twilio configuration", () => {
   });
 
   it("refuses WHATSAPP_PROVIDER=twilio without twilio in GATEWAY_PROVIDERS", () => {
-    expect(configError({ GATEWAY_PROVIDERS: "baileys", WHATSAPP_PROVIDER: "twilio" })).toMatch(/WHATSAPP_PROVIDER: .*GATEWAY_PROVIDERS must include twilio/);
+    expect(configError({ GATEWAY_PROVIDERS: "baileys", WHATSAPP_PROVIDER: "twilio" })).toMatch(
+      /WHATSAPP_PROVIDER: .*GATEWAY_PROVIDERS must include twilio/,
+    );
     expect(loadConfig({ ...twilioEnv, WHATSAPP_PROVIDER: "twilio" }).WHATSAPP_PROVIDER).toBe("twilio");
   });
 

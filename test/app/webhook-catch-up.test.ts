@@ -39,7 +39,10 @@ describe("webhook catch-up after a crash", () => {
   }
 
   /** What the worker does when the event is published (the step a crash can cut). */
-  async function announce(message: Message, type: "message.status" | "message.inbound" = "message.status"): Promise<void> {
+  async function announce(
+    message: Message,
+    type: "message.status" | "message.inbound" = "message.status",
+  ): Promise<void> {
     const event = type === "message.status" ? { type, message, reached: [message.status] } : { type, message };
     await outbox.enqueue(newDelivery(event, new Date(message.updatedAt)));
   }
@@ -47,7 +50,10 @@ describe("webhook catch-up after a crash", () => {
   async function queuedEvents(): Promise<Array<{ type: string; status: unknown; id: unknown; timestamp: unknown }>> {
     const page = await outbox.list({ limit: 1000 });
     return page.items
-      .map((d) => ({ type: d.type, ...(JSON.parse(d.body) as { timestamp: string; data: { id: string; status: string } }) }))
+      .map((d) => ({
+        type: d.type,
+        ...(JSON.parse(d.body) as { timestamp: string; data: { id: string; status: string } }),
+      }))
       .reverse()
       .map((b) => ({ type: b.type, status: b.data.status, id: b.data.id, timestamp: b.timestamp }));
   }
@@ -56,7 +62,10 @@ describe("webhook catch-up after a crash", () => {
     const announced = await sent("wa-1");
     await announce(announced);
     const lost = await sent("wa-2");
-    const delivered = (await messages.applyStatus({ provider: ROUTE.provider, providerMessageId: "wa-1", status: "delivered" }, tick()))!.message;
+    const delivered = (await messages.applyStatus(
+      { provider: ROUTE.provider, providerMessageId: "wa-1", status: "delivered" },
+      tick(),
+    ))!.message;
 
     const caughtUpAt = tick();
     expect(await catchUpWebhooks(messages, outbox, caughtUpAt)).toBe(2);
@@ -85,12 +94,15 @@ describe("webhook catch-up after a crash", () => {
   it("announces an inbound message that was never announced", async () => {
     const inbound = (await messages.recordInbound(anInbound({ ...ROUTE, at: tick() }))).message;
     expect(await catchUpWebhooks(messages, outbox, tick())).toBe(1);
-    expect(await queuedEvents()).toEqual([{ type: "message.inbound", status: "received", id: inbound.id, timestamp: inbound.updatedAt }]);
+    expect(await queuedEvents()).toEqual([
+      { type: "message.inbound", status: "received", id: inbound.id, timestamp: inbound.updatedAt },
+    ]);
   });
 
   it("looks back only a margin before the newest queued event, and never before the outbox existed", async () => {
     const { createdAt } = await outbox.timeline();
-    const before = (await messages.recordInbound(anInbound({ ...ROUTE, at: new Date(createdAt.getTime() - 1) }))).message;
+    const before = (await messages.recordInbound(anInbound({ ...ROUTE, at: new Date(createdAt.getTime() - 1) })))
+      .message;
     clock = createdAt.getTime() + 10 * CATCH_UP_MARGIN_MS;
     const old = (await messages.recordInbound(anInbound({ ...ROUTE, at: now() }))).message;
     const inMargin = (await messages.recordInbound(anInbound({ ...ROUTE, at: tick(CATCH_UP_MARGIN_MS + 1) }))).message;
@@ -117,7 +129,10 @@ describe("missedEvent", () => {
   const body = (status: string): string => JSON.stringify({ type: "message.status", timestamp: "", data: { status } });
 
   it("owes an event when the newest one announced another status, or none, or cannot be read", () => {
-    expect(missedEvent(message("read"), body("delivered"))).toMatchObject({ type: "message.status", reached: ["read"] });
+    expect(missedEvent(message("read"), body("delivered"))).toMatchObject({
+      type: "message.status",
+      reached: ["read"],
+    });
     expect(missedEvent(message("failed"), undefined)).toMatchObject({ type: "message.status" });
     expect(missedEvent(message("sent"), "not json")).toMatchObject({ type: "message.status" });
     expect(missedEvent(message("received", "inbound"), undefined)).toMatchObject({ type: "message.inbound" });

@@ -56,13 +56,31 @@ describe("webhook secret in logs", () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString("utf8")), done()) });
     const config = loadConfig({
-      DATA_DIR: dir.path, API_KEYS: TEST_API_KEY, WEBHOOK_URL: hooks.url, WEBHOOK_SECRET: secret,
-      WEBHOOK_MAX_ATTEMPTS: "2", WEBHOOK_BACKOFF_BASE_MS: "10", WEBHOOK_BACKOFF_MAX_MS: "20",
+      DATA_DIR: dir.path,
+      API_KEYS: TEST_API_KEY,
+      WEBHOOK_URL: hooks.url,
+      WEBHOOK_SECRET: secret,
+      WEBHOOK_MAX_ATTEMPTS: "2",
+      WEBHOOK_BACKOFF_BASE_MS: "10",
+      WEBHOOK_BACKOFF_MAX_MS: "20",
     });
-    const gateway = await buildGateway({ config, logger: createLogger("trace", sink), version: "0.0.0-test", providers: [new MemoryMessagingProvider("baileys", ["whatsapp"])] });
+    const gateway = await buildGateway({
+      config,
+      logger: createLogger("trace", sink),
+      version: "0.0.0-test",
+      providers: [new MemoryMessagingProvider("baileys", ["whatsapp"])],
+    });
     await gateway.start();
     hooks.answer(500, 500, 500);
-    const session = { id: "default", provider: "baileys", state: "open", me: null, lastDisconnect: null, reconnects: 0, lastRecoveryMs: null } as const;
+    const session = {
+      id: "default",
+      provider: "baileys",
+      state: "open",
+      me: null,
+      lastDisconnect: null,
+      reconnects: 0,
+      lastRecoveryMs: null,
+    } as const;
     gateway.events.publish({ type: "session.state", session });
     gateway.events.publish({ type: "session.state", session: { ...session, state: "reconnecting" } });
     await eventually(() => hooks.received.some((r) => r.answer === 200) || undefined);

@@ -7,7 +7,13 @@ import { MemorySessionStore } from "../fakes/memory-session-store.ts";
 import { ScriptedWhatsAppConnector } from "../fakes/scripted-whatsapp-connector.ts";
 import { eventually } from "../support/in-process-gateway.ts";
 
-const settings = { backoffBaseMs: 10, backoffMaxMs: 40, replacedCooldownMs: 10, replacedMaxReconnects: 1, replacedWindowMs: 1_000 };
+const settings = {
+  backoffBaseMs: 10,
+  backoffMaxMs: 40,
+  replacedCooldownMs: 10,
+  replacedMaxReconnects: 1,
+  replacedWindowMs: 1_000,
+};
 const running: WhatsAppProvider[] = [];
 afterEach(async () => {
   for (const p of running.splice(0)) await p.stop();
@@ -15,7 +21,14 @@ afterEach(async () => {
 
 function provider(store: SessionStore, defaultSession = "default") {
   const connector = new ScriptedWhatsAppConnector(store);
-  const p = new WhatsAppProvider({ connector, store, logger: createLogger("silent"), settings, defaultSession, discoveryIntervalMs: 30 });
+  const p = new WhatsAppProvider({
+    connector,
+    store,
+    logger: createLogger("silent"),
+    settings,
+    defaultSession,
+    discoveryIntervalMs: 30,
+  });
   running.push(p);
   return { p, connector };
 }
@@ -78,13 +91,23 @@ describe("WhatsAppProvider", () => {
   it("counts sessions being created against MAX_SESSIONS, so concurrent creates cannot pass it", async () => {
     const store = new MemorySessionStore();
     const connector = new ScriptedWhatsAppConnector(store);
-    const p = new WhatsAppProvider({ connector, store, logger: createLogger("silent"), settings, defaultSession: "", maxSessions: 3 });
+    const p = new WhatsAppProvider({
+      connector,
+      store,
+      logger: createLogger("silent"),
+      settings,
+      defaultSession: "",
+      maxSessions: 3,
+    });
     running.push(p);
     await p.start();
     const outcomes = await Promise.allSettled(["a", "b", "c", "d", "e"].map((id) => p.create(id)));
     expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(3);
     const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === "rejected");
-    expect(refused.map((o) => (o.reason as DomainError).code)).toEqual(["SESSION.LIMIT_REACHED", "SESSION.LIMIT_REACHED"]);
+    expect(refused.map((o) => (o.reason as DomainError).code)).toEqual([
+      "SESSION.LIMIT_REACHED",
+      "SESSION.LIMIT_REACHED",
+    ]);
     expect(p.list()).toHaveLength(3);
     expect(await store.listSessions()).toHaveLength(3);
   });
@@ -94,7 +117,13 @@ describe("WhatsAppProvider", () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     // The marker is stored, then the create call stays inside setMany until released.
-    const store: SessionStore = { ...bound(inner), setMany: async (s, e) => { await inner.setMany(s, e); if (s === "late") await held; } };
+    const store: SessionStore = {
+      ...bound(inner),
+      setMany: async (s, e) => {
+        await inner.setMany(s, e);
+        if (s === "late") await held;
+      },
+    };
     const { p, connector } = provider(store, "");
     await p.start();
     const created = p.create("late");
@@ -110,10 +139,22 @@ describe("WhatsAppProvider", () => {
     const store = new MemorySessionStore();
     for (const id of ["a", "b", "c"]) await store.setMany(id, new Map([["creds", { me: id }]]));
     const connector = new ScriptedWhatsAppConnector(store);
-    const p = new WhatsAppProvider({ connector, store, logger: createLogger("silent"), settings, defaultSession: "", maxSessions: 1 });
+    const p = new WhatsAppProvider({
+      connector,
+      store,
+      logger: createLogger("silent"),
+      settings,
+      defaultSession: "",
+      maxSessions: 1,
+    });
     running.push(p);
     await p.start();
-    expect(p.list().map((s) => s.id).sort()).toEqual(["a", "b", "c"]);
+    expect(
+      p
+        .list()
+        .map((s) => s.id)
+        .sort(),
+    ).toEqual(["a", "b", "c"]);
     await expect(p.create("d")).rejects.toMatchObject({ code: "SESSION.LIMIT_REACHED" });
   });
 

@@ -15,9 +15,15 @@ export function earlyStatusCases(h: ContractContext): void {
   describe("applyStatus before the provider id is recorded", () => {
     let recipient = 0;
     /** A message claimed and in flight, alone to its recipient so claim hands it out at once. */
-    async function inFlight(store: MessageStore = h.store, overrides: Partial<NewOutboundMessage> = {}): Promise<Message> {
+    async function inFlight(
+      store: MessageStore = h.store,
+      overrides: Partial<NewOutboundMessage> = {},
+    ): Promise<Message> {
       recipient += 1;
-      const m = await enqueueCreated(store, { to: `whatsapp:+4070100${String(recipient).padStart(4, "0")}`, ...overrides });
+      const m = await enqueueCreated(store, {
+        to: `whatsapp:+4070100${String(recipient).padStart(4, "0")}`,
+        ...overrides,
+      });
       const claimed = await store.claim({ provider: m.provider, session: m.session }, 100, 60_000, t(1));
       expect(claimed.map((c) => c.id)).toContain(m.id);
       return m;
@@ -28,7 +34,8 @@ export function earlyStatusCases(h: ContractContext): void {
       at: number,
       store: MessageStore = h.store,
       provider = ROUTE.provider,
-    ): Promise<Message | undefined> => store.applyStatus({ provider, providerMessageId, status }, t(at)).then((applied) => applied?.message);
+    ): Promise<Message | undefined> =>
+      store.applyStatus({ provider, providerMessageId, status }, t(at)).then((applied) => applied?.message);
     const sent = (store: MessageStore, m: Message, providerMessageId: string, at: number): Promise<Message> =>
       store.recordAttempt(m.id, { kind: "sent", providerMessageId }, t(at));
 
@@ -72,7 +79,10 @@ export function earlyStatusCases(h: ContractContext): void {
 
     it("applies a kept failure with its error, since a sent message may still fail", async () => {
       const m = await inFlight();
-      await h.store.applyStatus({ provider: ROUTE.provider, providerMessageId: "wamid.fail", status: "failed", error: REJECTED }, t(2));
+      await h.store.applyStatus(
+        { provider: ROUTE.provider, providerMessageId: "wamid.fail", status: "failed", error: REJECTED },
+        t(2),
+      );
       const recorded = await sent(h.store, m, "wamid.fail", 3);
       expect(recorded).toMatchObject({ status: "failed", error: REJECTED });
       expect(statuses(recorded)).toEqual(["queued", "sending", "sent", "failed"]);
@@ -82,7 +92,11 @@ export function earlyStatusCases(h: ContractContext): void {
       const m = await inFlight();
       await report("SM-early", "sent", 2);
       await report("SM-early", "delivered", 3);
-      const recorded = await h.store.recordAttempt(m.id, { kind: "sent", providerMessageId: "SM-early", status: "read" }, t(4));
+      const recorded = await h.store.recordAttempt(
+        m.id,
+        { kind: "sent", providerMessageId: "SM-early", status: "read" },
+        t(4),
+      );
       expect(recorded.status).toBe("read");
       // The kept sent and delivered are not applied again; read implies them once.
       expect(statuses(recorded)).toEqual(["queued", "sending", "sent", "delivered", "read"]);
@@ -95,7 +109,9 @@ export function earlyStatusCases(h: ContractContext): void {
     });
 
     it("does not keep a report that names only our message id", async () => {
-      expect(await h.store.applyStatus({ provider: ROUTE.provider, messageId: "not-yet", status: "read" }, t(0))).toBeUndefined();
+      expect(
+        await h.store.applyStatus({ provider: ROUTE.provider, messageId: "not-yet", status: "read" }, t(0)),
+      ).toBeUndefined();
       const m = await inFlight(h.store, { id: "not-yet" });
       expect((await sent(h.store, m, "wamid.late", 2)).status).toBe("sent");
     });

@@ -1,7 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { DomainError } from "../../src/domain/errors.ts";
 import type { Message } from "../../src/domain/message.ts";
-import { anInbound, BOB, ids, iso, REJECTED, ROUTE, ALICE, statuses, t, anOutbound, type ContractContext } from "./message-store.fixtures.ts";
+import {
+  anInbound,
+  BOB,
+  ids,
+  iso,
+  REJECTED,
+  ROUTE,
+  ALICE,
+  statuses,
+  t,
+  anOutbound,
+  type ContractContext,
+} from "./message-store.fixtures.ts";
 
 /** Part of the MessageStore contract: provider status reports, inbound messages, listing, lifecycle. */
 export function historyCases(h: ContractContext): void {
@@ -14,7 +26,10 @@ export function historyCases(h: ContractContext): void {
 
     it("matches by provider message id and moves forward", async () => {
       const m = await sentMessage("wamid.A");
-      const delivered = await h.store.applyStatus({ provider: ROUTE.provider, providerMessageId: "wamid.A", status: "delivered" }, t(3));
+      const delivered = await h.store.applyStatus(
+        { provider: ROUTE.provider, providerMessageId: "wamid.A", status: "delivered" },
+        t(3),
+      );
       expect(delivered?.message).toMatchObject({ id: m.id, status: "delivered", updatedAt: iso(3) });
       expect(delivered?.reached).toEqual(["delivered"]);
       expect(statuses(delivered?.message)).toEqual(["queued", "sending", "sent", "delivered"]);
@@ -23,7 +38,10 @@ export function historyCases(h: ContractContext): void {
 
     it("records the statuses a report implies: read without a delivery receipt passes delivered", async () => {
       const m = await sentMessage("wamid.R");
-      const read = await h.store.applyStatus({ provider: ROUTE.provider, providerMessageId: "wamid.R", status: "read" }, t(3));
+      const read = await h.store.applyStatus(
+        { provider: ROUTE.provider, providerMessageId: "wamid.R", status: "read" },
+        t(3),
+      );
       expect(read?.reached).toEqual(["delivered", "read"]);
       expect(read?.message.history).toEqual([
         { status: "queued", at: iso(0) },
@@ -43,13 +61,18 @@ export function historyCases(h: ContractContext): void {
 
     it("does not match another provider's message id", async () => {
       await sentMessage("shared-id", "twilio");
-      expect(await h.store.applyStatus({ provider: "baileys", providerMessageId: "shared-id", status: "delivered" }, t(3))).toBeUndefined();
+      expect(
+        await h.store.applyStatus({ provider: "baileys", providerMessageId: "shared-id", status: "delivered" }, t(3)),
+      ).toBeUndefined();
     });
 
     it("never moves backwards: delivered then sent stays delivered", async () => {
       const m = await sentMessage("wamid.C");
       await h.store.applyStatus({ provider: ROUTE.provider, providerMessageId: "wamid.C", status: "delivered" }, t(3));
-      const late = await h.store.applyStatus({ provider: ROUTE.provider, providerMessageId: "wamid.C", status: "sent" }, t(4));
+      const late = await h.store.applyStatus(
+        { provider: ROUTE.provider, providerMessageId: "wamid.C", status: "sent" },
+        t(4),
+      );
       expect(late?.message.status).toBe("delivered");
       expect(late?.reached).toEqual([]);
       expect((await h.store.get(m.id))?.status).toBe("delivered");
@@ -58,8 +81,14 @@ export function historyCases(h: ContractContext): void {
 
     it("changes nothing, and reaches nothing, on the same report again", async () => {
       const m = await sentMessage("wamid.twice");
-      await h.store.applyStatus({ provider: ROUTE.provider, providerMessageId: "wamid.twice", status: "delivered" }, t(3));
-      const again = await h.store.applyStatus({ provider: ROUTE.provider, providerMessageId: "wamid.twice", status: "delivered" }, t(4));
+      await h.store.applyStatus(
+        { provider: ROUTE.provider, providerMessageId: "wamid.twice", status: "delivered" },
+        t(3),
+      );
+      const again = await h.store.applyStatus(
+        { provider: ROUTE.provider, providerMessageId: "wamid.twice", status: "delivered" },
+        t(4),
+      );
       expect(again?.reached).toEqual([]);
       expect(again?.message.updatedAt).toBe(iso(3));
       expect(statuses(await h.store.get(m.id))).toEqual(["queued", "sending", "sent", "delivered"]);
@@ -84,15 +113,22 @@ export function historyCases(h: ContractContext): void {
     });
 
     it("returns undefined when nothing matches", async () => {
-      expect(await h.store.applyStatus({ provider: "baileys", providerMessageId: "unknown", status: "read" }, t(1))).toBeUndefined();
-      expect(await h.store.applyStatus({ provider: "baileys", messageId: "unknown", status: "read" }, t(1))).toBeUndefined();
+      expect(
+        await h.store.applyStatus({ provider: "baileys", providerMessageId: "unknown", status: "read" }, t(1)),
+      ).toBeUndefined();
+      expect(
+        await h.store.applyStatus({ provider: "baileys", messageId: "unknown", status: "read" }, t(1)),
+      ).toBeUndefined();
     });
 
     it("lets a recipient's next message go once the first fails by a status report", async () => {
       const a1 = await h.enqueue({ to: ALICE });
       const a2 = await h.enqueue({ to: ALICE });
       await h.store.claim(ROUTE, 10, 30_000, t(1));
-      await h.store.applyStatus({ provider: ROUTE.provider, messageId: a1.id, status: "failed", error: REJECTED }, t(2));
+      await h.store.applyStatus(
+        { provider: ROUTE.provider, messageId: a1.id, status: "failed", error: REJECTED },
+        t(2),
+      );
       expect(ids(await h.store.claim(ROUTE, 10, 30_000, t(3)))).toEqual([a2.id]);
     });
   });
@@ -143,7 +179,9 @@ export function historyCases(h: ContractContext): void {
       expect(ids((await h.store.list({ limit: 100, status: "sending" })).items)).toEqual([c.id]);
       expect(ids((await h.store.list({ limit: 100, status: "queued" })).items)).toEqual([b.id]);
       expect(ids((await h.store.list({ limit: 100, session: "one" })).items)).toEqual([inbound.id, c.id, a.id]);
-      expect(ids((await h.store.list({ limit: 100, session: "one", direction: "outbound", status: "sent" })).items)).toEqual([a.id]);
+      expect(
+        ids((await h.store.list({ limit: 100, session: "one", direction: "outbound", status: "sent" })).items),
+      ).toEqual([a.id]);
     });
 
     it("pages with a cursor over several pages without duplicates or gaps", async () => {

@@ -212,7 +212,13 @@ export function runMessageStoreContract(
         const m = await enqueue();
         await store.claim(ROUTE, 1, 30_000, t(1));
         const sent = await store.recordAttempt(m.id, { kind: "sent", providerMessageId: "wamid.1" }, t(2));
-        expect(sent).toMatchObject({ status: "sent", providerMessageId: "wamid.1", attempts: 1, error: null, updatedAt: iso(2) });
+        expect(sent).toMatchObject({
+          status: "sent",
+          providerMessageId: "wamid.1",
+          attempts: 1,
+          error: null,
+          updatedAt: iso(2),
+        });
         expect(sent.history).toEqual([
           { status: "queued", at: iso(0) },
           { status: "sending", at: iso(1) },
@@ -224,14 +230,22 @@ export function runMessageStoreContract(
       it("sent with a further receipt status takes that status", async () => {
         const m = await enqueue();
         await store.claim(ROUTE, 1, 30_000, t(1));
-        const sent = await store.recordAttempt(m.id, { kind: "sent", providerMessageId: "SM1", status: "delivered" }, t(2));
+        const sent = await store.recordAttempt(
+          m.id,
+          { kind: "sent", providerMessageId: "SM1", status: "delivered" },
+          t(2),
+        );
         expect(sent.status).toBe("delivered");
       });
 
       it("retry: back to queued with the error, due at the given time", async () => {
         const m = await enqueue();
         await store.claim(ROUTE, 1, 30_000, t(1));
-        const retried = await store.recordAttempt(m.id, { kind: "retry", error: TIMEOUT, nextAttemptAt: t(8_000) }, t(2));
+        const retried = await store.recordAttempt(
+          m.id,
+          { kind: "retry", error: TIMEOUT, nextAttemptAt: t(8_000) },
+          t(2),
+        );
         expect(retried).toMatchObject({ status: "queued", attempts: 1, error: TIMEOUT });
         expect(statuses(retried)).toEqual(["queued", "sending", "queued"]);
         expect(await store.nextDueAt(ROUTE)).toEqual(t(8_000));
@@ -304,12 +318,15 @@ export function runMessageStoreContract(
         const otherSession = await enqueue({ provider: "baileys", session: "s2", to: ALICE });
         const otherProvider = await enqueue({ provider: "twilio", session: "s1", to: ALICE });
         expect(ids(await store.claim({ provider: "baileys", session: "s1" }, 10, 30_000, t(1)))).toEqual([mine.id]);
-        expect(ids(await store.claim({ provider: "baileys", session: "s2" }, 10, 30_000, t(1)))).toEqual([otherSession.id]);
-        expect(ids(await store.claim({ provider: "twilio", session: "s1" }, 10, 30_000, t(1)))).toEqual([otherProvider.id]);
+        expect(ids(await store.claim({ provider: "baileys", session: "s2" }, 10, 30_000, t(1)))).toEqual([
+          otherSession.id,
+        ]);
+        expect(ids(await store.claim({ provider: "twilio", session: "s1" }, 10, 30_000, t(1)))).toEqual([
+          otherProvider.id,
+        ]);
         expect(await store.claim({ provider: "twilio", session: "s2" }, 10, 30_000, t(1))).toEqual([]);
       });
     });
-
 
     historyCases(context);
     earlyStatusCases(context);

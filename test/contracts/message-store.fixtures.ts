@@ -13,7 +13,12 @@ export const ALICE = "whatsapp:+40700000001";
 export const BOB = "whatsapp:+40700000002";
 export const CAROL = "whatsapp:+40700000003";
 export const TIMEOUT: MessageError = { code: "PROVIDER.UNAVAILABLE", message: "socket closed", retryable: true };
-export const REJECTED: MessageError = { code: "PROVIDER.REJECTED", message: "not on WhatsApp", retryable: false, providerCode: "404" };
+export const REJECTED: MessageError = {
+  code: "PROVIDER.REJECTED",
+  message: "not on WhatsApp",
+  retryable: false,
+  providerCode: "404",
+};
 
 let counter = 0;
 /** Test data builder: a valid outbound message, unique id, overridable field by field. */
@@ -69,7 +74,10 @@ export interface ContractContext {
   open(options?: StoreOptions): Promise<MessageStore>;
 }
 
-export async function enqueueCreated(store: MessageStore, overrides: Partial<NewOutboundMessage> = {}): Promise<Message> {
+export async function enqueueCreated(
+  store: MessageStore,
+  overrides: Partial<NewOutboundMessage> = {},
+): Promise<Message> {
   const result = await store.enqueue(anOutbound(overrides));
   expect(result.kind).toBe("created");
   return result.message;

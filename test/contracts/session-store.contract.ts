@@ -78,7 +78,14 @@ export function runSessionStoreContract(name: string, makeStore: () => Promise<C
         nested: { deeper: [bytes(1), { k: bytes(2, 3) }, [bytes(4), []]] },
         scalars: { s: "text", n: 42.5, neg: -1, t: true, f: false, nothing: null, arr: [[1, 2], [3]] },
       };
-      await store.setMany(session, new Map<string, StoredValue>([["v", value], ["top", bytes(5, 6)], ["topU8", new Uint8Array([1])]]));
+      await store.setMany(
+        session,
+        new Map<string, StoredValue>([
+          ["v", value],
+          ["top", bytes(5, 6)],
+          ["topU8", new Uint8Array([1])],
+        ]),
+      );
       const got = await store.getMany(session, ["v", "top", "topU8"]);
       const v = got.get("v") as Record<string, StoredValue>;
       expectBinaryEqual(v["buf"], bytes(0, 255, 128));
@@ -91,7 +98,15 @@ export function runSessionStoreContract(name: string, makeStore: () => Promise<C
       expectBinaryEqual((nested[1] as Record<string, StoredValue>)["k"], bytes(2, 3));
       expectBinaryEqual((nested[2] as StoredValue[])[0], bytes(4));
       expect((nested[2] as StoredValue[])[1]).toEqual([]);
-      expect(v["scalars"]).toEqual({ s: "text", n: 42.5, neg: -1, t: true, f: false, nothing: null, arr: [[1, 2], [3]] });
+      expect(v["scalars"]).toEqual({
+        s: "text",
+        n: 42.5,
+        neg: -1,
+        t: true,
+        f: false,
+        nothing: null,
+        arr: [[1, 2], [3]],
+      });
       expectBinaryEqual(got.get("top"), bytes(5, 6));
       expectBinaryEqual(got.get("topU8"), bytes(1));
     });
@@ -99,8 +114,22 @@ export function runSessionStoreContract(name: string, makeStore: () => Promise<C
     it("leaves missing keys out, overwrites, and deletes on null", async () => {
       const session = freshSession();
       expect((await store.getMany(session, ["nope"])).size).toBe(0);
-      await store.setMany(session, new Map<string, StoredValue>([["a", 1], ["b", "two"], ["c", { x: 1 }]]));
-      await store.setMany(session, new Map<string, StoredValue | null>([["a", null], ["b", "deux"], ["never-there", null]]));
+      await store.setMany(
+        session,
+        new Map<string, StoredValue>([
+          ["a", 1],
+          ["b", "two"],
+          ["c", { x: 1 }],
+        ]),
+      );
+      await store.setMany(
+        session,
+        new Map<string, StoredValue | null>([
+          ["a", null],
+          ["b", "deux"],
+          ["never-there", null],
+        ]),
+      );
       const got = await store.getMany(session, ["a", "b", "c", "never-there"]);
       expect([...got.keys()].sort()).toEqual(["b", "c"]);
       expect(got.get("b")).toBe("deux");
@@ -111,7 +140,13 @@ export function runSessionStoreContract(name: string, makeStore: () => Promise<C
       const s1 = freshSession();
       const s2 = freshSession();
       await store.setMany(s1, new Map([["creds", "one"]]));
-      await store.setMany(s2, new Map<string, StoredValue>([["creds", "two"], ["only-2", 2]]));
+      await store.setMany(
+        s2,
+        new Map<string, StoredValue>([
+          ["creds", "two"],
+          ["only-2", 2],
+        ]),
+      );
       await store.setMany(s2, new Map([["creds", null]]));
       expect((await store.getMany(s1, ["creds", "only-2"])).get("creds")).toBe("one");
       expect([...(await store.entries(s1)).keys()]).toEqual(["creds"]);
@@ -121,7 +156,14 @@ export function runSessionStoreContract(name: string, makeStore: () => Promise<C
     it("applies concurrent setMany calls each as a whole", async () => {
       const session = freshSession();
       const writers = Array.from({ length: 20 }, (_, i) =>
-        store.setMany(session, new Map<string, StoredValue>([["shared-a", i], ["shared-b", i], [`own-${i}`, bytes(i)]])),
+        store.setMany(
+          session,
+          new Map<string, StoredValue>([
+            ["shared-a", i],
+            ["shared-b", i],
+            [`own-${i}`, bytes(i)],
+          ]),
+        ),
       );
       await Promise.all(writers);
       const all = await store.entries(session);
@@ -136,7 +178,13 @@ export function runSessionStoreContract(name: string, makeStore: () => Promise<C
       const cleared = freshSession();
       const emptied = freshSession();
       await store.setMany(kept, new Map([["k", 1]]));
-      await store.setMany(cleared, new Map<string, StoredValue>([["k", 1], ["j", bytes(1)]]));
+      await store.setMany(
+        cleared,
+        new Map<string, StoredValue>([
+          ["k", 1],
+          ["j", bytes(1)],
+        ]),
+      );
       await store.setMany(emptied, new Map([["k", 1]]));
       await store.setMany(emptied, new Map([["k", null]]));
       await store.clear(cleared);
@@ -153,7 +201,11 @@ export function runSessionStoreContract(name: string, makeStore: () => Promise<C
 
     it("returns every key with entries", async () => {
       const session = freshSession();
-      const written = new Map<string, StoredValue>([["creds", { me: "x", key: bytes(1, 2) }], ["pre-key-1", bytes(3)], ["session-9.0", "s"]]);
+      const written = new Map<string, StoredValue>([
+        ["creds", { me: "x", key: bytes(1, 2) }],
+        ["pre-key-1", bytes(3)],
+        ["session-9.0", "s"],
+      ]);
       await store.setMany(session, written);
       const all = await store.entries(session);
       expect([...all.keys()].sort()).toEqual(["creds", "pre-key-1", "session-9.0"]);
@@ -187,10 +239,16 @@ export function runSessionStoreContract(name: string, makeStore: () => Promise<C
     it("writes, reads and deletes more than 500 keys in one call", async () => {
       const session = freshSession();
       const keys = Array.from({ length: 620 }, (_, i) => `pre-key-${i}`);
-      await store.setMany(session, new Map(keys.map((key, i) => [key, { keyPair: { public: bytes(i % 256, 1), private: bytes(i % 256, 2) } }])));
+      await store.setMany(
+        session,
+        new Map(keys.map((key, i) => [key, { keyPair: { public: bytes(i % 256, 1), private: bytes(i % 256, 2) } }])),
+      );
       const got = await store.getMany(session, keys);
       expect(got.size).toBe(620);
-      expectBinaryEqual(((got.get("pre-key-619") as Record<string, StoredValue>)["keyPair"] as Record<string, StoredValue>)["private"], bytes(619 % 256, 2));
+      expectBinaryEqual(
+        ((got.get("pre-key-619") as Record<string, StoredValue>)["keyPair"] as Record<string, StoredValue>)["private"],
+        bytes(619 % 256, 2),
+      );
       expect((await store.entries(session)).size).toBe(620);
       await store.setMany(session, new Map(keys.map((key) => [key, null])));
       expect((await store.entries(session)).size).toBe(0);

@@ -42,7 +42,14 @@ export function webhookOutboxContract(name: string, open: () => Promise<OutboxHa
     it("enqueues a pending delivery, due now, with its body kept byte for byte", async () => {
       const input = aDelivery("message:a", { body: '{"type":"message.inbound","data":{"text":"héllo ✓ \\u0000"}}' });
       const stored = await outbox.enqueue(input);
-      expect(stored).toMatchObject({ id: input.id, eventId: input.eventId, type: "message.status", status: "pending", attempts: 0, lastError: null });
+      expect(stored).toMatchObject({
+        id: input.id,
+        eventId: input.eventId,
+        type: "message.status",
+        status: "pending",
+        attempts: 0,
+        lastError: null,
+      });
       expect(stored.nextAttemptAt).toBe(T0.toISOString());
       expect((await outbox.get(input.id))?.body).toBe(input.body);
       expect(await outbox.get("whd_nope")).toBeUndefined();
@@ -79,8 +86,17 @@ export function webhookOutboxContract(name: string, open: () => Promise<OutboxHa
       const first = await outbox.enqueue(aDelivery("message:p"));
       const second = await outbox.enqueue(aDelivery("message:p"));
       await outbox.claimDue(1, 1000, at(0));
-      const retried = await outbox.recordFailure(first.id, { kind: "retry", error: "timed out", nextAttemptAt: at(50) }, at(1));
-      expect(retried).toMatchObject({ status: "pending", attempts: 1, lastError: "timed out", nextAttemptAt: at(50).toISOString() });
+      const retried = await outbox.recordFailure(
+        first.id,
+        { kind: "retry", error: "timed out", nextAttemptAt: at(50) },
+        at(1),
+      );
+      expect(retried).toMatchObject({
+        status: "pending",
+        attempts: 1,
+        lastError: "timed out",
+        nextAttemptAt: at(50).toISOString(),
+      });
       await outbox.claimDue(1, 1000, at(50));
       const parked = await outbox.recordFailure(first.id, { kind: "park", error: "HTTP 503" }, at(60));
       expect(parked).toMatchObject({ status: "failed", attempts: 2, lastError: "HTTP 503", nextAttemptAt: null });
@@ -91,14 +107,23 @@ export function webhookOutboxContract(name: string, open: () => Promise<OutboxHa
       const d = await outbox.enqueue(aDelivery("message:s"));
       await outbox.claimDue(1, 1000, at(0));
       const done = await outbox.recordSuccess(d.id, at(20));
-      expect(done).toMatchObject({ status: "delivered", attempts: 1, nextAttemptAt: null, updatedAt: at(20).toISOString() });
+      expect(done).toMatchObject({
+        status: "delivered",
+        attempts: 1,
+        nextAttemptAt: null,
+        updatedAt: at(20).toISOString(),
+      });
       expect(await outbox.claimDue(10, 1000, at(10_000))).toEqual([]);
       expect(await outbox.nextDueAt()).toBeUndefined();
     });
 
     it("rejects outcomes for an unknown delivery with WEBHOOK.DELIVERY_NOT_FOUND", async () => {
-      await expect(outbox.recordSuccess("whd_nope", at(0))).rejects.toMatchObject({ code: "WEBHOOK.DELIVERY_NOT_FOUND" });
-      await expect(outbox.recordFailure("whd_nope", { kind: "park", error: "x" }, at(0))).rejects.toBeInstanceOf(DomainError);
+      await expect(outbox.recordSuccess("whd_nope", at(0))).rejects.toMatchObject({
+        code: "WEBHOOK.DELIVERY_NOT_FOUND",
+      });
+      await expect(outbox.recordFailure("whd_nope", { kind: "park", error: "x" }, at(0))).rejects.toBeInstanceOf(
+        DomainError,
+      );
     });
 
     it("replays only a parked delivery: same event id and body, attempts reset, due now", async () => {
@@ -108,7 +133,10 @@ export function webhookOutboxContract(name: string, open: () => Promise<OutboxHa
       await outbox.claimDue(1, 1000, at(0));
       await outbox.recordFailure(d.id, { kind: "park", error: "HTTP 500" }, at(2));
       const replayed = await outbox.retry(d.id, at(3));
-      expect(replayed).toMatchObject({ kind: "requeued", delivery: { id: d.id, eventId: d.eventId, status: "pending", attempts: 0, lastError: "HTTP 500" } });
+      expect(replayed).toMatchObject({
+        kind: "requeued",
+        delivery: { id: d.id, eventId: d.eventId, status: "pending", attempts: 0, lastError: "HTTP 500" },
+      });
       const [claimed] = await outbox.claimDue(1, 1000, at(3));
       expect(claimed?.body).toBe(d.body);
       await outbox.recordSuccess(d.id, at(4));
@@ -164,7 +192,12 @@ export function webhookOutboxContract(name: string, open: () => Promise<OutboxHa
       await outbox.claimDue(10, 1000, at(0));
       await outbox.recordSuccess(newest.id, at(1));
       const bodies = await outbox.latestBodies(["message:a", "message:b", "message:none", "message:a"]);
-      expect(bodies).toEqual(new Map([["message:a", newest.body], ["message:b", other.body]]));
+      expect(bodies).toEqual(
+        new Map([
+          ["message:a", newest.body],
+          ["message:b", other.body],
+        ]),
+      );
       expect(bodies.get("message:a")).not.toBe(first.body);
       expect(await outbox.latestBodies([])).toEqual(new Map());
     });

@@ -12,7 +12,13 @@ const arrival = (id: string, to: string, text: string | null): SimMessage => ({ 
 describe("the DoD delivery audit", () => {
   it("passes every text once, in order", () => {
     const audit = judgeArrivals(
-      [arrival("i1", "100", "a1"), arrival("i4", "200", "b1"), arrival("i2", "100", "a2"), arrival("i5", "200", "b2"), arrival("i3", "100", "a3")],
+      [
+        arrival("i1", "100", "a1"),
+        arrival("i4", "200", "b1"),
+        arrival("i2", "100", "a2"),
+        arrival("i5", "200", "b2"),
+        arrival("i3", "100", "a3"),
+      ],
       expected,
     );
     expect(audit).toMatchObject({ delivered: 5, lost: 0, duplicates: 0, resentSameId: 0, outOfOrderRecipients: 0 });
@@ -21,7 +27,14 @@ describe("the DoD delivery audit", () => {
 
   it("reports the same WhatsApp id received twice as a resend, not a duplicate", () => {
     const audit = judgeArrivals(
-      [arrival("i1", "100", "a1"), arrival("i2", "100", "a2"), arrival("i2", "100", "a2"), arrival("i3", "100", "a3"), arrival("i4", "200", "b1"), arrival("i5", "200", "b2")],
+      [
+        arrival("i1", "100", "a1"),
+        arrival("i2", "100", "a2"),
+        arrival("i2", "100", "a2"),
+        arrival("i3", "100", "a3"),
+        arrival("i4", "200", "b1"),
+        arrival("i5", "200", "b2"),
+      ],
       expected,
     );
     expect(audit).toMatchObject({ delivered: 5, duplicates: 0, resentSameId: 1, outOfOrderRecipients: 0 });
@@ -29,7 +42,14 @@ describe("the DoD delivery audit", () => {
 
   it("counts a text that arrived under a second WhatsApp id as a duplicate", () => {
     const audit = judgeArrivals(
-      [arrival("i1", "100", "a1"), arrival("i2", "100", "a2"), arrival("x2", "100", "a2"), arrival("i3", "100", "a3"), arrival("i4", "200", "b1"), arrival("i5", "200", "b2")],
+      [
+        arrival("i1", "100", "a1"),
+        arrival("i2", "100", "a2"),
+        arrival("x2", "100", "a2"),
+        arrival("i3", "100", "a3"),
+        arrival("i4", "200", "b1"),
+        arrival("i5", "200", "b2"),
+      ],
       expected,
     );
     expect(audit).toMatchObject({ delivered: 5, duplicates: 1, resentSameId: 0 });
@@ -37,7 +57,13 @@ describe("the DoD delivery audit", () => {
 
   it("counts lost texts and recipients out of order, ignoring texts it did not expect", () => {
     const audit = judgeArrivals(
-      [arrival("i2", "100", "a2"), arrival("i1", "100", "a1"), arrival("z", "100", "other"), arrival("n", "100", null), arrival("i4", "200", "b1")],
+      [
+        arrival("i2", "100", "a2"),
+        arrival("i1", "100", "a1"),
+        arrival("z", "100", "other"),
+        arrival("n", "100", null),
+        arrival("i4", "200", "b1"),
+      ],
       expected,
     );
     expect(audit).toMatchObject({ delivered: 3, lost: 2, duplicates: 0, outOfOrderRecipients: 1 });

@@ -17,7 +17,10 @@ interface RunnerOutput {
 
 function runDod(args: string[]): Promise<RunnerOutput> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", runner, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", runner, ...args], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
@@ -82,7 +85,12 @@ describe("npm run dod", () => {
   it("--target runs health against a running gateway over HTTP only", async () => {
     const dir = await tempDir();
     cleanups.push(dir.remove);
-    const gw = await startGatewayProcess(join(root, "src/main.ts"), { DATA_DIR: dir.path, API_KEYS: "target-key", GATEWAY_PROVIDERS: "baileys", WA_WEBSOCKET_URL: "ws://127.0.0.1:9" });
+    const gw = await startGatewayProcess(join(root, "src/main.ts"), {
+      DATA_DIR: dir.path,
+      API_KEYS: "target-key",
+      GATEWAY_PROVIDERS: "baileys",
+      WA_WEBSOCKET_URL: "ws://127.0.0.1:9",
+    });
     cleanups.push(async () => {
       gw.child.kill("SIGTERM");
       await gw.exited;

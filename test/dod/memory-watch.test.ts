@@ -28,7 +28,15 @@ describe("the heap probe the DoD runner preloads", () => {
       const file = join(dir.path, "samples.jsonl");
       const child = spawn(
         process.execPath,
-        ["--expose-gc", "--import", "tsx", "--import", join(root, "scripts/dod/heap-probe.ts"), "-e", "console.log('ready'); setInterval(() => {}, 1000)"],
+        [
+          "--expose-gc",
+          "--import",
+          "tsx",
+          "--import",
+          join(root, "scripts/dod/heap-probe.ts"),
+          "-e",
+          "console.log('ready'); setInterval(() => {}, 1000)",
+        ],
         { cwd: root, env: { ...process.env, DOD_HEAP_PROBE_FILE: file }, stdio: ["ignore", "pipe", "ignore"] },
       );
       // Preloads run before the script: once it speaks, the handler is there (SIGUSR2 kills a process without one).

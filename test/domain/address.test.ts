@@ -4,8 +4,14 @@ import { DomainError } from "../../src/domain/errors.ts";
 
 describe("parseAddress", () => {
   it("reads Twilio's prefixed notation", () => {
-    expect(parseAddress("whatsapp:+40712345678", "to", undefined, "sms")).toEqual({ channel: "whatsapp", e164: "+40712345678" });
-    expect(parseAddress("sms:+14155550100", "to", undefined, "whatsapp")).toEqual({ channel: "sms", e164: "+14155550100" });
+    expect(parseAddress("whatsapp:+40712345678", "to", undefined, "sms")).toEqual({
+      channel: "whatsapp",
+      e164: "+40712345678",
+    });
+    expect(parseAddress("sms:+14155550100", "to", undefined, "whatsapp")).toEqual({
+      channel: "sms",
+      e164: "+14155550100",
+    });
   });
 
   it("gives a bare number the explicit channel, else the default", () => {

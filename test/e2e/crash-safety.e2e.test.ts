@@ -43,10 +43,14 @@ async function start(sim: WhatsAppSimulator, dataDir: string): Promise<GatewayPr
   cleanups.push(() => {
     if (gw.child.exitCode === null) gw.child.kill("SIGKILL");
   });
-  await eventually(async () => {
-    const s = (await (await fetch(`${gw.url}/sessions/default`, { headers: auth })).json()) as { state: string };
-    return s.state === "open" ? true : undefined;
-  }, 30_000, "session open");
+  await eventually(
+    async () => {
+      const s = (await (await fetch(`${gw.url}/sessions/default`, { headers: auth })).json()) as { state: string };
+      return s.state === "open" ? true : undefined;
+    },
+    30_000,
+    "session open",
+  );
   return gw;
 }
 
@@ -71,7 +75,12 @@ function postContinuously(url: string, counter: { n: number }, accepted: string[
     }
   };
   const workers = Array.from({ length: concurrency }, worker);
-  return { stop: async () => { running = false; await Promise.allSettled(workers); } };
+  return {
+    stop: async () => {
+      running = false;
+      await Promise.allSettled(workers);
+    },
+  };
 }
 
 describe("crash safety", () => {
@@ -113,16 +122,27 @@ describe("crash safety", () => {
 
 async function waitDelivered(sim: WhatsAppSimulator, accepted: string[]): Promise<void> {
   const expected = new Set(accepted.map(deriveWaMessageId));
-  await eventually(() => {
-    const seen = new Set(sim.messages(PHONE).map((m) => m.id));
-    for (const id of expected) if (!seen.has(id)) return undefined;
-    return true;
-  }, 120_000, "every accepted message at WhatsApp");
+  await eventually(
+    () => {
+      const seen = new Set(sim.messages(PHONE).map((m) => m.id));
+      for (const id of expected) if (!seen.has(id)) return undefined;
+      return true;
+    },
+    120_000,
+    "every accepted message at WhatsApp",
+  );
 }
 
 function measure(sim: WhatsAppSimulator, accepted: string[], posted: number, kills: number): CrashFigures {
   const received = sim.messages(PHONE).map((m) => m.id);
   const unique = new Set(received);
   const lost = accepted.filter((id) => !unique.has(deriveWaMessageId(id))).length;
-  return { kills, posted, accepted: accepted.length, deliveredUnique: unique.size, lost, retransmissions: received.length - unique.size };
+  return {
+    kills,
+    posted,
+    accepted: accepted.length,
+    deliveredUnique: unique.size,
+    lost,
+    retransmissions: received.length - unique.size,
+  };
 }

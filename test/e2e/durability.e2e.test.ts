@@ -52,7 +52,9 @@ describe("a gateway process", () => {
     running.push(first);
     const printed = first.output.join("\n").match(/\b(gw_[A-Za-z0-9_-]{20,})\b/)?.[1];
     expect(printed).toBeDefined();
-    expect((await fetch(`${first.url}/messages`, { headers: { authorization: `Bearer ${printed}` } })).status).toBe(200);
+    expect((await fetch(`${first.url}/messages`, { headers: { authorization: `Bearer ${printed}` } })).status).toBe(
+      200,
+    );
     const file = join(dir.path, "api-keys.json");
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     const { readFile } = await import("node:fs/promises");
@@ -63,11 +65,15 @@ describe("a gateway process", () => {
     const second = await startGatewayProcess(entry, { DATA_DIR: dir.path, API_KEYS: "" });
     running.push(second);
     expect(second.output.join("\n")).not.toMatch(/gw_[A-Za-z0-9_-]{20,}/);
-    expect((await fetch(`${second.url}/messages`, { headers: { authorization: `Bearer ${printed}` } })).status).toBe(200);
+    expect((await fetch(`${second.url}/messages`, { headers: { authorization: `Bearer ${printed}` } })).status).toBe(
+      200,
+    );
     expect((await fetch(`${second.url}/messages`, { headers: { authorization: "Bearer gw_wrong" } })).status).toBe(401);
   });
 
   it("refuses to start on bad configuration, naming every bad variable", async () => {
-    await expect(startGatewayProcess(entry, { PORT: "eighty", LOG_LEVEL: "shout" }, 10_000)).rejects.toThrow(/PORT[\s\S]*LOG_LEVEL|LOG_LEVEL[\s\S]*PORT/);
+    await expect(startGatewayProcess(entry, { PORT: "eighty", LOG_LEVEL: "shout" }, 10_000)).rejects.toThrow(
+      /PORT[\s\S]*LOG_LEVEL|LOG_LEVEL[\s\S]*PORT/,
+    );
   });
 });

@@ -1,7 +1,11 @@
 import { rm } from "node:fs/promises";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startWhatsAppSimulator, type WhatsAppSimulator } from "../fakes/whatsapp/index.ts";
-import { firestoreEmulatorAvailable, startFirestoreEmulator, type FirestoreEmulator } from "../support/firestore-emulator.ts";
+import {
+  firestoreEmulatorAvailable,
+  startFirestoreEmulator,
+  type FirestoreEmulator,
+} from "../support/firestore-emulator.ts";
 import { eventually, startInProcessGateway, type InProcessGateway } from "../support/in-process-gateway.ts";
 import { seedLinkedSession } from "../support/linked-session.ts";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
@@ -71,16 +75,21 @@ describe.skipIf(!firestoreEmulatorAvailable())("logins in Firestore", () => {
 
   const session = async (gw: InProcessGateway) =>
     (await (await gw.call("GET", "/sessions/default")).json()) as { state: string; me: string | null };
-  const opened = (gw: InProcessGateway) => eventually(async () => ((await session(gw)).state === "open" ? true : undefined), 20_000, "open");
+  const opened = (gw: InProcessGateway) =>
+    eventually(async () => ((await session(gw)).state === "open" ? true : undefined), 20_000, "open");
 
   async function deliver(gw: InProcessGateway, text: string): Promise<void> {
     const res = await gw.call("POST", "/messages", { body: { to: "+40722222222", text } });
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };
-    await eventually(async () => {
-      const m = (await (await gw.call("GET", `/messages/${id}`)).json()) as { status: string };
-      return ["delivered", "read"].includes(m.status) ? true : undefined;
-    }, 20_000, `"${text}" delivered`);
+    await eventually(
+      async () => {
+        const m = (await (await gw.call("GET", `/messages/${id}`)).json()) as { status: string };
+        return ["delivered", "read"].includes(m.status) ? true : undefined;
+      },
+      20_000,
+      `"${text}" delivered`,
+    );
   }
 
   it("cold start: a gateway on an empty data dir restores the login from Firestore and opens with no QR", async () => {
@@ -125,10 +134,17 @@ describe.skipIf(!firestoreEmulatorAvailable())("logins in Firestore", () => {
     proxy.cut();
     await deliver(gw, "during the outage 1");
     await deliver(gw, "during the outage 2");
-    const degraded = await eventually(async () => {
-      const h = (await (await gw.call("GET", "/health")).json()) as { status: string; stores: { sessions: { status: string } } };
-      return h.stores.sessions.status === "degraded" ? h : undefined;
-    }, 20_000, "health degraded");
+    const degraded = await eventually(
+      async () => {
+        const h = (await (await gw.call("GET", "/health")).json()) as {
+          status: string;
+          stores: { sessions: { status: string } };
+        };
+        return h.stores.sessions.status === "degraded" ? h : undefined;
+      },
+      20_000,
+      "health degraded",
+    );
     expect(degraded.status).toBe("degraded");
     expect((await session(gw)).state).toBe("open");
 
@@ -136,10 +152,14 @@ describe.skipIf(!firestoreEmulatorAvailable())("logins in Firestore", () => {
     // A transaction the cut caught half-way keeps its locks on the emulator
     // until it expires (up to 60 s); the outbox's next write waits behind
     // them, then drains (docs/session-stores.md, known limits).
-    await eventually(async () => {
-      const h = (await (await gw.call("GET", "/health")).json()) as { stores: { sessions: { status: string } } };
-      return h.stores.sessions.status === "ok" ? true : undefined;
-    }, 100_000, "health ok again (outbox drained)");
+    await eventually(
+      async () => {
+        const h = (await (await gw.call("GET", "/health")).json()) as { stores: { sessions: { status: string } } };
+        return h.stores.sessions.status === "ok" ? true : undefined;
+      },
+      100_000,
+      "health ok again (outbox drained)",
+    );
     await stopGateway(gw);
 
     const empty = await newDir();

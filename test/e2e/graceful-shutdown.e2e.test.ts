@@ -29,10 +29,14 @@ describe("graceful shutdown", () => {
       cleanups.push(() => {
         if (gw.child.exitCode === null) gw.child.kill("SIGKILL");
       });
-      await eventually(async () => {
-        const s = (await (await fetch(`${gw.url}/sessions/default`, { headers: auth })).json()) as { state: string };
-        return s.state === "open" ? true : undefined;
-      }, 30_000, "open");
+      await eventually(
+        async () => {
+          const s = (await (await fetch(`${gw.url}/sessions/default`, { headers: auth })).json()) as { state: string };
+          return s.state === "open" ? true : undefined;
+        },
+        30_000,
+        "open",
+      );
       return gw;
     };
 
@@ -74,14 +78,20 @@ describe("graceful shutdown", () => {
     // The login was not logged out: the next start opens at once, and delivers what was left queued.
     const again = await startOpen();
     const expected = new Set(accepted.map(deriveWaMessageId));
-    await eventually(() => {
-      const seen = new Set(sim.messages(PHONE).map((m) => m.id));
-      for (const id of expected) if (!seen.has(id)) return undefined;
-      return true;
-    }, 120_000, "every accepted message delivered");
+    await eventually(
+      () => {
+        const seen = new Set(sim.messages(PHONE).map((m) => m.id));
+        for (const id of expected) if (!seen.has(id)) return undefined;
+        return true;
+      },
+      120_000,
+      "every accepted message delivered",
+    );
     const received = sim.messages(PHONE).map((m) => m.id);
     expect(received.length).toBe(new Set(received).size);
-    console.log(`graceful shutdown: ${JSON.stringify({ accepted: accepted.length, answers: Object.fromEntries(statuses), deliveredUnique: new Set(received).size, retransmissions: received.length - new Set(received).size })}`);
+    console.log(
+      `graceful shutdown: ${JSON.stringify({ accepted: accepted.length, answers: Object.fromEntries(statuses), deliveredUnique: new Set(received).size, retransmissions: received.length - new Set(received).size })}`,
+    );
     again.child.kill("SIGTERM");
     expect((await again.exited).code).toBe(0);
   }, 240_000);

@@ -30,7 +30,12 @@ const PUBLIC_BASE_URL = "https://secrets.example.test";
 const baseSecrets: Secret[] = [
   textSecret("API key", API_KEY),
   textSecret("second API key", OTHER_API_KEY),
-  withForms(textSecret("webhook secret", WEBHOOK_SECRET), WEBHOOK_KEY.toString("base64"), WEBHOOK_KEY.toString("hex"), WEBHOOK_KEY.toString("base64url")),
+  withForms(
+    textSecret("webhook secret", WEBHOOK_SECRET),
+    WEBHOOK_KEY.toString("base64"),
+    WEBHOOK_KEY.toString("hex"),
+    WEBHOOK_KEY.toString("base64url"),
+  ),
 ];
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -43,7 +48,11 @@ function recorder(base: string) {
   const bodies: Array<{ where: string; text: string }> = [];
   return {
     bodies,
-    async call(method: string, path: string, init: { key?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> } = {}) {
+    async call(
+      method: string,
+      path: string,
+      init: { key?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+    ) {
       const key = init.key === undefined ? API_KEY : init.key;
       const headers: Record<string, string> = { ...(key ? { authorization: `Bearer ${key}` } : {}), ...init.headers };
       let body: string | undefined = init.raw;
@@ -53,7 +62,10 @@ function recorder(base: string) {
       }
       const res = await fetch(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
       const text = await res.text();
-      bodies.push({ where: `${res.status} ${method} ${path}`, text: `${[...res.headers].map(([k, v]) => `${k}: ${v}`).join("\n")}\n${text}` });
+      bodies.push({
+        where: `${res.status} ${method} ${path}`,
+        text: `${[...res.headers].map(([k, v]) => `${k}: ${v}`).join("\n")}\n${text}`,
+      });
       return { status: res.status, text, json: () => JSON.parse(text) as Record<string, unknown> };
     },
   };
@@ -64,15 +76,31 @@ type Client = ReturnType<typeof recorder>;
 /** The requests any gateway gets wrong on purpose: each must answer without the secret. */
 async function badRequests(client: Client): Promise<void> {
   expect((await client.call("GET", "/messages", { key: "wrong-key" })).status).toBe(401);
-  expect((await client.call("GET", "/messages", { key: null, headers: { authorization: `Basic ${Buffer.from(`user:${API_KEY}`).toString("base64")}` } })).status).toBe(401);
-  expect((await client.call("GET", "/messages", { key: null, headers: { authorization: `Bearer ${API_KEY}x` } })).status).toBe(401);
+  expect(
+    (
+      await client.call("GET", "/messages", {
+        key: null,
+        headers: { authorization: `Basic ${Buffer.from(`user:${API_KEY}`).toString("base64")}` },
+      })
+    ).status,
+  ).toBe(401);
+  expect(
+    (await client.call("GET", "/messages", { key: null, headers: { authorization: `Bearer ${API_KEY}x` } })).status,
+  ).toBe(401);
   expect((await client.call("POST", "/messages", { body: { to: "nobody", text: "x" } })).status).toBe(400);
-  expect((await client.call("POST", "/messages", { raw: "{not json", headers: { "content-type": "application/json" } })).status).toBe(400);
-  expect((await client.call("POST", "/messages", { raw: "to=x", headers: { "content-type": "text/plain" } })).status).toBe(415);
+  expect(
+    (await client.call("POST", "/messages", { raw: "{not json", headers: { "content-type": "application/json" } }))
+      .status,
+  ).toBe(400);
+  expect(
+    (await client.call("POST", "/messages", { raw: "to=x", headers: { "content-type": "text/plain" } })).status,
+  ).toBe(415);
   expect((await client.call("GET", "/messages?limit=0")).status).toBe(400);
   expect((await client.call("GET", "/nowhere")).status).toBe(404);
   // The second key (unused so far) sent past its burst at once: its 429s are scanned too.
-  const statuses = await Promise.all(Array.from({ length: 150 }, async () => (await client.call("GET", "/messages/x", { key: OTHER_API_KEY })).status));
+  const statuses = await Promise.all(
+    Array.from({ length: 150 }, async () => (await client.call("GET", "/messages/x", { key: OTHER_API_KEY })).status),
+  );
   expect(statuses).toContain(429);
 }
 
@@ -84,7 +112,9 @@ async function stop(gateway: GatewayProcess): Promise<void> {
 function expectNoLeaks(secrets: readonly Secret[], texts: Array<{ where: string; text: string }>): void {
   const leaks = findLeaks(secrets, texts);
   const chars = texts.reduce((n, t) => n + t.text.length, 0);
-  console.log(`secret scan: ${secrets.length} secrets in ${secrets.reduce((n, s) => n + s.forms.length, 0)} forms over ${texts.length} texts (${chars} chars): ${leaks.length} found`);
+  console.log(
+    `secret scan: ${secrets.length} secrets in ${secrets.reduce((n, s) => n + s.forms.length, 0)} forms over ${texts.length} texts (${chars} chars): ${leaks.length} found`,
+  );
   expect(leaks, JSON.stringify(leaks.slice(0, 5), null, 2)).toEqual([]);
 }
 
@@ -126,12 +156,20 @@ describe("no secret in any log line or error body", () => {
     fake.deliverTo = gateway.url;
     const client = recorder(gateway.url);
 
-    const send = async (text: string) => ((await client.call("POST", "/messages", { body: { to: "sms:+15557654321", text } })).json().id as string);
+    const send = async (text: string) =>
+      (await client.call("POST", "/messages", { body: { to: "sms:+15557654321", text } })).json().id as string;
     const settled = (id: string, status: string) =>
-      eventually(async () => {
-        const m = (await client.call("GET", `/messages/${id}`)).json() as { status: string; providerMessageId: string };
-        return m.status === status ? m : undefined;
-      }, 15_000, `${id} ${status}`);
+      eventually(
+        async () => {
+          const m = (await client.call("GET", `/messages/${id}`)).json() as {
+            status: string;
+            providerMessageId: string;
+          };
+          return m.status === status ? m : undefined;
+        },
+        15_000,
+        `${id} ${status}`,
+      );
 
     const sent = await settled(await send("hello"), "sent");
     expect(await fake.sendStatus(sent.providerMessageId, "delivered")).toBe(204);
@@ -143,19 +181,46 @@ describe("no secret in any log line or error body", () => {
     fake.fail({ status: 400, code: 21211, message: "The 'To' number is not a valid phone number." });
     await settled(await send("refused"), "failed");
 
-    const params = inboundParams({ accountSid: fake.accountSid, messageSid: "SM0123456789abcdef0123456789abcdef", from: "+15557654321", to: "+15550001111", body: "reply" });
+    const params = inboundParams({
+      accountSid: fake.accountSid,
+      messageSid: "SM0123456789abcdef0123456789abcdef",
+      from: "+15557654321",
+      to: "+15550001111",
+      body: "reply",
+    });
     expect(await fake.post(`${PUBLIC_BASE_URL}/webhooks/twilio/inbound`, params)).toBe(200);
     const form = { "content-type": "application/x-www-form-urlencoded" };
-    expect((await client.call("POST", "/webhooks/twilio/inbound", { key: null, raw: new URLSearchParams(params).toString(), headers: { ...form, "x-twilio-signature": "forged" } })).status).toBe(403);
-    expect((await client.call("POST", "/webhooks/twilio/status", { key: null, raw: "MessageSid=SM1", headers: form })).status).toBe(403);
+    expect(
+      (
+        await client.call("POST", "/webhooks/twilio/inbound", {
+          key: null,
+          raw: new URLSearchParams(params).toString(),
+          headers: { ...form, "x-twilio-signature": "forged" },
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (await client.call("POST", "/webhooks/twilio/status", { key: null, raw: "MessageSid=SM1", headers: form }))
+        .status,
+    ).toBe(403);
     await badRequests(client);
     await eventually(() => (receiver.verified.length >= 4 ? true : undefined), 15_000, "webhooks delivered");
     expect((await client.call("GET", "/webhooks/deliveries?status=failed")).status).toBe(200);
     await stop(gateway);
 
-    const secrets = [...baseSecrets, withForms(textSecret("Twilio auth token", TWILIO_TOKEN), Buffer.from(`${fake.accountSid}:${TWILIO_TOKEN}`).toString("base64"))];
+    const secrets = [
+      ...baseSecrets,
+      withForms(
+        textSecret("Twilio auth token", TWILIO_TOKEN),
+        Buffer.from(`${fake.accountSid}:${TWILIO_TOKEN}`).toString("base64"),
+      ),
+    ];
     // The scan can fail: the token did travel, in the Basic auth the fake received.
-    expect(findLeaks(secrets, [{ where: "fake's request record", text: JSON.stringify(fake.requests) }]).map((l) => l.secret)).toContain("Twilio auth token");
+    expect(
+      findLeaks(secrets, [{ where: "fake's request record", text: JSON.stringify(fake.requests) }]).map(
+        (l) => l.secret,
+      ),
+    ).toContain("Twilio auth token");
     expect(gateway.output.join("\n")).toMatch(/"level":(10|20),/); // the verbose levels were really on
     expectNoLeaks(secrets, [
       { where: "stdout+stderr", text: gateway.output.join("\n") },
@@ -175,9 +240,14 @@ describe("no secret in any log line or error body", () => {
     const dataDir = join(dir.path, "data");
     const phone = "40711111111";
     await seedLinkedSession(sim, dataDir, "default", phone);
-    const creds = JSON.parse(await readFile(join(dataDir, "sessions", "default", "creds.json"), "utf8"), BufferJSON.reviver) as Record<string, unknown>;
+    const creds = JSON.parse(
+      await readFile(join(dataDir, "sessions", "default", "creds.json"), "utf8"),
+      BufferJSON.reviver,
+    ) as Record<string, unknown>;
     const keys = privateKeys(creds);
-    expect(keys.map((k) => k.name)).toEqual(expect.arrayContaining(["creds.noiseKey.private", "creds.signedIdentityKey.private", "creds.advSecretKey"]));
+    expect(keys.map((k) => k.name)).toEqual(
+      expect.arrayContaining(["creds.noiseKey.private", "creds.signedIdentityKey.private", "creds.advSecretKey"]),
+    );
     // The scan can fail: it finds the keys in the login file itself (as Baileys stores them).
     const inFile = findLeaks(keys, await filesUnder(join(dataDir, "sessions"))).map((l) => l.secret);
     expect(inFile).toEqual(expect.arrayContaining(["creds.noiseKey.private", "creds.signedIdentityKey.private"]));
@@ -193,39 +263,67 @@ describe("no secret in any log line or error body", () => {
     });
     cleanups.push(() => void (gateway.child.exitCode === null && gateway.child.kill("SIGKILL")));
     const client = recorder(gateway.url);
-    const session = async () => (await client.call("GET", "/sessions/default")).json() as { state: string; reconnects: number };
+    const session = async () =>
+      (await client.call("GET", "/sessions/default")).json() as { state: string; reconnects: number };
     await eventually(async () => ((await session()).state === "open" ? true : undefined), 20_000, "session open");
 
-    const id = (await client.call("POST", "/messages", { body: { to: "+40722222222", text: "hello" } })).json().id as string;
-    await eventually(async () => ((await client.call("GET", `/messages/${id}`)).json().status === "read" ? true : undefined), 20_000, "read");
+    const id = (await client.call("POST", "/messages", { body: { to: "+40722222222", text: "hello" } })).json()
+      .id as string;
+    await eventually(
+      async () => ((await client.call("GET", `/messages/${id}`)).json().status === "read" ? true : undefined),
+      20_000,
+      "read",
+    );
     await sim.inbound({ from: "40722222222", to: phone, text: "a reply", id: "INBOUNDSECRETS1" });
-    await eventually(async () => (((await client.call("GET", "/messages?direction=inbound")).json().items as unknown[]).length === 1 ? true : undefined), 15_000, "inbound");
+    await eventually(
+      async () =>
+        ((await client.call("GET", "/messages?direction=inbound")).json().items as unknown[]).length === 1
+          ? true
+          : undefined,
+      15_000,
+      "inbound",
+    );
     sim.fault({ phone, kind: "close" });
-    await eventually(async () => ((await session()).reconnects === 1 && (await session()).state === "open" ? true : undefined), 20_000, "reconnected");
+    await eventually(
+      async () => ((await session()).reconnects === 1 && (await session()).state === "open" ? true : undefined),
+      20_000,
+      "reconnected",
+    );
     expect((await client.call("GET", "/sessions/default/qr")).status).toBe(404);
-    expect((await client.call("POST", "/sessions/default/pairing-code", { body: { phone: `+${phone}` } })).status).toBe(400);
+    expect((await client.call("POST", "/sessions/default/pairing-code", { body: { phone: `+${phone}` } })).status).toBe(
+      400,
+    );
     expect((await client.call("POST", "/sessions", { body: { id: "default" } })).status).toBe(409);
     await badRequests(client);
     await eventually(() => (receiver.verified.length >= 3 ? true : undefined), 15_000, "webhooks delivered");
     await stop(gateway);
 
     expect(gateway.output.join("\n")).toMatch(/"level":10,/); // Baileys' own trace lines
-    expectNoLeaks([...baseSecrets, ...keys], [
-      { where: "stdout+stderr", text: gateway.output.join("\n") },
-      ...client.bodies,
-      ...receiver.received.map((r, i) => ({ where: `webhook ${i}`, text: r.body })),
-    ]);
+    expectNoLeaks(
+      [...baseSecrets, ...keys],
+      [
+        { where: "stdout+stderr", text: gateway.output.join("\n") },
+        ...client.bodies,
+        ...receiver.received.map((r, i) => ({ where: `webhook ${i}`, text: r.body })),
+      ],
+    );
   });
 
   it("a generated API key is printed once, and only its sha256 is stored", async () => {
     const dir = await tempDir();
     cleanups.push(dir.remove);
-    const gateway = await startGatewayProcess(join(import.meta.dirname, "../support/memory-gateway.main.ts"), { DATA_DIR: dir.path, API_KEYS: "", LOG_LEVEL: "trace" });
+    const gateway = await startGatewayProcess(join(import.meta.dirname, "../support/memory-gateway.main.ts"), {
+      DATA_DIR: dir.path,
+      API_KEYS: "",
+      LOG_LEVEL: "trace",
+    });
     cleanups.push(() => void (gateway.child.exitCode === null && gateway.child.kill("SIGKILL")));
     const key = gateway.output.join("\n").match(/\b(gw_[A-Za-z0-9_-]{20,})\b/)?.[1];
     expect(key).toBeDefined();
     const client = recorder(gateway.url);
-    expect((await client.call("POST", "/messages", { key: key!, body: { to: "+40712345678", text: "x" } })).status).toBe(202);
+    expect(
+      (await client.call("POST", "/messages", { key: key!, body: { to: "+40712345678", text: "x" } })).status,
+    ).toBe(202);
     expect((await client.call("GET", "/messages", { key: `${key!}x` })).status).toBe(401);
     await stop(gateway);
 
@@ -280,6 +378,10 @@ function privateKeys(creds: Record<string, unknown>): Secret[] {
     if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, `${path}.${k}`);
   };
   walk(creds, "creds");
-  if (typeof creds.advSecretKey === "string") found.push(binarySecret("creds.advSecretKey", Buffer.from(creds.advSecretKey, "base64")), textSecret("creds.advSecretKey (text)", creds.advSecretKey));
+  if (typeof creds.advSecretKey === "string")
+    found.push(
+      binarySecret("creds.advSecretKey", Buffer.from(creds.advSecretKey, "base64")),
+      textSecret("creds.advSecretKey (text)", creds.advSecretKey),
+    );
   return found;
 }

@@ -19,7 +19,13 @@ async function linkedGatewayProcess(sim: WhatsAppSimulator, env: Record<string, 
   const dir = await tempDir();
   cleanups.push(dir.remove);
   await seedLinkedSession(sim, dir.path, "default", PHONE);
-  const gw = await startGatewayProcess(entry, { DATA_DIR: dir.path, API_KEYS: "k", GATEWAY_PROVIDERS: "baileys", WA_WEBSOCKET_URL: sim.wsUrl, ...env });
+  const gw = await startGatewayProcess(entry, {
+    DATA_DIR: dir.path,
+    API_KEYS: "k",
+    GATEWAY_PROVIDERS: "baileys",
+    WA_WEBSOCKET_URL: sim.wsUrl,
+    ...env,
+  });
   cleanups.push(async () => {
     gw.child.kill("SIGTERM");
     await gw.exited;
@@ -29,7 +35,11 @@ async function linkedGatewayProcess(sim: WhatsAppSimulator, env: Record<string, 
 
 const auth = { authorization: "Bearer k" };
 async function session(url: string) {
-  return (await (await fetch(`${url}/sessions/default`, { headers: auth })).json()) as { state: string; reconnects: number; lastRecoveryMs: number };
+  return (await (await fetch(`${url}/sessions/default`, { headers: auth })).json()) as {
+    state: string;
+    reconnects: number;
+    lastRecoveryMs: number;
+  };
 }
 
 describe("telemetry of a gateway process", () => {
@@ -46,19 +56,36 @@ describe("telemetry of a gateway process", () => {
     });
     await eventually(async () => ((await session(gw.url)).state === "open" ? true : undefined), 20_000, "open");
     sim.fault({ phone: PHONE, kind: "stream-error", code: 503 });
-    const recovered = await eventually(async () => {
-      const s = await session(gw.url);
-      return s.state === "open" && s.reconnects === 1 ? s : undefined;
-    }, 20_000, "recovered");
-    const span = await eventually(() => receiver.spans.find((s) => s.name === "whatsapp.reconnect"), 10_000, "exported span");
+    const recovered = await eventually(
+      async () => {
+        const s = await session(gw.url);
+        return s.state === "open" && s.reconnects === 1 ? s : undefined;
+      },
+      20_000,
+      "recovered",
+    );
+    const span = await eventually(
+      () => receiver.spans.find((s) => s.name === "whatsapp.reconnect"),
+      10_000,
+      "exported span",
+    );
     expect(span.service).toBe("gateway-under-test");
-    expect(span.attributes).toMatchObject({ "session.id": "default", "disconnect.code": 503, "reconnect.outcome": "open", "reconnect.attempts": 1 });
+    expect(span.attributes).toMatchObject({
+      "session.id": "default",
+      "disconnect.code": 503,
+      "reconnect.outcome": "open",
+      "reconnect.attempts": 1,
+    });
     expect(typeof span.attributes["disconnect.reason"]).toBe("string");
     expect(Math.abs(span.endMs - span.startMs - recovered.lastRecoveryMs)).toBeLessThanOrEqual(1);
-    const children = await eventually(() => {
-      const c = receiver.spans.filter((s) => s.name === "whatsapp.connect" && s.parentSpanId === span.spanId);
-      return c.length > 0 ? c : undefined;
-    }, 5_000, "connect child");
+    const children = await eventually(
+      () => {
+        const c = receiver.spans.filter((s) => s.name === "whatsapp.connect" && s.parentSpanId === span.spanId);
+        return c.length > 0 ? c : undefined;
+      },
+      5_000,
+      "connect child",
+    );
     expect(children).toHaveLength(1);
     expect(receiver.spans.filter((s) => s.name === "whatsapp.reconnect")).toHaveLength(1);
   });
@@ -69,16 +96,34 @@ describe("telemetry of a gateway process", () => {
     const gw = await linkedGatewayProcess(sim, {});
     await eventually(async () => ((await session(gw.url)).state === "open" ? true : undefined), 20_000, "open");
     sim.fault({ phone: PHONE, kind: "close" });
-    const recovered = await eventually(async () => {
-      const s = await session(gw.url);
-      return s.state === "open" && s.reconnects === 1 ? s : undefined;
-    }, 20_000, "recovered");
-    const post = await fetch(`${gw.url}/messages`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ to: "+40722222222", text: "counted" }) });
+    const recovered = await eventually(
+      async () => {
+        const s = await session(gw.url);
+        return s.state === "open" && s.reconnects === 1 ? s : undefined;
+      },
+      20_000,
+      "recovered",
+    );
+    const post = await fetch(`${gw.url}/messages`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ to: "+40722222222", text: "counted" }),
+    });
     expect(post.status).toBe(202);
-    await eventually(async () => {
-      const samples = parsePrometheus(await (await fetch(`${gw.url}/metrics`)).text());
-      return (sampleValue(samples, "gateway_messages_total", { provider: "baileys", direction: "outbound", status: "sent" }) ?? 0) >= 1 || undefined;
-    }, 10_000, "sent counted");
+    await eventually(
+      async () => {
+        const samples = parsePrometheus(await (await fetch(`${gw.url}/metrics`)).text());
+        return (
+          (sampleValue(samples, "gateway_messages_total", {
+            provider: "baileys",
+            direction: "outbound",
+            status: "sent",
+          }) ?? 0) >= 1 || undefined
+        );
+      },
+      10_000,
+      "sent counted",
+    );
 
     const res = await fetch(`${gw.url}/metrics`);
     expect(res.status).toBe(200);
@@ -86,10 +131,15 @@ describe("telemetry of a gateway process", () => {
     const samples = parsePrometheus(await res.text());
     const labels = { session: "default", code: "428" };
     expect(sampleValue(samples, "gateway_reconnect_duration_seconds_count", labels)).toBe(1);
-    expect(sampleValue(samples, "gateway_reconnect_duration_seconds_sum", labels)).toBeCloseTo(recovered.lastRecoveryMs / 1000, 3);
+    expect(sampleValue(samples, "gateway_reconnect_duration_seconds_sum", labels)).toBeCloseTo(
+      recovered.lastRecoveryMs / 1000,
+      3,
+    );
     expect(sampleValue(samples, "gateway_session_state", { session: "default", state: "open" })).toBe(1);
     expect(sampleValue(samples, "gateway_session_state", { session: "default", state: "reconnecting" })).toBe(0);
-    expect(sampleValue(samples, "gateway_messages_total", { provider: "baileys", direction: "outbound", status: "queued" })).toBe(1);
+    expect(
+      sampleValue(samples, "gateway_messages_total", { provider: "baileys", direction: "outbound", status: "queued" }),
+    ).toBe(1);
     expect(samples.some((s) => s.name === "gateway_webhook_signature_failures_total")).toBe(true);
   });
 });

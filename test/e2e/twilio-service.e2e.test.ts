@@ -21,7 +21,9 @@ afterEach(async () => {
 });
 
 async function readLog(file: string): Promise<string> {
-  return readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => (error.code === "ENOENT" ? "" : Promise.reject(error)));
+  return readFile(file, "utf8").catch((error: NodeJS.ErrnoException) =>
+    error.code === "ENOENT" ? "" : Promise.reject(error),
+  );
 }
 
 describe("the Twilio service (GATEWAY_PROVIDERS=twilio)", () => {
@@ -30,10 +32,14 @@ describe("the Twilio service (GATEWAY_PROVIDERS=twilio)", () => {
     cleanups.push(dir.remove);
     const log = join(dir.path, "baileys.log");
     // Registered exactly as for the gateway below: NODE_OPTIONS, then tsx.
-    const child = spawn(process.execPath, ["--import", "tsx", join(root, "test/support/deny-baileys/import-baileys.fixture.ts")], {
-      env: { ...process.env, NODE_OPTIONS: `--import=${denyBaileys}`, DENY_BAILEYS_LOG: log },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(root, "test/support/deny-baileys/import-baileys.fixture.ts")],
+      {
+        env: { ...process.env, NODE_OPTIONS: `--import=${denyBaileys}`, DENY_BAILEYS_LOG: log },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let stdout = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
@@ -79,7 +85,11 @@ describe("the Twilio service (GATEWAY_PROVIDERS=twilio)", () => {
     });
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };
-    const get = async () => (await (await fetch(`${gateway.url}/messages/${id}`, { headers: auth })).json()) as { status: string; providerMessageId: string };
+    const get = async () =>
+      (await (await fetch(`${gateway.url}/messages/${id}`, { headers: auth })).json()) as {
+        status: string;
+        providerMessageId: string;
+      };
     const sent = await eventually(async () => {
       const m = await get();
       return m.status === "sent" ? m : undefined;
@@ -90,7 +100,13 @@ describe("the Twilio service (GATEWAY_PROVIDERS=twilio)", () => {
     expect((await get()).status).toBe("delivered");
 
     const inboundUrl = `${PUBLIC_BASE_URL}/webhooks/twilio/inbound`;
-    const params = inboundParams({ accountSid: fake.accountSid, messageSid: "SM0123456789abcdef0123456789abcdef", from: "+15557654321", to: "+15550001111", body: "reply" });
+    const params = inboundParams({
+      accountSid: fake.accountSid,
+      messageSid: "SM0123456789abcdef0123456789abcdef",
+      from: "+15557654321",
+      to: "+15550001111",
+      body: "reply",
+    });
     expect(await fake.post(inboundUrl, params)).toBe(200);
     const forged = await fetch(`${gateway.url}/webhooks/twilio/inbound`, {
       method: "POST",
@@ -98,7 +114,9 @@ describe("the Twilio service (GATEWAY_PROVIDERS=twilio)", () => {
       body: new URLSearchParams({ ...params, MessageSid: "SMforged" }).toString(),
     });
     expect(forged.status).toBe(403);
-    const inbound = (await (await fetch(`${gateway.url}/messages?direction=inbound`, { headers: auth })).json()) as { items: { text: string }[] };
+    const inbound = (await (await fetch(`${gateway.url}/messages?direction=inbound`, { headers: auth })).json()) as {
+      items: { text: string }[];
+    };
     expect(inbound.items.map((m) => m.text)).toEqual(["reply"]);
 
     gateway.child.kill("SIGTERM");

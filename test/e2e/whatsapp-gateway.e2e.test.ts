@@ -41,7 +41,10 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
 
 async function linkedGateway(extra: Record<string, string> = {}, dataDir?: string): Promise<InProcessGateway> {
   const dir = dataDir ?? (await tempDir()).path;
-  if (!dataDir) cleanups.push(async () => (await import("node:fs/promises")).rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }));
+  if (!dataDir)
+    cleanups.push(async () =>
+      (await import("node:fs/promises")).rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }),
+    );
   await seedLinkedSession(sim, dir, "default", PHONE);
   gw = await startInProcessGateway(env(extra), "configured", dir);
   await sessionIn(gw, "open");
@@ -59,10 +62,14 @@ async function session(g: InProcessGateway, id = "default") {
 }
 
 async function sessionIn(g: InProcessGateway, state: string, id = "default", timeoutMs = 15_000) {
-  return eventually(async () => {
-    const s = await session(g, id);
-    return s.state === state ? s : undefined;
-  }, timeoutMs, `session ${id} ${state}`);
+  return eventually(
+    async () => {
+      const s = await session(g, id);
+      return s.state === state ? s : undefined;
+    },
+    timeoutMs,
+    `session ${id} ${state}`,
+  );
 }
 
 async function send(g: InProcessGateway, to: string, text: string): Promise<string> {
@@ -72,7 +79,11 @@ async function send(g: InProcessGateway, to: string, text: string): Promise<stri
 }
 
 async function message(g: InProcessGateway, id: string) {
-  return (await (await g.call("GET", `/messages/${id}`)).json()) as { status: string; providerMessageId: string | null; history: { status: string }[] };
+  return (await (await g.call("GET", `/messages/${id}`)).json()) as {
+    status: string;
+    providerMessageId: string | null;
+    history: { status: string }[];
+  };
 }
 
 describe("WhatsApp through the gateway", () => {
@@ -85,7 +96,11 @@ describe("WhatsApp through the gateway", () => {
     expect(new Date(qr.expiresAt).getTime()).toBeGreaterThan(Date.now());
     const png = await gw.call("GET", "/sessions/default/qr", { headers: { accept: "image/png" } });
     expect(png.headers.get("content-type")).toBe("image/png");
-    expect(Buffer.from(await png.arrayBuffer()).subarray(1, 4).toString()).toBe("PNG");
+    expect(
+      Buffer.from(await png.arrayBuffer())
+        .subarray(1, 4)
+        .toString(),
+    ).toBe("PNG");
 
     await sim.scanQr(qr.qr, PHONE);
     const open = await sessionIn(gw, "open");
@@ -93,14 +108,22 @@ describe("WhatsApp through the gateway", () => {
     expect((await gw.call("GET", "/sessions/default/qr")).status).toBe(404);
 
     const id = await send(gw, CONTACT, "hello over WhatsApp");
-    const read = await eventually(async () => {
-      const m = await message(gw!, id);
-      return m.status === "read" ? m : undefined;
-    }, 15_000, "read");
+    const read = await eventually(
+      async () => {
+        const m = await message(gw!, id);
+        return m.status === "read" ? m : undefined;
+      },
+      15_000,
+      "read",
+    );
     expect(read.history.map((h) => h.status)).toEqual(expect.arrayContaining(["queued", "sending", "sent", "read"]));
     const received = sim.messages(PHONE);
     expect(received).toHaveLength(1);
-    expect(received[0]).toMatchObject({ id: read.providerMessageId, text: "hello over WhatsApp", to: CONTACT.slice(1) });
+    expect(received[0]).toMatchObject({
+      id: read.providerMessageId,
+      text: "hello over WhatsApp",
+      to: CONTACT.slice(1),
+    });
   });
 
   it("links by pairing code", async () => {
@@ -138,10 +161,14 @@ describe("WhatsApp through the gateway", () => {
   ])("recovers by itself from %s and reports the time to recover", async (_name, fault, code) => {
     const g = await linkedGateway();
     expect(sim.fault({ phone: PHONE, ...fault })).toBeGreaterThan(0);
-    const recovered = await eventually(async () => {
-      const s = await session(g);
-      return s.state === "open" && s.reconnects === 1 ? s : undefined;
-    }, 15_000, "recovery");
+    const recovered = await eventually(
+      async () => {
+        const s = await session(g);
+        return s.state === "open" && s.reconnects === 1 ? s : undefined;
+      },
+      15_000,
+      "recovery",
+    );
     expect(recovered.lastDisconnect?.code).toBe(code);
     expect(recovered.lastRecoveryMs).toBeGreaterThanOrEqual(0);
   });
@@ -149,10 +176,14 @@ describe("WhatsApp through the gateway", () => {
   it("notices a silent server through keep-alive (408) and recovers", async () => {
     const g = await linkedGateway({ WA_KEEPALIVE_INTERVAL_MS: "500" });
     sim.fault({ phone: PHONE, kind: "silence" });
-    const recovered = await eventually(async () => {
-      const s = await session(g);
-      return s.state === "open" && s.reconnects === 1 ? s : undefined;
-    }, 20_000, "recovery after silence");
+    const recovered = await eventually(
+      async () => {
+        const s = await session(g);
+        return s.state === "open" && s.reconnects === 1 ? s : undefined;
+      },
+      20_000,
+      "recovery after silence",
+    );
     expect(recovered.lastDisconnect?.code).toBe(408);
   });
 
@@ -162,14 +193,18 @@ describe("WhatsApp through the gateway", () => {
     sim.fault({ phone: PHONE, kind: "stream-error", code: 401 });
     const s = await sessionIn(g, "logged_out");
     expect(s.lastDisconnect?.code).toBe(401);
-    await eventually(async () => {
-      try {
-        await access(join(g.dataDir, "sessions", "default", "creds.json"));
-        return undefined;
-      } catch {
-        return true;
-      }
-    }, 5_000, "creds wiped");
+    await eventually(
+      async () => {
+        try {
+          await access(join(g.dataDir, "sessions", "default", "creds.json"));
+          return undefined;
+        } catch {
+          return true;
+        }
+      },
+      5_000,
+      "creds wiped",
+    );
     await new Promise((r) => setTimeout(r, 500));
     expect(sim.stats().accounts[PHONE]!.connections).toBe(connections);
     expect((await session(g)).state).toBe("logged_out");
@@ -209,15 +244,23 @@ describe("WhatsApp through the gateway", () => {
     expect(["queued", "sending"]).toContain(queued.status);
 
     const received = await sim.waitForMessages(PHONE, 200, 30_000);
-    await eventually(async () => {
-      for (const id of ids) if (!["sent", "delivered", "read"].includes((await message(g, id)).status)) return undefined;
-      return true;
-    }, 20_000, "all sent");
+    await eventually(
+      async () => {
+        for (const id of ids)
+          if (!["sent", "delivered", "read"].includes((await message(g, id)).status)) return undefined;
+        return true;
+      },
+      20_000,
+      "all sent",
+    );
     const stats = sim.stats().accounts[PHONE]!;
     expect(stats.uniqueIds).toBe(200);
     expect(stats.duplicates).toBe(0);
     for (const [index, to] of recipients.entries()) {
-      const expected = ids.map((_, i) => i).filter((i) => i % 4 === index).map((i) => `queued ${i}`);
+      const expected = ids
+        .map((_, i) => i)
+        .filter((i) => i % 4 === index)
+        .map((i) => `queued ${i}`);
       expect(received.filter((m) => m.to === to.slice(1)).map((m) => m.text)).toEqual(expected);
     }
   });
@@ -231,15 +274,23 @@ describe("WhatsApp through the gateway", () => {
     const ids: string[] = [];
     for (let i = 0; i < 120; i++) ids.push(await send(g, recipients[i % 2]!, `run ${i}`));
     for (const after of [20, 60]) {
-      await eventually(async () => (sim.messages(PHONE).length >= after ? true : undefined), 20_000, `${after} received`);
+      await eventually(
+        async () => (sim.messages(PHONE).length >= after ? true : undefined),
+        20_000,
+        `${after} received`,
+      );
       const before = (await session(g)).reconnects;
       sim.fault({ phone: PHONE, kind: "close" });
       await eventually(async () => ((await session(g)).reconnects > before ? true : undefined), 15_000, "reconnected");
     }
-    await eventually(async () => {
-      for (const id of ids) if (!["sent", "delivered"].includes((await message(g, id)).status)) return undefined;
-      return true;
-    }, 30_000, "all sent");
+    await eventually(
+      async () => {
+        for (const id of ids) if (!["sent", "delivered"].includes((await message(g, id)).status)) return undefined;
+        return true;
+      },
+      30_000,
+      "all sent",
+    );
     sim.setFrameDelay(0);
     // A message written but not acked before a drop goes again with the same
     // WhatsApp id (one message for the recipient); what matters is that every
@@ -248,7 +299,10 @@ describe("WhatsApp through the gateway", () => {
     for (const m of sim.messages(PHONE)) if (!firstArrivals.has(m.id)) firstArrivals.set(m.id, m);
     expect(firstArrivals.size).toBe(120);
     for (const [index, to] of recipients.entries()) {
-      const expected = ids.map((_, i) => i).filter((i) => i % 2 === index).map((i) => `run ${i}`);
+      const expected = ids
+        .map((_, i) => i)
+        .filter((i) => i % 2 === index)
+        .map((i) => `run ${i}`);
       expect([...firstArrivals.values()].filter((m) => m.to === to.slice(1)).map((m) => m.text)).toEqual(expected);
     }
   });
@@ -265,21 +319,39 @@ describe("WhatsApp through the gateway", () => {
     expect((await gw.call("GET", "/sessions/third")).status).toBe(404);
     expect((await gw.call("DELETE", "/sessions/second")).status).toBe(204);
     expect((await gw.call("POST", "/sessions", { body: { id: "third" } })).status).toBe(201);
-    const ids = ((await (await gw.call("GET", "/sessions")).json()) as { items: { id: string }[] }).items.map((s) => s.id).sort();
+    const ids = ((await (await gw.call("GET", "/sessions")).json()) as { items: { id: string }[] }).items
+      .map((s) => s.id)
+      .sort();
     expect(ids).toEqual(["default", "third"]);
   });
 
   it("records an inbound message once, even when WhatsApp delivers it again", async () => {
     const g = await linkedGateway();
     await sim.inbound({ from: CONTACT.slice(1), to: PHONE, text: "reply from the customer", id: "INBOUND0001" });
-    await sim.inbound({ from: CONTACT.slice(1), to: PHONE, text: "reply from the customer", id: "INBOUND0001", encrypted: false });
-    const page = await eventually(async () => {
-      const p = (await (await g.call("GET", "/messages?direction=inbound")).json()) as { items: { text: string; from: string; providerMessageId: string }[] };
-      return p.items.length > 0 ? p : undefined;
-    }, 10_000, "inbound recorded");
+    await sim.inbound({
+      from: CONTACT.slice(1),
+      to: PHONE,
+      text: "reply from the customer",
+      id: "INBOUND0001",
+      encrypted: false,
+    });
+    const page = await eventually(
+      async () => {
+        const p = (await (await g.call("GET", "/messages?direction=inbound")).json()) as {
+          items: { text: string; from: string; providerMessageId: string }[];
+        };
+        return p.items.length > 0 ? p : undefined;
+      },
+      10_000,
+      "inbound recorded",
+    );
     await new Promise((r) => setTimeout(r, 300));
     const again = (await (await g.call("GET", "/messages?direction=inbound")).json()) as { items: unknown[] };
     expect(again.items).toHaveLength(1);
-    expect(page.items[0]).toMatchObject({ text: "reply from the customer", from: `whatsapp:${CONTACT}`, providerMessageId: "INBOUND0001" });
+    expect(page.items[0]).toMatchObject({
+      text: "reply from the customer",
+      from: `whatsapp:${CONTACT}`,
+      providerMessageId: "INBOUND0001",
+    });
   });
 });

@@ -1,6 +1,11 @@
 import { DomainError, type MessageError } from "../../src/domain/errors.ts";
 import type { Message, NewInboundMessage, NewOutboundMessage, Route, StatusChange } from "../../src/domain/message.ts";
-import { canTransition, statusesPassed, type MessageStatus, type ProviderStatus } from "../../src/domain/message-status.ts";
+import {
+  canTransition,
+  statusesPassed,
+  type MessageStatus,
+  type ProviderStatus,
+} from "../../src/domain/message-status.ts";
 import type {
   AttemptOutcome,
   EnqueueResult,
@@ -11,7 +16,12 @@ import type {
   StatusApplied,
   StatusUpdate,
 } from "../../src/domain/ports/message-store.port.ts";
-import { decodeCursor, decodeTimeCursor, encodeCursor, encodeTimeCursor } from "../../src/adapters/shared/sqlite/cursor.ts";
+import {
+  decodeCursor,
+  decodeTimeCursor,
+  encodeCursor,
+  encodeTimeCursor,
+} from "../../src/adapters/shared/sqlite/cursor.ts";
 
 interface Entry {
   readonly seq: number;
@@ -265,14 +275,18 @@ export class MemoryMessageStore implements MessageStore {
   async changedSince(since: Date, limit: number, cursor?: string): Promise<Page<Message>> {
     this.#assertOpen();
     const count = Number.isFinite(limit) ? Math.min(1000, Math.max(1, Math.floor(limit))) : 1000;
-    const after = cursor === undefined ? { at: since.getTime() - 1, seq: Number.POSITIVE_INFINITY } : decodeTimeCursor(cursor);
+    const after =
+      cursor === undefined ? { at: since.getTime() - 1, seq: Number.POSITIVE_INFINITY } : decodeTimeCursor(cursor);
     const changed = this.#entries
       .map((entry) => ({ entry, at: Date.parse(entry.message.updatedAt) }))
       .filter(({ entry, at }) => at > after.at || (at === after.at && entry.seq > after.seq))
       .sort((a, b) => a.at - b.at || a.entry.seq - b.entry.seq);
     const page = changed.slice(0, count);
     const last = changed.length > count ? page.at(-1) : undefined;
-    return { items: page.map(({ entry }) => copy(entry.message)), nextCursor: last ? encodeTimeCursor(last.at, last.entry.seq) : null };
+    return {
+      items: page.map(({ entry }) => copy(entry.message)),
+      nextCursor: last ? encodeTimeCursor(last.at, last.entry.seq) : null,
+    };
   }
 
   async queueDepths(now: Date): Promise<QueueDepth[]> {
@@ -290,7 +304,9 @@ export class MemoryMessageStore implements MessageStore {
         oldestAgeMs: Math.max(seen?.oldestAgeMs ?? 0, age),
       });
     }
-    return [...depths.values()].sort((a, b) => a.provider.localeCompare(b.provider) || a.session.localeCompare(b.session));
+    return [...depths.values()].sort(
+      (a, b) => a.provider.localeCompare(b.provider) || a.session.localeCompare(b.session),
+    );
   }
 
   async nextDueAt(route: Route): Promise<Date | undefined> {
@@ -312,7 +328,13 @@ export class MemoryMessageStore implements MessageStore {
   #keepEarly(update: StatusUpdate, providerMessageId: string, now: number): void {
     const oldest = now - this.#earlyRetentionMs;
     this.#early = this.#early.filter((early) => early.reportedAt >= oldest);
-    this.#early.push({ provider: update.provider, providerMessageId, status: update.status, error: update.error, reportedAt: now });
+    this.#early.push({
+      provider: update.provider,
+      providerMessageId,
+      status: update.status,
+      error: update.error,
+      reportedAt: now,
+    });
     if (this.#early.length > this.#maxEarly) this.#early.splice(0, this.#early.length - this.#maxEarly);
   }
 
@@ -333,7 +355,11 @@ export class MemoryMessageStore implements MessageStore {
   /** One recipient's unfinished messages on this route, in acceptance order. */
   #unfinished(route: Route, to: string): Entry[] {
     return this.#entries.filter(
-      (e) => e.message.provider === route.provider && e.message.session === route.session && e.message.to === to && UNFINISHED.includes(e.message.status),
+      (e) =>
+        e.message.provider === route.provider &&
+        e.message.session === route.session &&
+        e.message.to === to &&
+        UNFINISHED.includes(e.message.status),
     );
   }
 
@@ -375,7 +401,9 @@ export class MemoryMessageStore implements MessageStore {
     const status = change.status ?? m.status;
     const at = now.toISOString();
     const history: StatusChange[] =
-      status === m.status ? [...m.history] : [...m.history, ...statusesPassed(m.status, status).map((passed) => ({ status: passed, at }))];
+      status === m.status
+        ? [...m.history]
+        : [...m.history, ...statusesPassed(m.status, status).map((passed) => ({ status: passed, at }))];
     const error = change.error ?? (GOT_THROUGH.includes(status) ? null : m.error);
     entry.message = {
       ...m,

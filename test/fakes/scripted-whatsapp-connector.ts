@@ -1,7 +1,11 @@
 import type { Message } from "../../src/domain/message.ts";
 import type { SendReceipt } from "../../src/domain/ports/messaging-provider.port.ts";
 import type { SessionStore } from "../../src/domain/ports/session-store.port.ts";
-import type { ConnectionEvent, WhatsAppConnection, WhatsAppConnector } from "../../src/domain/ports/whatsapp-connector.port.ts";
+import type {
+  ConnectionEvent,
+  WhatsAppConnection,
+  WhatsAppConnector,
+} from "../../src/domain/ports/whatsapp-connector.port.ts";
 
 /** A connection whose events the test plays, recording what was asked of it. */
 export class ScriptedConnection implements WhatsAppConnection {

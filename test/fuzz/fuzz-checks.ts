@@ -29,7 +29,9 @@ export function checkAnswer(expectation: Expectation, answer: Answer): void {
   const { status } = answer;
   const type = answer.headers.get("content-type") ?? "";
   const fail = (why: string): never => {
-    throw new ContractViolation(`${why} (status ${status}, content-type ${JSON.stringify(type)}, body ${preview(answer.body)})`);
+    throw new ContractViolation(
+      `${why} (status ${status}, content-type ${JSON.stringify(type)}, body ${preview(answer.body)})`,
+    );
   };
   if (status >= 500) fail("a 5xx answer");
   if (status >= 400) return checkProblem(answer, type, fail);
@@ -39,7 +41,8 @@ export function checkAnswer(expectation: Expectation, answer: Answer): void {
     return;
   }
   if (expectation === "webhook-inbound") {
-    if (status !== 200 || !type.startsWith("text/xml") || new TextDecoder().decode(answer.body) !== TWIML) fail("an inbound webhook success that is not empty TwiML");
+    if (status !== 200 || !type.startsWith("text/xml") || new TextDecoder().decode(answer.body) !== TWIML)
+      fail("an inbound webhook success that is not empty TwiML");
     return;
   }
   if (expectation === "webhook-status") fail("a status webhook success that is not 204");
@@ -55,13 +58,16 @@ function checkProblem(answer: Answer, type: string, fail: (why: string) => never
   if (type !== "application/problem+json") fail("an error that is not application/problem+json");
   if (answer.method === "HEAD") return;
   const body = parseJson(answer.body, fail) as { code?: unknown; status?: unknown; type?: unknown; detail?: unknown };
-  if (typeof body.code !== "string" || !(ErrorCodes as readonly string[]).includes(body.code)) fail(`a problem without a known code`);
+  if (typeof body.code !== "string" || !(ErrorCodes as readonly string[]).includes(body.code))
+    fail(`a problem without a known code`);
   const code = body.code as ErrorCode;
   if (body.status !== answer.status) fail(`a problem whose status field says ${String(body.status)}`);
-  if (httpStatusOf[code] !== answer.status) fail(`${code} answered with status ${answer.status}, the table says ${httpStatusOf[code]}`);
+  if (httpStatusOf[code] !== answer.status)
+    fail(`${code} answered with status ${answer.status}, the table says ${httpStatusOf[code]}`);
   if (typeof body.type !== "string" || typeof body.detail !== "string") fail("a problem without type or detail");
   if (code === "AUTH.UNAUTHORIZED" && !answer.headers.get("www-authenticate")) fail("a 401 without WWW-Authenticate");
-  if (code === "REQUEST.RATE_LIMITED" && !/^[1-9]\d*$/.test(answer.headers.get("retry-after") ?? "")) fail("a 429 without an integer Retry-After >= 1");
+  if (code === "REQUEST.RATE_LIMITED" && !/^[1-9]\d*$/.test(answer.headers.get("retry-after") ?? ""))
+    fail("a 429 without an integer Retry-After >= 1");
 }
 
 function parseJson(body: Uint8Array, fail: (why: string) => never): unknown {
@@ -76,5 +82,9 @@ function parseJson(body: Uint8Array, fail: (why: string) => never): unknown {
 export function preview(body: Uint8Array | string | undefined, max = 300): string {
   if (body === undefined) return "(none)";
   const text = typeof body === "string" ? body : new TextDecoder().decode(body.subarray(0, max * 4));
-  return JSON.stringify(text.length > max ? `${text.slice(0, max)}… (${typeof body === "string" ? body.length : body.length} in all)` : text);
+  return JSON.stringify(
+    text.length > max
+      ? `${text.slice(0, max)}… (${typeof body === "string" ? body.length : body.length} in all)`
+      : text,
+  );
 }

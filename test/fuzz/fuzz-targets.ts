@@ -27,7 +27,13 @@ const FAST_ENV = { SQLITE_SYNCHRONOUS: "normal" };
 
 export async function startFuzzTargets(): Promise<FuzzTargets> {
   // Webhooks out to a port nobody listens on: deliveries fail, park after one attempt, and their routes have data.
-  const memory = await startInProcessGateway({ ...FAST_ENV, WEBHOOK_URL: "http://127.0.0.1:9/hooks", WEBHOOK_SECRET: newWebhookSecret(), WEBHOOK_MAX_ATTEMPTS: "1", WEBHOOK_TIMEOUT_MS: "200" });
+  const memory = await startInProcessGateway({
+    ...FAST_ENV,
+    WEBHOOK_URL: "http://127.0.0.1:9/hooks",
+    WEBHOOK_SECRET: newWebhookSecret(),
+    WEBHOOK_MAX_ATTEMPTS: "1",
+    WEBHOOK_TIMEOUT_MS: "200",
+  });
   const sessions = await startInProcessGateway({ ...FAST_ENV, GATEWAY_PROVIDERS: "baileys" }, [whatsAppProvider()]);
   const twilio = await startTwilioGateway(FAST_ENV);
   const limited = await startInProcessGateway({ ...FAST_ENV, RATE_LIMIT_PER_SECOND: "1", RATE_LIMIT_BURST: "5" });
@@ -57,13 +63,24 @@ function whatsAppProvider(): WhatsAppProvider {
   const connector = new ScriptedWhatsAppConnector();
   connector.onConnect = (connection) => {
     if (connection.session.startsWith("o")) connection.open();
-    else connection.emit({ type: "qr", qr: `2@${connection.session},fuzz-ref,noise,identity`, expiresAt: new Date(Date.now() + 3_600_000) });
+    else
+      connection.emit({
+        type: "qr",
+        qr: `2@${connection.session},fuzz-ref,noise,identity`,
+        expiresAt: new Date(Date.now() + 3_600_000),
+      });
   };
   return new WhatsAppProvider({
     connector,
     store: new MemorySessionStore(),
     logger: createLogger("silent"),
     defaultSession: "default",
-    settings: { backoffBaseMs: 10, backoffMaxMs: 50, replacedCooldownMs: 10, replacedMaxReconnects: 1, replacedWindowMs: 60_000 },
+    settings: {
+      backoffBaseMs: 10,
+      backoffMaxMs: 50,
+      replacedCooldownMs: 10,
+      replacedMaxReconnects: 1,
+      replacedWindowMs: 60_000,
+    },
   });
 }

@@ -88,7 +88,12 @@ export const hostileString: fc.Arbitrary<string> = fc.oneof(
   { weight: 3, arbitrary: fc.string({ unit: "binary", maxLength: 40 }) },
   { weight: 2, arbitrary: fc.string({ unit: "grapheme", maxLength: 40 }) },
   { weight: 1, arbitrary: fc.string({ maxLength: 40 }) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom("a", "€", "😀", "\u0000"), fc.integer({ min: 100, max: 20_000 })).map(([c, n]) => c.repeat(n)) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom("a", "€", "😀", "\u0000"), fc.integer({ min: 100, max: 20_000 }))
+      .map(([c, n]) => c.repeat(n)),
+  },
 );
 
 /** Any scalar JSON value, plus bad number tokens. */
@@ -106,7 +111,9 @@ export const deeplyNested: fc.Arbitrary<string> = fc
   // Up to ~60 KB of nesting: deeper would only hit the body limit.
   .tuple(fc.integer({ min: 50, max: 10_000 }), fc.boolean(), fc.boolean())
   .map(([depth, arrays, inObject]) => {
-    const nested = arrays ? `${"[".repeat(depth)}${"]".repeat(depth)}` : `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`;
+    const nested = arrays
+      ? `${"[".repeat(depth)}${"]".repeat(depth)}`
+      : `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`;
     // Inside an object too, so fields that must be objects (metadata) take it past their type check.
     return inObject ? `{"k":${nested}}` : nested;
   })
@@ -126,13 +133,24 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
  * the route: routing, the store, idempotency), else some fields hostile,
  * missing, or next to unknown ones.
  */
-export function hostileObject(fields: Record<string, fc.Arbitrary<unknown>>, required: readonly string[] = []): fc.Arbitrary<Record<string, unknown>> {
+export function hostileObject(
+  fields: Record<string, fc.Arbitrary<unknown>>,
+  required: readonly string[] = [],
+): fc.Arbitrary<Record<string, unknown>> {
   const mixed: Record<string, fc.Arbitrary<unknown>> = {};
-  for (const [name, valid] of Object.entries(fields)) mixed[name] = fc.oneof({ weight: 3, arbitrary: valid }, { weight: 1, arbitrary: hostileValue });
-  const extras = fc.dictionary(fc.oneof(hostileString, fc.constantFrom("__proto__", "constructor")), hostileValue, { maxKeys: 2 });
+  for (const [name, valid] of Object.entries(fields))
+    mixed[name] = fc.oneof({ weight: 3, arbitrary: valid }, { weight: 1, arbitrary: hostileValue });
+  const extras = fc.dictionary(fc.oneof(hostileString, fc.constantFrom("__proto__", "constructor")), hostileValue, {
+    maxKeys: 2,
+  });
   return fc.oneof(
     { weight: 1, arbitrary: fc.record(fields, { requiredKeys: required.filter((k) => k in fields) }) },
-    { weight: 1, arbitrary: fc.tuple(fc.record(mixed, { requiredKeys: [] }), extras, fc.boolean()).map(([known, extra, withExtra]) => (withExtra ? { ...extra, ...known } : known)) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.record(mixed, { requiredKeys: [] }), extras, fc.boolean())
+        .map(([known, extra, withExtra]) => (withExtra ? { ...extra, ...known } : known)),
+    },
   );
 }
 
@@ -143,7 +161,10 @@ function mutateText(text: string): fc.Arbitrary<string> {
     { weight: 1, arbitrary: fc.nat({ max: Math.max(0, text.length) }).map((n) => text.slice(0, n)) },
     { weight: 1, arbitrary: fc.constantFrom("\ufeff", " \n\t", "/*c*/", "x", ")]}'\n").map((p) => p + text) },
     { weight: 1, arbitrary: fc.constantFrom(",", "}", " garbage", "\u0000", "\n{}").map((s) => text + s) },
-    { weight: 1, arbitrary: fc.constant(text.startsWith("{") && text.length > 2 ? `{"to":"+40700000000",${text.slice(1)}` : text) },
+    {
+      weight: 1,
+      arbitrary: fc.constant(text.startsWith("{") && text.length > 2 ? `{"to":"+40700000000",${text.slice(1)}` : text),
+    },
   );
 }
 
@@ -155,26 +176,40 @@ function toBytes(text: string): fc.Arbitrary<Uint8Array> {
     { weight: 10, arbitrary: fc.constant(utf8) },
     {
       weight: 1,
-      arbitrary: fc.tuple(fc.nat({ max: utf8.length }), fc.constantFrom(...invalid)).map(([at, bytes]) => Buffer.concat([utf8.subarray(0, at), Buffer.from(bytes), utf8.subarray(at)])),
+      arbitrary: fc
+        .tuple(fc.nat({ max: utf8.length }), fc.constantFrom(...invalid))
+        .map(([at, bytes]) => Buffer.concat([utf8.subarray(0, at), Buffer.from(bytes), utf8.subarray(at)])),
     },
   );
 }
 
 /** A JSON-ish request body as bytes: mostly near-valid objects, sometimes any value, junk or nothing. */
-export function hostileJsonBody(fields: Record<string, fc.Arbitrary<unknown>>, required: readonly string[] = []): fc.Arbitrary<Uint8Array> {
+export function hostileJsonBody(
+  fields: Record<string, fc.Arbitrary<unknown>>,
+  required: readonly string[] = [],
+): fc.Arbitrary<Uint8Array> {
   const text = fc.oneof(
     { weight: 10, arbitrary: hostileObject(fields, required).map(toJsonText) },
     { weight: 2, arbitrary: hostileValue.map(toJsonText) },
     { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 200 }) },
     { weight: 1, arbitrary: fc.constantFrom("", "{", "[", "null", '{"a":1}{"b":2}', "{'to':1}", '"\\ud800"') },
-    { weight: 1, arbitrary: fc.integer({ min: 60_000, max: 80_000 }).map((n) => `{"to":"+40712345678","text":"${"y".repeat(n)}"}`) },
+    {
+      weight: 1,
+      arbitrary: fc.integer({ min: 60_000, max: 80_000 }).map((n) => `{"to":"+40712345678","text":"${"y".repeat(n)}"}`),
+    },
   );
   return text.chain(mutateText).chain(toBytes);
 }
 
 /** Header values a client can put on the wire: latin-1 without CR, LF or NUL. */
 export const headerValue: fc.Arbitrary<string> = fc.oneof(
-  { weight: 4, arbitrary: fc.string({ unit: fc.constantFrom(..."abcXYZ019 ,;=/\\\"'\t-_.:+*%(){}[]<>?@éÿ\u0080\u00a0".split("")), maxLength: 60 }) },
+  {
+    weight: 4,
+    arbitrary: fc.string({
+      unit: fc.constantFrom(..."abcXYZ019 ,;=/\\\"'\t-_.:+*%(){}[]<>?@éÿ\u0080\u00a0".split("")),
+      maxLength: 60,
+    }),
+  },
   { weight: 1, arbitrary: fc.integer({ min: 1_000, max: 100_000 }).map((n) => "h".repeat(n)) },
 );
 

@@ -54,7 +54,12 @@ describe("hostile input never breaks the HTTP contract", () => {
   });
 
   it("leaves every gateway healthy afterwards", async () => {
-    for (const app of [targets.memory.gateway.app, targets.sessions.gateway.app, targets.twilio.gw.gateway.app, targets.limited.gateway.app]) {
+    for (const app of [
+      targets.memory.gateway.app,
+      targets.sessions.gateway.app,
+      targets.twilio.gw.gateway.app,
+      targets.limited.gateway.app,
+    ]) {
       expect((await app.request("/health")).status).toBe(200);
     }
   });

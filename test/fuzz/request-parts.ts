@@ -39,7 +39,7 @@ export function authorization(apiKey: string): fc.Arbitrary<Headers> {
 
 const CONTENT_TYPES = [
   "application/json; charset=utf-8",
-  "application/json;charset=\"UTF-16\"",
+  'application/json;charset="UTF-16"',
   "application/json ; foo=bar;;",
   "APPLICATION/JSON",
   " application/json ",
@@ -75,7 +75,18 @@ export function contentLength(body: Uint8Array): fc.Arbitrary<Headers> {
     {
       weight: 1,
       arbitrary: fc
-        .constantFrom("0", "1", String(Math.max(0, body.length - 1)), String(body.length + 1), "99999999999999999999", "-1", "1e3", "chunked", " 12", "12, 12")
+        .constantFrom(
+          "0",
+          "1",
+          String(Math.max(0, body.length - 1)),
+          String(body.length + 1),
+          "99999999999999999999",
+          "-1",
+          "1e3",
+          "chunked",
+          " 12",
+          "12, 12",
+        )
         .map((v): Headers => [["content-length", v]]),
     },
   );
@@ -84,7 +95,18 @@ export function contentLength(body: Uint8Array): fc.Arbitrary<Headers> {
 /** Headers a route does not read, some huge: they must change nothing. */
 export const junkHeaders: fc.Arbitrary<Headers> = fc.array(
   fc.tuple(
-    fc.constantFrom("x-forwarded-for", "x-request-id", "accept", "accept-encoding", "accept-language", "traceparent", "cookie", "user-agent", "expect", "x-junk"),
+    fc.constantFrom(
+      "x-forwarded-for",
+      "x-request-id",
+      "accept",
+      "accept-encoding",
+      "accept-language",
+      "traceparent",
+      "cookie",
+      "user-agent",
+      "expect",
+      "x-junk",
+    ),
     headerValue,
   ),
   { maxLength: 3 },
@@ -97,7 +119,29 @@ export function segment(plausible: fc.Arbitrary<string>): fc.Arbitrary<string> {
     { weight: 2, arbitrary: hostileString.map((s) => encodeURIComponent(wellFormed(s))) },
     {
       weight: 2,
-      arbitrary: fc.constantFrom("%", "%00", "%ZZ", "%ED%A0%80", "%C0%AF", "..", "%2e%2e", "%2F", "a%2Fb", "%F0%9F%98%80", "%E2%80%AE", ";x=1", "*", "~", "'", "$", "@", "!", "%25", "%252F", "x".repeat(10_000)),
+      arbitrary: fc.constantFrom(
+        "%",
+        "%00",
+        "%ZZ",
+        "%ED%A0%80",
+        "%C0%AF",
+        "..",
+        "%2e%2e",
+        "%2F",
+        "a%2Fb",
+        "%F0%9F%98%80",
+        "%E2%80%AE",
+        ";x=1",
+        "*",
+        "~",
+        "'",
+        "$",
+        "@",
+        "!",
+        "%25",
+        "%252F",
+        "x".repeat(10_000),
+      ),
     },
   );
 }
@@ -106,7 +150,12 @@ export function segment(plausible: fc.Arbitrary<string>): fc.Arbitrary<string> {
 export function query(known: Record<string, fc.Arbitrary<string>>): fc.Arbitrary<string> {
   const names = Object.keys(known);
   const pair = fc.oneof(
-    ...names.map((name) => fc.tuple(fc.constant(name), fc.oneof({ weight: 3, arbitrary: known[name]! }, { weight: 1, arbitrary: hostileString }))),
+    ...names.map((name) =>
+      fc.tuple(
+        fc.constant(name),
+        fc.oneof({ weight: 3, arbitrary: known[name]! }, { weight: 1, arbitrary: hostileString }),
+      ),
+    ),
     fc.tuple(fc.oneof(fc.constantFrom(...EDGE_STRINGS, "limit[]", "a.b", ""), hostileString), hostileString),
   );
   return fc.tuple(fc.array(pair, { maxLength: 4 }), fc.boolean()).map(([pairs, encode]) => {
@@ -117,8 +166,15 @@ export function query(known: Record<string, fc.Arbitrary<string>>): fc.Arbitrary
 }
 
 /** Puts the parts together, with a Content-Length that may lie about the body. */
-export function withBody(method: string, path: string, headers: fc.Arbitrary<Headers>, body: fc.Arbitrary<Uint8Array>): fc.Arbitrary<FuzzRequest> {
+export function withBody(
+  method: string,
+  path: string,
+  headers: fc.Arbitrary<Headers>,
+  body: fc.Arbitrary<Uint8Array>,
+): fc.Arbitrary<FuzzRequest> {
   return fc
     .tuple(headers, body)
-    .chain(([h, b]) => contentLength(b).map((length): FuzzRequest => ({ method, path, headers: [...h, ...length], body: b })));
+    .chain(([h, b]) =>
+      contentLength(b).map((length): FuzzRequest => ({ method, path, headers: [...h, ...length], body: b })),
+    );
 }

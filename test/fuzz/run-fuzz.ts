@@ -7,7 +7,10 @@ import { webhookRoutes } from "./webhook-routes.ts";
 
 /** Every route under fuzz, for these running targets. */
 export function allRoutes(targets: FuzzTargets): FuzzRoute[] {
-  return [...jsonRoutes(targets.apiKey), ...webhookRoutes(targets.twilio.fake.authToken, targets.twilio.fake.accountSid)];
+  return [
+    ...jsonRoutes(targets.apiKey),
+    ...webhookRoutes(targets.twilio.fake.authToken, targets.twilio.fake.accountSid),
+  ];
 }
 
 export interface RouteReport {
@@ -33,18 +36,33 @@ type App = ReturnType<typeof appOf>;
 export async function send(app: App, request: FuzzRequest): Promise<Answer> {
   const headers = new Headers();
   for (const [name, value] of request.headers) headers.append(name, value);
-  const req = new Request(new URL(request.path, "http://localhost"), { method: request.method, headers, ...(request.body ? { body: request.body } : {}) });
+  const req = new Request(new URL(request.path, "http://localhost"), {
+    method: request.method,
+    headers,
+    ...(request.body ? { body: request.body } : {}),
+  });
   let response: Response;
   try {
     response = await app.request(req);
   } catch (error) {
-    throw new ContractViolation(`the app threw instead of answering: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    throw new ContractViolation(
+      `the app threw instead of answering: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
   }
-  return { method: request.method, status: response.status, headers: response.headers, body: new Uint8Array(await response.arrayBuffer()) };
+  return {
+    method: request.method,
+    status: response.status,
+    headers: response.headers,
+    body: new Uint8Array(await response.arrayBuffer()),
+  };
 }
 
 /** Runs one route's property `numRuns` times (fast-check generates, checks, and shrinks a failure). */
-export async function fuzzRoute(route: FuzzRoute, targets: FuzzTargets, options: { numRuns: number; seed?: number }): Promise<RouteReport> {
+export async function fuzzRoute(
+  route: FuzzRoute,
+  targets: FuzzTargets,
+  options: { numRuns: number; seed?: number },
+): Promise<RouteReport> {
   // One seed for the run, a different stream per route (routes sharing generators would otherwise send the same requests).
   const seed = options.seed === undefined ? undefined : (options.seed + hash(route.name)) | 0;
   const app = appOf(targets, route.target);

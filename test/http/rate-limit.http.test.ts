@@ -78,12 +78,20 @@ describe("rate limiting through the app", () => {
   const as = (key: string) => ({ auth: false, headers: { authorization: `Bearer ${key}` } });
 
   it("answers 429 REQUEST.RATE_LIMITED with Retry-After once a key used its burst, per key, after auth", async () => {
-    gw = await startInProcessGateway({ API_KEYS: "key-one,key-two", RATE_LIMIT_PER_SECOND: "0.1", RATE_LIMIT_BURST: "3" });
+    gw = await startInProcessGateway({
+      API_KEYS: "key-one,key-two",
+      RATE_LIMIT_PER_SECOND: "0.1",
+      RATE_LIMIT_BURST: "3",
+    });
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await gw.call("GET", "/messages", as("key-one"))).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
 
-    const limited = await gw.call("POST", "/messages", { ...as("key-one"), raw: "{}", headers: { ...as("key-one").headers, "content-type": "application/json" } });
+    const limited = await gw.call("POST", "/messages", {
+      ...as("key-one"),
+      raw: "{}",
+      headers: { ...as("key-one").headers, "content-type": "application/json" },
+    });
     expect(limited.status).toBe(429);
     expect(limited.headers.get("content-type")).toBe("application/problem+json");
     expect(limited.headers.get("retry-after")).toMatch(/^[1-9]\d*$/);
@@ -105,12 +113,18 @@ describe("rate limiting through the app", () => {
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await g.call("GET", "/messages")).status);
     expect(statuses).toEqual([200, 200, 429]);
-    await eventually(async () => ((await g.call("GET", "/messages")).status === 200 ? true : undefined), 5_000, "a refilled token");
+    await eventually(
+      async () => ((await g.call("GET", "/messages")).status === 200 ? true : undefined),
+      5_000,
+      "a refilled token",
+    );
   });
 
   it("limits nothing with RATE_LIMIT_PER_SECOND=0", async () => {
     gw = await startInProcessGateway({ RATE_LIMIT_PER_SECOND: "0", RATE_LIMIT_BURST: "1" });
-    const statuses = await Promise.all(Array.from({ length: 300 }, () => gw!.call("GET", "/messages/none").then((r) => r.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 300 }, () => gw!.call("GET", "/messages/none").then((r) => r.status)),
+    );
     expect(new Set(statuses)).toEqual(new Set([404]));
   });
 

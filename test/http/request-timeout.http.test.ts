@@ -25,17 +25,29 @@ function slowPairingProvider(): WhatsAppProvider {
     store: new MemorySessionStore(),
     logger: createLogger("silent"),
     defaultSession: "default",
-    settings: { backoffBaseMs: 10, backoffMaxMs: 50, replacedCooldownMs: 10, replacedMaxReconnects: 1, replacedWindowMs: 60_000 },
+    settings: {
+      backoffBaseMs: 10,
+      backoffMaxMs: 50,
+      replacedCooldownMs: 10,
+      replacedMaxReconnects: 1,
+      replacedWindowMs: 60_000,
+    },
   });
 }
 
 describe("REQUEST_TIMEOUT_MS", () => {
   it("answers 503 REQUEST.TIMEOUT for a handler slower than the limit, and the gateway keeps serving", async () => {
-    gw = await startInProcessGateway({ GATEWAY_PROVIDERS: "baileys", REQUEST_TIMEOUT_MS: "200" }, [slowPairingProvider()]);
+    gw = await startInProcessGateway({ GATEWAY_PROVIDERS: "baileys", REQUEST_TIMEOUT_MS: "200" }, [
+      slowPairingProvider(),
+    ]);
     const res = await gw.call("POST", "/sessions/default/pairing-code", { body: { phone: "+40712345678" } });
     expect(res.status).toBe(503);
     expect(res.headers.get("content-type")).toBe("application/problem+json");
-    expect(await res.json()).toMatchObject({ code: "REQUEST.TIMEOUT", status: 503, detail: "the request took longer than 200 ms" });
+    expect(await res.json()).toMatchObject({
+      code: "REQUEST.TIMEOUT",
+      status: 503,
+      detail: "the request took longer than 200 ms",
+    });
     expect(releases).toHaveLength(1); // the handler really was still waiting
 
     // The late answer lands nowhere and breaks nothing; fast requests still answer.
@@ -46,7 +58,9 @@ describe("REQUEST_TIMEOUT_MS", () => {
   });
 
   it("lets a handler that finishes in time answer normally", async () => {
-    gw = await startInProcessGateway({ GATEWAY_PROVIDERS: "baileys", REQUEST_TIMEOUT_MS: "5000" }, [slowPairingProvider()]);
+    gw = await startInProcessGateway({ GATEWAY_PROVIDERS: "baileys", REQUEST_TIMEOUT_MS: "5000" }, [
+      slowPairingProvider(),
+    ]);
     const pending = gw.call("POST", "/sessions/default/pairing-code", { body: { phone: "+40712345678" } });
     while (releases.length === 0) await new Promise((r) => setTimeout(r, 10));
     releases.shift()!();

@@ -31,10 +31,14 @@ async function accepted(gw: TwilioGateway, body: Record<string, unknown>): Promi
 }
 
 async function settled(gw: TwilioGateway, id: string): Promise<ApiMessage> {
-  return eventually(async () => {
-    const m = (await (await gw.gw.call("GET", `/messages/${id}`)).json()) as ApiMessage;
-    return m.status === "sent" || m.status === "failed" ? m : undefined;
-  }, 15_000, `message ${id} to settle`);
+  return eventually(
+    async () => {
+      const m = (await (await gw.gw.call("GET", `/messages/${id}`)).json()) as ApiMessage;
+      return m.status === "sent" || m.status === "failed" ? m : undefined;
+    },
+    15_000,
+    `message ${id} to settle`,
+  );
 }
 
 describe("sending through Twilio (real library, fake REST API)", () => {
@@ -105,7 +109,12 @@ describe("sending through Twilio (real library, fake REST API)", () => {
     const failed = await settled(t, message.id);
     expect(failed.status).toBe("failed");
     expect(failed.attempts).toBe(1);
-    expect(failed.error).toEqual({ code: "PROVIDER.REJECTED", message: twilioMessage, retryable: false, providerCode: "21211" });
+    expect(failed.error).toEqual({
+      code: "PROVIDER.REJECTED",
+      message: twilioMessage,
+      retryable: false,
+      providerCode: "21211",
+    });
     expect(t.fake.creates()).toHaveLength(1);
   });
 });

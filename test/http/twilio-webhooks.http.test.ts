@@ -31,7 +31,14 @@ afterEach(async () => {
 });
 
 const inbound = (overrides: Partial<Parameters<typeof inboundParams>[0]> = {}) =>
-  inboundParams({ accountSid: t.fake.accountSid, messageSid: "SM00000000000000000000000000000001", from: "+15557654321", to: "+15550001111", body: "hi there", ...overrides });
+  inboundParams({
+    accountSid: t.fake.accountSid,
+    messageSid: "SM00000000000000000000000000000001",
+    from: "+15557654321",
+    to: "+15550001111",
+    body: "hi there",
+    ...overrides,
+  });
 
 async function inboundMessages(): Promise<ApiMessage[]> {
   return ((await (await t.gw.call("GET", "/messages?direction=inbound")).json()) as { items: ApiMessage[] }).items;
@@ -80,7 +87,12 @@ describe("POST /webhooks/twilio/inbound", () => {
   });
 
   it("records a WhatsApp message with its media, and a signed query string", async () => {
-    const params = inbound({ from: "whatsapp:+15557654321", to: "whatsapp:+15550001111", body: "", mediaUrls: ["https://api.twilio.com/media/ME1"] });
+    const params = inbound({
+      from: "whatsapp:+15557654321",
+      to: "whatsapp:+15550001111",
+      body: "",
+      mediaUrls: ["https://api.twilio.com/media/ME1"],
+    });
     const res = await t.webhook("inbound", params, { query: "?tenant=a%20b&x=1" });
     expect(res.status).toBe(200);
     expect((await inboundMessages())[0]).toMatchObject({
@@ -93,10 +105,21 @@ describe("POST /webhooks/twilio/inbound", () => {
   });
 
   it.each([
-    ["a forged signature", { signature: twilio.getExpectedTwilioSignature("not-the-token", `${PUBLIC_BASE_URL}/webhooks/twilio/inbound`, {}) }],
+    [
+      "a forged signature",
+      {
+        signature: twilio.getExpectedTwilioSignature("not-the-token", `${PUBLIC_BASE_URL}/webhooks/twilio/inbound`, {}),
+      },
+    ],
     ["no signature", { signature: null }],
-    ["a body changed after signing", { body: new URLSearchParams({ ...inboundParamsFixed(), Body: "tampered" }).toString() }],
-    ["a signature over the URL the app sees (Host header), not PUBLIC_BASE_URL", { signUrl: "http://localhost/webhooks/twilio/inbound" }],
+    [
+      "a body changed after signing",
+      { body: new URLSearchParams({ ...inboundParamsFixed(), Body: "tampered" }).toString() },
+    ],
+    [
+      "a signature over the URL the app sees (Host header), not PUBLIC_BASE_URL",
+      { signUrl: "http://localhost/webhooks/twilio/inbound" },
+    ],
     ["a signature over another path", { signUrl: `${PUBLIC_BASE_URL}/webhooks/twilio/status` }],
     ["a query added after signing", { query: "?x=1", signUrl: `${PUBLIC_BASE_URL}/webhooks/twilio/inbound` }],
   ])("answers 403 and records nothing for %s", async (_, options) => {
@@ -117,15 +140,18 @@ describe("POST /webhooks/twilio/inbound", () => {
     expect(await inboundMessages()).toHaveLength(0);
   });
 
-  it.each(["Body=%zz&From=%2B1", "From=a&From=b", "=nameless", "Body=%E0%A4%A"])("answers 400 for the broken form %j", async (raw) => {
-    const res = await t.gw.call("POST", "/webhooks/twilio/inbound", {
-      raw,
-      headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": "x" },
-      auth: false,
-    });
-    expect(res.status).toBe(400);
-    expect(await problemCode(res)).toBe("REQUEST.INVALID");
-  });
+  it.each(["Body=%zz&From=%2B1", "From=a&From=b", "=nameless", "Body=%E0%A4%A"])(
+    "answers 400 for the broken form %j",
+    async (raw) => {
+      const res = await t.gw.call("POST", "/webhooks/twilio/inbound", {
+        raw,
+        headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": "x" },
+        auth: false,
+      });
+      expect(res.status).toBe(400);
+      expect(await problemCode(res)).toBe("REQUEST.INVALID");
+    },
+  );
 
   it.each([
     ["MessageSid", ["MessageSid", "SmsSid", "SmsMessageSid"]],
@@ -186,11 +212,18 @@ describe("POST /webhooks/twilio/status", () => {
 
   it("fails an undelivered message and keeps Twilio's ErrorCode and ErrorMessage", async () => {
     const { id, sid } = await sentMessage();
-    const res = await t.webhook("status", status(sid, "undelivered", { errorCode: "30003", errorMessage: "Unreachable destination handset" }));
+    const res = await t.webhook(
+      "status",
+      status(sid, "undelivered", { errorCode: "30003", errorMessage: "Unreachable destination handset" }),
+    );
     expect(res.status).toBe(204);
     const m = await messageById(id);
     expect(m.status).toBe("failed");
-    expect(m.error).toMatchObject({ code: "PROVIDER.REJECTED", providerCode: "30003", message: "Unreachable destination handset" });
+    expect(m.error).toMatchObject({
+      code: "PROVIDER.REJECTED",
+      providerCode: "30003",
+      message: "Unreachable destination handset",
+    });
   });
 
   it("accepts a callback signed over the StatusCallback URL the message was created with", async () => {
@@ -205,7 +238,11 @@ describe("POST /webhooks/twilio/status", () => {
 
   it("answers 403 for a forged status and leaves the message as it was", async () => {
     const { id, sid } = await sentMessage();
-    const forged = twilio.getExpectedTwilioSignature("guessed", `${PUBLIC_BASE_URL}/webhooks/twilio/status`, status(sid, "failed"));
+    const forged = twilio.getExpectedTwilioSignature(
+      "guessed",
+      `${PUBLIC_BASE_URL}/webhooks/twilio/status`,
+      status(sid, "failed"),
+    );
     const res = await t.webhook("status", status(sid, "failed", { errorCode: "30007" }), { signature: forged });
     expect(res.status).toBe(403);
     expect(await problemCode(res)).toBe("WEBHOOK.SIGNATURE_INVALID");
@@ -229,7 +266,11 @@ describe("a gateway without the Twilio provider", () => {
   it("serves no Twilio webhook routes", async () => {
     const plain = await startInProcessGateway();
     try {
-      const res = await plain.call("POST", "/webhooks/twilio/inbound", { raw: "a=b", headers: { "content-type": "application/x-www-form-urlencoded" }, auth: false });
+      const res = await plain.call("POST", "/webhooks/twilio/inbound", {
+        raw: "a=b",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        auth: false,
+      });
       expect(res.status).toBe(404);
     } finally {
       await plain.close();
@@ -239,5 +280,11 @@ describe("a gateway without the Twilio provider", () => {
 
 // Used inside it.each tables, which are built before beforeEach runs.
 function inboundParamsFixed(): Record<string, string> {
-  return inboundParams({ accountSid: "AC00000000000000000000000000000000", messageSid: "SM00000000000000000000000000000002", from: "+15557654321", to: "+15550001111", body: "hello" });
+  return inboundParams({
+    accountSid: "AC00000000000000000000000000000000",
+    messageSid: "SM00000000000000000000000000000002",
+    from: "+15557654321",
+    to: "+15550001111",
+    body: "hello",
+  });
 }

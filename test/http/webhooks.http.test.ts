@@ -32,7 +32,11 @@ async function receiver(secret: string, port?: number): Promise<WebhookReceiver>
 }
 
 async function gateway(env: Record<string, string>, dataDir?: string): Promise<InProcessGateway> {
-  const gw = await startInProcessGateway({ WEBHOOK_BACKOFF_BASE_MS: "10", WEBHOOK_BACKOFF_MAX_MS: "50", ...env }, undefined, dataDir);
+  const gw = await startInProcessGateway(
+    { WEBHOOK_BACKOFF_BASE_MS: "10", WEBHOOK_BACKOFF_MAX_MS: "50", ...env },
+    undefined,
+    dataDir,
+  );
   let closed = false;
   cleanups.push(async () => {
     if (!closed) await gw.close();
@@ -42,7 +46,15 @@ async function gateway(env: Record<string, string>, dataDir?: string): Promise<I
 }
 
 function session(state: SessionInfo["state"]): SessionInfo {
-  return { id: "default", provider: "baileys", state, me: null, lastDisconnect: null, reconnects: 0, lastRecoveryMs: null };
+  return {
+    id: "default",
+    provider: "baileys",
+    state,
+    me: null,
+    lastDisconnect: null,
+    reconnects: 0,
+    lastRecoveryMs: null,
+  };
 }
 
 async function deliveries(gw: InProcessGateway, query = ""): Promise<DeliveryView[]> {
@@ -59,14 +71,30 @@ describe("outbound webhooks through the gateway", () => {
     hooks.answer(500);
     const gw = await gateway({ WEBHOOK_URL: hooks.url, WEBHOOK_SECRET: secret });
 
-    const posted = (await (await gw.call("POST", "/messages", { body: { to: "+40712345678", text: "hi" } })).json()) as { id: string };
-    await eventually(async () => ((await (await gw.call("GET", `/messages/${posted.id}`)).json()) as { status: string }).status === "sent" || undefined);
+    const posted = (await (
+      await gw.call("POST", "/messages", { body: { to: "+40712345678", text: "hi" } })
+    ).json()) as { id: string };
+    await eventually(
+      async () =>
+        ((await (await gw.call("GET", `/messages/${posted.id}`)).json()) as { status: string }).status === "sent" ||
+        undefined,
+    );
     const providerMessageId = `baileys-${posted.id}`;
     gw.provider.emit({ type: "status", providerMessageId, status: "delivered" });
     gw.provider.emit({ type: "status", providerMessageId, status: "read" });
     gw.provider.emit({
       type: "inbound",
-      message: { provider: "baileys", session: "default", channel: "whatsapp", from: "whatsapp:+40700000001", to: null, text: "hello back", mediaUrls: [], providerMessageId: "in-1", at: new Date() },
+      message: {
+        provider: "baileys",
+        session: "default",
+        channel: "whatsapp",
+        from: "whatsapp:+40700000001",
+        to: null,
+        text: "hello back",
+        mediaUrls: [],
+        providerMessageId: "in-1",
+        at: new Date(),
+      },
     });
     gw.gateway.events.publish({ type: "session.state", session: session("reconnecting") });
 
@@ -79,7 +107,11 @@ describe("outbound webhooks through the gateway", () => {
       .map((r) => r.payload!.data.status);
     expect(statuses).toEqual(["sent", "delivered", "read"]);
     const inbound = accepted().find((r) => r.payload!.type === "message.inbound")!;
-    expect(inbound.payload!.data).toMatchObject({ direction: "inbound", text: "hello back", from: "whatsapp:+40700000001" });
+    expect(inbound.payload!.data).toMatchObject({
+      direction: "inbound",
+      text: "hello back",
+      from: "whatsapp:+40700000001",
+    });
     const sessionEvent = accepted().find((r) => r.payload!.type === "session.state")!;
     expect(sessionEvent.payload!.data).toEqual(session("reconnecting"));
 
@@ -144,7 +176,17 @@ describe("outbound webhooks through the gateway", () => {
     });
     expect(parked).toMatchObject({ type: "session.state", status: "failed", attempts: 3, nextAttemptAt: null });
     expect(parked!.lastError).toMatch(/^HTTP 503/);
-    expect(Object.keys(parked!).sort()).toEqual(["attempts", "createdAt", "eventId", "id", "lastError", "nextAttemptAt", "status", "type", "updatedAt"]);
+    expect(Object.keys(parked!).sort()).toEqual([
+      "attempts",
+      "createdAt",
+      "eventId",
+      "id",
+      "lastError",
+      "nextAttemptAt",
+      "status",
+      "type",
+      "updatedAt",
+    ]);
     expect(hooks.received).toHaveLength(3);
 
     const detail = (await (await gw.call("GET", `/webhooks/deliveries/${parked!.id}`)).json()) as DeliveryView;
@@ -178,10 +220,16 @@ describe("outbound webhooks through the gateway", () => {
     const down = await WebhookReceiver.start(secret);
     const port = down.port;
     await down.close();
-    const env = { WEBHOOK_URL: `http://127.0.0.1:${port}/hooks`, WEBHOOK_SECRET: secret, WEBHOOK_BACKOFF_BASE_MS: "3000", WEBHOOK_BACKOFF_MAX_MS: "3000" };
+    const env = {
+      WEBHOOK_URL: `http://127.0.0.1:${port}/hooks`,
+      WEBHOOK_SECRET: secret,
+      WEBHOOK_BACKOFF_BASE_MS: "3000",
+      WEBHOOK_BACKOFF_MAX_MS: "3000",
+    };
 
     const first = await gateway(env, dir.path);
-    for (const state of ["connecting", "open", "reconnecting"] as const) first.gateway.events.publish({ type: "session.state", session: session(state) });
+    for (const state of ["connecting", "open", "reconnecting"] as const)
+      first.gateway.events.publish({ type: "session.state", session: session(state) });
     const queued = await eventually(async () => {
       const items = await deliveries(first, "?status=pending");
       // One session's events go one at a time: only the oldest has been tried.
@@ -192,7 +240,11 @@ describe("outbound webhooks through the gateway", () => {
 
     const hooks = await receiver(secret, port);
     const second = await gateway(env, dir.path);
-    await eventually(async () => ((await deliveries(second, "?status=delivered")).length === 3 ? true : undefined), 15_000, "3 delivered");
+    await eventually(
+      async () => ((await deliveries(second, "?status=delivered")).length === 3 ? true : undefined),
+      15_000,
+      "3 delivered",
+    );
     expect(hooks.verified.map((r) => r.payload!.data.state)).toEqual(["connecting", "open", "reconnecting"]);
     expect(hooks.verified.map((r) => r.headers["webhook-id"]).sort()).toEqual(queued.map((d) => d.eventId).sort());
   });
@@ -204,17 +256,30 @@ describe("outbound webhooks through the gateway", () => {
     cleanups.push(dir.remove);
     const env = { WEBHOOK_URL: hooks.url, WEBHOOK_SECRET: secret };
     const first = await gateway(env, dir.path);
-    const posted = (await (await first.call("POST", "/messages", { body: { to: "+40712345678", text: "hi" } })).json()) as { id: string };
-    await eventually(() => hooks.verified.some((r) => r.payload!.data.status === "sent") || undefined, 10_000, "the sent event");
+    const posted = (await (
+      await first.call("POST", "/messages", { body: { to: "+40712345678", text: "hi" } })
+    ).json()) as { id: string };
+    await eventually(
+      () => hooks.verified.some((r) => r.payload!.data.status === "sent") || undefined,
+      10_000,
+      "the sent event",
+    );
     await first.close();
 
     // The process commits the delivery receipt and dies before queuing its event.
     const store = new SqliteMessageStore({ path: join(dir.path, "messages.db") });
-    await store.applyStatus({ provider: "baileys", providerMessageId: `baileys-${posted.id}`, status: "delivered" }, new Date());
+    await store.applyStatus(
+      { provider: "baileys", providerMessageId: `baileys-${posted.id}`, status: "delivered" },
+      new Date(),
+    );
     await store.close();
 
     await gateway(env, dir.path);
-    await eventually(() => hooks.verified.some((r) => r.payload!.data.status === "delivered") || undefined, 10_000, "the delivered event");
+    await eventually(
+      () => hooks.verified.some((r) => r.payload!.data.status === "delivered") || undefined,
+      10_000,
+      "the delivered event",
+    );
     const events = hooks.verified.map((r) => `${r.payload!.type} ${String(r.payload!.data.status)}`);
     expect(events).toEqual(["message.status sent", "message.status delivered"]);
   });
@@ -230,7 +295,9 @@ describe("outbound webhooks through the gateway", () => {
     // The same request verifies with the gateway's secret: only the secret differed.
     const { body, headers } = wrong.received[0]!;
     expect(new Webhook(secret).verify(body, headers)).toMatchObject({ type: "session.state" });
-    expect(() => new Webhook(secret).verify(body.replace("open", "qr"), headers)).toThrow("No matching signature found");
+    expect(() => new Webhook(secret).verify(body.replace("open", "qr"), headers)).toThrow(
+      "No matching signature found",
+    );
   });
 });
 
@@ -239,7 +306,13 @@ describe("GET /webhooks/deliveries", () => {
     const secret = newWebhookSecret();
     const hooks = await receiver(secret);
     const gw = await gateway({ WEBHOOK_URL: hooks.url, WEBHOOK_SECRET: secret });
-    for (const [query, field] of [["?status=parked", "status"], ["?limit=0", "limit"], ["?limit=abc", "limit"], ["?cursor=%20", "cursor"], ["?colour=red", "colour"]] as const) {
+    for (const [query, field] of [
+      ["?status=parked", "status"],
+      ["?limit=0", "limit"],
+      ["?limit=abc", "limit"],
+      ["?cursor=%20", "cursor"],
+      ["?colour=red", "colour"],
+    ] as const) {
       const res = await gw.call("GET", `/webhooks/deliveries${query}`);
       expect(res.status, query).toBe(400);
       expect(res.headers.get("content-type")).toBe("application/problem+json");
@@ -257,10 +330,17 @@ describe("GET /webhooks/deliveries", () => {
     const secret = newWebhookSecret();
     const hooks = await receiver(secret);
     const gw = await gateway({ WEBHOOK_URL: hooks.url, WEBHOOK_SECRET: secret });
-    for (const state of ["connecting", "open", "reconnecting"] as const) gw.gateway.events.publish({ type: "session.state", session: session(state) });
+    for (const state of ["connecting", "open", "reconnecting"] as const)
+      gw.gateway.events.publish({ type: "session.state", session: session(state) });
     await eventually(async () => ((await deliveries(gw, "?status=delivered")).length === 3 ? true : undefined));
-    const page1 = (await (await gw.call("GET", "/webhooks/deliveries?limit=2")).json()) as { items: DeliveryView[]; nextCursor: string };
-    const page2 = (await (await gw.call("GET", `/webhooks/deliveries?limit=2&cursor=${page1.nextCursor}`)).json()) as { items: DeliveryView[]; nextCursor: null };
+    const page1 = (await (await gw.call("GET", "/webhooks/deliveries?limit=2")).json()) as {
+      items: DeliveryView[];
+      nextCursor: string;
+    };
+    const page2 = (await (await gw.call("GET", `/webhooks/deliveries?limit=2&cursor=${page1.nextCursor}`)).json()) as {
+      items: DeliveryView[];
+      nextCursor: null;
+    };
     expect(page1.items).toHaveLength(2);
     expect(page2).toMatchObject({ nextCursor: null, items: [expect.objectContaining({ type: "session.state" })] });
   });

@@ -24,17 +24,29 @@ let dir: Awaited<ReturnType<typeof tempDir>>;
 
 interface ShimResult {
   code: number | null;
-  report: { ok: boolean; problems: string[]; thresholds: { metric: string; ok: boolean }[]; iterations: number; requests: number } | undefined;
+  report:
+    | {
+        ok: boolean;
+        problems: string[];
+        thresholds: { metric: string; ok: boolean }[];
+        iterations: number;
+        requests: number;
+      }
+    | undefined;
   output: string;
 }
 
 function runScript(script: string, env: Record<string, string>): Promise<ShimResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "./loadtests/shim/register.mjs", "loadtests/shim/run.mjs", script], {
-      cwd: root,
-      env: { ...process.env, BASE_URL: gw.url, API_KEY, TO, SESSION: "default", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "./loadtests/shim/register.mjs", "loadtests/shim/run.mjs", script],
+      {
+        cwd: root,
+        env: { ...process.env, BASE_URL: gw.url, API_KEY, TO, SESSION: "default", ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let out = "";
     child.stdout.on("data", (c: Buffer) => (out += c.toString()));
     child.stderr.on("data", (c: Buffer) => (out += c.toString()));
@@ -79,7 +91,11 @@ describe("k6 scripts through the shim, against a live gateway", () => {
     expect(result.report!.problems).toEqual([]);
     expect(result.report!.iterations).toBe(2);
     expect(result.code).toBe(0);
-    await eventually(() => (sim.messages(PHONE).filter((m) => m.text?.startsWith("k6 smoke")).length === 2 ? true : undefined), 15_000, "smoke messages");
+    await eventually(
+      () => (sim.messages(PHONE).filter((m) => m.text?.startsWith("k6 smoke")).length === 2 ? true : undefined),
+      15_000,
+      "smoke messages",
+    );
   }, 60_000);
 
   it("queue.js: refuses to run while the session is open (the run would prove nothing)", async () => {
@@ -92,17 +108,29 @@ describe("k6 scripts through the shim, against a live gateway", () => {
     sim.outage(5);
     await eventually(async () => ((await sessionState()) !== "open" ? true : undefined), 10_000, "outage noticed");
     const before = sim.messages(PHONE).length;
-    const result = await runScript("loadtests/queue.js", { MESSAGES: "24", VUS: "4", POLL_S: "0.5", DRAIN_TIMEOUT_S: "60" });
+    const result = await runScript("loadtests/queue.js", {
+      MESSAGES: "24",
+      VUS: "4",
+      POLL_S: "0.5",
+      DRAIN_TIMEOUT_S: "60",
+    });
     expect(result.report, result.output).toBeDefined();
     expect(result.report!.problems).toEqual([]);
     expect(result.code).toBe(0);
-    const received = sim.messages(PHONE).slice(before).filter((m) => m.text?.startsWith("k6 queue"));
+    const received = sim
+      .messages(PHONE)
+      .slice(before)
+      .filter((m) => m.text?.startsWith("k6 queue"));
     expect(received).toHaveLength(24);
     expect(new Set(received.map((m) => m.text)).size).toBe(24);
   }, 120_000);
 
   it("soak.js: the steady scenario and the drain check pass for a few iterations", async () => {
-    const result = await runScript("loadtests/soak.js", { K6_SHIM_ITERATIONS: "5", POLL_S: "0.5", DRAIN_TIMEOUT_S: "60" });
+    const result = await runScript("loadtests/soak.js", {
+      K6_SHIM_ITERATIONS: "5",
+      POLL_S: "0.5",
+      DRAIN_TIMEOUT_S: "60",
+    });
     expect(result.report, result.output).toBeDefined();
     expect(result.report!.problems).toEqual([]);
     expect(result.report!.iterations).toBe(5);
@@ -152,7 +180,10 @@ describe("k6 scripts through the shim, against a live gateway", () => {
       expect(threshold.code).toBe(1);
       expect(threshold.report!.problems.join("\n")).toMatch(/http_req_faild.*no such metric/);
 
-      const unreachable = await broken("unreachable.js", `import http from "k6/http"; export default function () { http.get("http://127.0.0.1:9/health"); }`);
+      const unreachable = await broken(
+        "unreachable.js",
+        `import http from "k6/http"; export default function () { http.get("http://127.0.0.1:9/health"); }`,
+      );
       expect(unreachable.code).toBe(1);
       expect(unreachable.report!.problems.join("\n")).toMatch(/request error/);
 

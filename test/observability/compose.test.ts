@@ -17,7 +17,10 @@ interface Service {
 }
 
 const root = join(import.meta.dirname, "../..");
-const compose = parse(readFileSync(join(root, "observability/compose.yaml"), "utf8")) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
+const compose = parse(readFileSync(join(root, "observability/compose.yaml"), "utf8")) as {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+};
 
 describe("observability/compose.yaml", () => {
   it("runs Jaeger all-in-one with the OTLP receivers on and the UI published", () => {
@@ -36,7 +39,9 @@ describe("observability/compose.yaml", () => {
   it("builds the gateway from the repository's Dockerfile and points it at both", () => {
     const gateway = compose.services.gateway!;
     expect(gateway.build?.dockerfile).toBe("Dockerfile");
-    expect(readFileSync(join(root, "observability", gateway.build!.context, gateway.build!.dockerfile), "utf8")).toMatch(/src\/main\.ts/);
+    expect(
+      readFileSync(join(root, "observability", gateway.build!.context, gateway.build!.dockerfile), "utf8"),
+    ).toMatch(/src\/main\.ts/);
     expect(gateway.depends_on).toEqual(expect.arrayContaining(["jaeger", "firestore"]));
     const env = gateway.environment!;
     expect(env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe("http://jaeger:4318");
@@ -51,14 +56,19 @@ describe("observability/compose.yaml", () => {
     const patches = dockerfile.indexOf("COPY patches ./patches");
     expect(patches).toBeGreaterThan(-1);
     expect(patches).toBeLessThan(dockerfile.indexOf("RUN npm ci"));
-    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: Record<string, string>; dependencies: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+      scripts: Record<string, string>;
+      dependencies: Record<string, string>;
+    };
     expect(pkg.scripts.postinstall).toMatch(/^patch-package\b/);
     // The image installs with --omit=dev: the tool must be a dependency.
     expect(pkg.dependencies["patch-package"]).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
   it("sets only variables the gateway reads (or standard OTEL_* ones)", () => {
-    const unknown = Object.keys(compose.services.gateway!.environment!).filter((k) => !configKeys.includes(k) && !k.startsWith("OTEL_"));
+    const unknown = Object.keys(compose.services.gateway!.environment!).filter(
+      (k) => !configKeys.includes(k) && !k.startsWith("OTEL_"),
+    );
     expect(unknown).toEqual([]);
   });
 });

@@ -29,7 +29,10 @@ type Launcher = { readonly command: string; readonly args: (port: number) => str
 
 /** Finds the emulator launcher: on PATH, in the Debian package, or through gcloud. */
 export function findFirestoreEmulator(): Launcher | null {
-  const direct = (command: string): Launcher => ({ command, args: (port) => ["start", "--host=127.0.0.1", `--port=${port}`] });
+  const direct = (command: string): Launcher => ({
+    command,
+    args: (port) => ["start", "--host=127.0.0.1", `--port=${port}`],
+  });
   for (const dir of (process.env["PATH"] ?? "").split(delimiter)) {
     const candidate = join(dir, "cloud_firestore_emulator");
     if (dir !== "" && existsSync(candidate)) return direct(candidate);
@@ -37,7 +40,10 @@ export function findFirestoreEmulator(): Launcher | null {
   const packaged = "/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud_firestore_emulator";
   if (existsSync(packaged)) return direct(packaged);
   try {
-    const listed = execFileSync("dpkg", ["-L", "google-cloud-cli-firestore-emulator"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    const listed = execFileSync("dpkg", ["-L", "google-cloud-cli-firestore-emulator"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
     const found = listed.split("\n").find((line) => line.endsWith("/cloud_firestore_emulator"));
     if (found !== undefined && existsSync(found)) return direct(found);
   } catch {
@@ -75,7 +81,9 @@ export async function freePort(): Promise<number> {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -99,7 +107,8 @@ export async function startFirestoreEmulator(projectId = `demo-gw-${process.pid}
     proc.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      if (proc.exitCode !== null) throw new Error(`Firestore emulator exited early (${proc.exitCode}):\n${output.slice(-2000)}`);
+      if (proc.exitCode !== null)
+        throw new Error(`Firestore emulator exited early (${proc.exitCode}):\n${output.slice(-2000)}`);
       if (await answers(host)) return;
       await sleep(150);
     }
@@ -131,7 +140,9 @@ export async function startFirestoreEmulator(projectId = `demo-gw-${process.pid}
       return child !== null;
     },
     async reset() {
-      const response = await fetch(`http://${host}/emulator/v1/projects/${projectId}/databases/(default)/documents`, { method: "DELETE" });
+      const response = await fetch(`http://${host}/emulator/v1/projects/${projectId}/databases/(default)/documents`, {
+        method: "DELETE",
+      });
       if (!response.ok) throw new Error(`emulator reset failed: ${response.status}`);
     },
     stop,

@@ -14,7 +14,11 @@ export interface GatewayProcess {
  * Starts a gateway entry point as its own process, the way a user does
  * (node + tsx), on a free port, and waits for its "gateway listening" line.
  */
-export async function startGatewayProcess(entry: string, env: Record<string, string>, timeoutMs = 20_000): Promise<GatewayProcess> {
+export async function startGatewayProcess(
+  entry: string,
+  env: Record<string, string>,
+  timeoutMs = 20_000,
+): Promise<GatewayProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", entry], {
     // No rate limit unless the test sets one: tests post hundreds of messages at once with one key.
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", RATE_LIMIT_PER_SECOND: "0", ...env },
@@ -25,7 +29,10 @@ export async function startGatewayProcess(entry: string, env: Record<string, str
     child.on("exit", (code, signal) => resolve({ code, signal })),
   );
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start within ${timeoutMs} ms:\n${output.join("\n")}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`gateway did not start within ${timeoutMs} ms:\n${output.join("\n")}`)),
+      timeoutMs,
+    );
     const onLine = (line: string) => {
       output.push(line);
       if (!line.includes('"gateway listening"')) return;

@@ -12,7 +12,11 @@ export interface InProcessGateway {
   readonly provider: MemoryMessagingProvider;
   readonly dataDir: string;
   /** Calls the app like an HTTP client would, with the API key unless `auth: false`. */
-  call(method: string, path: string, init?: { body?: unknown; raw?: string; headers?: Record<string, string>; auth?: boolean }): Promise<Response>;
+  call(
+    method: string,
+    path: string,
+    init?: { body?: unknown; raw?: string; headers?: Record<string, string>; auth?: boolean },
+  ): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -29,7 +33,15 @@ export async function startInProcessGateway(
   const dir = dataDir ? { path: dataDir, remove: async () => undefined } : await tempDir();
   const provider = new MemoryMessagingProvider("baileys", ["whatsapp"], { default: true, other: true });
   // No rate limit unless a test asks for one: tests post hundreds of messages at once with one key.
-  const config = loadConfig({ DATA_DIR: dir.path, API_KEYS: TEST_API_KEY, LOG_LEVEL: "silent", DISPATCH_BACKOFF_BASE_MS: "10", DISPATCH_BACKOFF_MAX_MS: "50", RATE_LIMIT_PER_SECOND: "0", ...env });
+  const config = loadConfig({
+    DATA_DIR: dir.path,
+    API_KEYS: TEST_API_KEY,
+    LOG_LEVEL: "silent",
+    DISPATCH_BACKOFF_BASE_MS: "10",
+    DISPATCH_BACKOFF_MAX_MS: "50",
+    RATE_LIMIT_PER_SECOND: "0",
+    ...env,
+  });
   const gateway = await buildGateway({
     config,
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? "silent"),
@@ -42,14 +54,20 @@ export async function startInProcessGateway(
     provider,
     dataDir: dir.path,
     async call(method, path, init = {}) {
-      const headers: Record<string, string> = { ...(init.auth === false ? {} : { authorization: `Bearer ${TEST_API_KEY}` }) };
+      const headers: Record<string, string> = {
+        ...(init.auth === false ? {} : { authorization: `Bearer ${TEST_API_KEY}` }),
+      };
       let body: string | undefined;
       if (init.raw !== undefined) body = init.raw;
       else if (init.body !== undefined) {
         body = JSON.stringify(init.body);
         headers["content-type"] = "application/json";
       }
-      return gateway.app.request(path, { method, headers: { ...headers, ...init.headers }, ...(body === undefined ? {} : { body }) });
+      return gateway.app.request(path, {
+        method,
+        headers: { ...headers, ...init.headers },
+        ...(body === undefined ? {} : { body }),
+      });
     },
     async close() {
       await gateway.stop();
@@ -59,7 +77,11 @@ export async function startInProcessGateway(
 }
 
 /** Polls until `check` returns a value, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, what = "condition"): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 10_000,
+  what = "condition",
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

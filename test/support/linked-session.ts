@@ -8,7 +8,12 @@ import type { WhatsAppSimulator } from "../fakes/whatsapp/index.ts";
  * gateway data dir the way an operator drops in a Baileys auth folder
  * (`sessions/<id>/creds.json`).
  */
-export async function seedLinkedSession(sim: WhatsAppSimulator, dataDir: string, session: string, phone: string): Promise<string> {
+export async function seedLinkedSession(
+  sim: WhatsAppSimulator,
+  dataDir: string,
+  session: string,
+  phone: string,
+): Promise<string> {
   const account = sim.provisionAccount({ phone });
   const dir = join(dataDir, "sessions", session);
   await mkdir(dir, { recursive: true, mode: 0o700 });

@@ -5,4 +5,7 @@ import { launch } from "../../src/app/composition/launch.ts";
 import { nodeRuntime } from "../../src/node-runtime.ts";
 import { MemoryMessagingProvider } from "../fakes/memory-messaging-provider.ts";
 
-await launch({ ...nodeRuntime(), providers: [new MemoryMessagingProvider("baileys", ["whatsapp"], { default: false })] });
+await launch({
+  ...nodeRuntime(),
+  providers: [new MemoryMessagingProvider("baileys", ["whatsapp"], { default: false })],
+});

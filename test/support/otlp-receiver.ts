@@ -30,7 +30,10 @@ export async function startOtlpReceiver(): Promise<{ url: string; spans: Receive
         return;
       }
       const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
-        resourceSpans?: { resource?: { attributes?: OtlpAttribute[] }; scopeSpans?: { spans?: Record<string, unknown>[] }[] }[];
+        resourceSpans?: {
+          resource?: { attributes?: OtlpAttribute[] };
+          scopeSpans?: { spans?: Record<string, unknown>[] }[];
+        }[];
       };
       for (const rs of body.resourceSpans ?? []) {
         const service = attributes(rs.resource?.attributes)["service.name"];
@@ -54,13 +57,22 @@ export async function startOtlpReceiver(): Promise<{ url: string; spans: Receive
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, spans, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    spans,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 function attributes(list: OtlpAttribute[] | undefined): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
   for (const { key, value } of list ?? []) {
-    out[key] = value.stringValue ?? (value.intValue !== undefined ? Number(value.intValue) : undefined) ?? value.doubleValue ?? value.boolValue ?? "";
+    out[key] =
+      value.stringValue ??
+      (value.intValue !== undefined ? Number(value.intValue) : undefined) ??
+      value.doubleValue ??
+      value.boolValue ??
+      "";
   }
   return out;
 }

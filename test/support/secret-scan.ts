@@ -10,7 +10,16 @@ export interface Secret {
 /** The forms of a text secret (API key, auth token). */
 export function textSecret(name: string, value: string): Secret {
   const bytes = Buffer.from(value, "utf8");
-  return { name, forms: unique([value, bytes.toString("base64"), bytes.toString("base64url"), encodeURIComponent(value), bytes.toString("hex")]) };
+  return {
+    name,
+    forms: unique([
+      value,
+      bytes.toString("base64"),
+      bytes.toString("base64url"),
+      encodeURIComponent(value),
+      bytes.toString("hex"),
+    ]),
+  };
 }
 
 /**
@@ -21,7 +30,16 @@ export function textSecret(name: string, value: string): Secret {
 export function binarySecret(name: string, value: Uint8Array): Secret {
   const bytes = Buffer.from(value);
   const b64 = bytes.toString("base64");
-  return { name, forms: unique([b64, b64.replace(/=+$/, ""), bytes.toString("base64url"), bytes.toString("hex"), [...bytes].join(",")]) };
+  return {
+    name,
+    forms: unique([
+      b64,
+      b64.replace(/=+$/, ""),
+      bytes.toString("base64url"),
+      bytes.toString("hex"),
+      [...bytes].join(","),
+    ]),
+  };
 }
 
 /** Extra forms for an existing secret (e.g. the Basic auth header Twilio's library builds). */
@@ -45,7 +63,13 @@ export function findLeaks(secrets: readonly Secret[], texts: ReadonlyArray<{ whe
     for (const secret of secrets) {
       for (const form of secret.forms) {
         const at = /^[0-9a-f]+$/.test(form) ? lower.indexOf(form) : text.indexOf(form);
-        if (at >= 0) leaks.push({ secret: secret.name, form: form.slice(0, 24), where, context: text.slice(Math.max(0, at - 120), at + form.length + 40) });
+        if (at >= 0)
+          leaks.push({
+            secret: secret.name,
+            form: form.slice(0, 24),
+            where,
+            context: text.slice(Math.max(0, at - 120), at + form.length + 40),
+          });
       }
     }
   }

@@ -18,7 +18,9 @@ export async function startSimProcess(): Promise<SimProcess> {
   child.stderr!.resume();
   const { ws, control } = await new Promise<{ ws: string; control: string }>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`simulator exited with ${code}`)));
-    createInterface({ input: child.stdout! }).once("line", (line) => resolve(JSON.parse(line) as { ws: string; control: string }));
+    createInterface({ input: child.stdout! }).once("line", (line) =>
+      resolve(JSON.parse(line) as { ws: string; control: string }),
+    );
   });
   return {
     child,

@@ -14,7 +14,11 @@ export interface TwilioGateway {
   readonly gw: InProcessGateway;
   readonly fake: FakeTwilioApi;
   /** Posts a webhook signed like Twilio over PUBLIC_BASE_URL + path + query (or `signUrl`). */
-  webhook(kind: "inbound" | "status", params: Record<string, string>, options?: SignOptions & { query?: string; signUrl?: string }): Promise<Response>;
+  webhook(
+    kind: "inbound" | "status",
+    params: Record<string, string>,
+    options?: SignOptions & { query?: string; signUrl?: string },
+  ): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -23,7 +27,10 @@ export interface TwilioGateway {
  * createProviders from the configuration (the `twilio` library doing real
  * HTTP against the fake REST API), plus any `others` (in-memory Baileys).
  */
-export async function startTwilioGateway(env: Record<string, string> = {}, others: MessagingProvider[] = []): Promise<TwilioGateway> {
+export async function startTwilioGateway(
+  env: Record<string, string> = {},
+  others: MessagingProvider[] = [],
+): Promise<TwilioGateway> {
   const fake = new FakeTwilioApi();
   await fake.start();
   const fullEnv: Record<string, string> = {

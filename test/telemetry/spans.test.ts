@@ -18,7 +18,8 @@ beforeEach(() => exporter.reset());
 
 const spans = (name: string) => exporter.getFinishedSpans().filter((s) => s.name === name);
 // The SDK exports a span once its resource's async attributes settled: flush before reading.
-const flush = () => (trace.getTracerProvider() as ProxyTracerProvider).getDelegate() as unknown as { forceFlush(): Promise<void> };
+const flush = () =>
+  (trace.getTracerProvider() as ProxyTracerProvider).getDelegate() as unknown as { forceFlush(): Promise<void> };
 const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
 
 describe("traceRecovery", () => {
@@ -26,8 +27,14 @@ describe("traceRecovery", () => {
     expect(tracingActive()).toBe(true);
     const t0 = Date.now() - 1_000;
     traceRecovery({
-      session: "s1", code: 503, reason: "Stream Errored", attempts: 2, outcome: "open",
-      startedAt: t0, endedAt: t0 + 300, durationMs: 300,
+      session: "s1",
+      code: 503,
+      reason: "Stream Errored",
+      attempts: 2,
+      outcome: "open",
+      startedAt: t0,
+      endedAt: t0 + 300,
+      durationMs: 300,
       attemptLog: [
         { startedAt: t0, endedAt: t0 + 100, outcome: "closed", code: 503 },
         { startedAt: t0 + 200, endedAt: t0 + 300, outcome: "open" },
@@ -36,7 +43,11 @@ describe("traceRecovery", () => {
     await flush().forceFlush();
     const [reconnect] = spans("whatsapp.reconnect");
     expect(reconnect?.attributes).toMatchObject({
-      "session.id": "s1", "disconnect.code": 503, "disconnect.reason": "Stream Errored", "reconnect.attempts": 2, "reconnect.outcome": "open",
+      "session.id": "s1",
+      "disconnect.code": 503,
+      "disconnect.reason": "Stream Errored",
+      "reconnect.attempts": 2,
+      "reconnect.outcome": "open",
     });
     const durationMs = reconnect!.duration[0] * 1000 + reconnect!.duration[1] / 1e6;
     expect(Math.round(durationMs)).toBe(300);
@@ -67,8 +78,15 @@ describe("a gateway with tracing on", () => {
     sim = await startWhatsAppSimulator();
     dir = await tempDir();
     await seedLinkedSession(sim, dir.path, "default", "40711111111");
-    gw = await startInProcessGateway({ GATEWAY_PROVIDERS: "baileys", WA_WEBSOCKET_URL: sim.wsUrl }, "configured", dir.path);
-    await eventually(async () => ((await (await gw.call("GET", "/sessions/default")).json()) as { state: string }).state === "open" || undefined);
+    gw = await startInProcessGateway(
+      { GATEWAY_PROVIDERS: "baileys", WA_WEBSOCKET_URL: sim.wsUrl },
+      "configured",
+      dir.path,
+    );
+    await eventually(
+      async () =>
+        ((await (await gw.call("GET", "/sessions/default")).json()) as { state: string }).state === "open" || undefined,
+    );
   });
   afterEach(async () => {
     await gw.close();
@@ -80,12 +98,21 @@ describe("a gateway with tracing on", () => {
     exporter.reset();
     sim.fault({ phone: "40711111111", kind: "close" });
     const session = await eventually(async () => {
-      const s = (await (await gw.call("GET", "/sessions/default")).json()) as { state: string; reconnects: number; lastRecoveryMs: number };
+      const s = (await (await gw.call("GET", "/sessions/default")).json()) as {
+        state: string;
+        reconnects: number;
+        lastRecoveryMs: number;
+      };
       return s.state === "open" && s.reconnects === 1 ? s : undefined;
     });
     await flush().forceFlush();
     const [reconnect] = spans("whatsapp.reconnect");
-    expect(reconnect?.attributes).toMatchObject({ "session.id": "default", "disconnect.code": 428, "reconnect.outcome": "open", "reconnect.attempts": 1 });
+    expect(reconnect?.attributes).toMatchObject({
+      "session.id": "default",
+      "disconnect.code": 428,
+      "reconnect.outcome": "open",
+      "reconnect.attempts": 1,
+    });
     const durationMs = reconnect!.duration[0] * 1000 + reconnect!.duration[1] / 1e6;
     expect(Math.abs(durationMs - session.lastRecoveryMs)).toBeLessThanOrEqual(1);
     expect(spans("whatsapp.connect")).toHaveLength(1);
@@ -94,7 +121,11 @@ describe("a gateway with tracing on", () => {
   it("traces a message from the HTTP request through dispatch to the provider's ack", async () => {
     const res = await gw.call("POST", "/messages", { body: { to: "+40722222222", text: "traced" } });
     const { id } = (await res.json()) as { id: string };
-    await eventually(() => spans("message.send").find((s) => s.attributes["message.id"] === id), 10_000, "message.send span");
+    await eventually(
+      () => spans("message.send").find((s) => s.attributes["message.id"] === id),
+      10_000,
+      "message.send span",
+    );
     const send = spans("message.send").find((s) => s.attributes["message.id"] === id)!;
     const request = spans("POST /messages").find((s) => s.spanContext().traceId === send.spanContext().traceId);
     expect(request?.attributes["http.response.status_code"]).toBe(202);
@@ -102,7 +133,11 @@ describe("a gateway with tracing on", () => {
     const dispatch = spans("message.dispatch").filter((s) => s.attributes["message.id"] === id);
     expect(dispatch).toHaveLength(1);
     expect(parentOf(dispatch[0]!)).toBe(send.spanContext().spanId);
-    expect(dispatch[0]!.attributes).toMatchObject({ "message.provider": "baileys", "session.id": "default", "dispatch.outcome": "sent" });
+    expect(dispatch[0]!.attributes).toMatchObject({
+      "message.provider": "baileys",
+      "session.id": "default",
+      "dispatch.outcome": "sent",
+    });
     expect(send.attributes["message.status"]).toMatch(/sent|delivered|read/);
   });
 

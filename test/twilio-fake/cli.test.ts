@@ -21,7 +21,9 @@ interface Started {
 }
 
 async function startCli(): Promise<Started> {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", cli], { stdio: ["ignore", "pipe", "inherit"] });
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", cli], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   cleanups.push(async () => {
     if (child.exitCode === null) child.kill("SIGTERM");
@@ -35,7 +37,10 @@ async function startCli(): Promise<Started> {
 }
 
 async function control(base: Started, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${base.control}${path}`, body === undefined ? {} : { method: "POST", body: JSON.stringify(body) });
+  const res = await fetch(
+    `${base.control}${path}`,
+    body === undefined ? {} : { method: "POST", body: JSON.stringify(body) },
+  );
   expect(res.status).toBe(200);
   return res.json();
 }
@@ -48,11 +53,24 @@ describe("fake Twilio CLI", () => {
 
     await control(fake, "/fail", { status: 429, times: 1 });
     await control(fake, "/fail", { status: 400, code: 21610 });
-    const throttled = await client.messages.create({ to: "+15557654321", from: "+15550001111", body: "a" }).catch((e: unknown) => e);
+    const throttled = await client.messages
+      .create({ to: "+15557654321", from: "+15550001111", body: "a" })
+      .catch((e: unknown) => e);
     expect(throttled).toMatchObject({ status: 429, code: 20429 });
-    const refused = await client.messages.create({ to: "+15557654321", from: "+15550001111", body: "b" }).catch((e: unknown) => e);
-    expect(refused).toMatchObject({ status: 400, code: 21610, message: "Attempt to send to unsubscribed recipient", moreInfo: "https://www.twilio.com/docs/errors/21610" });
-    const created = await client.messages.create({ to: "whatsapp:+15557654321", from: "whatsapp:+15550001111", body: "c" });
+    const refused = await client.messages
+      .create({ to: "+15557654321", from: "+15550001111", body: "b" })
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({
+      status: 400,
+      code: 21610,
+      message: "Attempt to send to unsubscribed recipient",
+      moreInfo: "https://www.twilio.com/docs/errors/21610",
+    });
+    const created = await client.messages.create({
+      to: "whatsapp:+15557654321",
+      from: "whatsapp:+15550001111",
+      body: "c",
+    });
     expect(created.sid).toMatch(/^SM[0-9a-f]{32}$/);
     expect(created.status).toBe("queued");
 
@@ -67,7 +85,9 @@ describe("fake Twilio CLI", () => {
   it("refuses wrong credentials with Twilio's 20003", async () => {
     const fake = await startCli();
     const client = twilio(fake.accountSid, "wrong", { httpClient: new BaseUrlRequestClient(fake.url) });
-    const error = await client.messages.create({ to: "+15557654321", from: "+15550001111", body: "x" }).catch((e: unknown) => e);
+    const error = await client.messages
+      .create({ to: "+15557654321", from: "+15550001111", body: "x" })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ status: 401, code: 20003 });
   });
 
@@ -78,7 +98,11 @@ describe("fake Twilio CLI", () => {
       let body = "";
       req.on("data", (chunk: Buffer) => (body += chunk.toString()));
       req.on("end", () => {
-        received.push({ url: req.url ?? "", signature: req.headers["x-twilio-signature"] as string | undefined, params: Object.fromEntries(new URLSearchParams(body)) });
+        received.push({
+          url: req.url ?? "",
+          signature: req.headers["x-twilio-signature"] as string | undefined,
+          params: Object.fromEntries(new URLSearchParams(body)),
+        });
         res.writeHead(200, { "content-type": "text/xml" }).end("<Response></Response>");
       });
     });
@@ -86,10 +110,17 @@ describe("fake Twilio CLI", () => {
     cleanups.push(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhooks/twilio/inbound`;
 
-    const answer = (await control(fake, "/inbound", { url, from: "+15557654321", to: "+15550001111", body: "hi" })) as { status: number };
+    const answer = (await control(fake, "/inbound", { url, from: "+15557654321", to: "+15550001111", body: "hi" })) as {
+      status: number;
+    };
     expect(answer.status).toBe(200);
     const [call] = received;
-    expect(call?.params).toMatchObject({ From: "+15557654321", To: "+15550001111", Body: "hi", AccountSid: fake.accountSid });
+    expect(call?.params).toMatchObject({
+      From: "+15557654321",
+      To: "+15550001111",
+      Body: "hi",
+      AccountSid: fake.accountSid,
+    });
     expect(twilio.validateRequest(fake.authToken, call!.signature!, url, call!.params)).toBe(true);
     expect(twilio.validateRequest("other-token", call!.signature!, url, call!.params)).toBe(false);
   });

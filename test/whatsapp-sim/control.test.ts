@@ -16,7 +16,12 @@ const CONTACT = "15550009005";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
-async function call(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: Json }> {
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: Json }> {
   const res = await fetch(`${base}${path}`, {
     method,
     ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
@@ -34,7 +39,8 @@ afterEach(() => {
 describe("control API and CLI", () => {
   it("the CLI prints one JSON line, serves the control API and stops on SIGTERM", async () => {
     child = spawn(process.execPath, ["--import", "tsx", CLI, "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
-    const [line] = await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next().then((r) => [r.value as string]);
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    const line = (await lines.next()).value as string | undefined;
     const urls = JSON.parse(line!) as { ws: string; control: string };
     expect(urls.ws).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/ws\/chat$/);
     expect(urls.control).toBe(urls.ws.replace("ws://", "http://").replace("/ws/chat", ""));
@@ -46,12 +52,24 @@ describe("control API and CLI", () => {
     wa.connect();
     await wa.waitForOpen();
 
-    const inbound = await call(urls.control, "POST", "/control/inbound", { from: CONTACT, to: ALICE, text: "from the CLI" });
+    const inbound = await call(urls.control, "POST", "/control/inbound", {
+      from: CONTACT,
+      to: ALICE,
+      text: "from the CLI",
+    });
     const got = await wa.waitFor(() => wa.received.find((m) => m.key.id === inbound.json.id), "inbound");
     await wa.sock!.sendMessage(jid(CONTACT), { text: "to the CLI" });
-    await expect.poll(async () => (await call(urls.control, "GET", `/control/messages?from=${ALICE}`)).json).toEqual([
-      expect.objectContaining({ from: ALICE, to: CONTACT, text: "to the CLI", id: expect.any(String), at: expect.any(Number) }),
-    ]);
+    await expect
+      .poll(async () => (await call(urls.control, "GET", `/control/messages?from=${ALICE}`)).json)
+      .toEqual([
+        expect.objectContaining({
+          from: ALICE,
+          to: CONTACT,
+          text: "to the CLI",
+          id: expect.any(String),
+          at: expect.any(Number),
+        }),
+      ]);
     const stats = await call(urls.control, "GET", "/control/stats");
     const fault = await call(urls.control, "POST", "/control/fault", { phone: ALICE, kind: "close" });
     const code = await wa.waitForClose(0);
@@ -60,7 +78,12 @@ describe("control API and CLI", () => {
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
     expect(textOf(got)).toBe("from the CLI");
-    expect(stats.json.accounts[ALICE]).toMatchObject({ connections: 1, messagesReceived: 1, uniqueIds: 1, duplicates: 0 });
+    expect(stats.json.accounts[ALICE]).toMatchObject({
+      connections: 1,
+      messagesReceived: 1,
+      uniqueIds: 1,
+      duplicates: 0,
+    });
     expect(fault.json).toEqual({ affected: 1 });
     expect(code).toBe(DisconnectReason.connectionClosed);
   });

@@ -107,7 +107,10 @@ describe("faults map to Baileys' DisconnectReason codes", () => {
     await wa.sock!.sendMessage(to, { text: "devices and session known" });
     sim.setFrameDelay(300);
     const acked = new Set<string>();
-    wa.sock!.ws.on("CB:ack,class:message", (node: { attrs: { id?: string } }) => void (node.attrs.id && acked.add(node.attrs.id)));
+    wa.sock!.ws.on(
+      "CB:ack,class:message",
+      (node: { attrs: { id?: string } }) => void (node.attrs.id && acked.add(node.attrs.id)),
+    );
     const started = Date.now();
     const ids: string[] = [];
     for (let i = 0; i < 8; i++) ids.push((await wa.sock!.sendMessage(to, { text: `burst ${i}` }))!.key.id!);

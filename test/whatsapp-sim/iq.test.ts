@@ -11,7 +11,11 @@ describe("IQ coverage", () => {
     const sock = wa.sock!;
 
     const [props, blocklist, privacy, exists, status] = await Promise.all([
-      sock.query({ tag: "iq", attrs: { to: "s.whatsapp.net", xmlns: "abt", type: "get" }, content: [{ tag: "props", attrs: { protocol: "1" } }] }),
+      sock.query({
+        tag: "iq",
+        attrs: { to: "s.whatsapp.net", xmlns: "abt", type: "get" },
+        content: [{ tag: "props", attrs: { protocol: "1" } }],
+      }),
       sock.fetchBlocklist(),
       sock.fetchPrivacySettings(true),
       sock.onWhatsApp(CONTACT),
@@ -39,6 +43,8 @@ describe("IQ coverage", () => {
     });
 
     await expect(query).rejects.toMatchObject({ data: 501 });
-    expect(sim.stats().unknownIqs).toEqual([expect.objectContaining({ xmlns: "made:up", type: "get", child: "nothing" })]);
+    expect(sim.stats().unknownIqs).toEqual([
+      expect.objectContaining({ xmlns: "made:up", type: "get", child: "nothing" }),
+    ]);
   });
 });

@@ -78,9 +78,15 @@ describe("messaging through the simulator", () => {
 
     const toBob = await alice.sock!.sendMessage(jid(BOB), { text: "hi bob" });
     const atBob = await bob.waitFor(() => bob.received.find((m) => m.key.id === toBob!.key.id), "bob receives");
-    await alice.waitFor(() => (alice.statuses.get(toBob!.key.id!) ?? 0) >= DELIVERY_ACK || undefined, "delivery from bob");
+    await alice.waitFor(
+      () => (alice.statuses.get(toBob!.key.id!) ?? 0) >= DELIVERY_ACK || undefined,
+      "delivery from bob",
+    );
     const toAlice = await bob.sock!.sendMessage(jid(ALICE), { text: "hi alice" });
-    const atAlice = await alice.waitFor(() => alice.received.find((m) => m.key.id === toAlice!.key.id), "alice receives");
+    const atAlice = await alice.waitFor(
+      () => alice.received.find((m) => m.key.id === toAlice!.key.id),
+      "alice receives",
+    );
 
     expect(textOf(atBob)).toBe("hi bob");
     expect(atBob.key.remoteJid).toBe(jid(ALICE));

@@ -22,7 +22,11 @@ describe("many accounts and many messages", () => {
 
     expect(received.map((m) => m.id)).toEqual(ids);
     expect(received.map((m) => m.text)).toEqual(ids.map((_, i) => `queued ${i}`));
-    expect(sim.stats().accounts[ACCOUNTS[0]!]).toMatchObject({ messagesReceived: 1_000, uniqueIds: 1_000, duplicates: 0 });
+    expect(sim.stats().accounts[ACCOUNTS[0]!]).toMatchObject({
+      messagesReceived: 1_000,
+      uniqueIds: 1_000,
+      duplicates: 0,
+    });
     for (const phone of ACCOUNTS) expect(sim.stats().accounts[phone]).toMatchObject({ connections: 2, online: true });
   });
 });

@@ -62,9 +62,17 @@ describe("Baileys version contract", () => {
     const intermediate = proto.CertChain.NoiseCertificate.Details.decode(chain.intermediate!.details!);
     const leaf = proto.CertChain.NoiseCertificate.Details.decode(chain.leaf!.details!);
 
-    expect(await verifyCurveSignature(identity.rootKey.public, chain.intermediate!.details!, chain.intermediate!.signature!)).toBe(true);
+    expect(
+      await verifyCurveSignature(identity.rootKey.public, chain.intermediate!.details!, chain.intermediate!.signature!),
+    ).toBe(true);
     expect(await verifyCurveSignature(intermediate.key!, chain.leaf!.details!, chain.leaf!.signature!)).toBe(true);
-    expect(await verifyCurveSignature(WA_CERT_DETAILS.PUBLIC_KEY, chain.intermediate!.details!, chain.intermediate!.signature!)).toBe(false);
+    expect(
+      await verifyCurveSignature(
+        WA_CERT_DETAILS.PUBLIC_KEY,
+        chain.intermediate!.details!,
+        chain.intermediate!.signature!,
+      ),
+    ).toBe(false);
     expect(intermediate.issuerSerial).toBe(WA_CERT_DETAILS.SERIAL);
     expect(Buffer.from(leaf.key!).equals(Buffer.from(identity.staticKey.public))).toBe(true);
   });
@@ -75,6 +83,8 @@ describe("Baileys version contract", () => {
 
     // If this starts failing, Baileys verifies the chain for real: clients
     // must then trust the simulator's root (see SimulatorOptions.trustRootInProcess).
-    expect(Curve.verify(WA_CERT_DETAILS.PUBLIC_KEY, chain.intermediate!.details!, chain.intermediate!.signature!)).toBe(true);
+    expect(Curve.verify(WA_CERT_DETAILS.PUBLIC_KEY, chain.intermediate!.details!, chain.intermediate!.signature!)).toBe(
+      true,
+    );
   });
 });

@@ -39,10 +39,14 @@ export const coldStart: Check = async (ctx) => {
   const first = await parts.gateway("gateway (cold-start, first life)", env, dataDir);
   const qr = await until(() => pendingQr(first.client), `a QR for ${SESSION} on the first start`, 20_000);
   await sim.call("POST", "/control/scan", { qr, phone });
-  const linked = await until(async () => {
-    const s = await first.client.session(SESSION);
-    return s?.state === "open" ? s : undefined;
-  }, `${SESSION} to open after the scan`, 30_000);
+  const linked = await until(
+    async () => {
+      const s = await first.client.session(SESSION);
+      return s?.state === "open" ? s : undefined;
+    },
+    `${SESSION} to open after the scan`,
+    30_000,
+  );
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   await first.part.kill9();
   await rm(dataDir, { recursive: true, force: true });
@@ -65,14 +69,19 @@ export const coldStart: Check = async (ctx) => {
     60_000,
     25,
   ).catch((error: unknown) => {
-    throw new CheckFailed(`${error instanceof Error ? error.message : String(error)}; states seen: ${states.join(" -> ") || "none"}`);
+    throw new CheckFailed(
+      `${error instanceof Error ? error.message : String(error)}; states seen: ${states.join(" -> ") || "none"}`,
+    );
   });
   const ms = Date.now() - second.startedAt;
   if (opened === "qr") {
-    throw new CheckFailed(`the restarted gateway showed a QR for ${SESSION}: the login was lost with the disk (states seen: ${states.join(" -> ")}, then a QR pending)`, {
-      msToQr: ms,
-      states: states.join(">"),
-    });
+    throw new CheckFailed(
+      `the restarted gateway showed a QR for ${SESSION}: the login was lost with the disk (states seen: ${states.join(" -> ")}, then a QR pending)`,
+      {
+        msToQr: ms,
+        states: states.join(">"),
+      },
+    );
   }
   const figures = { msToOpen: ms, listeningMs: second.listeningMs, states: states.join(">") };
   if (opened.me !== linked.me) throw new CheckFailed(`opened as ${opened.me}, not the linked ${linked.me}`, figures);

@@ -35,12 +35,19 @@ export interface Audit {
  * never from the gateway's statuses: `expected` maps a recipient (digits) to
  * its texts in accept order.
  */
-export async function deliveryAudit(sim: SimPart, phone: string, expected: ReadonlyMap<string, readonly string[]>): Promise<Audit> {
+export async function deliveryAudit(
+  sim: SimPart,
+  phone: string,
+  expected: ReadonlyMap<string, readonly string[]>,
+): Promise<Audit> {
   return judgeArrivals(await sim.call<SimMessage[]>("GET", `/control/messages?from=${phone}`), expected);
 }
 
 /** The judgement of `deliveryAudit` over the arrivals, in arrival order. */
-export function judgeArrivals(received: readonly SimMessage[], expected: ReadonlyMap<string, readonly string[]>): Audit {
+export function judgeArrivals(
+  received: readonly SimMessage[],
+  expected: ReadonlyMap<string, readonly string[]>,
+): Audit {
   const wanted = new Set([...expected.values()].flat());
   const idsByText = new Map<string, Set<string>>();
   let resentSameId = 0;

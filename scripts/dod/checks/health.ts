@@ -41,7 +41,12 @@ export const health: Check = async (ctx) => {
   const states = Object.entries(sessions).map(([id, state]) => `${id}:${String(state)}`);
   return {
     pass: true,
-    figures: { version: body.version, status: String(body.status), sessions: states.length, healthMs: Math.round(healthMs) },
+    figures: {
+      version: body.version,
+      status: String(body.status),
+      sessions: states.length,
+      healthMs: Math.round(healthMs),
+    },
     detail: `/health 200 (${String(body.status)}; sessions ${states.length > 0 ? states.join(", ") : "none"}), /ready 200`,
   };
 };

@@ -42,7 +42,10 @@ export class MemoryWatch {
   constructor(private readonly gw: GatewayPart) {
     this.#timers = [
       setInterval(() => {
-        readRssMb(gw.part.pid).then((mb) => this.#rss.push({ at: Date.now(), mb }), () => undefined);
+        readRssMb(gw.part.pid).then(
+          (mb) => this.#rss.push({ at: Date.now(), mb }),
+          () => undefined,
+        );
       }, RSS_EVERY_MS),
       setInterval(() => {
         try {

@@ -43,7 +43,8 @@ export const mttr: Check = async (ctx) => {
     const before = (await gw.client.session(SESSION))!;
     const started = performance.now();
     const { affected } = await sim.call<{ affected: number }>("POST", "/control/fault", { phone, ...kind.fault });
-    if (affected < 1) throw new CheckFailed(`drop ${i + 1} (${kind.label}) reached no connection of ${phone}`, figuresOf(drops));
+    if (affected < 1)
+      throw new CheckFailed(`drop ${i + 1} (${kind.label}) reached no connection of ${phone}`, figuresOf(drops));
     const after = await until(
       async () => {
         const s = await gw.client.session(SESSION);
@@ -57,20 +58,32 @@ export const mttr: Check = async (ctx) => {
     });
     const runnerMs = performance.now() - started;
     const code = after.lastDisconnect?.code ?? -1;
-    if (code !== kind.code) throw new CheckFailed(`drop ${i + 1} (${kind.label}) was reported as code ${code}, expected ${kind.code}`, figuresOf(drops));
-    if (after.lastRecoveryMs === null) throw new CheckFailed(`drop ${i + 1} (${kind.label}): the session reports no lastRecoveryMs`, figuresOf(drops));
+    if (code !== kind.code)
+      throw new CheckFailed(
+        `drop ${i + 1} (${kind.label}) was reported as code ${code}, expected ${kind.code}`,
+        figuresOf(drops),
+      );
+    if (after.lastRecoveryMs === null)
+      throw new CheckFailed(`drop ${i + 1} (${kind.label}): the session reports no lastRecoveryMs`, figuresOf(drops));
     drops.push({ kind: kind.label, runnerMs, reportedMs: after.lastRecoveryMs, code });
-    ctx.log(`mttr: drop ${i + 1}/${ctx.options.mttrN} ${kind.label}: runner ${Math.round(runnerMs)} ms, reported ${after.lastRecoveryMs} ms`);
+    ctx.log(
+      `mttr: drop ${i + 1}/${ctx.options.mttrN} ${kind.label}: runner ${Math.round(runnerMs)} ms, reported ${after.lastRecoveryMs} ms`,
+    );
     // The gateway's own close -> open cannot exceed what the runner saw from before the fault.
     if (after.lastRecoveryMs > runnerMs + POLL_MS) {
-      throw new CheckFailed(`drop ${i + 1}: lastRecoveryMs ${after.lastRecoveryMs} ms exceeds the runner's ${Math.round(runnerMs)} ms`, figuresOf(drops));
+      throw new CheckFailed(
+        `drop ${i + 1}: lastRecoveryMs ${after.lastRecoveryMs} ms exceeds the runner's ${Math.round(runnerMs)} ms`,
+        figuresOf(drops),
+      );
     }
   }
 
   // The spans are exported in batches (OTEL_BSP_SCHEDULE_DELAY=200): wait for all of them.
   const spans = await until(
     async () => {
-      const found = (await parts.spans()).filter((s) => s.name === "whatsapp.reconnect" && s.attributes["session.id"] === SESSION);
+      const found = (await parts.spans()).filter(
+        (s) => s.name === "whatsapp.reconnect" && s.attributes["session.id"] === SESSION,
+      );
       return found.length >= drops.length ? found.sort((a, b) => a.startMs - b.startMs) : undefined;
     },
     `${drops.length} whatsapp.reconnect spans of ${SESSION} at the OTLP receiver`,
@@ -89,14 +102,25 @@ export const mttr: Check = async (ctx) => {
   }
 
   const metrics = parsePrometheus(await (await gw.client.request("GET", "/metrics")).text());
-  const histogramCount = KINDS.reduce((sum, k) => sum + (sampleValue(metrics, "gateway_reconnect_duration_seconds_count", { session: SESSION, code: String(k.code) }) ?? 0), 0);
+  const histogramCount = KINDS.reduce(
+    (sum, k) =>
+      sum +
+      (sampleValue(metrics, "gateway_reconnect_duration_seconds_count", { session: SESSION, code: String(k.code) }) ??
+        0),
+    0,
+  );
   if (histogramCount !== drops.length) {
-    throw new CheckFailed(`/metrics counts ${histogramCount} reconnects of ${SESSION}, expected ${drops.length}`, figuresOf(drops, spanMs));
+    throw new CheckFailed(
+      `/metrics counts ${histogramCount} reconnects of ${SESSION}, expected ${drops.length}`,
+      figuresOf(drops, spanMs),
+    );
   }
 
   const perKind = KINDS.map((k) => {
     const of = drops.filter((d) => d.kind === k.label);
-    return of.length === 0 ? "" : `${k.label} x${of.length}: runner median ${summarize(of.map((d) => d.runnerMs)).median} ms, reported ${summarize(of.map((d) => d.reportedMs)).median} ms`;
+    return of.length === 0
+      ? ""
+      : `${k.label} x${of.length}: runner median ${summarize(of.map((d) => d.runnerMs)).median} ms, reported ${summarize(of.map((d) => d.reportedMs)).median} ms`;
   }).filter((s) => s !== "");
   return {
     pass: true,

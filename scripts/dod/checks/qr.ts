@@ -14,7 +14,12 @@ export const qr: Check = async (ctx) => {
   const phone = nextPhone();
   const timings = await linkSession(gw.client, sim, "dod-qr", phone, QR_WITHIN_MS);
   const session = await gw.client.session("dod-qr");
-  if (!session?.me?.includes(phone)) throw new CheckFailed(`session dod-qr opened as ${session?.me ?? "nobody"}, not the phone that scanned (${phone})`);
+  if (!session?.me?.includes(phone))
+    throw new CheckFailed(`session dod-qr opened as ${session?.me ?? "nobody"}, not the phone that scanned (${phone})`);
   const figures = { msToQr: Math.round(timings.msToQr), msToOpen: Math.round(timings.msToOpen) };
-  return { pass: true, figures, detail: `QR within ${QR_WITHIN_MS / 1000} s, scanned by the simulated phone, open as ${session.me}` };
+  return {
+    pass: true,
+    figures,
+    detail: `QR within ${QR_WITHIN_MS / 1000} s, scanned by the simulated phone, open as ${session.me}`,
+  };
 };

@@ -30,7 +30,11 @@ export const queue: Check = async (ctx) => {
   await sim.call("POST", "/control/outage", { seconds: 600 });
   let outageEnded = false;
   try {
-    await until(async () => (await gw.client.session(SESSION))?.state !== "open", `session ${SESSION} to notice the outage`, 20_000);
+    await until(
+      async () => (await gw.client.session(SESSION))?.state !== "open",
+      `session ${SESSION} to notice the outage`,
+      20_000,
+    );
     ctx.log(`queue: outage on, posting ${MESSAGES} messages to ${RECIPIENTS} recipients`);
 
     const expected = new Map<string, string[]>(recipients.map((r) => [r.slice(1), []]));
@@ -50,21 +54,30 @@ export const queue: Check = async (ctx) => {
     const postS = (performance.now() - postStarted) / 1000;
     const accepted = [...expected.values()].reduce((n, list) => n + list.length, 0);
     const early = await sim.call<SimMessage[]>("GET", `/control/messages?from=${phone}`);
-    if (early.length > 0) throw new CheckFailed(`${early.length} messages reached WhatsApp during the outage (the simulator refuses connections)`);
+    if (early.length > 0)
+      throw new CheckFailed(
+        `${early.length} messages reached WhatsApp during the outage (the simulator refuses connections)`,
+      );
     const stillDown = (await gw.client.session(SESSION))?.state;
 
     await sim.call("POST", "/control/outage", { seconds: 0 });
     outageEnded = true;
     const endedAt = Date.now();
     ctx.log(`queue: ${accepted} accepted in ${postS.toFixed(1)} s; outage over, draining`);
-    await until(async () => (await gw.client.session(SESSION))?.state === "open", `session ${SESSION} to reconnect after the outage`, 60_000);
+    await until(
+      async () => (await gw.client.session(SESSION))?.state === "open",
+      `session ${SESSION} to reconnect after the outage`,
+      60_000,
+    );
     const reconnectMs = Date.now() - endedAt;
 
     // Wait for the simulator to hold every accepted text, then a little longer for any late duplicate.
     const wanted = new Set([...expected.values()].flat());
     await until(
       async () => {
-        const got = new Set((await sim.call<SimMessage[]>("GET", `/control/messages?from=${phone}`)).map((m) => m.text));
+        const got = new Set(
+          (await sim.call<SimMessage[]>("GET", `/control/messages?from=${phone}`)).map((m) => m.text),
+        );
         return [...wanted].every((t) => got.has(t)) || undefined;
       },
       "every accepted message to reach the simulator",
@@ -97,7 +110,8 @@ export const queue: Check = async (ctx) => {
       audit.outOfOrderRecipients > 0 ? `${audit.outOfOrderRecipients} recipients out of order` : "",
       failed > 0 ? `${failed} messages failed at the gateway` : "",
     ].filter((p) => p !== "");
-    if (accepted !== MESSAGES || problems.length > 0) throw new CheckFailed(problems.join("; ") || `${accepted}/${MESSAGES} accepted`, figures);
+    if (accepted !== MESSAGES || problems.length > 0)
+      throw new CheckFailed(problems.join("; ") || `${accepted}/${MESSAGES} accepted`, figures);
     return {
       pass: true,
       figures,
@@ -112,7 +126,10 @@ async function countWithStatus(client: GatewayClient, status: string): Promise<n
   let count = 0;
   let cursor: string | null = null;
   do {
-    const page: { items: unknown[]; nextCursor: string | null } = await client.json("GET", `/messages?session=${SESSION}&status=${status}&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+    const page: { items: unknown[]; nextCursor: string | null } = await client.json(
+      "GET",
+      `/messages?session=${SESSION}&status=${status}&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+    );
     count += page.items.length;
     cursor = page.nextCursor;
   } while (cursor);

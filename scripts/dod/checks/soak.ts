@@ -50,7 +50,9 @@ export const soak: Check = async (ctx) => {
       setTimeout(() => {
         const fault = DROPS[drops % DROPS.length]!;
         drops++;
-        sim.call("POST", "/control/fault", { phone, ...fault }).catch((error: unknown) => failures.push(`drop: ${String(error)}`));
+        sim
+          .call("POST", "/control/fault", { phone, ...fault })
+          .catch((error: unknown) => failures.push(`drop: ${String(error)}`));
       }, at),
     );
   }

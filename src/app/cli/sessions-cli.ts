@@ -25,7 +25,8 @@ class UsageError extends Error {}
 
 export function parseArgs(argv: readonly string[]): MigrateArgs {
   const [command, ...rest] = argv;
-  if (command !== "migrate") throw new UsageError(command === undefined ? "missing command" : `unknown command ${JSON.stringify(command)}`);
+  if (command !== "migrate")
+    throw new UsageError(command === undefined ? "missing command" : `unknown command ${JSON.stringify(command)}`);
   const values: Record<string, string> = {};
   let dryRun = false;
   for (let i = 0; i < rest.length; i++) {
@@ -35,7 +36,8 @@ export function parseArgs(argv: readonly string[]): MigrateArgs {
       continue;
     }
     const [flag, inline] = arg.split("=", 2) as [string, string | undefined];
-    if (!["--from", "--to", "--session"].includes(flag)) throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
+    if (!["--from", "--to", "--session"].includes(flag))
+      throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
     const value = inline ?? rest[++i];
     if (value === undefined || value.startsWith("--")) throw new UsageError(`${flag} needs a value`);
     values[flag.slice(2)] = value;
@@ -43,14 +45,16 @@ export function parseArgs(argv: readonly string[]): MigrateArgs {
   const kind = (name: "from" | "to"): Kind => {
     const value = values[name];
     if (value === undefined) throw new UsageError(`--${name} is required`);
-    if (!(KINDS as readonly string[]).includes(value)) throw new UsageError(`--${name} must be disk or firestore, not ${JSON.stringify(value)}`);
+    if (!(KINDS as readonly string[]).includes(value))
+      throw new UsageError(`--${name} must be disk or firestore, not ${JSON.stringify(value)}`);
     return value as Kind;
   };
   const from = kind("from");
   const to = kind("to");
   if (from === to) throw new UsageError("--from and --to must differ");
   const session = values["session"];
-  if (session !== undefined && !isValidSessionId(session)) throw new UsageError(`invalid session id ${JSON.stringify(session)}`);
+  if (session !== undefined && !isValidSessionId(session))
+    throw new UsageError(`invalid session id ${JSON.stringify(session)}`);
   return { from, to, dryRun, ...(session !== undefined ? { session } : {}) };
 }
 
@@ -59,7 +63,12 @@ export function parseArgs(argv: readonly string[]): MigrateArgs {
  * purpose for now; it moves onto the central config schema later.
  */
 /** The stores' settings, read through the gateway's own configuration schema. */
-function readEnv(env: NodeJS.ProcessEnv): { dataDir: string; projectId?: string; emulatorHost?: string; collection?: string } {
+function readEnv(env: NodeJS.ProcessEnv): {
+  dataDir: string;
+  projectId?: string;
+  emulatorHost?: string;
+  collection?: string;
+} {
   const config = loadConfig(env);
   return {
     dataDir: config.DATA_DIR,
@@ -70,7 +79,11 @@ function readEnv(env: NodeJS.ProcessEnv): { dataDir: string; projectId?: string;
 }
 
 /** Runs the command; returns the exit code (0 done, 1 failed, 2 bad usage). */
-export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, io: CliIo = consoleIo): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  io: CliIo = consoleIo,
+): Promise<number> {
   let args: MigrateArgs;
   try {
     args = parseArgs(argv);
@@ -103,7 +116,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const from = await open(args.from);
   const to = await open(args.to);
   try {
-    const report = await migrateSessions({ from, to, dryRun: args.dryRun, ...(args.session !== undefined ? { session: args.session } : {}) });
+    const report = await migrateSessions({
+      from,
+      to,
+      dryRun: args.dryRun,
+      ...(args.session !== undefined ? { session: args.session } : {}),
+    });
     printReport(report, args, io);
     return 0;
   } catch (error) {
@@ -118,9 +136,13 @@ function printReport(report: MigrationReport, args: MigrateArgs, io: CliIo): voi
   const verb = report.dryRun ? "would copy" : "copied";
   io.out(`${report.dryRun ? "dry run: " : ""}${args.from} -> ${args.to}`);
   for (const s of report.sessions) {
-    io.out(`  session ${s.session}: ${s.keys} keys, ${s.bytes} bytes; ${verb} ${s.changed} keys${s.changed === 0 ? " (already up to date)" : ""}`);
+    io.out(
+      `  session ${s.session}: ${s.keys} keys, ${s.bytes} bytes; ${verb} ${s.changed} keys${s.changed === 0 ? " (already up to date)" : ""}`,
+    );
   }
-  io.out(`total: ${report.sessions.length} sessions, ${report.keys} keys, ${report.bytes} bytes; ${verb} ${report.changed} keys`);
+  io.out(
+    `total: ${report.sessions.length} sessions, ${report.keys} keys, ${report.bytes} bytes; ${verb} ${report.changed} keys`,
+  );
 }
 
 const consoleIo: CliIo = {

@@ -6,7 +6,11 @@ import { Clock, systemClock } from "../../domain/ports/clock.port.ts";
 import { DomainEvents } from "../../domain/ports/domain-events.port.ts";
 import type { InjectionToken } from "../../domain/injection-token.ts";
 import { MessageStore } from "../../domain/ports/message-store.port.ts";
-import { MessagingProviders, type MessagingProvider, type SessionControl } from "../../domain/ports/messaging-provider.port.ts";
+import {
+  MessagingProviders,
+  type MessagingProvider,
+  type SessionControl,
+} from "../../domain/ports/messaging-provider.port.ts";
 import { SessionStore } from "../../domain/ports/session-store.port.ts";
 import { resolveApiKeys } from "../api-keys.ts";
 import type { Config } from "../config/config.schema.ts";
@@ -64,7 +68,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   container.register(DomainEvents, { useFactory: instanceCachingFactory(() => new InProcessDomainEvents(logger)) });
   container.register(MessageStore, {
     useFactory: instanceCachingFactory(
-      () => new SqliteMessageStore({ path: join(config.DATA_DIR, "messages.db"), synchronous: config.SQLITE_SYNCHRONOUS }),
+      () =>
+        new SqliteMessageStore({ path: join(config.DATA_DIR, "messages.db"), synchronous: config.SQLITE_SYNCHRONOUS }),
     ),
   });
   const telemetry = createPrometheusMetrics("messaging-gateway", options.version);
@@ -76,18 +81,21 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const messageSpans = new MessageSpans();
 
-  const rawSessionStore = config.GATEWAY_PROVIDERS.includes("baileys") && !options.providers
-    ? await createSessionStore({
-        dataDir: config.DATA_DIR,
-        mode: config.FIRESTORE_AUTH_STATE_MODE,
-        ...(config.FIRESTORE_PROJECT_ID ? { firestoreProjectId: config.FIRESTORE_PROJECT_ID } : {}),
-        ...(config.FIRESTORE_EMULATOR_HOST ? { firestoreEmulatorHost: config.FIRESTORE_EMULATOR_HOST } : {}),
-        ...(config.FIRESTORE_COLLECTION ? { firestoreCollection: config.FIRESTORE_COLLECTION } : {}),
-        logger: logger.child({ component: "session-store" }),
-        onError: (kind) => metrics.storeError(kind),
-      })
+  const rawSessionStore =
+    config.GATEWAY_PROVIDERS.includes("baileys") && !options.providers
+      ? await createSessionStore({
+          dataDir: config.DATA_DIR,
+          mode: config.FIRESTORE_AUTH_STATE_MODE,
+          ...(config.FIRESTORE_PROJECT_ID ? { firestoreProjectId: config.FIRESTORE_PROJECT_ID } : {}),
+          ...(config.FIRESTORE_EMULATOR_HOST ? { firestoreEmulatorHost: config.FIRESTORE_EMULATOR_HOST } : {}),
+          ...(config.FIRESTORE_COLLECTION ? { firestoreCollection: config.FIRESTORE_COLLECTION } : {}),
+          logger: logger.child({ component: "session-store" }),
+          onError: (kind) => metrics.storeError(kind),
+        })
+      : undefined;
+  const sessionStore = rawSessionStore
+    ? new TracedSessionStore(rawSessionStore, (kind) => metrics.storeError(kind))
     : undefined;
-  const sessionStore = rawSessionStore ? new TracedSessionStore(rawSessionStore, (kind) => metrics.storeError(kind)) : undefined;
   if (sessionStore) container.register(SessionStore, { useValue: sessionStore });
   container.register(MessagingProviders, {
     useValue:
@@ -105,20 +113,31 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const clock = resolve(Clock);
   const { verifier, generated } = await resolveApiKeys(config.API_KEYS, config.DATA_DIR);
 
-  const dispatcher = new Dispatcher(store, providers, events, clock, logger.child({ component: "dispatcher" }), {
-    concurrency: config.DISPATCH_CONCURRENCY,
-    maxAttempts: config.DISPATCH_MAX_ATTEMPTS,
-    baseMs: config.DISPATCH_BACKOFF_BASE_MS,
-    maxMs: config.DISPATCH_BACKOFF_MAX_MS,
-    leaseMs: config.DISPATCH_LEASE_MS,
-    sendTimeoutMs: config.DISPATCH_SEND_TIMEOUT_MS,
-    minIntervalMs: config.SEND_MIN_INTERVAL_MS,
-    sweepIntervalMs: 5_000,
-  }, {
-    ...(options.random ? { random: options.random } : {}),
-    instrumentSend: (message, send) => messageSpans.dispatch(message, send),
+  const dispatcher = new Dispatcher(
+    store,
+    providers,
+    events,
+    clock,
+    logger.child({ component: "dispatcher" }),
+    {
+      concurrency: config.DISPATCH_CONCURRENCY,
+      maxAttempts: config.DISPATCH_MAX_ATTEMPTS,
+      baseMs: config.DISPATCH_BACKOFF_BASE_MS,
+      maxMs: config.DISPATCH_BACKOFF_MAX_MS,
+      leaseMs: config.DISPATCH_LEASE_MS,
+      sendTimeoutMs: config.DISPATCH_SEND_TIMEOUT_MS,
+      minIntervalMs: config.SEND_MIN_INTERVAL_MS,
+      sweepIntervalMs: 5_000,
+    },
+    {
+      ...(options.random ? { random: options.random } : {}),
+      instrumentSend: (message, send) => messageSpans.dispatch(message, send),
+    },
+  );
+  const router = new Router(providers, {
+    whatsappProvider: config.WHATSAPP_PROVIDER,
+    defaultSession: config.DEFAULT_SESSION,
   });
-  const router = new Router(providers, { whatsappProvider: config.WHATSAPP_PROVIDER, defaultSession: config.DEFAULT_SESSION });
   const sendMessage = new SendMessage(store, router, clock, config.DEFAULT_CHANNEL, (message) => {
     messageSpans.accepted(message);
     metrics.messageStatus(message.provider, "outbound", "queued");
@@ -126,15 +145,25 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   });
   events.subscribe((event) => {
     if (event.type === "message.status") {
-      for (const status of event.reached) metrics.messageStatus(event.message.provider, event.message.direction, status);
+      for (const status of event.reached)
+        metrics.messageStatus(event.message.provider, event.message.direction, status);
       messageSpans.settled(event.message);
     } else if (event.type === "message.inbound") {
       metrics.messageStatus(event.message.provider, "inbound", "received");
     }
   });
   // Subscribed before providers start, so their first session events are queued too.
-  const webhooks = createWebhooks(config, { container, messages: store, events, clock, logger, ...(options.random ? { random: options.random } : {}) });
-  const recordEvent = new RecordProviderEvent(store, events, clock, logger, (provider, session) => dispatcher.wakeSession(provider, session));
+  const webhooks = createWebhooks(config, {
+    container,
+    messages: store,
+    events,
+    clock,
+    logger,
+    ...(options.random ? { random: options.random } : {}),
+  });
+  const recordEvent = new RecordProviderEvent(store, events, clock, logger, (provider, session) =>
+    dispatcher.wakeSession(provider, session),
+  );
 
   let providersStarted = false;
   let accepting = true;

@@ -45,7 +45,12 @@ export async function launch(runtime: Runtime): Promise<void> {
   }
   const logger = createLogger(config.LOG_LEVEL);
   const version = readVersion();
-  const gateway = await buildGateway({ config, logger, version, ...(runtime.providers ? { providers: runtime.providers } : {}) });
+  const gateway = await buildGateway({
+    config,
+    logger,
+    version,
+    ...(runtime.providers ? { providers: runtime.providers } : {}),
+  });
   if (gateway.generatedApiKey) {
     runtime.print(
       `No API_KEYS configured: generated an API key. It is shown only this once and stored hashed in ${config.DATA_DIR}:\n\n    ${gateway.generatedApiKey}\n`,
@@ -87,13 +92,18 @@ function printQrCodes(gateway: Gateway, session: string, print: (line: string) =
     if (!pending || pending.qr === last) return;
     last = pending.qr;
     QRCode.toString(pending.qr, { type: "terminal", small: true }).then(
-      (drawing) => print(`\nScan with WhatsApp > Linked devices to link session "${session}" (expires ${pending.expiresAt}):\n${drawing}`),
+      (drawing) =>
+        print(
+          `\nScan with WhatsApp > Linked devices to link session "${session}" (expires ${pending.expiresAt}):\n${drawing}`,
+        ),
       () => undefined,
     );
   });
 }
 
 function readVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
   return pkg.version;
 }

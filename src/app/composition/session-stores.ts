@@ -56,7 +56,9 @@ export async function createSessionStore(options: SessionStoreFactoryOptions): P
     throw new Error(`FIRESTORE_AUTH_STATE_MODE=${mode} needs FIRESTORE_PROJECT_ID`);
   }
   const firestore =
-    mode === "off" ? undefined : (await import("../../adapters/session-store/firestore/firestore.session-store.ts")).FirestoreSessionStore;
+    mode === "off"
+      ? undefined
+      : (await import("../../adapters/session-store/firestore/firestore.session-store.ts")).FirestoreSessionStore;
   const store = new TieredSessionStore({
     mode,
     local: createDiskStore({ dataDir: options.dataDir, ...(options.logger ? { logger: options.logger } : {}) }),

@@ -32,13 +32,27 @@ export interface Webhooks {
  */
 export function createWebhooks(
   config: Config,
-  deps: { container: DependencyContainer; messages: MessageStore; events: DomainEvents; clock: Clock; logger: Logger; random?: () => number },
+  deps: {
+    container: DependencyContainer;
+    messages: MessageStore;
+    events: DomainEvents;
+    clock: Clock;
+    logger: Logger;
+    random?: () => number;
+  },
 ): Webhooks | undefined {
   if (!config.WEBHOOK_URL) return undefined;
   // The schema requires the secret with the URL; this guards a hand-built Config.
   if (!config.WEBHOOK_SECRET) throw new Error("WEBHOOK_URL is set without WEBHOOK_SECRET");
-  const outbox = new SqliteWebhookOutbox({ path: join(config.DATA_DIR, "webhooks.db"), synchronous: config.SQLITE_SYNCHRONOUS });
-  const sender = new HttpWebhookSender({ url: config.WEBHOOK_URL, secret: config.WEBHOOK_SECRET, timeoutMs: config.WEBHOOK_TIMEOUT_MS });
+  const outbox = new SqliteWebhookOutbox({
+    path: join(config.DATA_DIR, "webhooks.db"),
+    synchronous: config.SQLITE_SYNCHRONOUS,
+  });
+  const sender = new HttpWebhookSender({
+    url: config.WEBHOOK_URL,
+    secret: config.WEBHOOK_SECRET,
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+  });
   deps.container.register(WebhookOutbox, { useValue: outbox });
   deps.container.register(WebhookSender, { useValue: sender });
   const logger = deps.logger.child({ component: "webhooks" });
@@ -56,7 +70,11 @@ export function createWebhooks(
     deliveries: new WebhookDeliveries(outbox, deps.clock, () => worker.wake()),
     async start() {
       const caughtUp = await catchUpWebhooks(deps.messages, outbox, deps.clock.now());
-      if (caughtUp > 0) logger.warn({ events: caughtUp }, "webhooks: queued message events the last process did not (it stopped between a change and its event)");
+      if (caughtUp > 0)
+        logger.warn(
+          { events: caughtUp },
+          "webhooks: queued message events the last process did not (it stopped between a change and its event)",
+        );
       await worker.start();
     },
     async stop(timeoutMs) {

@@ -65,14 +65,29 @@ const configShape = z.object({
   // Session stores
   FIRESTORE_AUTH_STATE_MODE: z.enum(["off", "creds_only", "full"]).default("off"),
   FIRESTORE_PROJECT_ID: z.string().min(1).optional(),
-  FIRESTORE_EMULATOR_HOST: z.string().regex(/^[^\s:/]+:\d{1,5}$/, "must be host:port").optional(),
-  FIRESTORE_COLLECTION: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, "must be a collection id").optional(),
+  FIRESTORE_EMULATOR_HOST: z
+    .string()
+    .regex(/^[^\s:/]+:\d{1,5}$/, "must be host:port")
+    .optional(),
+  FIRESTORE_COLLECTION: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,100}$/, "must be a collection id")
+    .optional(),
 
   // Twilio (required when GATEWAY_PROVIDERS includes twilio, see below)
-  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, "must be an Account SID: AC followed by 32 hex digits").optional(),
+  TWILIO_ACCOUNT_SID: z
+    .string()
+    .regex(/^AC[0-9a-fA-F]{32}$/, "must be an Account SID: AC followed by 32 hex digits")
+    .optional(),
   TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
-  TWILIO_FROM: z.string().regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 number such as +15551234567").optional(),
-  TWILIO_MESSAGING_SERVICE_SID: z.string().regex(/^MG[0-9a-fA-F]{32}$/, "must be a Messaging Service SID: MG followed by 32 hex digits").optional(),
+  TWILIO_FROM: z
+    .string()
+    .regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 number such as +15551234567")
+    .optional(),
+  TWILIO_MESSAGING_SERVICE_SID: z
+    .string()
+    .regex(/^MG[0-9a-fA-F]{32}$/, "must be a Messaging Service SID: MG followed by 32 hex digits")
+    .optional(),
   TWILIO_API_BASE_URL: httpUrl.optional(),
   PUBLIC_BASE_URL: httpUrl
     .refine((v) => !/[?#]/.test(v), "must not carry a query or fragment")
@@ -83,8 +98,14 @@ const configShape = z.object({
   WEBHOOK_URL: httpUrl.optional(),
   WEBHOOK_SECRET: z
     .string()
-    .regex(/^whsec_(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, "must be whsec_ followed by base64 (Standard Webhooks form)")
-    .refine((v) => Buffer.from(v.slice("whsec_".length), "base64").length >= 24, "must hold at least 24 random bytes after whsec_")
+    .regex(
+      /^whsec_(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/,
+      "must be whsec_ followed by base64 (Standard Webhooks form)",
+    )
+    .refine(
+      (v) => Buffer.from(v.slice("whsec_".length), "base64").length >= 24,
+      "must hold at least 24 random bytes after whsec_",
+    )
     .optional(),
   WEBHOOK_MAX_ATTEMPTS: positiveInt.max(100).default(8),
   WEBHOOK_TIMEOUT_MS: positiveInt.max(300_000).default(10_000),
@@ -98,7 +119,11 @@ export const configKeys: readonly string[] = Object.keys(configShape.shape);
 
 export const configSchema = configShape.superRefine((config, ctx) => {
   if (config.FIRESTORE_AUTH_STATE_MODE !== "off" && !config.FIRESTORE_PROJECT_ID) {
-    ctx.addIssue({ code: "custom", path: ["FIRESTORE_PROJECT_ID"], message: `is required when FIRESTORE_AUTH_STATE_MODE=${config.FIRESTORE_AUTH_STATE_MODE}` });
+    ctx.addIssue({
+      code: "custom",
+      path: ["FIRESTORE_PROJECT_ID"],
+      message: `is required when FIRESTORE_AUTH_STATE_MODE=${config.FIRESTORE_AUTH_STATE_MODE}`,
+    });
   }
   if (config.GATEWAY_PROVIDERS.includes("twilio")) {
     const when = "is required when GATEWAY_PROVIDERS includes twilio";
@@ -110,10 +135,18 @@ export const configSchema = configShape.superRefine((config, ctx) => {
     }
   }
   if (config.WEBHOOK_URL && !config.WEBHOOK_SECRET) {
-    ctx.addIssue({ code: "custom", path: ["WEBHOOK_SECRET"], message: "is required when WEBHOOK_URL is set (whsec_ followed by base64)" });
+    ctx.addIssue({
+      code: "custom",
+      path: ["WEBHOOK_SECRET"],
+      message: "is required when WEBHOOK_URL is set (whsec_ followed by base64)",
+    });
   }
   if (config.WHATSAPP_PROVIDER === "twilio" && !config.GATEWAY_PROVIDERS.includes("twilio")) {
-    ctx.addIssue({ code: "custom", path: ["WHATSAPP_PROVIDER"], message: "is twilio, so GATEWAY_PROVIDERS must include twilio" });
+    ctx.addIssue({
+      code: "custom",
+      path: ["WHATSAPP_PROVIDER"],
+      message: "is twilio, so GATEWAY_PROVIDERS must include twilio",
+    });
   }
 });
 

@@ -28,8 +28,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const parsed = configSchema.safeParse(defined);
   if (!parsed.success) {
     // A secret pasted into the wrong variable (the auth token into TWILIO_ACCOUNT_SID) is not echoed either.
-    const secrets = [...secretVariables].flatMap((key) => (defined[key] ?? "").split(",").map((s) => s.trim())).filter((s) => s.length >= 4);
-    const echoable = (name: string) => name in defined && !secretVariables.has(name) && !secrets.some((secret) => defined[name]!.includes(secret));
+    const secrets = [...secretVariables]
+      .flatMap((key) => (defined[key] ?? "").split(",").map((s) => s.trim()))
+      .filter((s) => s.length >= 4);
+    const echoable = (name: string) =>
+      name in defined && !secretVariables.has(name) && !secrets.some((secret) => defined[name]!.includes(secret));
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0] ?? "?");

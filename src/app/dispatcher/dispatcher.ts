@@ -44,7 +44,8 @@ export class Dispatcher {
   /** Puts messages left in flight by a previous run back in the queue, then starts draining. */
   async start(): Promise<void> {
     const requeued = await this.store.requeueInFlight(this.clock.now());
-    if (requeued > 0) this.logger.info({ requeued }, "dispatch: messages left in flight by the last run are queued again");
+    if (requeued > 0)
+      this.logger.info({ requeued }, "dispatch: messages left in flight by the last run are queued again");
     await this.sweep();
     this.sweepTimer = setInterval(() => void this.sweep(), this.options.sweepIntervalMs);
     this.sweepTimer.unref?.();

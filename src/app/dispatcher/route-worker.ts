@@ -164,7 +164,12 @@ export class RouteWorker {
    * (else releases it unsent), and records the outcome. `written` tells the
    * next message of the run whether this one went out.
    */
-  private async deliver(message: Message, run: Run, turn: Promise<boolean>, written: (wentOut: boolean) => void): Promise<Settled> {
+  private async deliver(
+    message: Message,
+    run: Run,
+    turn: Promise<boolean>,
+    written: (wentOut: boolean) => void,
+  ): Promise<Settled> {
     const { store, events, clock, logger } = this.deps;
     let outcome: AttemptOutcome;
     if (await turn) {
@@ -200,7 +205,8 @@ export class RouteWorker {
     const attempt = message.attempts + 1;
     try {
       await this.pacer.wait();
-      const attemptSend = () => withTimeout(provider.send(message, { written: () => written(true) }), this.options.sendTimeoutMs);
+      const attemptSend = () =>
+        withTimeout(provider.send(message, { written: () => written(true) }), this.options.sendTimeoutMs);
       const receipt = await (this.deps.instrumentSend ? this.deps.instrumentSend(message, attemptSend) : attemptSend());
       written(true);
       return {
@@ -211,9 +217,19 @@ export class RouteWorker {
     } catch (error) {
       // Does nothing when the message already went out.
       written(false);
-      const failure = classifyFailure(error, attempt, provider.isReady(this.route.session), this.options, clock.now(), this.deps.random);
+      const failure = classifyFailure(
+        error,
+        attempt,
+        provider.isReady(this.route.session),
+        this.options,
+        clock.now(),
+        this.deps.random,
+      );
       const log = failure.kind === "failed" ? logger.warn.bind(logger) : logger.info.bind(logger);
-      log({ messageId: message.id, ...this.route, attempt, outcome: failure.kind, error: failure.error }, "dispatch: attempt failed");
+      log(
+        { messageId: message.id, ...this.route, attempt, outcome: failure.kind, error: failure.error },
+        "dispatch: attempt failed",
+      );
       return failure;
     }
   }

@@ -65,18 +65,26 @@ export function createHttpApp(deps: HttpDeps): Hono {
   // Only with tracing on: even a no-op span per request has a cost on the hot path.
   if (deps.traceRequests) app.use(traceRequests());
   app.use(async (c, next) => {
-    if (!deps.accepting()) return problem(c, "SERVICE.SHUTTING_DOWN", "the gateway is shutting down; retry on another instance", [], { "retry-after": "5" });
+    if (!deps.accepting())
+      return problem(c, "SERVICE.SHUTTING_DOWN", "the gateway is shutting down; retry on another instance", [], {
+        "retry-after": "5",
+      });
     return next();
   });
   app.use(requestTimeout(deps.requestTimeoutMs));
   app.use(requireApiKey(deps.apiKeys, isPublic));
   // After auth: buckets are per authenticated key, so unauthenticated floods cannot fill the map.
-  if (deps.rateLimit && deps.rateLimit.perSecond > 0) app.use(rateLimit(new TokenBuckets(deps.rateLimit), (c) => c.get("apiKeyFingerprint")));
+  if (deps.rateLimit && deps.rateLimit.perSecond > 0)
+    app.use(rateLimit(new TokenBuckets(deps.rateLimit), (c) => c.get("apiKeyFingerprint")));
 
   app.route("/", systemRoutes({ health: deps.health, openapi: deps.openapi, metrics: deps.metrics }));
   app.route("/sessions", sessionsRoutes({ sessions: deps.sessions, bodyLimitBytes: deps.bodyLimitBytes }));
-  app.route("/messages", messagesRoutes({ sendMessage: deps.sendMessage, store: deps.store, bodyLimitBytes: deps.bodyLimitBytes }));
-  if (deps.webhookDeliveries) app.route(WEBHOOK_DELIVERIES_PATH, webhooksRoutes({ deliveries: deps.webhookDeliveries }));
+  app.route(
+    "/messages",
+    messagesRoutes({ sendMessage: deps.sendMessage, store: deps.store, bodyLimitBytes: deps.bodyLimitBytes }),
+  );
+  if (deps.webhookDeliveries)
+    app.route(WEBHOOK_DELIVERIES_PATH, webhooksRoutes({ deliveries: deps.webhookDeliveries }));
   const twilio = deps.providers.find((p) => p.id === "twilio");
   if (twilio?.webhooks) {
     if (!deps.publicBaseUrl) throw new Error("the twilio webhooks need PUBLIC_BASE_URL: their signatures cover it");

@@ -47,7 +47,9 @@ function decode(part: string): string {
 }
 
 function badForm(reason: string): DomainError {
-  return new DomainError("REQUEST.INVALID", `the body is not a valid form: ${reason}`, [{ field: "(body)", message: reason }]);
+  return new DomainError("REQUEST.INVALID", `the body is not a valid form: ${reason}`, [
+    { field: "(body)", message: reason },
+  ]);
 }
 
 /** The body as UTF-8 text; bytes that are not UTF-8 make it a bad form (a signature cannot cover guessed characters). */

@@ -15,7 +15,8 @@ export function messagesRoutes(deps: { sendMessage: SendMessage; store: MessageS
     let idempotencyKey: string | undefined;
     if (rawKey !== undefined) {
       const key = idempotencyKeyHeader.safeParse(rawKey);
-      if (!key.success) throw invalid(fieldIssues(key.error, "Idempotency-Key").map((i) => ({ ...i, field: "Idempotency-Key" })));
+      if (!key.success)
+        throw invalid(fieldIssues(key.error, "Idempotency-Key").map((i) => ({ ...i, field: "Idempotency-Key" })));
       idempotencyKey = key.data;
     }
     const body = sendMessageBody.safeParse(await readJsonBody(c, deps.bodyLimitBytes));

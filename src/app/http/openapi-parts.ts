@@ -6,7 +6,10 @@ export const problemResponse = (description: string) => ({
   content: { "application/problem+json": { schema: ref("Problem") } },
 });
 
-export const json = (schema: object, description = "OK") => ({ description, content: { "application/json": { schema } } });
+export const json = (schema: object, description = "OK") => ({
+  description,
+  content: { "application/json": { schema } },
+});
 
 export const bearer = [{ apiKey: [] }];
 

@@ -12,7 +12,11 @@ export const sessionSchemas = {
       me: { type: ["string", "null"], example: "40712345678:3@s.whatsapp.net" },
       lastDisconnect: {
         type: ["object", "null"],
-        properties: { code: { type: "integer" }, reason: { type: "string" }, at: { type: "string", format: "date-time" } },
+        properties: {
+          code: { type: "integer" },
+          reason: { type: "string" },
+          at: { type: "string", format: "date-time" },
+        },
       },
       reconnects: { type: "integer" },
       lastRecoveryMs: { type: ["integer", "null"], description: "Time to recover of the last drop: close -> open" },
@@ -24,20 +28,56 @@ const noProvider = problemResponse("This gateway runs no provider with sessions"
 
 export const sessionPaths = {
   "/sessions": {
-    get: { summary: "WhatsApp sessions (linked accounts)", security: bearer, responses: { 200: json({ type: "object", properties: { items: { type: "array", items: ref("Session") } } }) } },
+    get: {
+      summary: "WhatsApp sessions (linked accounts)",
+      security: bearer,
+      responses: { 200: json({ type: "object", properties: { items: { type: "array", items: ref("Session") } } }) },
+    },
     post: {
       summary: "Create a session; it starts and shows QR codes until linked",
       security: bearer,
-      requestBody: { required: true, content: { "application/json": { schema: { type: "object", required: ["id"], properties: { id: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$" } } } } } },
-      responses: { 201: json(ref("Session"), "Created"), 400: problemResponse("Invalid id, or no provider with sessions"), 409: problemResponse("The id is taken (SESSION.ALREADY_EXISTS), or MAX_SESSIONS sessions exist already (SESSION.LIMIT_REACHED)") },
+      requestBody: {
+        required: true,
+        content: {
+          "application/json": {
+            schema: {
+              type: "object",
+              required: ["id"],
+              properties: { id: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$" } },
+            },
+          },
+        },
+      },
+      responses: {
+        201: json(ref("Session"), "Created"),
+        400: problemResponse("Invalid id, or no provider with sessions"),
+        409: problemResponse(
+          "The id is taken (SESSION.ALREADY_EXISTS), or MAX_SESSIONS sessions exist already (SESSION.LIMIT_REACHED)",
+        ),
+      },
     },
   },
   "/sessions/{id}": {
-    get: { summary: "One session", security: bearer, parameters: [idParam], responses: { 200: json(ref("Session")), 404: problemResponse("No such session") } },
-    delete: { summary: "Log out, wipe the stored login, forget the session", security: bearer, parameters: [idParam], responses: { 204: { description: "Deleted" }, 404: problemResponse("No such session") } },
+    get: {
+      summary: "One session",
+      security: bearer,
+      parameters: [idParam],
+      responses: { 200: json(ref("Session")), 404: problemResponse("No such session") },
+    },
+    delete: {
+      summary: "Log out, wipe the stored login, forget the session",
+      security: bearer,
+      parameters: [idParam],
+      responses: { 204: { description: "Deleted" }, 404: problemResponse("No such session") },
+    },
   },
   "/sessions/{id}/connect": {
-    post: { summary: "Start a session that sits idle (logged out, QR expired, needs attention)", security: bearer, parameters: [idParam], responses: { 202: json(ref("Session"), "Starting"), 404: problemResponse("No such session") } },
+    post: {
+      summary: "Start a session that sits idle (logged out, QR expired, needs attention)",
+      security: bearer,
+      parameters: [idParam],
+      responses: { 202: json(ref("Session"), "Starting"), 404: problemResponse("No such session") },
+    },
   },
   "/sessions/{id}/qr": {
     get: {
@@ -45,7 +85,18 @@ export const sessionPaths = {
       security: bearer,
       parameters: [idParam],
       responses: {
-        200: { description: "The QR", content: { "application/json": { schema: { type: "object", properties: { qr: { type: "string" }, expiresAt: { type: "string", format: "date-time" } } } }, "image/png": {} } },
+        200: {
+          description: "The QR",
+          content: {
+            "application/json": {
+              schema: {
+                type: "object",
+                properties: { qr: { type: "string" }, expiresAt: { type: "string", format: "date-time" } },
+              },
+            },
+            "image/png": {},
+          },
+        },
         404: problemResponse("No such session, or no QR pending (SESSION.NO_QR)"),
         400: noProvider,
       },
@@ -56,21 +107,51 @@ export const sessionPaths = {
       summary: "Link by code instead of QR: the code is typed on the phone",
       security: bearer,
       parameters: [idParam],
-      requestBody: { required: true, content: { "application/json": { schema: { type: "object", required: ["phone"], properties: { phone: { type: "string", example: "+40712345678" } } } } } },
-      responses: { 200: json({ type: "object", properties: { code: { type: "string", example: "ABCD1234" } } }), 400: problemResponse("Bad phone, or already linked"), 404: problemResponse("No such session") },
+      requestBody: {
+        required: true,
+        content: {
+          "application/json": {
+            schema: {
+              type: "object",
+              required: ["phone"],
+              properties: { phone: { type: "string", example: "+40712345678" } },
+            },
+          },
+        },
+      },
+      responses: {
+        200: json({ type: "object", properties: { code: { type: "string", example: "ABCD1234" } } }),
+        400: problemResponse("Bad phone, or already linked"),
+        404: problemResponse("No such session"),
+      },
     },
   },
-  "/metrics": { get: { summary: "Prometheus metrics (public unless PUBLIC_ROUTES_METRICS=false)", responses: { 200: { description: "Prometheus text format", content: { "text/plain": {} } } } } },
+  "/metrics": {
+    get: {
+      summary: "Prometheus metrics (public unless PUBLIC_ROUTES_METRICS=false)",
+      responses: { 200: { description: "Prometheus text format", content: { "text/plain": {} } } },
+    },
+  },
   "/webhooks/twilio/inbound": {
     post: {
       summary: "Twilio: a message came in (form body, X-Twilio-Signature over PUBLIC_BASE_URL + path + query)",
-      responses: { 200: { description: "Recorded; empty TwiML", content: { "text/xml": {} } }, 400: problemResponse("Malformed form"), 403: problemResponse("Missing or wrong signature; nothing recorded"), 415: problemResponse("Not a form body") },
+      responses: {
+        200: { description: "Recorded; empty TwiML", content: { "text/xml": {} } },
+        400: problemResponse("Malformed form"),
+        403: problemResponse("Missing or wrong signature; nothing recorded"),
+        415: problemResponse("Not a form body"),
+      },
     },
   },
   "/webhooks/twilio/status": {
     post: {
       summary: "Twilio: a MessageStatus report (never moves a status backwards)",
-      responses: { 204: { description: "Recorded" }, 400: problemResponse("Malformed form"), 403: problemResponse("Missing or wrong signature; nothing recorded"), 415: problemResponse("Not a form body") },
+      responses: {
+        204: { description: "Recorded" },
+        400: problemResponse("Malformed form"),
+        403: problemResponse("Missing or wrong signature; nothing recorded"),
+        415: problemResponse("Not a form body"),
+      },
     },
   },
 };

@@ -5,9 +5,17 @@ const onlyWhenConfigured = " Exists only when WEBHOOK_URL is set.";
 
 const deliveryProperties = {
   id: { type: "string", example: "whd_0f8c..." },
-  eventId: { type: "string", description: "Sent as webhook-id; the same on every attempt and replay", example: "evt_6a1e..." },
+  eventId: {
+    type: "string",
+    description: "Sent as webhook-id; the same on every attempt and replay",
+    example: "evt_6a1e...",
+  },
   type: { type: "string", enum: WebhookEventTypes },
-  status: { type: "string", enum: WebhookDeliveryStatuses, description: "failed: parked after the last attempt, replayable" },
+  status: {
+    type: "string",
+    enum: WebhookDeliveryStatuses,
+    description: "failed: parked after the last attempt, replayable",
+  },
   attempts: { type: "integer" },
   lastError: { type: ["string", "null"] },
   nextAttemptAt: { type: ["string", "null"], format: "date-time" },
@@ -25,7 +33,11 @@ export const webhookSchemas = {
       payload: {
         type: "object",
         description: "The body sent: {type, timestamp, data}, data being the message or session as the API shows it",
-        properties: { type: { type: "string", enum: WebhookEventTypes }, timestamp: { type: "string", format: "date-time" }, data: { type: "object" } },
+        properties: {
+          type: { type: "string", enum: WebhookEventTypes },
+          timestamp: { type: "string", format: "date-time" },
+          data: { type: "object" },
+        },
       },
     },
   },
@@ -47,7 +59,11 @@ export const webhookPaths = {
         { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 100, default: 50 } },
         { name: "cursor", in: "query", schema: { type: "string" } },
       ],
-      responses: { 200: json(ref("WebhookDeliveryPage")), 400: problemResponse("Invalid filter"), 401: problemResponse("Missing or wrong API key") },
+      responses: {
+        200: json(ref("WebhookDeliveryPage")),
+        400: problemResponse("Invalid filter"),
+        401: problemResponse("Missing or wrong API key"),
+      },
     },
   },
   "/webhooks/deliveries/{id}": {
@@ -56,7 +72,11 @@ export const webhookPaths = {
       description: onlyWhenConfigured.trim(),
       security: bearer,
       parameters: [idParam],
-      responses: { 200: json(ref("WebhookDeliveryDetail")), 401: problemResponse("Missing or wrong API key"), 404: problemResponse("No such delivery") },
+      responses: {
+        200: json(ref("WebhookDeliveryDetail")),
+        401: problemResponse("Missing or wrong API key"),
+        404: problemResponse("No such delivery"),
+      },
     },
   },
   "/webhooks/deliveries/{id}/retry": {

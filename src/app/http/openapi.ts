@@ -41,13 +41,21 @@ export function openApiDocument(version: string): Record<string, unknown> {
             attempts: { type: "integer" },
             error: {
               type: ["object", "null"],
-              properties: { code: { type: "string" }, message: { type: "string" }, retryable: { type: "boolean" }, providerCode: { type: "string" } },
+              properties: {
+                code: { type: "string" },
+                message: { type: "string" },
+                retryable: { type: "boolean" },
+                providerCode: { type: "string" },
+              },
             },
             createdAt: { type: "string", format: "date-time" },
             updatedAt: { type: "string", format: "date-time" },
             history: {
               type: "array",
-              items: { type: "object", properties: { status: { type: "string" }, at: { type: "string", format: "date-time" } } },
+              items: {
+                type: "object",
+                properties: { status: { type: "string" }, at: { type: "string", format: "date-time" } },
+              },
             },
           },
         },
@@ -65,7 +73,10 @@ export function openApiDocument(version: string): Record<string, unknown> {
             code: { type: "string", enum: ErrorCodes },
             detail: { type: "string" },
             instance: { type: "string" },
-            errors: { type: "array", items: { type: "object", properties: { field: { type: "string" }, message: { type: "string" } } } },
+            errors: {
+              type: "array",
+              items: { type: "object", properties: { field: { type: "string" }, message: { type: "string" } } },
+            },
           },
         },
         Health: {
@@ -88,11 +99,20 @@ export function openApiDocument(version: string): Record<string, unknown> {
           summary: "Queue an outbound message",
           security: bearer,
           parameters: [
-            { name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", maxLength: 255 }, description: "Same key and body: the same message; same key, other body: 409" },
+            {
+              name: "Idempotency-Key",
+              in: "header",
+              required: false,
+              schema: { type: "string", maxLength: 255 },
+              description: "Same key and body: the same message; same key, other body: 409",
+            },
           ],
           requestBody: { required: true, content: { "application/json": { schema: ref("SendMessage") } } },
           responses: {
-            202: { ...json(ref("Message"), "Accepted and committed to the queue"), headers: { Location: { schema: { type: "string" } } } },
+            202: {
+              ...json(ref("Message"), "Accepted and committed to the queue"),
+              headers: { Location: { schema: { type: "string" } } },
+            },
             400: problemResponse("Invalid body"),
             401: problemResponse("Missing or wrong API key"),
             404: problemResponse("Unknown session"),
@@ -125,10 +145,19 @@ export function openApiDocument(version: string): Record<string, unknown> {
           summary: "One message with its status history",
           security: bearer,
           parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
-          responses: { 200: json(ref("Message")), 401: problemResponse("Missing or wrong API key"), 404: problemResponse("No such message") },
+          responses: {
+            200: json(ref("Message")),
+            401: problemResponse("Missing or wrong API key"),
+            404: problemResponse("No such message"),
+          },
         },
       },
-      "/health": { get: { summary: "Health report (always 200 while the process serves)", responses: { 200: json(ref("Health")) } } },
+      "/health": {
+        get: {
+          summary: "Health report (always 200 while the process serves)",
+          responses: { 200: json(ref("Health")) },
+        },
+      },
       "/ready": {
         get: {
           summary: "Readiness: 200 when the stores answer and the providers started",

@@ -35,7 +35,8 @@ export class TokenBuckets {
   private readonly now: () => number;
 
   constructor(private readonly settings: RateLimitSettings) {
-    if (settings.perSecond < 0 || !Number.isFinite(settings.perSecond)) throw new Error("perSecond must be a finite number >= 0");
+    if (settings.perSecond < 0 || !Number.isFinite(settings.perSecond))
+      throw new Error("perSecond must be a finite number >= 0");
     if (!(settings.burst >= 1)) throw new Error("burst must be >= 1");
     this.maxKeys = settings.maxKeys ?? 10_000;
     this.now = settings.now ?? Date.now;
@@ -75,14 +76,23 @@ export class TokenBuckets {
  * (a fingerprint, never the key), and requests without one (public routes)
  * pass untouched.
  */
-export function rateLimit(buckets: TokenBuckets, keyOf: (c: Parameters<MiddlewareHandler>[0]) => string | undefined): MiddlewareHandler {
+export function rateLimit(
+  buckets: TokenBuckets,
+  keyOf: (c: Parameters<MiddlewareHandler>[0]) => string | undefined,
+): MiddlewareHandler {
   return async (c, next) => {
     const key = buckets.enabled ? keyOf(c) : undefined;
     if (key === undefined) return next();
     const taken = buckets.take(key);
     if (taken.ok) return next();
-    return problem(c, "REQUEST.RATE_LIMITED", `too many requests for this API key; retry in ${taken.retryAfterS} s`, [], {
-      "retry-after": String(taken.retryAfterS),
-    });
+    return problem(
+      c,
+      "REQUEST.RATE_LIMITED",
+      `too many requests for this API key; retry in ${taken.retryAfterS} s`,
+      [],
+      {
+        "retry-after": String(taken.retryAfterS),
+      },
+    );
   };
 }

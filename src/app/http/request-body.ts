@@ -19,9 +19,14 @@ export async function readJsonBody(c: Context, limitBytes: number): Promise<unkn
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    if (text.trim() === "") throw new DomainError("REQUEST.MALFORMED_JSON", "the body is empty; a JSON object is expected", [{ field: "(body)", message: "empty" }]);
+    if (text.trim() === "")
+      throw new DomainError("REQUEST.MALFORMED_JSON", "the body is empty; a JSON object is expected", [
+        { field: "(body)", message: "empty" },
+      ]);
     const reason = error instanceof SyntaxError ? error.message : "not JSON";
-    throw new DomainError("REQUEST.MALFORMED_JSON", `the body is not valid JSON: ${reason}`, [{ field: "(body)", message: reason }]);
+    throw new DomainError("REQUEST.MALFORMED_JSON", `the body is not valid JSON: ${reason}`, [
+      { field: "(body)", message: reason },
+    ]);
   }
 }
 

@@ -10,31 +10,38 @@ export const METADATA_MAX_BYTES = 8 * 1024;
 export const METADATA_MAX_DEPTH = 32;
 
 /** Body of POST /messages. Unknown fields are rejected so a typo never goes unnoticed. */
-export const sendMessageBody = z.strictObject({
-  to: z.string().min(1).max(64).describe("Recipient: whatsapp:+E164, sms:+E164, or +E164 with `channel`"),
-  text: z.string().max(4096).describe("Message text").default(""),
-  channel: z.enum(Channels).optional().describe("Channel for a bare +E164 address"),
-  provider: z.string().regex(PROVIDER_ID, "must be a provider id such as baileys or twilio").optional(),
-  session: z.string().regex(SESSION_ID, "must be 1-64 letters, digits, _ or -, starting with a letter or digit").optional(),
-  from: z.string().min(1).max(64).optional().describe("Sender address, where the provider lets you choose it"),
-  mediaUrls: z
-    .array(z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).max(2048))
-    .max(10)
-    .optional()
-    .describe("Public URLs of media to attach (Twilio)"),
-  metadata: z
-    .record(z.string().max(128), z.unknown())
-    // One check, depth first: JSON.stringify on a value nested thousands deep throws RangeError (a 500).
-    .superRefine((m, ctx) => {
-      if (!depthAtMost(m, METADATA_MAX_DEPTH)) ctx.addIssue({ code: "custom", message: `must be nested at most ${METADATA_MAX_DEPTH} levels deep` });
-      else if (JSON.stringify(m).length > METADATA_MAX_BYTES) ctx.addIssue({ code: "custom", message: `must serialize to at most ${METADATA_MAX_BYTES} bytes` });
-    })
-    .optional()
-    .describe("Your own data, stored with the message and returned as is"),
-}).refine((b) => b.text.length > 0 || (b.mediaUrls?.length ?? 0) > 0, {
-  message: "must not be empty (unless mediaUrls are given)",
-  path: ["text"],
-});
+export const sendMessageBody = z
+  .strictObject({
+    to: z.string().min(1).max(64).describe("Recipient: whatsapp:+E164, sms:+E164, or +E164 with `channel`"),
+    text: z.string().max(4096).describe("Message text").default(""),
+    channel: z.enum(Channels).optional().describe("Channel for a bare +E164 address"),
+    provider: z.string().regex(PROVIDER_ID, "must be a provider id such as baileys or twilio").optional(),
+    session: z
+      .string()
+      .regex(SESSION_ID, "must be 1-64 letters, digits, _ or -, starting with a letter or digit")
+      .optional(),
+    from: z.string().min(1).max(64).optional().describe("Sender address, where the provider lets you choose it"),
+    mediaUrls: z
+      .array(z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).max(2048))
+      .max(10)
+      .optional()
+      .describe("Public URLs of media to attach (Twilio)"),
+    metadata: z
+      .record(z.string().max(128), z.unknown())
+      // One check, depth first: JSON.stringify on a value nested thousands deep throws RangeError (a 500).
+      .superRefine((m, ctx) => {
+        if (!depthAtMost(m, METADATA_MAX_DEPTH))
+          ctx.addIssue({ code: "custom", message: `must be nested at most ${METADATA_MAX_DEPTH} levels deep` });
+        else if (JSON.stringify(m).length > METADATA_MAX_BYTES)
+          ctx.addIssue({ code: "custom", message: `must serialize to at most ${METADATA_MAX_BYTES} bytes` });
+      })
+      .optional()
+      .describe("Your own data, stored with the message and returned as is"),
+  })
+  .refine((b) => b.text.length > 0 || (b.mediaUrls?.length ?? 0) > 0, {
+    message: "must not be empty (unless mediaUrls are given)",
+    path: ["text"],
+  });
 
 export type SendMessageBody = z.infer<typeof sendMessageBody>;
 
@@ -48,7 +55,10 @@ export const listMessagesQuery = z.strictObject({
     .transform(Number)
     .pipe(z.number().int().min(1, "must be an integer from 1 to 100").max(100, "must be an integer from 1 to 100"))
     .optional(),
-  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, "must be a cursor returned by a previous page").optional(),
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,200}$/, "must be a cursor returned by a previous page")
+    .optional(),
 });
 
 /** Whether `value` nests at most `max` objects/arrays deep; iterative, so any depth is safe to check. */

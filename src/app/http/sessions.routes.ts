@@ -6,8 +6,14 @@ import type { SessionControl } from "../../domain/ports/messaging-provider.port.
 import { describeIssues, fieldIssues } from "./issues.ts";
 import { readJsonBody } from "./request-body.ts";
 
-const createBody = z.strictObject({ id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "must be 1-64 letters, digits, _ or -, starting with a letter or digit") });
-const pairingBody = z.strictObject({ phone: z.string().regex(/^\+?[1-9]\d{6,14}$/, "must be the account's phone number in E.164, e.g. +40712345678") });
+const createBody = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "must be 1-64 letters, digits, _ or -, starting with a letter or digit"),
+});
+const pairingBody = z.strictObject({
+  phone: z.string().regex(/^\+?[1-9]\d{6,14}$/, "must be the account's phone number in E.164, e.g. +40712345678"),
+});
 
 /**
  * WhatsApp sessions (linked accounts): create, list, inspect, delete (logout
@@ -16,7 +22,11 @@ const pairingBody = z.strictObject({ phone: z.string().regex(/^\+?[1-9]\d{6,14}$
 export function sessionsRoutes(deps: { sessions: SessionControl | undefined; bodyLimitBytes: number }): Hono {
   const routes = new Hono();
   const control = (): SessionControl => {
-    if (!deps.sessions) throw new DomainError("SESSION.NOT_SUPPORTED", "this gateway runs no provider with sessions (GATEWAY_PROVIDERS has no baileys)");
+    if (!deps.sessions)
+      throw new DomainError(
+        "SESSION.NOT_SUPPORTED",
+        "this gateway runs no provider with sessions (GATEWAY_PROVIDERS has no baileys)",
+      );
     return deps.sessions;
   };
   const found = (id: string) => {
@@ -53,7 +63,12 @@ export function sessionsRoutes(deps: { sessions: SessionControl | undefined; bod
     const info = found(id);
     const qr = control().qr(id);
     if (!qr) {
-      const hint = info.state === "open" ? "the session is already linked" : info.state === "stopped" || info.state === "logged_out" ? `the session is ${info.state}; POST /sessions/${id}/connect for a new QR` : "no QR is pending yet; retry in a moment";
+      const hint =
+        info.state === "open"
+          ? "the session is already linked"
+          : info.state === "stopped" || info.state === "logged_out"
+            ? `the session is ${info.state}; POST /sessions/${id}/connect for a new QR`
+            : "no QR is pending yet; retry in a moment";
       throw new DomainError("SESSION.NO_QR", hint);
     }
     if ((c.req.header("accept") ?? "").includes("image/png")) {
@@ -73,7 +88,10 @@ export function sessionsRoutes(deps: { sessions: SessionControl | undefined; bod
       return c.json({ code: await control().requestPairingCode(id, body.data.phone.replace(/^\+/, "")) });
     } catch (error) {
       if (error instanceof DomainError) throw error;
-      throw new DomainError("PROVIDER.UNAVAILABLE", `could not get a pairing code: ${error instanceof Error ? error.message : String(error)}`);
+      throw new DomainError(
+        "PROVIDER.UNAVAILABLE",
+        `could not get a pairing code: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   });
 

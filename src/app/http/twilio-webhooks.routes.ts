@@ -40,18 +40,25 @@ export function twilioWebhooksRoutes(deps: TwilioWebhooksDeps): Hono {
 
   for (const kind of ["inbound", "status"] as const) {
     routes.post(`/${kind}`, (c) =>
-      tracer.startActiveSpan(`twilio.webhook.${kind}`, { attributes: { "webhook.provider": "twilio", "webhook.kind": kind } }, async (span) => {
-        try {
-          const response = await handle(c, kind);
-          span.setAttribute("http.response.status_code", response.status);
-          return response;
-        } catch (error) {
-          span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
-          throw error;
-        } finally {
-          span.end();
-        }
-      }),
+      tracer.startActiveSpan(
+        `twilio.webhook.${kind}`,
+        { attributes: { "webhook.provider": "twilio", "webhook.kind": kind } },
+        async (span) => {
+          try {
+            const response = await handle(c, kind);
+            span.setAttribute("http.response.status_code", response.status);
+            return response;
+          } catch (error) {
+            span.setStatus({
+              code: SpanStatusCode.ERROR,
+              message: error instanceof Error ? error.message : String(error),
+            });
+            throw error;
+          } finally {
+            span.end();
+          }
+        },
+      ),
     );
   }
 
@@ -60,10 +67,17 @@ export function twilioWebhooksRoutes(deps: TwilioWebhooksDeps): Hono {
     const url = `${deps.publicBaseUrl}${TWILIO_WEBHOOKS_PATH}/${kind}${rawQuery(c)}`;
     const result = deps.webhooks.receive({ kind, url, params, signature: c.req.header("x-twilio-signature") });
     if (!result.ok) {
-      log.warn({ kind, reason: result.reason, detail: result.detail, messageSid: params.MessageSid ?? null }, "twilio webhook rejected");
+      log.warn(
+        { kind, reason: result.reason, detail: result.detail, messageSid: params.MessageSid ?? null },
+        "twilio webhook rejected",
+      );
       if (result.reason === "signature") {
         deps.onSignatureFailure?.(deps.provider.id);
-        return problem(c, "WEBHOOK.SIGNATURE_INVALID", `${result.detail}; the signed URL is checked as ${url} (PUBLIC_BASE_URL)`);
+        return problem(
+          c,
+          "WEBHOOK.SIGNATURE_INVALID",
+          `${result.detail}; the signed URL is checked as ${url} (PUBLIC_BASE_URL)`,
+        );
       }
       throw new DomainError("REQUEST.INVALID", result.detail, [{ field: "(body)", message: result.detail }]);
     }

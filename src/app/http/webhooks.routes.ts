@@ -11,14 +11,19 @@ export const WEBHOOK_DELIVERIES_PATH = "/webhooks/deliveries";
 const LIMIT_MESSAGE = "must be an integer from 1 to 100";
 
 export const listDeliveriesQuery = z.strictObject({
-  status: z.enum(WebhookDeliveryStatuses, { message: `must be one of ${WebhookDeliveryStatuses.join(", ")}` }).optional(),
+  status: z
+    .enum(WebhookDeliveryStatuses, { message: `must be one of ${WebhookDeliveryStatuses.join(", ")}` })
+    .optional(),
   limit: z
     .string()
     .regex(/^\d{1,3}$/, LIMIT_MESSAGE)
     .transform(Number)
     .pipe(z.number().int().min(1, LIMIT_MESSAGE).max(100, LIMIT_MESSAGE))
     .optional(),
-  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, "must be a cursor returned by a previous page").optional(),
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,200}$/, "must be a cursor returned by a previous page")
+    .optional(),
 });
 
 /** Outbound webhook deliveries: list (`?status=failed` shows the parked ones), inspect, replay. */
@@ -32,7 +37,11 @@ export function webhooksRoutes(deps: { deliveries: WebhookDeliveries }): Hono {
       throw new DomainError("REQUEST.INVALID", describeIssues(issues), issues);
     }
     const { status, limit, cursor } = query.data;
-    const page = await deps.deliveries.list({ limit: limit ?? 50, ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) });
+    const page = await deps.deliveries.list({
+      limit: limit ?? 50,
+      ...(status ? { status } : {}),
+      ...(cursor ? { cursor } : {}),
+    });
     return c.json({ items: page.items, nextCursor: page.nextCursor });
   });
 

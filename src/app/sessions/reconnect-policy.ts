@@ -15,7 +15,12 @@ export interface ReconnectSettings {
 export type ReconnectDecision =
   | { readonly action: "reconnect"; readonly delayMs: number }
   /** Stop trying; the session waits for an operator. */
-  | { readonly action: "stop"; readonly state: "logged_out" | "needs_attention" | "stopped"; readonly reason: string; readonly wipeLogin: boolean };
+  | {
+      readonly action: "stop";
+      readonly state: "logged_out" | "needs_attention" | "stopped";
+      readonly reason: string;
+      readonly wipeLogin: boolean;
+    };
 
 export interface ReconnectContext {
   /** Consecutive failed attempts since the connection was last open (0 for the first close). */
@@ -50,11 +55,21 @@ export function decideReconnect(
   random: () => number = Math.random,
 ): ReconnectDecision {
   if (closed.qrExhausted) {
-    return { action: "stop", state: "stopped", reason: "no QR code was scanned in time; ask for a new one", wipeLogin: false };
+    return {
+      action: "stop",
+      state: "stopped",
+      reason: "no QR code was scanned in time; ask for a new one",
+      wipeLogin: false,
+    };
   }
   if (closed.code === 515) return { action: "reconnect", delayMs: 0 };
   if (closed.code === 401) {
-    return { action: "stop", state: "logged_out", reason: "logged out from the phone (401); link again with a new QR", wipeLogin: true };
+    return {
+      action: "stop",
+      state: "logged_out",
+      reason: "logged out from the phone (401); link again with a new QR",
+      wipeLogin: true,
+    };
   }
   const fatalReason = fatal[closed.code];
   if (fatalReason) return { action: "stop", state: "needs_attention", reason: fatalReason, wipeLogin: false };
@@ -73,6 +88,10 @@ export function decideReconnect(
   if (context.failedAttempts === 0) return { action: "reconnect", delayMs: 0 };
   return {
     action: "reconnect",
-    delayMs: backoffDelayMs(context.failedAttempts, { baseMs: settings.backoffBaseMs, maxMs: settings.backoffMaxMs }, random),
+    delayMs: backoffDelayMs(
+      context.failedAttempts,
+      { baseMs: settings.backoffBaseMs, maxMs: settings.backoffMaxMs },
+      random,
+    ),
   };
 }

@@ -67,7 +67,8 @@ export class SessionSupervisor {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private failedAttempts = 0;
   private replacedReconnectsAt: number[] = [];
-  private recovery: { startedAt: number; code: number; reason: string; attempts: number; log: ConnectAttempt[] } | undefined;
+  private recovery:
+    { startedAt: number; code: number; reason: string; attempts: number; log: ConnectAttempt[] } | undefined;
   private attemptStartedAt = 0;
   private readonly now: () => number;
 
@@ -133,7 +134,10 @@ export class SessionSupervisor {
       try {
         await withTimeout(connection.logout(), 10_000);
       } catch (error) {
-        this.deps.logger.warn({ err: error, session: this.id }, "session: logout failed; wiping the local login anyway");
+        this.deps.logger.warn(
+          { err: error, session: this.id },
+          "session: logout failed; wiping the local login anyway",
+        );
       }
     }
     this.stop();
@@ -161,13 +165,24 @@ export class SessionSupervisor {
     } catch (error) {
       if (generation !== this.generation) return;
       if (error instanceof CorruptEntryError) {
-        this.deps.logger.error({ session: this.id, key: error.key, location: error.location }, "session: stored login is corrupt; not starting over with a new QR");
-        this.lastDisconnect = { code: 0, reason: `stored login is corrupt (${error.key ?? "index"}); restore it or delete the session`, at: new Date(this.now()).toISOString() };
+        this.deps.logger.error(
+          { session: this.id, key: error.key, location: error.location },
+          "session: stored login is corrupt; not starting over with a new QR",
+        );
+        this.lastDisconnect = {
+          code: 0,
+          reason: `stored login is corrupt (${error.key ?? "index"}); restore it or delete the session`,
+          at: new Date(this.now()).toISOString(),
+        };
         this.setState("needs_attention");
         return;
       }
       this.deps.logger.warn({ err: error, session: this.id }, "session: could not open a connection");
-      this.onClose(generation, { code: 0, reason: error instanceof Error ? error.message : String(error), qrExhausted: false });
+      this.onClose(generation, {
+        code: 0,
+        reason: error instanceof Error ? error.message : String(error),
+        qrExhausted: false,
+      });
       return;
     }
     if (generation !== this.generation) {
@@ -217,7 +232,12 @@ export class SessionSupervisor {
     this.pendingQr = undefined;
     this.lastDisconnect = { code: closed.code, reason: closed.reason, at: new Date(now).toISOString() };
     if (this.recovery && this.recovery.attempts > 0) {
-      logAttempt(this.recovery.log, { startedAt: this.attemptStartedAt, endedAt: now, outcome: "closed", code: closed.code });
+      logAttempt(this.recovery.log, {
+        startedAt: this.attemptStartedAt,
+        endedAt: now,
+        outcome: "closed",
+        code: closed.code,
+      });
     }
     if (wasOpen) this.recovery = { startedAt: now, code: closed.code, reason: closed.reason, attempts: 0, log: [] };
 
@@ -228,7 +248,13 @@ export class SessionSupervisor {
       this.deps.random,
     );
     this.deps.logger.info(
-      { session: this.id, code: closed.code, reason: closed.reason, decision: decision.action, ...(decision.action === "reconnect" ? { delayMs: decision.delayMs } : { state: decision.state }) },
+      {
+        session: this.id,
+        code: closed.code,
+        reason: closed.reason,
+        decision: decision.action,
+        ...(decision.action === "reconnect" ? { delayMs: decision.delayMs } : { state: decision.state }),
+      },
       "session: connection closed",
     );
     if (decision.action === "stop") {
@@ -244,7 +270,11 @@ export class SessionSupervisor {
       return;
     }
     if (closed.code !== 515) this.failedAttempts++;
-    if (closed.code === 440) this.replacedReconnectsAt = [...this.replacedReconnectsAt.filter((at) => now - at < this.deps.settings.replacedWindowMs), now];
+    if (closed.code === 440)
+      this.replacedReconnectsAt = [
+        ...this.replacedReconnectsAt.filter((at) => now - at < this.deps.settings.replacedWindowMs),
+        now,
+      ];
     this.setState(this.recovery ? "reconnecting" : "connecting");
     clearTimeout(this.timer);
     if (decision.delayMs === 0) {
@@ -294,7 +324,10 @@ function logAttempt(log: ConnectAttempt[], attempt: ConnectAttempt): void {
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -140,12 +140,20 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
 
   async create(id: string): Promise<SessionInfo> {
     if (!isValidSessionId(id)) {
-      throw new DomainError("REQUEST.INVALID", "id: must be 1-64 letters, digits, _ or -, starting with a letter or digit", [{ field: "id", message: "invalid session id" }]);
+      throw new DomainError(
+        "REQUEST.INVALID",
+        "id: must be 1-64 letters, digits, _ or -, starting with a letter or digit",
+        [{ field: "id", message: "invalid session id" }],
+      );
     }
-    if (this.supervisors.has(id) || this.creating.has(id)) throw new DomainError("SESSION.ALREADY_EXISTS", `session "${id}" already exists`);
+    if (this.supervisors.has(id) || this.creating.has(id))
+      throw new DomainError("SESSION.ALREADY_EXISTS", `session "${id}" already exists`);
     const max = this.options.maxSessions;
     if (max !== undefined && this.supervisors.size + this.creating.size >= max) {
-      throw new DomainError("SESSION.LIMIT_REACHED", `this gateway already has ${max} sessions (MAX_SESSIONS); delete one first`);
+      throw new DomainError(
+        "SESSION.LIMIT_REACHED",
+        `this gateway already has ${max} sessions (MAX_SESSIONS); delete one first`,
+      );
     }
     this.creating.add(id);
     try {
@@ -185,7 +193,8 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
 
   async requestPairingCode(id: string, phone: string): Promise<string> {
     const supervisor = this.required(id);
-    if (supervisor.info().state === "open") throw new DomainError("REQUEST.INVALID", `session "${id}" is already linked`);
+    if (supervisor.info().state === "open")
+      throw new DomainError("REQUEST.INVALID", `session "${id}" is already linked`);
     return supervisor.requestPairingCode(phone);
   }
 

@@ -41,21 +41,32 @@ export class GatewayMetrics {
     this.signatureFailures.add(0);
 
     meter
-      .createObservableGauge("gateway_session_state", { description: "1 for the state each session is in, 0 for the others" })
+      .createObservableGauge("gateway_session_state", {
+        description: "1 for the state each session is in, 0 for the others",
+      })
       .addCallback((result) => {
         for (const session of sources.sessions()) {
-          for (const state of SessionStates) result.observe(session.state === state ? 1 : 0, { session: session.id, state });
+          for (const state of SessionStates)
+            result.observe(session.state === state ? 1 : 0, { session: session.id, state });
         }
       });
-    const depth = meter.createObservableGauge("gateway_queue_depth", { description: "Outbound messages waiting (queued or in flight), by provider and session" });
-    const oldest = meter.createObservableGauge("gateway_queue_oldest_age_seconds", { description: "Age of the oldest waiting outbound message", unit: "s" });
-    meter.addBatchObservableCallback(async (result) => {
-      for (const q of await sources.queueDepths()) {
-        const labels = { provider: q.provider, session: q.session };
-        result.observe(depth, q.depth, labels);
-        result.observe(oldest, q.oldestAgeMs / 1000, labels);
-      }
-    }, [depth, oldest]);
+    const depth = meter.createObservableGauge("gateway_queue_depth", {
+      description: "Outbound messages waiting (queued or in flight), by provider and session",
+    });
+    const oldest = meter.createObservableGauge("gateway_queue_oldest_age_seconds", {
+      description: "Age of the oldest waiting outbound message",
+      unit: "s",
+    });
+    meter.addBatchObservableCallback(
+      async (result) => {
+        for (const q of await sources.queueDepths()) {
+          const labels = { provider: q.provider, session: q.session };
+          result.observe(depth, q.depth, labels);
+          result.observe(oldest, q.oldestAgeMs / 1000, labels);
+        }
+      },
+      [depth, oldest],
+    );
   }
 
   recovery(record: RecoveryRecord): void {

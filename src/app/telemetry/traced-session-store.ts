@@ -19,11 +19,15 @@ export class TracedSessionStore implements SessionStore {
   }
 
   getMany(session: string, keys: readonly string[]): Promise<Map<string, StoredValue>> {
-    return this.span("session_store.get_many", session, { "store.keys": keys.length }, () => this.inner.getMany(session, keys));
+    return this.span("session_store.get_many", session, { "store.keys": keys.length }, () =>
+      this.inner.getMany(session, keys),
+    );
   }
 
   setMany(session: string, entries: ReadonlyMap<string, StoredValue | null>): Promise<void> {
-    return this.span("session_store.set_many", session, { "store.keys": entries.size }, () => this.inner.setMany(session, entries));
+    return this.span("session_store.set_many", session, { "store.keys": entries.size }, () =>
+      this.inner.setMany(session, entries),
+    );
   }
 
   entries(session: string): Promise<Map<string, StoredValue>> {
@@ -46,17 +50,29 @@ export class TracedSessionStore implements SessionStore {
     return this.inner.close();
   }
 
-  private async span<T>(name: string, session: string | undefined, attributes: Record<string, number>, run: () => Promise<T>): Promise<T> {
-    return this.t.startActiveSpan(name, { attributes: { "store.kind": this.inner.kind, ...(session ? { "session.id": session } : {}), ...attributes } }, async (span) => {
-      try {
-        return await run();
-      } catch (error) {
-        this.onError(`session:${this.inner.kind}`);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
-        throw error;
-      } finally {
-        span.end();
-      }
-    });
+  private async span<T>(
+    name: string,
+    session: string | undefined,
+    attributes: Record<string, number>,
+    run: () => Promise<T>,
+  ): Promise<T> {
+    return this.t.startActiveSpan(
+      name,
+      { attributes: { "store.kind": this.inner.kind, ...(session ? { "session.id": session } : {}), ...attributes } },
+      async (span) => {
+        try {
+          return await run();
+        } catch (error) {
+          this.onError(`session:${this.inner.kind}`);
+          span.setStatus({
+            code: SpanStatusCode.ERROR,
+            message: error instanceof Error ? error.message : String(error),
+          });
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
   }
 }

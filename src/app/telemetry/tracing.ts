@@ -38,10 +38,19 @@ export function traceRecovery(record: RecoveryRecord, t: Tracer = tracer): void 
   record.attemptLog.forEach((attempt, index) => {
     const child = t.startSpan(
       "whatsapp.connect",
-      { startTime: attempt.startedAt, attributes: { "session.id": record.session, "reconnect.attempt": index + 1, "connect.outcome": attempt.outcome, ...(attempt.code === undefined ? {} : { "disconnect.code": attempt.code }) } },
+      {
+        startTime: attempt.startedAt,
+        attributes: {
+          "session.id": record.session,
+          "reconnect.attempt": index + 1,
+          "connect.outcome": attempt.outcome,
+          ...(attempt.code === undefined ? {} : { "disconnect.code": attempt.code }),
+        },
+      },
       parent,
     );
-    if (attempt.outcome === "closed") child.setStatus({ code: SpanStatusCode.ERROR, message: `closed with ${attempt.code}` });
+    if (attempt.outcome === "closed")
+      child.setStatus({ code: SpanStatusCode.ERROR, message: `closed with ${attempt.code}` });
     child.end(attempt.endedAt);
   });
   if (record.outcome !== "open") span.setStatus({ code: SpanStatusCode.ERROR, message: record.outcome });
@@ -64,7 +73,12 @@ export class MessageSpans {
 
   accepted(message: Message): void {
     const span = this.t.startSpan("message.send", {
-      attributes: { "message.id": message.id, "message.provider": message.provider, "session.id": message.session, "message.channel": message.channel },
+      attributes: {
+        "message.id": message.id,
+        "message.provider": message.provider,
+        "session.id": message.session,
+        "message.channel": message.channel,
+      },
     });
     if (!span.isRecording()) return;
     if (this.open.size >= this.limit) {
@@ -83,7 +97,14 @@ export class MessageSpans {
     const ctx = parent ? trace.setSpan(context.active(), parent) : context.active();
     return this.t.startActiveSpan(
       "message.dispatch",
-      { attributes: { "message.id": message.id, "message.provider": message.provider, "session.id": message.session, "message.attempt": message.attempts + 1 } },
+      {
+        attributes: {
+          "message.id": message.id,
+          "message.provider": message.provider,
+          "session.id": message.session,
+          "message.attempt": message.attempts + 1,
+        },
+      },
       ctx,
       async (span) => {
         try {
@@ -92,7 +113,10 @@ export class MessageSpans {
           return result;
         } catch (error) {
           span.setAttribute("dispatch.outcome", "error");
-          span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+          span.setStatus({
+            code: SpanStatusCode.ERROR,
+            message: error instanceof Error ? error.message : String(error),
+          });
           throw error;
         } finally {
           span.end();
@@ -108,7 +132,8 @@ export class MessageSpans {
     if (!span) return;
     this.open.delete(message.id);
     span.setAttribute("message.status", message.status);
-    if (message.status === "failed") span.setStatus({ code: SpanStatusCode.ERROR, message: message.error?.message ?? "failed" });
+    if (message.status === "failed")
+      span.setStatus({ code: SpanStatusCode.ERROR, message: message.error?.message ?? "failed" });
     span.end();
   }
 }

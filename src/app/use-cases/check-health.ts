@@ -38,7 +38,11 @@ export class CheckHealth {
     stores.messages = await this.pingMessages();
     if (sources.sessionStore) {
       const h = sources.sessionStore.health();
-      stores.sessions = { status: h.status, kind: sources.sessionStore.kind, ...(h.detail ? { detail: h.detail } : {}) };
+      stores.sessions = {
+        status: h.status,
+        kind: sources.sessionStore.kind,
+        ...(h.detail ? { detail: h.detail } : {}),
+      };
     }
     const sessions: Record<string, SessionState> = {};
     for (const provider of sources.providers) {
@@ -68,7 +72,11 @@ export class CheckHealth {
       await this.sources.messageStore.ping();
       return { status: "ok", kind: this.sources.messageStoreKind };
     } catch (error) {
-      return { status: "down", kind: this.sources.messageStoreKind, detail: error instanceof Error ? error.message : String(error) };
+      return {
+        status: "down",
+        kind: this.sources.messageStoreKind,
+        detail: error instanceof Error ? error.message : String(error),
+      };
     }
   }
 }

@@ -24,7 +24,10 @@ export class RecordProviderEvent {
   attach(provider: MessagingProvider): () => void {
     return provider.subscribe((event) => {
       this.handle(provider, event).catch((error: unknown) => {
-        this.logger.error({ err: error, provider: provider.id, event: event.type }, "events: recording a provider event failed");
+        this.logger.error(
+          { err: error, provider: provider.id, event: event.type },
+          "events: recording a provider event failed",
+        );
       });
     });
   }
@@ -38,7 +41,12 @@ export class RecordProviderEvent {
       }
       case "status": {
         const applied = await this.store.applyStatus(
-          { provider: provider.id, providerMessageId: event.providerMessageId, status: event.status, ...(event.error ? { error: event.error } : {}) },
+          {
+            provider: provider.id,
+            providerMessageId: event.providerMessageId,
+            status: event.status,
+            ...(event.error ? { error: event.error } : {}),
+          },
           this.clock.now(),
         );
         // A report the message had already passed, or a repeated one, changes nothing and is not announced.

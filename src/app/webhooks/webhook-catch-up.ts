@@ -29,7 +29,12 @@ type MessageEvent = Extract<DomainEvent, { readonly message: Message }>;
  * dispatcher moves them on and announces that. Nothing is announced twice:
  * after a clean stop every change has its event. Returns how many it queued.
  */
-export async function catchUpWebhooks(messages: MessageStore, outbox: WebhookOutbox, now: Date, marginMs = CATCH_UP_MARGIN_MS): Promise<number> {
+export async function catchUpWebhooks(
+  messages: MessageStore,
+  outbox: WebhookOutbox,
+  now: Date,
+  marginMs = CATCH_UP_MARGIN_MS,
+): Promise<number> {
   const { createdAt, lastEnqueuedAt } = await outbox.timeline();
   // Before its creation the outbox announced nothing, and must not start with history.
   const since = new Date(Math.max(createdAt.getTime(), (lastEnqueuedAt?.getTime() ?? 0) - marginMs));
@@ -41,7 +46,9 @@ export async function catchUpWebhooks(messages: MessageStore, outbox: WebhookOut
     const owed = page.items.flatMap((m) => missedEvent(m, latest.get(messageOrderingKey(m.id))) ?? []);
     // One event per message: queued together, they share the outbox's commits.
     // The payload tells when the change happened; the outbox, when it was queued.
-    await Promise.all(owed.map((event) => outbox.enqueue({ ...newDelivery(event, new Date(event.message.updatedAt)), at: now })));
+    await Promise.all(
+      owed.map((event) => outbox.enqueue({ ...newDelivery(event, new Date(event.message.updatedAt)), at: now })),
+    );
     queued += owed.length;
     cursor = page.nextCursor ?? undefined;
   } while (cursor);

@@ -39,5 +39,12 @@ export function toWebhookEvent(event: DomainEvent, at: Date): WebhookEvent {
 /** A new delivery of a domain event that happened at `at`, with fresh delivery and event ids. */
 export function newDelivery(event: DomainEvent, at: Date): NewWebhookDelivery {
   const webhook = toWebhookEvent(event, at);
-  return { id: `whd_${randomUUID()}`, eventId: `evt_${randomUUID()}`, type: webhook.type, orderingKey: webhook.orderingKey, body: webhook.body, at };
+  return {
+    id: `whd_${randomUUID()}`,
+    eventId: `evt_${randomUUID()}`,
+    type: webhook.type,
+    orderingKey: webhook.orderingKey,
+    body: webhook.body,
+    at,
+  };
 }

@@ -98,13 +98,17 @@ export class WebhookWorker {
     this.#running = false;
     this.#stopped = true;
     clearTimeout(this.#timer);
-    const enqueues = this.#pendingEnqueues === 0 ? Promise.resolve() : new Promise<void>((r) => (this.#enqueuesDone = r));
+    const enqueues =
+      this.#pendingEnqueues === 0 ? Promise.resolve() : new Promise<void>((r) => (this.#enqueuesDone = r));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), timeoutMs)));
     const outcome = await Promise.race([Promise.all([enqueues, Promise.allSettled([...this.#inFlight])]), deadline]);
     clearTimeout(timer);
     if (outcome === "timeout") {
-      this.logger.warn({ inFlight: this.#inFlight.size, enqueues: this.#pendingEnqueues }, "webhooks: stopped before every attempt finished");
+      this.logger.warn(
+        { inFlight: this.#inFlight.size, enqueues: this.#pendingEnqueues },
+        "webhooks: stopped before every attempt finished",
+      );
     }
   }
 
@@ -116,7 +120,10 @@ export class WebhookWorker {
       .then(
         () => this.wake(),
         (error: unknown) =>
-          this.logger.error({ err: error, eventId: delivery.eventId, type: delivery.type }, "webhooks: could not queue an event"),
+          this.logger.error(
+            { err: error, eventId: delivery.eventId, type: delivery.type },
+            "webhooks: could not queue an event",
+          ),
       )
       .finally(() => {
         if (--this.#pendingEnqueues === 0) this.#enqueuesDone?.();
@@ -195,10 +202,17 @@ export class WebhookWorker {
         this.logger.warn({ ...log, attempts, error: result.error }, "webhooks: delivery parked after its last attempt");
         return;
       }
-      const delay = backoffDelayMs(attempts, { baseMs: this.#options.baseMs, maxMs: this.#options.maxMs }, this.#options.random);
+      const delay = backoffDelayMs(
+        attempts,
+        { baseMs: this.#options.baseMs, maxMs: this.#options.maxMs },
+        this.#options.random,
+      );
       const nextAttemptAt = new Date(now.getTime() + delay);
       await this.outbox.recordFailure(delivery.id, { kind: "retry", error: result.error, nextAttemptAt }, now);
-      this.logger.info({ ...log, attempts, error: result.error, retryInMs: delay }, "webhooks: attempt failed; will retry");
+      this.logger.info(
+        { ...log, attempts, error: result.error, retryInMs: delay },
+        "webhooks: attempt failed; will retry",
+      );
     } catch (error) {
       // The lease runs out and the delivery is attempted again: at least once.
       const level = this.#stopped ? "warn" : "error";

@@ -5,13 +5,7 @@ import { injectionToken, type InjectionToken } from "../injection-token.ts";
  * binary. Binary leaves come back as `Uint8Array` (a `Buffer` is one).
  */
 export type StoredValue =
-  | null
-  | boolean
-  | number
-  | string
-  | Uint8Array
-  | readonly StoredValue[]
-  | { readonly [key: string]: StoredValue };
+  null | boolean | number | string | Uint8Array | readonly StoredValue[] | { readonly [key: string]: StoredValue };
 
 /**
  * A per-session, binary-safe key-value store for provider logins. It knows
@@ -76,7 +70,9 @@ export class CorruptEntryError extends Error {
     readonly location: string,
     readonly detail: string,
   ) {
-    super(`session store entry ${key === null ? "(index)" : JSON.stringify(key)} of session ${session} is corrupt (${detail}); kept at ${location}`);
+    super(
+      `session store entry ${key === null ? "(index)" : JSON.stringify(key)} of session ${session} is corrupt (${detail}); kept at ${location}`,
+    );
   }
 }
 

@@ -3,7 +3,11 @@ import { join } from "node:path";
 import { initAuthCreds, makeCacheableSignalKeyStore, proto } from "@whiskeysockets/baileys";
 import type { SignalDataSet, SignalDataTypeMap } from "@whiskeysockets/baileys";
 import { describe, expect, it } from "vitest";
-import { CorruptEntryError, type SessionStore, type StoredValue } from "../../../src/domain/ports/session-store.port.ts";
+import {
+  CorruptEntryError,
+  type SessionStore,
+  type StoredValue,
+} from "../../../src/domain/ports/session-store.port.ts";
 import { loadAuthState } from "../../../src/adapters/messaging/baileys/auth-state.ts";
 import { SessionWrites } from "../../../src/adapters/messaging/baileys/session-writes.ts";
 import { diskStore, silentLogger } from "./harness.ts";
@@ -60,7 +64,12 @@ function toPlainBytes(value: StoredValue): StoredValue {
   return value;
 }
 
-async function setup(): Promise<{ store: RecordingStore; disk: DiskSessionStore; writes: SessionWrites; dataDir: string }> {
+async function setup(): Promise<{
+  store: RecordingStore;
+  disk: DiskSessionStore;
+  writes: SessionWrites;
+  dataDir: string;
+}> {
   const { store: disk, dataDir } = await diskStore();
   const store = new RecordingStore(disk);
   return { store, disk, writes: new SessionWrites(store, SESSION, silentLogger), dataDir };
@@ -75,8 +84,12 @@ function everyKeyType(): SignalDataSet {
     session: { "15550001111.0": bytes(5, 6, 7) },
     "sender-key": { "120363@g.us::15550001111::0": bytes(8) },
     "sender-key-memory": { "120363@g.us": { "15550001111:0@s.whatsapp.net": true } },
-    "app-state-sync-key": { AAAAAQ: proto.Message.AppStateSyncKeyData.fromObject({ keyData: bytes(9, 9), timestamp: 1_700_000_000 }) },
-    "app-state-sync-version": { regular: { version: 3, hash: bytes(10), indexValueMap: { abc: { valueMac: bytes(11) } } } },
+    "app-state-sync-key": {
+      AAAAAQ: proto.Message.AppStateSyncKeyData.fromObject({ keyData: bytes(9, 9), timestamp: 1_700_000_000 }),
+    },
+    "app-state-sync-version": {
+      regular: { version: 3, hash: bytes(10), indexValueMap: { abc: { valueMac: bytes(11) } } },
+    },
     "lid-mapping": { "15550001111": "123456789012345", "123456789012345_reverse": "15550001111" },
     "device-list": { "15550001111": ["0", "1"] },
     tctoken: { "123456789012345@lid": { token: bytes(12), timestamp: "1700000000" } },
@@ -140,7 +153,9 @@ describe("auth-state bridge", () => {
     const auth = await loadAuthState(store, writes, silentLogger);
     await auth.keys.set({ "app-state-sync-key": everyKeyType()["app-state-sync-key"]! });
 
-    const { AAAAAQ: key } = await (await loadAuthState(store, writes, silentLogger)).keys.get("app-state-sync-key", ["AAAAAQ", "missing"]);
+    const { AAAAAQ: key } = await (
+      await loadAuthState(store, writes, silentLogger)
+    ).keys.get("app-state-sync-key", ["AAAAAQ", "missing"]);
 
     expect(key).toBeInstanceOf(proto.Message.AppStateSyncKeyData);
     expect(Buffer.isBuffer(key!.keyData)).toBe(true);
@@ -150,12 +165,23 @@ describe("auth-state bridge", () => {
   it("deletes keys set to null or undefined, in the same single call as the writes", async () => {
     const { store, writes } = await setup();
     const auth = await loadAuthState(store, writes, silentLogger);
-    await auth.keys.set({ "pre-key": { "1": { public: bytes(1), private: bytes(2) }, "2": { public: bytes(3), private: bytes(4) } } });
+    await auth.keys.set({
+      "pre-key": { "1": { public: bytes(1), private: bytes(2) }, "2": { public: bytes(3), private: bytes(4) } },
+    });
 
-    await auth.keys.set({ "pre-key": { "1": null, "3": { public: bytes(5), private: bytes(6) } }, session: { x: undefined as never } });
+    await auth.keys.set({
+      "pre-key": { "1": null, "3": { public: bytes(5), private: bytes(6) } },
+      session: { x: undefined as never },
+    });
 
     expect(store.setManyCalls).toHaveLength(2);
-    expect(store.setManyCalls[1]).toEqual(new Map<string, StoredValue | null>([["pre-key-1", null], ["pre-key-3", { public: bytes(5), private: bytes(6) }], ["session-x", null]]));
+    expect(store.setManyCalls[1]).toEqual(
+      new Map<string, StoredValue | null>([
+        ["pre-key-1", null],
+        ["pre-key-3", { public: bytes(5), private: bytes(6) }],
+        ["session-x", null],
+      ]),
+    );
     expect(Object.keys(await auth.keys.get("pre-key", ["1", "2", "3"])).sort()).toEqual(["2", "3"]);
   });
 
@@ -171,25 +197,34 @@ describe("auth-state bridge", () => {
     expect(await auth.keys.get("pre-key", ["1"])).toEqual({});
   });
 
-  it.each([false, true])("round-trips the creds through the disk store with real Buffers (store returns plain Uint8Arrays: %s)", async (plainBytes) => {
-    const { store, writes } = await setup();
-    store.plainBytes = plainBytes;
-    const auth = await loadAuthState(store, writes, silentLogger);
-    const original = auth.creds.noiseKey.private;
-    Object.assign(auth.creds, { me: { id: "15550001111:3@s.whatsapp.net" }, account: { details: bytes(1, 2, 3) }, routingInfo: bytes(7) });
+  it.each([false, true])(
+    "round-trips the creds through the disk store with real Buffers (store returns plain Uint8Arrays: %s)",
+    async (plainBytes) => {
+      const { store, writes } = await setup();
+      store.plainBytes = plainBytes;
+      const auth = await loadAuthState(store, writes, silentLogger);
+      const original = auth.creds.noiseKey.private;
+      Object.assign(auth.creds, {
+        me: { id: "15550001111:3@s.whatsapp.net" },
+        account: { details: bytes(1, 2, 3) },
+        routingInfo: bytes(7),
+      });
 
-    auth.saveCreds();
-    await writes.flush();
-    const reloaded = await loadAuthState(store, writes, silentLogger);
+      auth.saveCreds();
+      await writes.flush();
+      const reloaded = await loadAuthState(store, writes, silentLogger);
 
-    expect(reloaded.isNew).toBe(false);
-    expect(Buffer.isBuffer(reloaded.creds.noiseKey.private)).toBe(true);
-    expect(Buffer.isBuffer(reloaded.creds.signedPreKey.keyPair.public)).toBe(true);
-    expect(Buffer.isBuffer(reloaded.creds.routingInfo)).toBe(true);
-    expect((reloaded.creds.noiseKey.private as Buffer).toString("base64")).toBe(Buffer.from(original).toString("base64"));
-    expect(reloaded.creds.me?.id).toBe("15550001111:3@s.whatsapp.net");
-    expect(reloaded.creds.registrationId).toBe(auth.creds.registrationId);
-  });
+      expect(reloaded.isNew).toBe(false);
+      expect(Buffer.isBuffer(reloaded.creds.noiseKey.private)).toBe(true);
+      expect(Buffer.isBuffer(reloaded.creds.signedPreKey.keyPair.public)).toBe(true);
+      expect(Buffer.isBuffer(reloaded.creds.routingInfo)).toBe(true);
+      expect((reloaded.creds.noiseKey.private as Buffer).toString("base64")).toBe(
+        Buffer.from(original).toString("base64"),
+      );
+      expect(reloaded.creds.me?.id).toBe("15550001111:3@s.whatsapp.net");
+      expect(reloaded.creds.registrationId).toBe(auth.creds.registrationId);
+    },
+  );
 
   it("coalesces a burst of creds updates into one write of the latest state", async () => {
     const { store, writes } = await setup();

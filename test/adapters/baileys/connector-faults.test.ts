@@ -30,7 +30,10 @@ describe("BaileysConnector: disconnects", () => {
       expect(sim.fault({ ...fault, phone: PHONE }), name).toBe(1);
       const { closed } = await current.events.waitFor("close");
       seen.push([name, closed.code, closed.qrExhausted]);
-      expect(current.events.all.filter((e) => e.type === "close"), name).toHaveLength(1);
+      expect(
+        current.events.all.filter((e) => e.type === "close"),
+        name,
+      ).toHaveLength(1);
       expect(current.events.all.at(-1)?.type, name).toBe("close");
       current = { ...first, ...(await connect(first.connector, "main")) };
     }

@@ -1,7 +1,11 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CorruptEntryError, type SessionStore, type StoredValue } from "../../../src/domain/ports/session-store.port.ts";
+import {
+  CorruptEntryError,
+  type SessionStore,
+  type StoredValue,
+} from "../../../src/domain/ports/session-store.port.ts";
 import { connect, connectorFor, diskStore, startSim, storeProvisioned } from "./harness.ts";
 
 const PHONE = "15550201001";
@@ -87,7 +91,10 @@ describe("BaileysConnector: logins", () => {
     const { connection, events } = await connect(connectorFor(sim, store), "main");
     await events.waitFor("open");
 
-    await expect(connection.requestPairingCode(PHONE)).rejects.toMatchObject({ providerCode: "already-linked", retryable: false });
+    await expect(connection.requestPairingCode(PHONE)).rejects.toMatchObject({
+      providerCode: "already-linked",
+      retryable: false,
+    });
   });
 
   it("rejects with CorruptEntryError on a corrupt creds file and leaves the login alone", async () => {

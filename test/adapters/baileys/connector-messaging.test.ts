@@ -15,7 +15,12 @@ describe("BaileysConnector: messages", () => {
 
     expect(receipt).toEqual({ providerMessageId: deriveWaMessageId(message.id), status: "sent" });
     expect(sim.messages(ME)).toEqual([
-      expect.objectContaining({ id: deriveWaMessageId(message.id), from: ME, to: CONTACT, text: "hello from the gateway" }),
+      expect.objectContaining({
+        id: deriveWaMessageId(message.id),
+        from: ME,
+        to: CONTACT,
+        text: "hello from the gateway",
+      }),
     ]);
   });
 
@@ -38,7 +43,10 @@ describe("BaileysConnector: messages", () => {
     const { providerMessageId } = await connection.send(outbound(CONTACT, "tell me when you read it"));
     await events.waitFor("status", (e) => e.providerMessageId === providerMessageId && e.status === "read");
 
-    const statuses = events.of("status").filter((e) => e.providerMessageId === providerMessageId).map((e) => e.status);
+    const statuses = events
+      .of("status")
+      .filter((e) => e.providerMessageId === providerMessageId)
+      .map((e) => e.status);
     expect(statuses).toEqual(["delivered", "read"]);
   });
 
@@ -51,7 +59,10 @@ describe("BaileysConnector: messages", () => {
     const { providerMessageId } = await connection.send(outbound(CONTACT, "fast receipts"));
     await events.waitFor("status", (e) => e.providerMessageId === providerMessageId && e.status === "read");
 
-    const statuses = events.of("status").filter((e) => e.providerMessageId === providerMessageId).map((e) => e.status);
+    const statuses = events
+      .of("status")
+      .filter((e) => e.providerMessageId === providerMessageId)
+      .map((e) => e.status);
     expect(statuses).toEqual(["delivered", "read"]);
   });
 
@@ -65,8 +76,16 @@ describe("BaileysConnector: messages", () => {
     await events.waitFor("inbound", (e) => e.message.providerMessageId === encrypted.id);
 
     const byId = new Map(events.of("inbound").map((e) => [e.message.providerMessageId, e.message]));
-    expect(byId.get(encrypted.id)).toMatchObject({ from: `whatsapp:+${CONTACT}`, to: `whatsapp:+${ME}`, text: "secret hello" });
-    expect(byId.get(plain.id)).toMatchObject({ from: `whatsapp:+${CONTACT}`, to: `whatsapp:+${ME}`, text: "plain hello" });
+    expect(byId.get(encrypted.id)).toMatchObject({
+      from: `whatsapp:+${CONTACT}`,
+      to: `whatsapp:+${ME}`,
+      text: "secret hello",
+    });
+    expect(byId.get(plain.id)).toMatchObject({
+      from: `whatsapp:+${CONTACT}`,
+      to: `whatsapp:+${ME}`,
+      text: "plain hello",
+    });
     expect(byId.get(plain.id)!.at).toBeInstanceOf(Date);
   });
 
@@ -92,7 +111,9 @@ describe("BaileysConnector: messages", () => {
       retryable: false,
       providerCode: "invalid-recipient",
     });
-    await expect(connection.send({ ...outbound(CONTACT, "x"), mediaUrls: ["https://example.com/a.png"] })).rejects.toMatchObject({
+    await expect(
+      connection.send({ ...outbound(CONTACT, "x"), mediaUrls: ["https://example.com/a.png"] }),
+    ).rejects.toMatchObject({
       retryable: false,
       providerCode: "media-unsupported",
     });
@@ -104,7 +125,10 @@ describe("BaileysConnector: messages", () => {
     const { connection } = await openSession(sim, ME, { defaultQueryTimeoutMs: 500, ackTimeoutMs: 500 });
     sim.fault({ phone: ME, kind: "silence" });
 
-    await expect(connection.send(outbound(CONTACT, "into the void"))).rejects.toMatchObject({ providerId: "baileys", retryable: true });
+    await expect(connection.send(outbound(CONTACT, "into the void"))).rejects.toMatchObject({
+      providerId: "baileys",
+      retryable: true,
+    });
     expect(sim.messages(ME)).toEqual([]);
   });
 
@@ -130,6 +154,9 @@ describe("BaileysConnector: messages", () => {
 
     await expect(sending).rejects.toMatchObject({ retryable: true });
     await events.waitFor("close");
-    await expect(connection.send(outbound(CONTACT, "after"))).rejects.toMatchObject({ retryable: true, providerCode: "not-open" });
+    await expect(connection.send(outbound(CONTACT, "after"))).rejects.toMatchObject({
+      retryable: true,
+      providerCode: "not-open",
+    });
   });
 });

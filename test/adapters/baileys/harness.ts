@@ -6,7 +6,10 @@ import { afterEach } from "vitest";
 import type { Message } from "../../../src/domain/message.ts";
 import type { SessionStore, StoredValue } from "../../../src/domain/ports/session-store.port.ts";
 import type { ConnectionEvent, WhatsAppConnection } from "../../../src/domain/ports/whatsapp-connector.port.ts";
-import { BaileysConnector, type BaileysConnectorOptions } from "../../../src/adapters/messaging/baileys/baileys.connector.ts";
+import {
+  BaileysConnector,
+  type BaileysConnectorOptions,
+} from "../../../src/adapters/messaging/baileys/baileys.connector.ts";
 import { DiskSessionStore } from "../../../src/adapters/session-store/disk/disk.session-store.ts";
 import { startWhatsAppSimulator } from "../../fakes/whatsapp/index.ts";
 import type { ProvisionedAccount, SimulatorOptions, WhatsAppSimulator } from "../../fakes/whatsapp/index.ts";
@@ -38,7 +41,11 @@ export async function diskStore(): Promise<{ store: DiskSessionStore; dataDir: s
 }
 
 /** Stores a simulator-provisioned login as the session's creds. */
-export async function storeProvisioned(store: SessionStore, session: string, account: ProvisionedAccount): Promise<void> {
+export async function storeProvisioned(
+  store: SessionStore,
+  session: string,
+  account: ProvisionedAccount,
+): Promise<void> {
   await store.setMany(session, new Map([["creds", account.creds as unknown as StoredValue]]));
 }
 
@@ -114,7 +121,13 @@ export async function openSession(
   sim: WhatsAppSimulator,
   phone: string,
   options: Partial<BaileysConnectorOptions> = {},
-): Promise<{ connection: WhatsAppConnection; events: Events; store: DiskSessionStore; connector: BaileysConnector; account: ProvisionedAccount }> {
+): Promise<{
+  connection: WhatsAppConnection;
+  events: Events;
+  store: DiskSessionStore;
+  connector: BaileysConnector;
+  account: ProvisionedAccount;
+}> {
   const { store } = await diskStore();
   const account = sim.provisionAccount({ phone });
   await storeProvisioned(store, "main", account);

@@ -42,7 +42,8 @@ describe("addresses", () => {
 });
 
 describe("toConnectionClosed", () => {
-  const boom = (message: string, statusCode: number): Error => Object.assign(new Error(message), { output: { statusCode } });
+  const boom = (message: string, statusCode: number): Error =>
+    Object.assign(new Error(message), { output: { statusCode } });
 
   it("takes the Boom status code and message, 428 without one", () => {
     expect(toConnectionClosed({ error: boom("Stream Errored (conflict)", 440) })).toEqual({
@@ -50,7 +51,10 @@ describe("toConnectionClosed", () => {
       reason: "Stream Errored (conflict)",
       qrExhausted: false,
     });
-    expect(toConnectionClosed({ error: new Error("socket hang up") })).toMatchObject({ code: 428, reason: "socket hang up" });
+    expect(toConnectionClosed({ error: new Error("socket hang up") })).toMatchObject({
+      code: 428,
+      reason: "socket hang up",
+    });
     expect(toConnectionClosed(undefined)).toMatchObject({ code: 428, qrExhausted: false });
   });
 
@@ -76,7 +80,8 @@ describe("toProviderStatus", () => {
 });
 
 describe("toProviderError", () => {
-  const boom = (statusCode: number): Error => Object.assign(new Error(`boom ${statusCode}`), { output: { statusCode } });
+  const boom = (statusCode: number): Error =>
+    Object.assign(new Error(`boom ${statusCode}`), { output: { statusCode } });
 
   it("retries connection and server failures, not message rejections", () => {
     const errors = [428, 408, 440, 500, 503, 400, 403, 463].map((code) => toProviderError(boom(code)));
@@ -105,20 +110,32 @@ describe("toInboundMessage", () => {
 
     expect(mapped).toEqual({
       kind: "message",
-      message: { providerMessageId: "AB12", from: "whatsapp:+15550002222", to: "whatsapp:+15550001111", text: "hi", at: new Date(1_800_000_000_000) },
+      message: {
+        providerMessageId: "AB12",
+        from: "whatsapp:+15550002222",
+        to: "whatsapp:+15550001111",
+        text: "hi",
+        at: new Date(1_800_000_000_000),
+      },
     });
   });
 
   it("resolves a LID sender from remoteJidAlt, else from the lid-mapping store", async () => {
     const viaAlt = await toInboundMessage(
-      waMessage({ remoteJid: "111111111111111@lid", remoteJidAlt: "15550003333@s.whatsapp.net", fromMe: false, id: "L1" }, { conversation: "a" }),
+      waMessage(
+        { remoteJid: "111111111111111@lid", remoteJidAlt: "15550003333@s.whatsapp.net", fromMe: false, id: "L1" },
+        { conversation: "a" },
+      ),
       context(),
     );
     const viaStore = await toInboundMessage(
       waMessage({ remoteJid: "222222222222222@lid", fromMe: false, id: "L2" }, { extendedTextMessage: { text: "b" } }),
       context({ "222222222222222@lid": "15550004444:0@s.whatsapp.net" }),
     );
-    const unknown = await toInboundMessage(waMessage({ remoteJid: "333333333333333@lid", fromMe: false, id: "L3" }, { conversation: "c" }), context());
+    const unknown = await toInboundMessage(
+      waMessage({ remoteJid: "333333333333333@lid", fromMe: false, id: "L3" }, { conversation: "c" }),
+      context(),
+    );
 
     expect(viaAlt).toMatchObject({ kind: "message", message: { from: "whatsapp:+15550003333", text: "a" } });
     expect(viaStore).toMatchObject({ kind: "message", message: { from: "whatsapp:+15550004444", text: "b" } });
@@ -127,7 +144,10 @@ describe("toInboundMessage", () => {
 
   it("reads text inside an ephemeral wrapper", async () => {
     const mapped = await toInboundMessage(
-      waMessage({ remoteJid: "15550002222@s.whatsapp.net", fromMe: false, id: "E1" }, { ephemeralMessage: { message: { conversation: "poof" } } }),
+      waMessage(
+        { remoteJid: "15550002222@s.whatsapp.net", fromMe: false, id: "E1" },
+        { ephemeralMessage: { message: { conversation: "poof" } } },
+      ),
       context(),
     );
 
@@ -137,9 +157,18 @@ describe("toInboundMessage", () => {
   it("skips our own, group, status, reaction, protocol and undecryptable messages", async () => {
     const cases: WAMessage[] = [
       waMessage({ remoteJid: "15550002222@s.whatsapp.net", fromMe: true, id: "S1" }, { conversation: "mine" }),
-      waMessage({ remoteJid: "120363000000000000@g.us", participant: "15550002222@s.whatsapp.net", fromMe: false, id: "S2" }, { conversation: "group" }),
-      waMessage({ remoteJid: "status@broadcast", participant: "15550002222@s.whatsapp.net", fromMe: false, id: "S3" }, { conversation: "story" }),
-      waMessage({ remoteJid: "15550002222@s.whatsapp.net", fromMe: false, id: "S4" }, { reactionMessage: { text: "👍", key: { id: "X" } } }),
+      waMessage(
+        { remoteJid: "120363000000000000@g.us", participant: "15550002222@s.whatsapp.net", fromMe: false, id: "S2" },
+        { conversation: "group" },
+      ),
+      waMessage(
+        { remoteJid: "status@broadcast", participant: "15550002222@s.whatsapp.net", fromMe: false, id: "S3" },
+        { conversation: "story" },
+      ),
+      waMessage(
+        { remoteJid: "15550002222@s.whatsapp.net", fromMe: false, id: "S4" },
+        { reactionMessage: { text: "👍", key: { id: "X" } } },
+      ),
       waMessage({ remoteJid: "15550002222@s.whatsapp.net", fromMe: false, id: "S5" }, { protocolMessage: { type: 0 } }),
       waMessage({ remoteJid: "15550002222@s.whatsapp.net", fromMe: false, id: "S6" }, null, { messageStubType: 2 }),
     ];

@@ -51,19 +51,35 @@ function gatedSync(): { sync: SyncFn; arm(): Promise<void>; release(): void } {
   };
 }
 
-
 describe("DiskSessionStore checkpoints: a batch resolves at its commit point", () => {
   it("resolves before its key file exists, and a read right after sees it (a put, an update, a delete)", async () => {
     const store = open();
-    await store.setMany("s", new Map([["creds", "c1"], ["pre-key-1", "p1"]]));
+    await store.setMany(
+      "s",
+      new Map([
+        ["creds", "c1"],
+        ["pre-key-1", "p1"],
+      ]),
+    );
     expect(await onDisk("s", "creds")).toBe("absent");
-    expect(await store.getVersioned("s", ["creds", "pre-key-1"])).toEqual(new Map([["creds", { value: "c1", version: 1 }], ["pre-key-1", { value: "p1", version: 1 }]]));
+    expect(await store.getVersioned("s", ["creds", "pre-key-1"])).toEqual(
+      new Map([
+        ["creds", { value: "c1", version: 1 }],
+        ["pre-key-1", { value: "p1", version: 1 }],
+      ]),
+    );
     // A session whose first batch is not checkpointed yet has no directory, and is listed all the same.
     expect(await store.listSessions()).toEqual(["s"]);
 
     await store.checkpoint();
     expect(await onDisk("s", "creds")).toBe("c1");
-    await store.setMany("s", new Map<string, StoredValue | null>([["creds", "c2"], ["pre-key-1", null]]));
+    await store.setMany(
+      "s",
+      new Map<string, StoredValue | null>([
+        ["creds", "c2"],
+        ["pre-key-1", null],
+      ]),
+    );
     expect([await onDisk("s", "creds"), await onDisk("s", "pre-key-1")]).toEqual(["c1", "p1"]);
     expect(await store.entries("s")).toEqual(new Map([["creds", "c2"]]));
     expect(await store.getMany("s", ["pre-key-1"])).toEqual(new Map());
@@ -113,7 +129,9 @@ describe("DiskSessionStore checkpoints: racing with new batches", () => {
     await checkpoint;
     // The checkpoint wrote v1 (the newest when it read it); v2 stays pending, for the next generation's checkpoint.
     expect(await onDisk("s", "session-1.0")).toBe("v1");
-    expect(await store.getVersioned("s", ["session-1.0"])).toEqual(new Map([["session-1.0", { value: "v2", version: 2 }]]));
+    expect(await store.getVersioned("s", ["session-1.0"])).toEqual(
+      new Map([["session-1.0", { value: "v2", version: 2 }]]),
+    );
     expect(await logFiles()).toHaveLength(1);
 
     // A crash now: the kept log brings v2 back over the older file.
@@ -121,7 +139,10 @@ describe("DiskSessionStore checkpoints: racing with new batches", () => {
     await expect(store.setMany("s", new Map([["other", "o3"]]))).rejects.toThrow("simulated crash");
     const reopened = open();
     expect(await reopened.getVersioned("s", ["session-1.0", "other"])).toEqual(
-      new Map([["session-1.0", { value: "v2", version: 2 }], ["other", { value: "o3", version: 3 }]]),
+      new Map([
+        ["session-1.0", { value: "v2", version: 2 }],
+        ["other", { value: "o3", version: 3 }],
+      ]),
     );
     expect(await onDisk("s", "session-1.0")).toBe("v2");
   });
@@ -133,7 +154,13 @@ describe("DiskSessionStore checkpoints: racing with new batches", () => {
     const reached = gated.arm();
     const checkpoint = store.checkpoint();
     await reached;
-    await store.setMany("s", new Map<string, StoredValue | null>([["session-1.0", "v2"], ["gone", null]]));
+    await store.setMany(
+      "s",
+      new Map<string, StoredValue | null>([
+        ["session-1.0", "v2"],
+        ["gone", null],
+      ]),
+    );
     await store.setMany("s", new Map([["session-1.0", "v3"]]));
     gated.release();
     await checkpoint;
@@ -150,7 +177,14 @@ describe("DiskSessionStore checkpoints: crashes, failures and close", () => {
   it("a crash after the commit point, with no file written yet: reopening replays the newest values", async () => {
     let armed = false;
     const store = open({ crashPoints: { afterCommit: () => (armed ? crash() : undefined) } });
-    for (let i = 1; i <= 3; i++) await store.setMany("s", new Map<string, StoredValue>([["session-1.0", `v${i}`], [`pre-key-${i}`, i]]));
+    for (let i = 1; i <= 3; i++)
+      await store.setMany(
+        "s",
+        new Map<string, StoredValue>([
+          ["session-1.0", `v${i}`],
+          [`pre-key-${i}`, i],
+        ]),
+      );
     await store.setMany("s", new Map<string, StoredValue | null>([["pre-key-1", null]]));
     expect(await onDisk("s", "session-1.0")).toBe("absent");
     armed = true;
@@ -159,7 +193,11 @@ describe("DiskSessionStore checkpoints: crashes, failures and close", () => {
 
     const reopened = open();
     expect(await reopened.getVersioned("s", ["session-1.0", "pre-key-1", "pre-key-2", "pre-key-3"])).toEqual(
-      new Map<string, unknown>([["session-1.0", { value: "v5", version: 5 }], ["pre-key-2", { value: 2, version: 2 }], ["pre-key-3", { value: 3, version: 3 }]]),
+      new Map<string, unknown>([
+        ["session-1.0", { value: "v5", version: 5 }],
+        ["pre-key-2", { value: 2, version: 2 }],
+        ["pre-key-3", { value: 3, version: 3 }],
+      ]),
     );
     expect([await onDisk("s", "session-1.0"), await onDisk("s", "pre-key-1")]).toEqual(["v5", "absent"]);
     expect(await logFiles()).toEqual([]);
@@ -196,13 +234,24 @@ describe("DiskSessionStore checkpoints: crashes, failures and close", () => {
   it("close() writes every file and .meta, and leaves no log", async () => {
     const LONG = "sender-key-".padEnd(300, "x");
     const store = open();
-    await store.setMany("a", new Map<string, StoredValue>([["creds", { me: Buffer.from([1]) }], [LONG, "long"], ["pre-key-1", 1]]));
+    await store.setMany(
+      "a",
+      new Map<string, StoredValue>([
+        ["creds", { me: Buffer.from([1]) }],
+        [LONG, "long"],
+        ["pre-key-1", 1],
+      ]),
+    );
     await store.setMany("a", new Map<string, StoredValue | null>([["pre-key-1", null]]));
     await store.setMany("b", new Map([["creds", "b"]]));
     await store.close();
     expect(await logFiles()).toEqual([]);
     expect(await onDisk("a", "creds")).toEqual({ me: Buffer.from([1]) });
-    expect([await onDisk("a", LONG), await onDisk("a", "pre-key-1"), await onDisk("b", "creds")]).toEqual(["long", "absent", "b"]);
+    expect([await onDisk("a", LONG), await onDisk("a", "pre-key-1"), await onDisk("b", "creds")]).toEqual([
+      "long",
+      "absent",
+      "b",
+    ]);
     expect(JSON.parse(await readFile(join(sessionDir("a"), ".meta"), "utf8"))).toEqual({
       format: 1,
       seq: 2,
@@ -210,7 +259,11 @@ describe("DiskSessionStore checkpoints: crashes, failures and close", () => {
       names: { [keyToFileName(LONG)]: LONG },
     });
     for (const session of ["a", "b"]) {
-      for (const name of await readdir(sessionDir(session))) expect({ name, mode: (await stat(join(sessionDir(session), name))).mode & 0o777 }).toEqual({ name, mode: 0o600 });
+      for (const name of await readdir(sessionDir(session)))
+        expect({ name, mode: (await stat(join(sessionDir(session), name))).mode & 0o777 }).toEqual({
+          name,
+          mode: 0o600,
+        });
     }
   });
 

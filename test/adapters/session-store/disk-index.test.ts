@@ -1,7 +1,11 @@
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { encodeBatch, type BatchRecord, type DeltaRecord } from "../../../src/adapters/session-store/disk/disk-files.ts";
+import {
+  encodeBatch,
+  type BatchRecord,
+  type DeltaRecord,
+} from "../../../src/adapters/session-store/disk/disk-files.ts";
 import { keyToFileName } from "../../../src/adapters/session-store/disk/disk-key-names.ts";
 import type { DiskSessionStore } from "../../../src/adapters/session-store/disk/disk.session-store.ts";
 import { type SyncFn } from "../../../src/adapters/session-store/disk/durable-sync.ts";
@@ -34,7 +38,9 @@ function deltaRecord(session: string, seq: number, values: Record<string, Stored
     delta: {
       seq,
       versions: entries.map(([key, value]) => [key, value === null ? null : seq] as const),
-      names: entries.flatMap(([key, value]) => (file(key).startsWith("%H") ? [[file(key), value === null ? null : key] as const] : [])),
+      names: entries.flatMap(([key, value]) =>
+        file(key).startsWith("%H") ? [[file(key), value === null ? null : key] as const] : [],
+      ),
     },
   };
 }
@@ -47,9 +53,14 @@ async function writeDeadLog(name: string, bytes: Buffer): Promise<void> {
 }
 
 /** A session as a store this version checkpointed left it: its key files and `.meta`. */
-async function writeSession(session: string, seq: number, values: Record<string, [value: StoredValue, version: number]>): Promise<void> {
+async function writeSession(
+  session: string,
+  seq: number,
+  values: Record<string, [value: StoredValue, version: number]>,
+): Promise<void> {
   await mkdir(sessionDir(session), { recursive: true, mode: 0o700 });
-  for (const [key, [value]] of Object.entries(values)) await writeFile(join(sessionDir(session), keyToFileName(key)), encodeBufferJson(value), { mode: 0o600 });
+  for (const [key, [value]] of Object.entries(values))
+    await writeFile(join(sessionDir(session), keyToFileName(key)), encodeBufferJson(value), { mode: 0o600 });
   const versions = Object.fromEntries(Object.entries(values).map(([key, [, version]]) => [key, version]));
   await writeFile(metaPath(session), JSON.stringify({ format: 1, seq, versions, names: {} }), { mode: 0o600 });
 }
@@ -60,18 +71,30 @@ async function snapshot(store: DiskSessionStore, session: string) {
 
 const LONG = "sender-key-".padEnd(300, "x"); // a key whose file name is hashed
 
-
 describe("DiskSessionStore index: replay of index deltas", () => {
   it("merges delta records over an older .meta: keys they do not touch keep their version", async () => {
     await writeSession("s", 3, { a: ["a1", 1], b: ["b2", 2], keep: ["keep3", 3] });
-    await writeDeadLog(".wal-dead-0000000001", frames(deltaRecord("s", 4, { a: "a4", b: null, [LONG]: "long4" }), deltaRecord("s", 5, { c: "c5" })));
+    await writeDeadLog(
+      ".wal-dead-0000000001",
+      frames(deltaRecord("s", 4, { a: "a4", b: null, [LONG]: "long4" }), deltaRecord("s", 5, { c: "c5" })),
+    );
     const store = open();
     expect(await snapshot(store, "s")).toEqual({
-      entries: new Map([["a", { value: "a4", version: 4 }], ["keep", { value: "keep3", version: 3 }], [LONG, { value: "long4", version: 4 }], ["c", { value: "c5", version: 5 }]]),
+      entries: new Map([
+        ["a", { value: "a4", version: 4 }],
+        ["keep", { value: "keep3", version: 3 }],
+        [LONG, { value: "long4", version: 4 }],
+        ["c", { value: "c5", version: 5 }],
+      ]),
       seq: 5,
     });
     // The merged index was written (durably) before the log was removed.
-    expect(await readMeta("s")).toEqual({ format: 1, seq: 5, versions: { a: 4, keep: 3, [LONG]: 4, c: 5 }, names: { [keyToFileName(LONG)]: LONG } });
+    expect(await readMeta("s")).toEqual({
+      format: 1,
+      seq: 5,
+      versions: { a: 4, keep: 3, [LONG]: 4, c: 5 },
+      names: { [keyToFileName(LONG)]: LONG },
+    });
     expect(await logFiles()).toEqual([]);
     expect((await stat(metaPath("s"))).mode & 0o777).toBe(0o600);
   });
@@ -116,7 +139,11 @@ describe("DiskSessionStore index: replay of index deltas", () => {
     await writeDeadLog(".wal-1newer0000-0000000001", frames(deltaRecord("s", 3, { old: null, b: "b3" })));
     const store = open();
     expect(await snapshot(store, "s")).toEqual({
-      entries: new Map([["stays", { value: "stays1", version: 1 }], ["a", { value: "a2", version: 2 }], ["b", { value: "b3", version: 3 }]]),
+      entries: new Map([
+        ["stays", { value: "stays1", version: 1 }],
+        ["a", { value: "a2", version: 2 }],
+        ["b", { value: "b3", version: 3 }],
+      ]),
       seq: 3,
     });
     expect(await readMeta("s")).toEqual({ format: 1, seq: 3, versions: { stays: 1, a: 2, b: 3 }, names: {} });
@@ -128,7 +155,10 @@ describe("DiskSessionStore index: .meta at checkpoints", () => {
     const store = open();
     await store.setMany("s", new Map([["creds", 1]]));
     await store.checkpoint();
-    const written = async () => ({ text: await readFile(metaPath("s"), "utf8"), inode: (await stat(metaPath("s"))).ino });
+    const written = async () => ({
+      text: await readFile(metaPath("s"), "utf8"),
+      inode: (await stat(metaPath("s"))).ino,
+    });
     const atCheckpoint = await written();
     for (let i = 0; i < 20; i++) await store.setMany("s", new Map([["session-1.0", i]]));
     // A rewrite goes through a temp file and a rename: it would change the inode, and the sequence in the text.
@@ -140,18 +170,41 @@ describe("DiskSessionStore index: .meta at checkpoints", () => {
   it("a crash after commits that no checkpoint wrote to .meta: reopening sees every committed key with its version", async () => {
     let armed = false;
     const store = open({ crashPoints: { afterCommit: () => (armed ? crash() : undefined) } });
-    await store.setMany("s", new Map([["a", "a1"], ["b", "b1"]]));
+    await store.setMany(
+      "s",
+      new Map([
+        ["a", "a1"],
+        ["b", "b1"],
+      ]),
+    );
     await store.checkpoint();
     const atCheckpoint = await readMeta("s");
-    await store.setMany("s", new Map([["b", "b2"], ["c", "c2"]]));
-    await store.setMany("s", new Map<string, StoredValue | null>([["a", null], [LONG, "long3"]]));
+    await store.setMany(
+      "s",
+      new Map([
+        ["b", "b2"],
+        ["c", "c2"],
+      ]),
+    );
+    await store.setMany(
+      "s",
+      new Map<string, StoredValue | null>([
+        ["a", null],
+        [LONG, "long3"],
+      ]),
+    );
     armed = true;
     await expect(store.setMany("s", new Map([["d", "d4"]]))).rejects.toThrow("simulated crash");
     expect(await readMeta("s")).toEqual(atCheckpoint);
 
     const reopened = open();
     expect(await snapshot(reopened, "s")).toEqual({
-      entries: new Map([["b", { value: "b2", version: 2 }], ["c", { value: "c2", version: 2 }], [LONG, { value: "long3", version: 3 }], ["d", { value: "d4", version: 4 }]]),
+      entries: new Map([
+        ["b", { value: "b2", version: 2 }],
+        ["c", { value: "c2", version: 2 }],
+        [LONG, { value: "long3", version: 3 }],
+        ["d", { value: "d4", version: 4 }],
+      ]),
       seq: 4,
     });
   });
@@ -173,13 +226,26 @@ describe("DiskSessionStore index: .meta at checkpoints", () => {
     let armed = false;
     const store = open({ sync, crashPoints: { afterCommit: () => (armed ? crash() : undefined) } });
     await store.setMany("s1", new Map([["x", "x1"]]));
-    await store.setMany("s2", new Map([["a", "a1"], ["b", "b1"]]));
+    await store.setMany(
+      "s2",
+      new Map([
+        ["a", "a1"],
+        ["b", "b1"],
+      ]),
+    );
     let openGate = () => {};
     gate = new Promise<void>((resolve) => (openGate = resolve));
     const checkpoint = store.checkpoint();
     await atGate;
     // s1's .meta is being written; s2's is next, and this batch lands in the next generation first.
-    await store.setMany("s2", new Map<string, StoredValue | null>([["a", "a2"], ["b", null], ["c", "c2"]]));
+    await store.setMany(
+      "s2",
+      new Map<string, StoredValue | null>([
+        ["a", "a2"],
+        ["b", null],
+        ["c", "c2"],
+      ]),
+    );
     openGate();
     await checkpoint;
     expect(await readMeta("s2")).toEqual({ format: 1, seq: 2, versions: { a: 2, c: 2 }, names: {} });
@@ -189,7 +255,11 @@ describe("DiskSessionStore index: .meta at checkpoints", () => {
     await expect(store.setMany("s2", new Map([["d", "d3"]]))).rejects.toThrow("simulated crash");
     const reopened = open();
     expect(await snapshot(reopened, "s2")).toEqual({
-      entries: new Map([["a", { value: "a2", version: 2 }], ["c", { value: "c2", version: 2 }], ["d", { value: "d3", version: 3 }]]),
+      entries: new Map([
+        ["a", { value: "a2", version: 2 }],
+        ["c", { value: "c2", version: 2 }],
+        ["d", { value: "d3", version: 3 }],
+      ]),
       seq: 3,
     });
     expect(await snapshot(reopened, "s1")).toEqual({ entries: new Map([["x", { value: "x1", version: 1 }]]), seq: 1 });
@@ -200,7 +270,15 @@ describe("DiskSessionStore index: .meta at checkpoints", () => {
     const store = open({ sync: syncs.sync });
     await store.setMany("s", new Map([["a", "a1"]]));
     syncs.fail();
-    await expect(store.setMany("s", new Map<string, StoredValue | null>([["a", null], ["b", "b2"]]))).rejects.toThrow("EIO");
+    await expect(
+      store.setMany(
+        "s",
+        new Map<string, StoredValue | null>([
+          ["a", null],
+          ["b", "b2"],
+        ]),
+      ),
+    ).rejects.toThrow("EIO");
     expect(store.health().status).toBe("degraded");
     expect(await snapshot(store, "s")).toEqual({ entries: new Map([["a", { value: "a1", version: 1 }]]), seq: 1 });
   });

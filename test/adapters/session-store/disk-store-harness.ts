@@ -52,7 +52,11 @@ export const realSync: SyncFn = (handle, what) => (what === "log" ? handle.datas
  * throws EIO (`fail(1)`: only the next one). `calls` counts the syncs of
  * that kind, failed ones included.
  */
-export function failingSync(what: "log" | "file" | "dir"): { sync: SyncFn; fail(times?: number): void; readonly calls: number } {
+export function failingSync(what: "log" | "file" | "dir"): {
+  sync: SyncFn;
+  fail(times?: number): void;
+  readonly calls: number;
+} {
   let failures = 0;
   let calls = 0;
   const sync: SyncFn = async (handle, kind) => {

@@ -30,9 +30,13 @@ function countingSync(): { sync: SyncFn; counts: Record<"log" | "file" | "dir", 
  * this version, with index deltas: `disk-index.test.ts`).
  */
 function record(session: string, seq: number, values: Record<string, StoredValue | null>): BatchRecord {
-  const put = Object.entries(values).flatMap(([key, value]) => (value === null ? [] : [[`${key}.json`, encodeBufferJson(value)] as const]));
+  const put = Object.entries(values).flatMap(([key, value]) =>
+    value === null ? [] : [[`${key}.json`, encodeBufferJson(value)] as const],
+  );
   const del = Object.entries(values).flatMap(([key, value]) => (value === null ? [`${key}.json`] : []));
-  const versions = Object.fromEntries(Object.entries(values).flatMap(([key, value]) => (value === null ? [] : [[key, seq] as const])));
+  const versions = Object.fromEntries(
+    Object.entries(values).flatMap(([key, value]) => (value === null ? [] : [[key, seq] as const])),
+  );
   return { format: 1, session, put, del, meta: { format: 1, seq, versions, names: {} } };
 }
 
@@ -41,13 +45,18 @@ async function writeDeadLog(name: string, ...frames: Buffer[]): Promise<void> {
   await writeFile(join(root(), name), Buffer.concat(frames), { mode: 0o600 });
 }
 
-
 describe("DiskSessionStore write-ahead log: recovery", () => {
   it("replays a record committed to the log whose files were never written", async () => {
-    await writeDeadLog(".wal-dead-0000000001", frameRecord(encodeBatch(record("s", 1, { creds: { me: Buffer.from([1, 2]) }, "pre-key-1": 7 }))));
+    await writeDeadLog(
+      ".wal-dead-0000000001",
+      frameRecord(encodeBatch(record("s", 1, { creds: { me: Buffer.from([1, 2]) }, "pre-key-1": 7 }))),
+    );
     const store = open();
     expect(await store.getVersioned("s", ["creds", "pre-key-1"])).toEqual(
-      new Map<string, unknown>([["creds", { value: { me: Buffer.from([1, 2]) }, version: 1 }], ["pre-key-1", { value: 7, version: 1 }]]),
+      new Map<string, unknown>([
+        ["creds", { value: { me: Buffer.from([1, 2]) }, version: 1 }],
+        ["pre-key-1", { value: 7, version: 1 }],
+      ]),
     );
     expect((await store.sessionMeta("s")).seq).toBe(1);
     // Recovery made the files durable and removed the dead log.
@@ -77,17 +86,44 @@ describe("DiskSessionStore write-ahead log: recovery", () => {
   it("replays a crash after the commit point over files of an earlier checkpoint", async () => {
     let armed = false;
     const store = open({ crashPoints: { afterCommit: () => (armed ? crash() : undefined) } });
-    await store.setMany("s", new Map([["a", "a1"], ["b", "b1"]]));
+    await store.setMany(
+      "s",
+      new Map([
+        ["a", "a1"],
+        ["b", "b1"],
+      ]),
+    );
     await store.checkpoint();
-    await store.setMany("s", new Map([["b", "b2"], ["c", "c2"]]));
+    await store.setMany(
+      "s",
+      new Map([
+        ["b", "b2"],
+        ["c", "c2"],
+      ]),
+    );
     // A power loss may leave files written since the checkpoint torn: the log still has them.
     await writeFile(join(sessionDir("s"), "c.json"), "");
     armed = true;
-    await expect(store.setMany("s", new Map([["a", "a3"], ["d", "d3"]]))).rejects.toThrow("simulated crash");
+    await expect(
+      store.setMany(
+        "s",
+        new Map([
+          ["a", "a3"],
+          ["d", "d3"],
+        ]),
+      ),
+    ).rejects.toThrow("simulated crash");
     expect(store.health().status).toBe("degraded");
 
     const reopened = open();
-    expect(await reopened.entries("s")).toEqual(new Map([["a", "a3"], ["b", "b2"], ["c", "c2"], ["d", "d3"]]));
+    expect(await reopened.entries("s")).toEqual(
+      new Map([
+        ["a", "a3"],
+        ["b", "b2"],
+        ["c", "c2"],
+        ["d", "d3"],
+      ]),
+    );
     expect((await reopened.sessionMeta("s")).seq).toBe(3);
     expect((await readdir(sessionDir("s"))).filter((n) => n.startsWith(".tmp-"))).toEqual([]);
   });
@@ -97,15 +133,32 @@ describe("DiskSessionStore write-ahead log: recovery", () => {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await writeFile(join(dir, "old.json"), JSON.stringify("old"), { mode: 0o600 });
     await writeFile(join(dir, ".tmp-b1-0"), JSON.stringify("new"), { mode: 0o600 });
-    await writeFile(join(dir, ".tmp-b1-meta"), JSON.stringify({ format: 1, seq: 4, versions: { k: 4 }, names: {} }), { mode: 0o600 });
-    await writeFile(join(dir, ".journal"), JSON.stringify({ batch: "b1", renames: [[".tmp-b1-0", "k.json"], [".tmp-b1-meta", ".meta"]], unlinks: ["old.json"] }));
+    await writeFile(join(dir, ".tmp-b1-meta"), JSON.stringify({ format: 1, seq: 4, versions: { k: 4 }, names: {} }), {
+      mode: 0o600,
+    });
+    await writeFile(
+      join(dir, ".journal"),
+      JSON.stringify({
+        batch: "b1",
+        renames: [
+          [".tmp-b1-0", "k.json"],
+          [".tmp-b1-meta", ".meta"],
+        ],
+        unlinks: ["old.json"],
+      }),
+    );
     const store = open();
     expect(await store.getVersioned("s", ["k", "old"])).toEqual(new Map([["k", { value: "new", version: 4 }]]));
     expect((await readdir(dir)).sort()).toEqual([".meta", "k.json"]);
     await store.setMany("s", new Map([["old", "again"]]));
     // One store owns a data dir: the next one opens after it closed.
     await store.close();
-    expect(await open().entries("s")).toEqual(new Map([["k", "new"], ["old", "again"]]));
+    expect(await open().entries("s")).toEqual(
+      new Map([
+        ["k", "new"],
+        ["old", "again"],
+      ]),
+    );
   });
 });
 
@@ -115,8 +168,13 @@ describe("DiskSessionStore write-ahead log: syncs", () => {
     const store = open({ sync });
     await store.setMany("s", new Map([["warm-up", 1]]));
     const before = { ...counts };
-    for (let i = 0; i < 10; i++) await store.setMany("s", new Map([["session-1.0", { i, chain: Buffer.alloc(1500, i) }]]));
-    expect({ log: counts.log - before.log, file: counts.file - before.file, dir: counts.dir - before.dir }).toEqual({ log: 10, file: 0, dir: 0 });
+    for (let i = 0; i < 10; i++)
+      await store.setMany("s", new Map([["session-1.0", { i, chain: Buffer.alloc(1500, i) }]]));
+    expect({ log: counts.log - before.log, file: counts.file - before.file, dir: counts.dir - before.dir }).toEqual({
+      log: 10,
+      file: 0,
+      dir: 0,
+    });
     await store.checkpoint();
     expect(counts.file - before.file).toBeGreaterThan(0);
     expect(await logFiles()).toHaveLength(1);
@@ -142,7 +200,10 @@ describe("DiskSessionStore write-ahead log: syncs", () => {
     expect(counts.log).toBeLessThanOrEqual(calls / 2);
     await store.close();
     const reopened = open();
-    for (const session of sessions) expect(await reopened.getMany(session, ["session-1.0"])).toEqual(new Map([["session-1.0", `${session}-${rounds - 1}`]]));
+    for (const session of sessions)
+      expect(await reopened.getMany(session, ["session-1.0"])).toEqual(
+        new Map([["session-1.0", `${session}-${rounds - 1}`]]),
+      );
   });
 });
 
@@ -154,14 +215,20 @@ describe("DiskSessionStore write-ahead log: Baileys folders", () => {
     await state.keys.set({ "pre-key": { "1": { public: Buffer.from([1]), private: Buffer.from([2]) } } });
     const crashing = open({ crashPoints: { afterCommit: crash } });
     const newSession = { _sessions: { x: { chain: Buffer.from([5, 6]) } } } as unknown as StoredValue;
-    await expect(crashing.setMany("dropped", new Map([["session-9.0", newSession]]))).rejects.toThrow("simulated crash");
+    await expect(crashing.setMany("dropped", new Map([["session-9.0", newSession]]))).rejects.toThrow(
+      "simulated crash",
+    );
     const reopened = open();
     expect([...(await reopened.entries("dropped")).keys()].sort()).toEqual(["creds", "pre-key-1", "session-9.0"]);
     await reopened.close();
     const again = await useMultiFileAuthState(folder);
-    expect(JSON.stringify(again.state.creds, BufferJSON.replacer)).toBe(JSON.stringify(state.creds, BufferJSON.replacer));
+    expect(JSON.stringify(again.state.creds, BufferJSON.replacer)).toBe(
+      JSON.stringify(state.creds, BufferJSON.replacer),
+    );
     const sessionsRead = await again.state.keys.get("session", ["9.0"]);
-    expect(JSON.stringify(sessionsRead["9.0"], BufferJSON.replacer)).toBe(JSON.stringify(newSession, BufferJSON.replacer));
+    expect(JSON.stringify(sessionsRead["9.0"], BufferJSON.replacer)).toBe(
+      JSON.stringify(newSession, BufferJSON.replacer),
+    );
     expect((await stat(join(folder, "session-9.0.json"))).mode & 0o777).toBe(0o600);
   });
 });

@@ -18,7 +18,13 @@ async function written(session: string, entries: ReadonlyMap<string, StoredValue
 describe("DiskSessionStore files", () => {
   it("keeps directories 0700 and files 0600, one file per key named like Baileys", async () => {
     const store = open();
-    await store.setMany("s1", new Map<string, StoredValue>([["creds", { a: Buffer.from([1]) }], ["pre-key-1", Buffer.from([2])]]));
+    await store.setMany(
+      "s1",
+      new Map<string, StoredValue>([
+        ["creds", { a: Buffer.from([1]) }],
+        ["pre-key-1", Buffer.from([2])],
+      ]),
+    );
     // Key files are written at checkpoints.
     await store.checkpoint();
     expect((await stat(join(disk.dataDir, "sessions"))).mode & 0o777).toBe(0o700);
@@ -28,7 +34,9 @@ describe("DiskSessionStore files", () => {
     for (const name of await readdir(sessionDir("s1"))) {
       expect({ name, mode: (await stat(join(sessionDir("s1"), name))).mode & 0o777 }).toEqual({ name, mode: 0o600 });
     }
-    expect(JSON.parse(await readFile(join(sessionDir("s1"), "creds.json"), "utf8"))).toEqual({ a: { type: "Buffer", data: "AQ==" } });
+    expect(JSON.parse(await readFile(join(sessionDir("s1"), "creds.json"), "utf8"))).toEqual({
+      a: { type: "Buffer", data: "AQ==" },
+    });
   });
 
   it("reads a folder written by Baileys' useMultiFileAuthState, bytes equal", async () => {
@@ -43,13 +51,21 @@ describe("DiskSessionStore files", () => {
       "sender-key": { "1203@g.us::4072::0": Buffer.from([7]) },
     });
     const store = open();
-    const keys = ["creds", "pre-key-12", "session-4072.0", "app-state-sync-key-AB/CD+E=", "sender-key-1203@g.us::4072::0"];
+    const keys = [
+      "creds",
+      "pre-key-12",
+      "session-4072.0",
+      "app-state-sync-key-AB/CD+E=",
+      "sender-key-1203@g.us::4072::0",
+    ];
     const got = await store.getMany("dropped", keys);
     expect([...got.keys()].sort()).toEqual([...keys].sort());
     expect(canonical(got.get("creds"))).toBe(canonical(state.creds));
     expect(canonical(got.get("pre-key-12"))).toBe(canonical(preKey));
     expect(Buffer.from(got.get("session-4072.0") as Uint8Array)).toEqual(Buffer.from([1, 2, 3]));
-    expect(canonical(got.get("app-state-sync-key-AB/CD+E="))).toBe(canonical({ keyData: Buffer.from([9, 9]), timestamp: 5 }));
+    expect(canonical(got.get("app-state-sync-key-AB/CD+E="))).toBe(
+      canonical({ keyData: Buffer.from([9, 9]), timestamp: 5 }),
+    );
     expect(await store.listSessions()).toEqual(["dropped"]);
 
     // Rewriting a key through the store replaces Baileys' file: no stale twin is left to resurrect later.
@@ -62,7 +78,13 @@ describe("DiskSessionStore files", () => {
   it("writes files Baileys' useMultiFileAuthState reads back", async () => {
     const creds = initAuthCreds();
     const store = open();
-    await store.setMany("ours", new Map<string, StoredValue>([["creds", creds as unknown as StoredValue], ["pre-key-3", { public: Buffer.from([3]), private: Buffer.from([4]) }]]));
+    await store.setMany(
+      "ours",
+      new Map<string, StoredValue>([
+        ["creds", creds as unknown as StoredValue],
+        ["pre-key-3", { public: Buffer.from([3]), private: Buffer.from([4]) }],
+      ]),
+    );
     await store.close();
     const { state } = await useMultiFileAuthState(sessionDir("ours"));
     expect(canonical(state.creds)).toBe(canonical(creds));
@@ -80,7 +102,13 @@ describe("DiskSessionStore files", () => {
 
 describe("DiskSessionStore corruption", () => {
   it("reports a truncated creds file as CorruptEntryError, keeps it aside, and never as absent", async () => {
-    await written("s", new Map<string, StoredValue>([["creds", { noiseKey: Buffer.alloc(32, 1) }], ["pre-key-1", 1]]));
+    await written(
+      "s",
+      new Map<string, StoredValue>([
+        ["creds", { noiseKey: Buffer.alloc(32, 1) }],
+        ["pre-key-1", 1],
+      ]),
+    );
     const credsPath = join(sessionDir("s"), "creds.json");
     const text = await readFile(credsPath, "utf8");
     await writeFile(credsPath, text.slice(0, 20));
@@ -115,8 +143,16 @@ describe("DiskSessionStore corruption", () => {
 });
 
 describe("DiskSessionStore crash atomicity", () => {
-  const before = new Map<string, StoredValue>([["a", "old-a"], ["b", "old-b"], ["c", "old-c"]]);
-  const batch = new Map<string, StoredValue | null>([["a", "new-a"], ["b", null], ["d", "new-d"]]);
+  const before = new Map<string, StoredValue>([
+    ["a", "old-a"],
+    ["b", "old-b"],
+    ["c", "old-c"],
+  ]);
+  const batch = new Map<string, StoredValue | null>([
+    ["a", "new-a"],
+    ["b", null],
+    ["d", "new-d"],
+  ]);
   const crash = () => {
     throw new Error("simulated crash");
   };
@@ -125,7 +161,13 @@ describe("DiskSessionStore crash atomicity", () => {
     await written("s", before);
     await expect(open({ crashPoints: { afterCommit: crash } }).setMany("s", batch)).rejects.toThrow("simulated crash");
     const reopened = open();
-    expect(await reopened.entries("s")).toEqual(new Map([["a", "new-a"], ["c", "old-c"], ["d", "new-d"]]));
+    expect(await reopened.entries("s")).toEqual(
+      new Map([
+        ["a", "new-a"],
+        ["c", "old-c"],
+        ["d", "new-d"],
+      ]),
+    );
     expect((await readdir(sessionDir("s"))).filter((n) => n.startsWith(".tmp-"))).toEqual([]);
     expect((await reopened.sessionMeta("s")).seq).toBe(2);
   });
@@ -144,9 +186,23 @@ describe("DiskSessionStore versions", () => {
   it("applies a versioned write only over an older version, and skips replayed ordered batches", async () => {
     const store = open();
     await store.applyVersioned("s", [{ key: "k", value: "v5", version: 5 }], { seq: 5 });
-    await store.applyVersioned("s", [{ key: "k", value: "v3", version: 3 }, { key: "j", value: "j3", version: 3 }], { seq: 3 });
-    expect(await store.getVersioned("s", ["k", "j"])).toEqual(new Map([["k", { value: "v5", version: 5 }], ["j", { value: "j3", version: 3 }]]));
-    expect(await store.applyVersioned("s", [{ key: "gone", value: "x", version: 4 }], { seq: 4, onlyIfNewer: true })).toBe(false);
+    await store.applyVersioned(
+      "s",
+      [
+        { key: "k", value: "v3", version: 3 },
+        { key: "j", value: "j3", version: 3 },
+      ],
+      { seq: 3 },
+    );
+    expect(await store.getVersioned("s", ["k", "j"])).toEqual(
+      new Map([
+        ["k", { value: "v5", version: 5 }],
+        ["j", { value: "j3", version: 3 }],
+      ]),
+    );
+    expect(
+      await store.applyVersioned("s", [{ key: "gone", value: "x", version: 4 }], { seq: 4, onlyIfNewer: true }),
+    ).toBe(false);
     expect((await store.getMany("s", ["gone"])).size).toBe(0);
     await store.setMany("s", new Map([["k", "next"]]));
     expect((await store.getVersioned("s", ["k"])).get("k")).toEqual({ value: "next", version: 6 });

@@ -3,7 +3,11 @@ import { getFirestore, type Firestore } from "firebase-admin/firestore";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FirestoreSessionStore } from "../../../src/adapters/session-store/firestore/firestore.session-store.ts";
 import { CorruptEntryError, type StoredValue } from "../../../src/domain/ports/session-store.port.ts";
-import { firestoreEmulatorAvailable, startFirestoreEmulator, type FirestoreEmulator } from "../../support/firestore-emulator.ts";
+import {
+  firestoreEmulatorAvailable,
+  startFirestoreEmulator,
+  type FirestoreEmulator,
+} from "../../support/firestore-emulator.ts";
 
 describe.skipIf(!firestoreEmulatorAvailable())("FirestoreSessionStore (emulator)", () => {
   let emulator: FirestoreEmulator;
@@ -33,7 +37,16 @@ describe.skipIf(!firestoreEmulatorAvailable())("FirestoreSessionStore (emulator)
   });
 
   it("lays out one document per key under the session, with ids escaped and the key kept", async () => {
-    await open().setMany("s1", new Map<string, StoredValue>([["creds", 1], ["a/b", 2], ["..", 3], ["__x__", 4], ["%", 5]]));
+    await open().setMany(
+      "s1",
+      new Map<string, StoredValue>([
+        ["creds", 1],
+        ["a/b", 2],
+        ["..", 3],
+        ["__x__", 4],
+        ["%", 5],
+      ]),
+    );
     const ids = (await raw.collection("gatewaySessions/s1/keys").listDocuments()).map((ref) => ref.id).sort();
     expect(ids).toEqual(["%25", "%2E.", "%5F_x__", "a%2Fb", "creds"].sort());
     const doc = (await raw.doc("gatewaySessions/s1/keys/a%2Fb").get()).data();
@@ -56,20 +69,41 @@ describe.skipIf(!firestoreEmulatorAvailable())("FirestoreSessionStore (emulator)
     const big = Buffer.alloc(2_500_000);
     for (let i = 0; i < big.length; i++) big[i] = i % 253;
     await store.setMany("s", new Map<string, StoredValue>([["app-state-sync-version-regular", { hash: big }]]));
-    const got = (await store.getMany("s", ["app-state-sync-version-regular"])).get("app-state-sync-version-regular") as Record<string, StoredValue>;
+    const got = (await store.getMany("s", ["app-state-sync-version-regular"])).get(
+      "app-state-sync-version-regular",
+    ) as Record<string, StoredValue>;
     expect(Buffer.from(got["hash"] as Uint8Array).equals(big)).toBe(true);
     const partsPath = "gatewaySessions/s/keys/app-state-sync-version-regular/parts";
     expect((await raw.collection(partsPath).listDocuments()).length).toBe(2);
     await store.setMany("s", new Map<string, StoredValue>([["app-state-sync-version-regular", "small"]]));
     expect((await raw.collection(partsPath).get()).size).toBe(0);
-    expect((await store.getMany("s", ["app-state-sync-version-regular"])).get("app-state-sync-version-regular")).toBe("small");
+    expect((await store.getMany("s", ["app-state-sync-version-regular"])).get("app-state-sync-version-regular")).toBe(
+      "small",
+    );
   });
 
   it("finishes a staged batch (more than one commit) that crashed after its commit point, all of it", async () => {
-    await open().setMany("s", new Map<string, StoredValue>([["old", 1], ["pre-key-0", "old"]]));
+    await open().setMany(
+      "s",
+      new Map<string, StoredValue>([
+        ["old", 1],
+        ["pre-key-0", "old"],
+      ]),
+    );
     const keys = Array.from({ length: 700 }, (_, i) => `pre-key-${i}`);
-    const crashing = open({ crashPoints: { afterStagedCommit: () => { throw new Error("simulated crash"); } } });
-    await expect(crashing.setMany("s", new Map<string, StoredValue | null>([["old", null], ...keys.map((k): [string, StoredValue] => [k, k])]))).rejects.toThrow("simulated crash");
+    const crashing = open({
+      crashPoints: {
+        afterStagedCommit: () => {
+          throw new Error("simulated crash");
+        },
+      },
+    });
+    await expect(
+      crashing.setMany(
+        "s",
+        new Map<string, StoredValue | null>([["old", null], ...keys.map((k): [string, StoredValue] => [k, k])]),
+      ),
+    ).rejects.toThrow("simulated crash");
     expect((await raw.doc("gatewaySessions/s/keys/pre-key-699").get()).exists).toBe(false);
     const reader = open();
     const all = await reader.entries("s");
@@ -81,20 +115,40 @@ describe.skipIf(!firestoreEmulatorAvailable())("FirestoreSessionStore (emulator)
   });
 
   it("reads a committed staged batch from staging while a dead instance's transaction still locks its documents", async () => {
-    await open().setMany("s", new Map<string, StoredValue>([["old", 1], ["pre-key-0", "old"]]));
+    await open().setMany(
+      "s",
+      new Map<string, StoredValue>([
+        ["old", 1],
+        ["pre-key-0", "old"],
+      ]),
+    );
     const keys = Array.from({ length: 700 }, (_, i) => `pre-key-${i}`);
-    const crashing = open({ crashPoints: { afterStagedCommit: () => { throw new Error("simulated crash"); } } });
-    await expect(crashing.setMany("s", new Map<string, StoredValue | null>([["old", null], ...keys.map((k): [string, StoredValue] => [k, k])]))).rejects.toThrow("simulated crash");
+    const crashing = open({
+      crashPoints: {
+        afterStagedCommit: () => {
+          throw new Error("simulated crash");
+        },
+      },
+    });
+    await expect(
+      crashing.setMany(
+        "s",
+        new Map<string, StoredValue | null>([["old", null], ...keys.map((k): [string, StoredValue] => [k, k])]),
+      ),
+    ).rejects.toThrow("simulated crash");
     // The dead instance was rolling forward: its transaction read the key documents, then it died.
     let release!: () => void;
     const hung = new Promise<void>((resolve) => (release = resolve));
     let locked!: () => void;
     const holding = new Promise<void>((resolve) => (locked = resolve));
-    const abandoned = raw.runTransaction(async (tx) => {
-      await tx.getAll(raw.doc("gatewaySessions/s/keys/old"), raw.doc("gatewaySessions/s/keys/pre-key-0"));
-      locked();
-      await hung;
-    }, { maxAttempts: 1 });
+    const abandoned = raw.runTransaction(
+      async (tx) => {
+        await tx.getAll(raw.doc("gatewaySessions/s/keys/old"), raw.doc("gatewaySessions/s/keys/pre-key-0"));
+        locked();
+        await hung;
+      },
+      { maxAttempts: 1 },
+    );
     await holding;
     try {
       const reader = open();
@@ -103,7 +157,9 @@ describe.skipIf(!firestoreEmulatorAvailable())("FirestoreSessionStore (emulator)
       expect(all.get("pre-key-0")).toBe("pre-key-0");
       expect(all.get("pre-key-699")).toBe("pre-key-699");
       expect(all.has("old")).toBe(false);
-      expect(await reader.getVersioned("s", ["pre-key-0", "old"])).toEqual(new Map([["pre-key-0", { value: "pre-key-0", version: 2 }]]));
+      expect(await reader.getVersioned("s", ["pre-key-0", "old"])).toEqual(
+        new Map([["pre-key-0", { value: "pre-key-0", version: 2 }]]),
+      );
       expect((await reader.sessionMeta("s")).seq).toBe(2);
       // Not rolled forward yet: the key documents are still locked.
       expect((await raw.doc("gatewaySessions/s/keys/pre-key-0").get()).get("v")).toBe(1);
@@ -122,11 +178,25 @@ describe.skipIf(!firestoreEmulatorAvailable())("FirestoreSessionStore (emulator)
   it("writes a key only over an older version, and skips an ordered batch it already passed", async () => {
     const store = open();
     await store.applyVersioned("s", [{ key: "k", value: "v5", version: 5 }], { seq: 5 });
-    await store.applyVersioned("s", [{ key: "k", value: "v3", version: 3 }, { key: "j", value: "j3", version: 3 }], { seq: 3 });
-    expect(await store.getVersioned("s", ["k", "j"])).toEqual(new Map([["k", { value: "v5", version: 5 }], ["j", { value: "j3", version: 3 }]]));
+    await store.applyVersioned(
+      "s",
+      [
+        { key: "k", value: "v3", version: 3 },
+        { key: "j", value: "j3", version: 3 },
+      ],
+      { seq: 3 },
+    );
+    expect(await store.getVersioned("s", ["k", "j"])).toEqual(
+      new Map([
+        ["k", { value: "v5", version: 5 }],
+        ["j", { value: "j3", version: 3 }],
+      ]),
+    );
     await store.applyVersioned("s", [{ key: "j", value: null, version: 6 }], { seq: 6, onlyIfNewer: true });
     // A delayed copy of batch 4 would resurrect the deleted key: it is skipped whole.
-    expect(await store.applyVersioned("s", [{ key: "j", value: "j4", version: 4 }], { seq: 4, onlyIfNewer: true })).toBe(false);
+    expect(
+      await store.applyVersioned("s", [{ key: "j", value: "j4", version: 4 }], { seq: 4, onlyIfNewer: true }),
+    ).toBe(false);
     expect((await store.getMany("s", ["j"])).size).toBe(0);
     expect(await store.sessionMeta("s")).toEqual({ seq: 6, complete: false });
     await store.applyVersioned("s", [], { seq: 6, complete: true });

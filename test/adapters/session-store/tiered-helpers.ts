@@ -1,7 +1,11 @@
 import { join } from "node:path";
 import { DiskSessionStore } from "../../../src/adapters/session-store/disk/disk.session-store.ts";
 import { FirestoreSessionStore } from "../../../src/adapters/session-store/firestore/firestore.session-store.ts";
-import type { ApplyOptions, VersionedSessionTier, VersionedWrite } from "../../../src/adapters/session-store/shared/versioned-tier.ts";
+import type {
+  ApplyOptions,
+  VersionedSessionTier,
+  VersionedWrite,
+} from "../../../src/adapters/session-store/shared/versioned-tier.ts";
 import { TieredSessionStore } from "../../../src/adapters/session-store/tiered/tiered.session-store.ts";
 import type { FirestoreAuthStateMode } from "../../../src/adapters/session-store/tiered/tiered-sync.ts";
 import type { FirestoreEmulator } from "../../support/firestore-emulator.ts";
@@ -41,7 +45,12 @@ export function openFirestore(emulator: FirestoreEmulator, collection: string): 
   return new FirestoreSessionStore({ projectId: emulator.projectId, emulatorHost: emulator.host, collection });
 }
 
-export function makeTiered(mode: FirestoreAuthStateMode, dataDir: string, emulator: FirestoreEmulator | null, collection: string): TieredFixture {
+export function makeTiered(
+  mode: FirestoreAuthStateMode,
+  dataDir: string,
+  emulator: FirestoreEmulator | null,
+  collection: string,
+): TieredFixture {
   let created = 0;
   let remote: RecordingTier | null = null;
   const errors: unknown[] = [];

@@ -7,7 +7,11 @@ import { FirestoreSessionStore } from "../../../src/adapters/session-store/fires
 import { TieredSessionStore } from "../../../src/adapters/session-store/tiered/tiered.session-store.ts";
 import type { FirestoreAuthStateMode } from "../../../src/adapters/session-store/tiered/tiered-sync.ts";
 import { runSessionStoreContract } from "../../contracts/session-store.contract.ts";
-import { firestoreEmulatorAvailable, startFirestoreEmulator, type FirestoreEmulator } from "../../support/firestore-emulator.ts";
+import {
+  firestoreEmulatorAvailable,
+  startFirestoreEmulator,
+  type FirestoreEmulator,
+} from "../../support/firestore-emulator.ts";
 
 let emulator: Promise<FirestoreEmulator> | null = null;
 afterAll(async () => {
@@ -23,7 +27,11 @@ function makeTiered(mode: FirestoreAuthStateMode) {
       local: new DiskSessionStore({ dataDir }),
       remote: () => {
         if (emu === null) throw new Error("mode off must never create the Firestore store");
-        return new FirestoreSessionStore({ projectId: emu.projectId, emulatorHost: emu.host, collection: `contract_${mode}` });
+        return new FirestoreSessionStore({
+          projectId: emu.projectId,
+          emulatorHost: emu.host,
+          collection: `contract_${mode}`,
+        });
       },
       outboxDir: join(dataDir, "session-outbox"),
     });

@@ -8,7 +8,11 @@ import type { FirestoreSessionStore } from "../../../src/adapters/session-store/
 import { Outbox } from "../../../src/adapters/session-store/tiered/outbox.ts";
 import type { FirestoreAuthStateMode } from "../../../src/adapters/session-store/tiered/tiered-sync.ts";
 import type { StoredValue } from "../../../src/domain/ports/session-store.port.ts";
-import { firestoreEmulatorAvailable, startFirestoreEmulator, type FirestoreEmulator } from "../../support/firestore-emulator.ts";
+import {
+  firestoreEmulatorAvailable,
+  startFirestoreEmulator,
+  type FirestoreEmulator,
+} from "../../support/firestore-emulator.ts";
 import { makeTiered, openFirestore, type TieredFixture } from "./tiered-helpers.ts";
 
 let dataDir: string;
@@ -27,7 +31,10 @@ function firestore(): FirestoreSessionStore {
   opened.push(store);
   return store;
 }
-const creds = (n: number): StoredValue => ({ noiseKey: { private: Buffer.alloc(32, n), public: Buffer.alloc(32, n + 1) }, registrationId: n });
+const creds = (n: number): StoredValue => ({
+  noiseKey: { private: Buffer.alloc(32, n), public: Buffer.alloc(32, n + 1) },
+  registrationId: n,
+});
 
 beforeEach(async () => {
   dataDir = await mkdtemp(join(tmpdir(), "tiered-"));
@@ -43,7 +50,13 @@ describe("TieredSessionStore, mode off", () => {
   it("never creates the Firestore store and reports the disk's health", async () => {
     const { store, remoteCreated } = tiered("off");
     await store.open();
-    await store.setMany("s", new Map<string, StoredValue>([["creds", creds(1)], ["pre-key-1", Buffer.from([1])]]));
+    await store.setMany(
+      "s",
+      new Map<string, StoredValue>([
+        ["creds", creds(1)],
+        ["pre-key-1", Buffer.from([1])],
+      ]),
+    );
     expect((await store.getMany("s", ["creds"])).size).toBe(1);
     expect(await store.listSessions()).toEqual(["s"]);
     await store.clear("s");
@@ -70,7 +83,13 @@ describe.skipIf(!firestoreEmulatorAvailable())("TieredSessionStore with Firestor
   it("creds_only sends the creds to Firestore and keeps the other keys on disk", async () => {
     const { store } = tiered("creds_only");
     await store.open();
-    await store.setMany("s", new Map<string, StoredValue>([["creds", creds(1)], ["pre-key-1", Buffer.from([1])]]));
+    await store.setMany(
+      "s",
+      new Map<string, StoredValue>([
+        ["creds", creds(1)],
+        ["pre-key-1", Buffer.from([1])],
+      ]),
+    );
     await store.flush();
     expect([...(await firestore().entries("s")).keys()]).toEqual(["creds"]);
     expect([...(await store.entries("s")).keys()].sort()).toEqual(["creds", "pre-key-1"]);
@@ -79,7 +98,11 @@ describe.skipIf(!firestoreEmulatorAvailable())("TieredSessionStore with Firestor
   it("full mode restores every key from Firestore on an empty disk (cold start)", async () => {
     const first = tiered("full");
     await first.store.open();
-    const written = new Map<string, StoredValue>([["creds", creds(7)], ["session-4072.0", Buffer.from([4, 0, 7, 2])], ["pre-key-9", { keyPair: { private: Buffer.from([9]) } }]]);
+    const written = new Map<string, StoredValue>([
+      ["creds", creds(7)],
+      ["session-4072.0", Buffer.from([4, 0, 7, 2])],
+      ["pre-key-9", { keyPair: { private: Buffer.from([9]) } }],
+    ]);
     await first.store.setMany("s", written);
     await first.store.flush();
     await first.store.close();
@@ -100,13 +123,27 @@ describe.skipIf(!firestoreEmulatorAvailable())("TieredSessionStore with Firestor
 
   it("backfills on off -> creds_only -> full with nothing lost, and the last step survives losing the disk", async () => {
     const off = tiered("off");
-    await off.store.setMany("s", new Map<string, StoredValue>([["creds", creds(1)], ["pre-key-1", Buffer.from([1])], ["session-1.0", Buffer.from([2])]]));
+    await off.store.setMany(
+      "s",
+      new Map<string, StoredValue>([
+        ["creds", creds(1)],
+        ["pre-key-1", Buffer.from([1])],
+        ["session-1.0", Buffer.from([2])],
+      ]),
+    );
     await off.store.close();
 
     const credsOnly = tiered("creds_only");
     await credsOnly.store.open();
     expect(await firestore().entries("s")).toEqual(new Map([["creds", creds(1)]]));
-    await credsOnly.store.setMany("s", new Map<string, StoredValue | null>([["creds", creds(2)], ["pre-key-2", Buffer.from([3])], ["pre-key-1", null]]));
+    await credsOnly.store.setMany(
+      "s",
+      new Map<string, StoredValue | null>([
+        ["creds", creds(2)],
+        ["pre-key-2", Buffer.from([3])],
+        ["pre-key-1", null],
+      ]),
+    );
     await credsOnly.store.flush();
     expect(await firestore().entries("s")).toEqual(new Map([["creds", creds(2)]]));
     await credsOnly.store.close();
@@ -138,21 +175,44 @@ describe.skipIf(!firestoreEmulatorAvailable())("TieredSessionStore with Firestor
     await rm(join(dataDir, "sessions"), { recursive: true });
     const cold = tiered("full");
     await cold.store.open();
-    expect(JSON.stringify((await cold.store.getMany("dropped", ["creds"])).get("creds"), BufferJSON.replacer)).toBe(JSON.stringify(state.creds, BufferJSON.replacer));
+    expect(JSON.stringify((await cold.store.getMany("dropped", ["creds"])).get("creds"), BufferJSON.replacer)).toBe(
+      JSON.stringify(state.creds, BufferJSON.replacer),
+    );
   });
 
   it("a delayed or replayed outbox batch never overwrites newer keys nor resurrects deleted ones", async () => {
     const first = tiered("full");
     await first.store.open();
-    await first.store.setMany("s", new Map<string, StoredValue>([["k", "v1"], ["j", "j1"]]));
+    await first.store.setMany(
+      "s",
+      new Map<string, StoredValue>([
+        ["k", "v1"],
+        ["j", "j1"],
+      ]),
+    );
     await first.store.setMany("s", new Map<string, StoredValue>([["k", "v2"]]));
     await first.store.setMany("s", new Map<string, StoredValue | null>([["j", null]]));
     await first.store.flush();
     await first.store.close();
     // Copies of batches 1 and 2 show up again (a crash before their removal, a restored backup of the outbox).
     const outbox = new Outbox(join(dataDir, "session-outbox"));
-    await outbox.append("s", { seq: 1, writes: [{ key: "k", value: "stale", version: 1 }, { key: "j", value: "j1", version: 1 }], remoteKeys: ["k", "j"], clear: false, complete: null });
-    await outbox.append("s", { seq: 2, writes: [{ key: "k", value: "v2-stale", version: 2 }], remoteKeys: ["k"], clear: false, complete: null });
+    await outbox.append("s", {
+      seq: 1,
+      writes: [
+        { key: "k", value: "stale", version: 1 },
+        { key: "j", value: "j1", version: 1 },
+      ],
+      remoteKeys: ["k", "j"],
+      clear: false,
+      complete: null,
+    });
+    await outbox.append("s", {
+      seq: 2,
+      writes: [{ key: "k", value: "v2-stale", version: 2 }],
+      remoteKeys: ["k"],
+      clear: false,
+      complete: null,
+    });
 
     const second = tiered("full");
     await second.store.open();
@@ -166,24 +226,54 @@ describe.skipIf(!firestoreEmulatorAvailable())("TieredSessionStore with Firestor
 
   it("a stale backfill never overwrites a newer Firestore key", async () => {
     const disk = new DiskSessionStore({ dataDir });
-    await disk.applyVersioned("s", [{ key: "k", value: "disk-old", version: 4 }, { key: "other", value: "disk", version: 12 }], { seq: 12 });
+    await disk.applyVersioned(
+      "s",
+      [
+        { key: "k", value: "disk-old", version: 4 },
+        { key: "other", value: "disk", version: 12 },
+      ],
+      { seq: 12 },
+    );
     await disk.close();
     await firestore().applyVersioned("s", [{ key: "k", value: "fs-new", version: 10 }], { seq: 10 });
     const { store } = tiered("full");
     await store.open();
     expect(await firestore().getVersioned("s", ["k", "other"])).toEqual(
-      new Map([["k", { value: "fs-new", version: 10 }], ["other", { value: "disk", version: 12 }]]),
+      new Map([
+        ["k", { value: "fs-new", version: 10 }],
+        ["other", { value: "disk", version: 12 }],
+      ]),
     );
   });
 
   it("a restore never overwrites a newer disk key", async () => {
     const disk = new DiskSessionStore({ dataDir });
-    await disk.applyVersioned("s", [{ key: "k", value: "disk-new", version: 9 }, { key: "j", value: "disk-old", version: 2 }, { key: "gone", value: "x", version: 3 }], { seq: 9 });
+    await disk.applyVersioned(
+      "s",
+      [
+        { key: "k", value: "disk-new", version: 9 },
+        { key: "j", value: "disk-old", version: 2 },
+        { key: "gone", value: "x", version: 3 },
+      ],
+      { seq: 9 },
+    );
     await disk.close();
-    await firestore().applyVersioned("s", [{ key: "k", value: "fs-old", version: 8 }, { key: "j", value: "fs-new", version: 7 }], { seq: 10, complete: true });
+    await firestore().applyVersioned(
+      "s",
+      [
+        { key: "k", value: "fs-old", version: 8 },
+        { key: "j", value: "fs-new", version: 7 },
+      ],
+      { seq: 10, complete: true },
+    );
     const { store } = tiered("full");
     await store.open();
-    expect(await store.entries("s")).toEqual(new Map([["k", "disk-new"], ["j", "fs-new"]]));
+    expect(await store.entries("s")).toEqual(
+      new Map([
+        ["k", "disk-new"],
+        ["j", "fs-new"],
+      ]),
+    );
   });
 
   it("keeps writing through a Firestore outage, reports it, and sends the queued batches in order once it answers", async () => {
@@ -194,21 +284,44 @@ describe.skipIf(!firestoreEmulatorAvailable())("TieredSessionStore with Firestor
     await emulator!.stop();
     try {
       await store.setMany("s", new Map<string, StoredValue>([["k", 1]]));
-      await store.setMany("s", new Map<string, StoredValue>([["k", 2], ["j", "x"]]));
-      await store.setMany("s", new Map<string, StoredValue | null>([["k", 3], ["j", null], ["creds", creds(2)]]));
+      await store.setMany(
+        "s",
+        new Map<string, StoredValue>([
+          ["k", 2],
+          ["j", "x"],
+        ]),
+      );
+      await store.setMany(
+        "s",
+        new Map<string, StoredValue | null>([
+          ["k", 3],
+          ["j", null],
+          ["creds", creds(2)],
+        ]),
+      );
       await store.flush();
       expect(store.health().status).toBe("degraded");
       expect(store.health().detail).toMatch(/queued/);
       expect(store.remoteErrorCount).toBeGreaterThan(0);
       expect(errors.length).toBe(store.remoteErrorCount);
-      expect(await store.entries("s")).toEqual(new Map<string, StoredValue>([["creds", creds(2)], ["k", 3]]));
+      expect(await store.entries("s")).toEqual(
+        new Map<string, StoredValue>([
+          ["creds", creds(2)],
+          ["k", 3],
+        ]),
+      );
     } finally {
       await emulator!.start();
     }
     await vi.waitFor(() => expect(store.health()).toEqual({ status: "ok" }), { timeout: 20_000, interval: 100 });
     expect(remote()?.applied).toEqual([1, 2, 3, 4]);
     // The emulator came back empty; what it holds now came only from the queued batches, newest values.
-    expect(await firestore().entries("s")).toEqual(new Map<string, StoredValue>([["creds", creds(2)], ["k", 3]]));
+    expect(await firestore().entries("s")).toEqual(
+      new Map<string, StoredValue>([
+        ["creds", creds(2)],
+        ["k", 3],
+      ]),
+    );
   });
 
   it("loses nothing when the gateway restarts during an outage", async () => {
@@ -216,7 +329,13 @@ describe.skipIf(!firestoreEmulatorAvailable())("TieredSessionStore with Firestor
     await first.store.open();
     await emulator!.stop();
     try {
-      await first.store.setMany("s", new Map<string, StoredValue>([["creds", creds(1)], ["pre-key-1", Buffer.from([1])]]));
+      await first.store.setMany(
+        "s",
+        new Map<string, StoredValue>([
+          ["creds", creds(1)],
+          ["pre-key-1", Buffer.from([1])],
+        ]),
+      );
       await first.store.close();
       const second = tiered("full");
       await second.store.open();
@@ -227,8 +346,14 @@ describe.skipIf(!firestoreEmulatorAvailable())("TieredSessionStore with Firestor
       // A session that exists only in Firestore must not look empty while Firestore is unreachable.
       await expect(second.store.getMany("elsewhere", ["creds"])).rejects.toMatchObject({ code: "STORE.UNAVAILABLE" });
       await emulator!.start();
-      await vi.waitFor(() => expect(second.store.health()).toEqual({ status: "ok" }), { timeout: 20_000, interval: 100 });
-      const expected = new Map<string, StoredValue>([["creds", creds(2)], ["pre-key-1", Buffer.from([1])]]);
+      await vi.waitFor(() => expect(second.store.health()).toEqual({ status: "ok" }), {
+        timeout: 20_000,
+        interval: 100,
+      });
+      const expected = new Map<string, StoredValue>([
+        ["creds", creds(2)],
+        ["pre-key-1", Buffer.from([1])],
+      ]);
       expect(await firestore().entries("s")).toEqual(expected);
       expect(await second.store.entries("s")).toEqual(expected);
       expect((await second.store.getMany("elsewhere", ["creds"])).size).toBe(0);

@@ -25,7 +25,14 @@ afterEach(async () => {
 });
 
 function provider(overrides: Partial<ConstructorParameters<typeof TwilioProvider>[0]> = {}): TwilioProvider {
-  return new TwilioProvider({ accountSid: fake.accountSid, authToken: fake.authToken, from: FROM, apiBaseUrl: fake.url, logger, ...overrides });
+  return new TwilioProvider({
+    accountSid: fake.accountSid,
+    authToken: fake.authToken,
+    from: FROM,
+    apiBaseUrl: fake.url,
+    logger,
+    ...overrides,
+  });
 }
 
 function aMessage(overrides: Partial<Message> = {}): Message {
@@ -82,13 +89,22 @@ describe("TwilioProvider", () => {
     const receipt = await p.send(aMessage());
     expect(receipt.providerMessageId).toBe(fake.messages[0]?.sid);
     expect(receipt.status).toBe("sent");
-    expect(fake.messages[0]).toMatchObject({ to: "+15557654321", from: FROM, body: "hello", statusCallback: "https://gw.example.test/webhooks/twilio/status" });
+    expect(fake.messages[0]).toMatchObject({
+      to: "+15557654321",
+      from: FROM,
+      body: "hello",
+      statusCallback: "https://gw.example.test/webhooks/twilio/status",
+    });
   });
 
   it("uses the message's own sender over the configured one, in Twilio's notation for its channel", async () => {
     const p = provider({ messagingServiceSid: `MG${"0".repeat(32)}` });
     await p.send(aMessage({ channel: "whatsapp", to: "whatsapp:+15557654321", from: "whatsapp:+15559998888" }));
-    expect(fake.messages[0]).toMatchObject({ to: "whatsapp:+15557654321", from: "whatsapp:+15559998888", messagingServiceSid: null });
+    expect(fake.messages[0]).toMatchObject({
+      to: "whatsapp:+15557654321",
+      from: "whatsapp:+15559998888",
+      messagingServiceSid: null,
+    });
   });
 
   it.each([
@@ -132,7 +148,13 @@ describe("TwilioProvider", () => {
     expect(refused.retryable).toBe(true);
     expect(refused.message).toMatch(/ECONNREFUSED/);
     const basic = Buffer.from(`${fake.accountSid}:${fake.authToken}`).toString("base64");
-    for (const text of [dropped.message, refused.message, JSON.stringify(dropped), JSON.stringify(refused), ...logged]) {
+    for (const text of [
+      dropped.message,
+      refused.message,
+      JSON.stringify(dropped),
+      JSON.stringify(refused),
+      ...logged,
+    ]) {
       expect(text).not.toContain(fake.authToken);
       expect(text).not.toContain(basic);
     }
@@ -146,8 +168,12 @@ describe("TwilioProvider", () => {
 describe("BaseUrlRequestClient", () => {
   it("moves scheme, host and port to the base and keeps a path prefix and the query", () => {
     const uri = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json?PageSize=20";
-    expect(rebase(uri, new URL("http://127.0.0.1:4010"))).toBe("http://127.0.0.1:4010/2010-04-01/Accounts/AC1/Messages.json?PageSize=20");
-    expect(rebase(uri, new URL("https://proxy.internal/twilio/"))).toBe("https://proxy.internal/twilio/2010-04-01/Accounts/AC1/Messages.json?PageSize=20");
+    expect(rebase(uri, new URL("http://127.0.0.1:4010"))).toBe(
+      "http://127.0.0.1:4010/2010-04-01/Accounts/AC1/Messages.json?PageSize=20",
+    );
+    expect(rebase(uri, new URL("https://proxy.internal/twilio/"))).toBe(
+      "https://proxy.internal/twilio/2010-04-01/Accounts/AC1/Messages.json?PageSize=20",
+    );
   });
 
   it("refuses a base URL that is not http(s)", () => {

@@ -34,7 +34,10 @@ describe("HttpWebhookSender", () => {
         res.writeHead(204).end();
       });
     });
-    expect(await new HttpWebhookSender({ url, secret, timeoutMs: 2000 }).send(request)).toEqual({ ok: true, status: 204 });
+    expect(await new HttpWebhookSender({ url, secret, timeoutMs: 2000 }).send(request)).toEqual({
+      ok: true,
+      status: 204,
+    });
     expect(verified).toEqual(JSON.parse(request.body));
   });
 
@@ -58,11 +61,17 @@ describe("HttpWebhookSender", () => {
 
   it("reports a timeout and a refused connection without throwing", async () => {
     const hang = await serve(() => undefined);
-    expect(await new HttpWebhookSender({ url: hang, secret: newWebhookSecret(), timeoutMs: 100 }).send(request)).toEqual({
+    expect(
+      await new HttpWebhookSender({ url: hang, secret: newWebhookSecret(), timeoutMs: 100 }).send(request),
+    ).toEqual({
       ok: false,
       error: "timed out after 100 ms",
     });
-    const refused = await new HttpWebhookSender({ url: "http://127.0.0.1:9/hook", secret: newWebhookSecret(), timeoutMs: 2000 }).send(request);
+    const refused = await new HttpWebhookSender({
+      url: "http://127.0.0.1:9/hook",
+      secret: newWebhookSecret(),
+      timeoutMs: 2000,
+    }).send(request);
     expect(refused).toMatchObject({ ok: false, error: expect.stringMatching(/ECONNREFUSED|fetch failed/) });
   });
 });

@@ -21,7 +21,9 @@ const fake = new FakeTwilioApi({
   ...(values["auth-token"] ? { authToken: values["auth-token"] } : {}),
 });
 const url = await fake.start(port);
-process.stdout.write(`${JSON.stringify({ url, control: `${url}/control`, accountSid: fake.accountSid, authToken: fake.authToken })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ url, control: `${url}/control`, accountSid: fake.accountSid, authToken: fake.authToken })}\n`,
+);
 const stop = (): void => {
   fake.close().then(
     () => process.exit(0),

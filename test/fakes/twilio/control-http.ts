@@ -16,7 +16,12 @@ type Body = Record<string, unknown>;
  *
  * The last two answer `{status}`: what the gateway answered.
  */
-export async function handleControl(fake: FakeTwilioApi, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+export async function handleControl(
+  fake: FakeTwilioApi,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+): Promise<void> {
   const route = `${req.method ?? ""} ${path}`;
   try {
     switch (route) {
@@ -51,7 +56,10 @@ export async function handleControl(fake: FakeTwilioApi, req: IncomingMessage, r
         const mediaUrls = Array.isArray(body.mediaUrls) ? body.mediaUrls.map(String) : [];
         const params = inboundParams({
           accountSid: fake.accountSid,
-          messageSid: typeof body.messageSid === "string" ? body.messageSid : `SM${Date.now().toString(16)}${Math.random().toString(16).slice(2, 10)}`,
+          messageSid:
+            typeof body.messageSid === "string"
+              ? body.messageSid
+              : `SM${Date.now().toString(16)}${Math.random().toString(16).slice(2, 10)}`,
           from: str(body.from, "from"),
           to: str(body.to, "to"),
           body: typeof body.body === "string" ? body.body : "",
@@ -63,7 +71,9 @@ export async function handleControl(fake: FakeTwilioApi, req: IncomingMessage, r
         return json(res, 404, { error: `no control route ${route}` });
     }
   } catch (error) {
-    json(res, error instanceof BadControlRequest ? 400 : 500, { error: error instanceof Error ? error.message : String(error) });
+    json(res, error instanceof BadControlRequest ? 400 : 500, {
+      error: error instanceof Error ? error.message : String(error),
+    });
   }
 }
 
@@ -80,12 +90,14 @@ async function readJson(req: IncomingMessage): Promise<Body> {
   } catch {
     throw new BadControlRequest("body is not valid JSON");
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new BadControlRequest("body must be a JSON object");
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new BadControlRequest("body must be a JSON object");
   return parsed as Body;
 }
 
 function int(value: unknown, name: string): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) throw new BadControlRequest(`${name} must be a non-negative integer`);
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0)
+    throw new BadControlRequest(`${name} must be a non-negative integer`);
   return value;
 }
 

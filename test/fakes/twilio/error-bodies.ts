@@ -18,7 +18,10 @@ export const knownErrors: Readonly<Record<number, { status: number; message: str
   20500: { status: 500, message: "Internal Server Error" },
   20503: { status: 503, message: "Service Unavailable" },
   21211: { status: 400, message: "Invalid 'To' Phone Number" },
-  21408: { status: 400, message: "Permission to send an SMS has not been enabled for the region indicated by the 'To' number" },
+  21408: {
+    status: 400,
+    message: "Permission to send an SMS has not been enabled for the region indicated by the 'To' number",
+  },
   21602: { status: 400, message: "Message body is required." },
   21603: { status: 400, message: "A 'From' phone number is required." },
   21604: { status: 400, message: "A 'To' phone number is required." },
@@ -32,5 +35,9 @@ export function errorFor(code: number | undefined, status: number | undefined, m
   const known = code === undefined ? undefined : knownErrors[code];
   const finalStatus = status ?? known?.status ?? 400;
   const finalCode = code ?? (finalStatus === 429 ? 20429 : finalStatus >= 500 ? 20500 : 21211);
-  return twilioError(finalStatus, finalCode, message ?? known?.message ?? knownErrors[finalCode]?.message ?? `error ${finalCode}`);
+  return twilioError(
+    finalStatus,
+    finalCode,
+    message ?? known?.message ?? knownErrors[finalCode]?.message ?? `error ${finalCode}`,
+  );
 }

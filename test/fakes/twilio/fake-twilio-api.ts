@@ -176,7 +176,14 @@ export class FakeTwilioApi {
     const form = parseForm(text);
     const auth = basicAuth(req.headers.authorization);
     const record = (status: number) =>
-      this.requests.push({ method: req.method ?? "", path, contentType: req.headers["content-type"] ?? null, auth, form, status });
+      this.requests.push({
+        method: req.method ?? "",
+        path,
+        contentType: req.headers["content-type"] ?? null,
+        auth,
+        form,
+        status,
+      });
     const answer = (status: number, body: unknown) => {
       record(status);
       send(res, status, body);
@@ -184,7 +191,12 @@ export class FakeTwilioApi {
 
     const match = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(path);
     if (!match || req.method !== "POST") return answer(404, errorFor(20404, 404));
-    if (!auth || auth.username !== this.accountSid || auth.password !== this.authToken || match[1] !== this.accountSid) {
+    if (
+      !auth ||
+      auth.username !== this.accountSid ||
+      auth.password !== this.authToken ||
+      match[1] !== this.accountSid
+    ) {
       return answer(401, errorFor(20003, 401));
     }
     const failure = this.failures[0];

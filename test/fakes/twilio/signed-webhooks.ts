@@ -18,8 +18,14 @@ export interface SignOptions {
  * own `getExpectedTwilioSignature` (never the gateway's code), and encodes
  * them as the form body Twilio posts.
  */
-export function signedWebhook(authToken: string, url: string, params: Record<string, string>, options: SignOptions = {}): SignedWebhook {
-  const signature = options.signature === undefined ? twilio.getExpectedTwilioSignature(authToken, url, params) : options.signature;
+export function signedWebhook(
+  authToken: string,
+  url: string,
+  params: Record<string, string>,
+  options: SignOptions = {},
+): SignedWebhook {
+  const signature =
+    options.signature === undefined ? twilio.getExpectedTwilioSignature(authToken, url, params) : options.signature;
   return {
     body: options.body ?? new URLSearchParams(params).toString(),
     headers: {

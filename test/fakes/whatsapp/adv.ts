@@ -78,7 +78,10 @@ export function signDeviceIdentity(opts: {
 /** Wraps a signed identity in the HMAC envelope keyed by the QR's adv secret. */
 export function hmacEnvelope(signed: proto.IADVSignedDeviceIdentity, advSecret: Uint8Array): Uint8Array {
   const details = proto.ADVSignedDeviceIdentity.encode(signed).finish();
-  return proto.ADVSignedDeviceIdentityHMAC.encode({ details, hmac: hmacSign(details, Buffer.from(advSecret)) }).finish();
+  return proto.ADVSignedDeviceIdentityHMAC.encode({
+    details,
+    hmac: hmacSign(details, Buffer.from(advSecret)),
+  }).finish();
 }
 
 /** The message a device signs to accept its account: `[6,1] || details || identity || accountKey`. */

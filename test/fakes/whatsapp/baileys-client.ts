@@ -68,7 +68,8 @@ export class BareClient {
       this.notify();
     });
     sock.ev.on("messages.update", (updates) => {
-      for (const { key, update } of updates) if (key.id && typeof update.status === "number") this.setStatus(key.id, update.status);
+      for (const { key, update } of updates)
+        if (key.id && typeof update.status === "number") this.setStatus(key.id, update.status);
       this.notify();
     });
     sock.ev.on("messages.upsert", ({ messages }) => {

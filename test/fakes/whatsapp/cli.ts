@@ -11,7 +11,9 @@ function stderrLogger(bindings: Record<string, unknown> = {}): SimLogger {
     (level: string) =>
     (obj: unknown, msg?: string): void => {
       const fields = typeof obj === "object" && obj !== null ? obj : { msg: obj };
-      process.stderr.write(`${JSON.stringify({ level, time: Date.now(), ...bindings, ...fields, ...(msg ? { msg } : {}) })}\n`);
+      process.stderr.write(
+        `${JSON.stringify({ level, time: Date.now(), ...bindings, ...fields, ...(msg ? { msg } : {}) })}\n`,
+      );
     };
   return {
     level: "info",

@@ -1,5 +1,5 @@
 import { decodeBinaryNode, encodeBinaryNode } from "@whiskeysockets/baileys";
-import type { BinaryNode , proto } from "@whiskeysockets/baileys";
+import type { BinaryNode, proto } from "@whiskeysockets/baileys";
 import type { SimContext } from "./context.ts";
 import { NoiseResponder } from "./noise.ts";
 import type { NoiseTransport } from "./noise.ts";

@@ -53,8 +53,7 @@ function routes(sim: WhatsAppSimulator): Record<string, Route> {
   return {
     "GET /control/health": () => ({ ok: true, ws: sim.wsUrl }),
     "POST /control/scan": async (b) => sim.scanQr(String(b.qr ?? ""), phoneParam(b.phone, "phone")),
-    "POST /control/pairing-code": async (b) =>
-      sim.enterPairingCode(phoneParam(b.phone, "phone"), String(b.code ?? "")),
+    "POST /control/pairing-code": async (b) => sim.enterPairingCode(phoneParam(b.phone, "phone"), String(b.code ?? "")),
     "POST /control/accounts": (b) => {
       const account = sim.provisionAccount({
         ...(b.phone !== undefined ? { phone: phoneParam(b.phone, "phone") } : {}),
@@ -84,7 +83,8 @@ function routes(sim: WhatsAppSimulator): Record<string, Route> {
     },
     "POST /control/receipts": (b) => {
       for (const key of ["delivery", "read"] as const) {
-        if (b[key] !== undefined && typeof b[key] !== "boolean") throw new ControlError(400, `${key} must be a boolean`);
+        if (b[key] !== undefined && typeof b[key] !== "boolean")
+          throw new ControlError(400, `${key} must be a boolean`);
       }
       return sim.setReceipts({
         ...(typeof b.delivery === "boolean" ? { delivery: b.delivery } : {}),

@@ -26,7 +26,11 @@ export function streamErrorNode(code: number): BinaryNode {
     case 440:
       return { tag: "stream:error", attrs: {}, content: [{ tag: "conflict", attrs: { type: "replaced" } }] };
     case 401:
-      return { tag: "stream:error", attrs: { code: "401" }, content: [{ tag: "conflict", attrs: { type: "device_removed" } }] };
+      return {
+        tag: "stream:error",
+        attrs: { code: "401" },
+        content: [{ tag: "conflict", attrs: { type: "device_removed" } }],
+      };
     case 500:
       // No code and an unknown child: Baileys maps it to badSession (500).
       return { tag: "stream:error", attrs: {}, content: [{ tag: "internal-server-error", attrs: {} }] };

@@ -93,9 +93,7 @@ const PRIVACY: Record<string, string> = {
 };
 
 const handlers: Record<string, IqHandler> = {
-  "encrypt:get:count": (conn) => [
-    { tag: "count", attrs: { value: String(loggedIn(conn).preKeys.length) } },
-  ],
+  "encrypt:get:count": (conn) => [{ tag: "count", attrs: { value: String(loggedIn(conn).preKeys.length) } }],
   "encrypt:set:registration": (conn, iq) => {
     storeUpload(loggedIn(conn), iq);
     return undefined;

@@ -156,9 +156,16 @@ export class Messaging {
       this.ctx.logger.warn({ conn: conn.id, id, to: node.attrs.to }, "client asked for a retry (decryption failed)");
     }
     for (const each of ids) {
-      this.ctx.log.receipt({ id: each, from: device.user.phone, to: target?.user.phone ?? node.attrs.to ?? "", type, at: Date.now() });
+      this.ctx.log.receipt({
+        id: each,
+        from: device.user.phone,
+        to: target?.user.phone ?? node.attrs.to ?? "",
+        type,
+        at: Date.now(),
+      });
     }
-    if (!target || target.user === device.user || type === "sender" || type === "peer_msg" || type === "hist_sync") return;
+    if (!target || target.user === device.user || type === "sender" || type === "peer_msg" || type === "hist_sync")
+      return;
     for (const recipient of target.user.activeDevices) {
       recipient.deliver({
         tag: "receipt",
@@ -209,7 +216,11 @@ export class Messaging {
     return { id };
   }
 
-  private async encryptFor(sender: SimUser, device: RealDevice, message: proto.IMessage): Promise<BinaryNode[] | undefined> {
+  private async encryptFor(
+    sender: SimUser,
+    device: RealDevice,
+    message: proto.IMessage,
+  ): Promise<BinaryNode[] | undefined> {
     try {
       const { type, ciphertext } = await sender.phoneDevice.encrypt(device.lidJid, encodeWAMessage(message), () =>
         device.takeBundle(),

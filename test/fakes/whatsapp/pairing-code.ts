@@ -74,7 +74,13 @@ export class PairingCodes {
       if (!wrapped || wrapped.length < 80) throw new IqError(400, "bad-request");
       const ref = randomBytes(16).toString("hex");
       this.byPhone.set(phone, { conn, ref, wrappedCompanionKey: Buffer.from(wrapped) });
-      return [{ tag: "link_code_companion_reg", attrs: {}, content: [{ tag: "link_code_pairing_ref", attrs: {}, content: Buffer.from(ref) }] }];
+      return [
+        {
+          tag: "link_code_companion_reg",
+          attrs: {},
+          content: [{ tag: "link_code_pairing_ref", attrs: {}, content: Buffer.from(ref) }],
+        },
+      ];
     }
     if (reg.attrs.stage === "companion_finish") {
       const pending = this.byPhone.get(phone);
@@ -93,7 +99,12 @@ export class PairingCodes {
     throw new IqError(400, "bad-request");
   }
 
-  private deriveAdvSecret(reg: BinaryNode, primaryEphemeral: KeyPair, companionEphemeral: Buffer, phone: string): Uint8Array {
+  private deriveAdvSecret(
+    reg: BinaryNode,
+    primaryEphemeral: KeyPair,
+    companionEphemeral: Buffer,
+    phone: string,
+  ): Uint8Array {
     const bundle = getBinaryNodeChildBuffer(reg, "link_code_pairing_wrapped_key_bundle");
     const companionIdentity = getBinaryNodeChildBuffer(reg, "companion_identity_public");
     if (!bundle || !companionIdentity) throw new Error("companion_finish without key bundle");
@@ -128,7 +139,10 @@ export class PairingCodes {
     const primaryEphemeral = Curve.generateKeyPair();
     const accountKey = this.ctx.registry.user(phone).phoneDevice.identityKey;
     const result = new Promise<LinkResult>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new ControlError(504, "client did not finish code pairing")), FINISH_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new ControlError(504, "client did not finish code pairing")),
+        FINISH_TIMEOUT_MS,
+      );
       pending.entered = {
         primaryEphemeral,
         companionEphemeral,
@@ -138,7 +152,12 @@ export class PairingCodes {
     });
     pending.conn.send({
       tag: "notification",
-      attrs: { from: S_WHATSAPP_NET, type: "link_code_companion_reg", id: randomBytes(8).toString("hex"), t: String(Math.floor(Date.now() / 1000)) },
+      attrs: {
+        from: S_WHATSAPP_NET,
+        type: "link_code_companion_reg",
+        id: randomBytes(8).toString("hex"),
+        t: String(Math.floor(Date.now() / 1000)),
+      },
       content: [
         {
           tag: "link_code_companion_reg",
@@ -146,7 +165,11 @@ export class PairingCodes {
           content: [
             { tag: "link_code_pairing_ref", attrs: {}, content: Buffer.from(pending.ref) },
             { tag: "primary_identity_pub", attrs: {}, content: accountKey.public },
-            { tag: "link_code_pairing_wrapped_primary_ephemeral_pub", attrs: {}, content: await wrapKey(cleanCode, primaryEphemeral.public) },
+            {
+              tag: "link_code_pairing_wrapped_primary_ephemeral_pub",
+              attrs: {},
+              content: await wrapKey(cleanCode, primaryEphemeral.public),
+            },
           ],
         },
       ],

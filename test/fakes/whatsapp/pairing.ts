@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { getBinaryNodeChild, getBinaryNodeChildBuffer, S_WHATSAPP_NET } from "@whiskeysockets/baileys";
-import type { BinaryNode , proto} from "@whiskeysockets/baileys";
+import type { BinaryNode, proto } from "@whiskeysockets/baileys";
 import { hmacEnvelope, parseQr, signDeviceIdentity, verifyDeviceSignature } from "./adv.ts";
 import type { SimConnection } from "./connection.ts";
 import type { SimContext } from "./context.ts";
@@ -49,7 +49,11 @@ export class Pairing {
       refs.push({ tag: "ref", attrs: {}, content: Buffer.from(ref) });
     }
     conn.sendIq(
-      { tag: "iq", attrs: { from: S_WHATSAPP_NET, type: "set", xmlns: "md" }, content: [{ tag: "pair-device", attrs: {}, content: refs }] },
+      {
+        tag: "iq",
+        attrs: { from: S_WHATSAPP_NET, type: "set", xmlns: "md" },
+        content: [{ tag: "pair-device", attrs: {}, content: refs }],
+      },
       () => undefined,
     );
   }
@@ -90,9 +94,16 @@ export class Pairing {
     const device = user.addDevice();
     device.removed = true; // invisible until the client signs
     const accountKey = user.phoneDevice.identityKey;
-    const signed = signDeviceIdentity({ accountKey, deviceIdentityKey: registration.identityKey, keyIndex: device.keyIndex });
+    const signed = signDeviceIdentity({
+      accountKey,
+      deviceIdentityKey: registration.identityKey,
+      keyIndex: device.keyIndex,
+    });
     return new Promise<LinkResult>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new ControlError(504, "client did not answer pair-success")), PAIR_REPLY_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new ControlError(504, "client did not answer pair-success")),
+        PAIR_REPLY_TIMEOUT_MS,
+      );
       conn.sendIq(
         {
           tag: "iq",
@@ -117,10 +128,17 @@ export class Pairing {
     });
   }
 
-  private async onPairReply(conn: SimConnection, device: RealDevice, reply: BinaryNode, accountKey: Uint8Array): Promise<LinkResult> {
+  private async onPairReply(
+    conn: SimConnection,
+    device: RealDevice,
+    reply: BinaryNode,
+    accountKey: Uint8Array,
+  ): Promise<LinkResult> {
     const registration = conn.registration!;
     const identity = getBinaryNodeChildBuffer(getBinaryNodeChild(reply, "pair-device-sign"), "device-identity");
-    const check = identity ? await verifyDeviceSignature(identity, registration.identityKey, accountKey) : { ok: false };
+    const check = identity
+      ? await verifyDeviceSignature(identity, registration.identityKey, accountKey)
+      : { ok: false };
     if (!check.ok) {
       device.user.devices.delete(device.device);
       conn.sendAndEnd({ tag: "failure", attrs: { reason: "401" } });

@@ -78,7 +78,11 @@ export class Sessions implements ConnectionEvents {
       conn.send({ ...node, attrs: { ...node.attrs, offline: "1" } });
       count++;
     }
-    conn.send({ tag: "ib", attrs: { from: S_WHATSAPP_NET }, content: [{ tag: "offline", attrs: { count: String(count) } }] });
+    conn.send({
+      tag: "ib",
+      attrs: { from: S_WHATSAPP_NET },
+      content: [{ tag: "offline", attrs: { count: String(count) } }],
+    });
   }
 
   async onNode(conn: SimConnection, node: BinaryNode): Promise<void> {

@@ -135,8 +135,7 @@ export async function startWhatsAppSimulator(options: SimulatorOptions = {}): Pr
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const isOnline = (phone: string): boolean =>
-    !!ctx.registry.findByPhone(phone)?.activeDevices.some((d) => d.online);
+  const isOnline = (phone: string): boolean => !!ctx.registry.findByPhone(phone)?.activeDevices.some((d) => d.online);
   let closed = false;
 
   const sim: WhatsAppSimulator = {

@@ -15,12 +15,7 @@ export interface WsSocket {
 
 /** The slice of a `ws` WebSocketServer (noServer mode) the simulator uses. */
 export interface WsServer {
-  handleUpgrade(
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    cb: (ws: WsSocket) => void,
-  ): void;
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, cb: (ws: WsSocket) => void): void;
   close(cb?: () => void): void;
   /** Every open client (client tracking is on by default). */
   readonly clients: ReadonlySet<WsSocket>;

@@ -7,7 +7,9 @@ export function initialize(data) {
 }
 
 const isBaileys = (s) =>
-  s === "@whiskeysockets/baileys" || s.startsWith("@whiskeysockets/baileys/") || s.includes("/node_modules/@whiskeysockets/baileys/");
+  s === "@whiskeysockets/baileys" ||
+  s.startsWith("@whiskeysockets/baileys/") ||
+  s.includes("/node_modules/@whiskeysockets/baileys/");
 
 export async function resolve(specifier, context, next) {
   if (isBaileys(specifier)) deny(specifier, context.parentURL);

@@ -48,7 +48,13 @@ export class EarlyStatuses {
   }
 
   /** Keeps a report, pruning reports past the retention and beyond the cap. */
-  keep(provider: string, providerMessageId: string, status: ProviderStatus, error: MessageError | undefined, now: number): void {
+  keep(
+    provider: string,
+    providerMessageId: string,
+    status: ProviderStatus,
+    error: MessageError | undefined,
+    now: number,
+  ): void {
     this.#statement("DELETE FROM early_statuses WHERE reported_at < ?").run([now - this.#retentionMs]);
     const result = this.#statement(
       "INSERT INTO early_statuses (provider, provider_message_id, status, error, reported_at) VALUES (?, ?, ?, ?, ?)",

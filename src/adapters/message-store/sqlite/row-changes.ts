@@ -88,7 +88,10 @@ export function applyChange(row: MessageRow, change: RowChange, now: number): Me
   const history =
     status === row.status
       ? row.history
-      : JSON.stringify([...parseHistory(row.history), ...statusesPassed(row.status, status).map((passed) => ({ status: passed, at: now }))]);
+      : JSON.stringify([
+          ...parseHistory(row.history),
+          ...statusesPassed(row.status, status).map((passed) => ({ status: passed, at: now })),
+        ]);
   let error = row.error;
   if (change.error !== undefined) error = change.error === null ? null : JSON.stringify(change.error);
   else if (GOT_THROUGH.includes(status)) error = null;

@@ -77,4 +77,3 @@ export const SCHEMA_VERSION = migrations.length;
 export function migrate(db: Database.Database, target: number = SCHEMA_VERSION): void {
   runMigrations(db, migrations, "message store", target);
 }
-

@@ -13,11 +13,7 @@ import type {
   StatusUpdate,
 } from "../../../domain/ports/message-store.port.ts";
 import { prepareDatabaseFile, restrictDatabaseFiles } from "../../shared/sqlite/database-file.ts";
-import {
-  DEFAULT_EARLY_STATUS_RETENTION_MS,
-  DEFAULT_MAX_EARLY_STATUSES,
-  EarlyStatuses,
-} from "./early-statuses.ts";
+import { DEFAULT_EARLY_STATUS_RETENTION_MS, DEFAULT_MAX_EARLY_STATUSES, EarlyStatuses } from "./early-statuses.ts";
 import { durableGroupCommit } from "../../shared/sqlite/durable-group-commit.ts";
 import type { GroupCommit } from "../../shared/sqlite/group-commit.ts";
 import type { SyncFile, WalSync } from "../../shared/sqlite/wal-sync.ts";
@@ -52,9 +48,28 @@ const MAX_LIST_LIMIT = 1000;
 
 /** The columns an insert writes, in the order of {@link insertParams}. */
 const INSERT_COLUMNS = [
-  "id", "direction", "status", "channel", "provider", "session", "to_address", "from_address", "body", "media_urls",
-  "metadata", "provider_message_id", "attempts", "error", "idempotency_key", "idempotency_fingerprint",
-  "next_attempt_at", "lease_until", "head", "created_at", "updated_at", "history",
+  "id",
+  "direction",
+  "status",
+  "channel",
+  "provider",
+  "session",
+  "to_address",
+  "from_address",
+  "body",
+  "media_urls",
+  "metadata",
+  "provider_message_id",
+  "attempts",
+  "error",
+  "idempotency_key",
+  "idempotency_fingerprint",
+  "next_attempt_at",
+  "lease_until",
+  "head",
+  "created_at",
+  "updated_at",
+  "history",
 ] as const;
 const COLUMNS = INSERT_COLUMNS.join(", ");
 const HEAD = INSERT_COLUMNS.indexOf("head");
@@ -158,7 +173,14 @@ export class SqliteMessageStore implements MessageStore {
 
   async list(filter: ListFilter): Promise<Page<Message>> {
     const filters = { direction: filter.direction, status: filter.status, session: filter.session };
-    return readPage((sql, params) => this.#all(sql, params), "messages", filters, filter.cursor, clampLimit(filter.limit), rowToMessage);
+    return readPage(
+      (sql, params) => this.#all(sql, params),
+      "messages",
+      filters,
+      filter.cursor,
+      clampLimit(filter.limit),
+      rowToMessage,
+    );
   }
 
   async changedSince(since: Date, limit: number, cursor?: string): Promise<Page<Message>> {
@@ -191,7 +213,11 @@ export class SqliteMessageStore implements MessageStore {
 
   async ping(): Promise<void> {
     const failure = this.#wal?.failure;
-    if (failure) throw new DomainError("STORE.UNAVAILABLE", `the message store cannot make writes durable any more (${failure.message}); restart it`);
+    if (failure)
+      throw new DomainError(
+        "STORE.UNAVAILABLE",
+        `the message store cannot make writes durable any more (${failure.message}); restart it`,
+      );
     this.#read("SELECT 1 AS ok", []);
   }
 
@@ -216,9 +242,13 @@ export class SqliteMessageStore implements MessageStore {
     // unless an earlier message to this recipient is unfinished.
     const row = newOutboundRow(message, false);
     const params = insertParams(row);
-    this.#statement(
-      `INSERT INTO messages (${COLUMNS}) VALUES (${COLUMN_SLOTS.replace("@head", HEAD_OF_LINE)})`,
-    ).run([...params.slice(0, HEAD), row.provider, row.session, row.to_address, ...params.slice(HEAD + 1)]);
+    this.#statement(`INSERT INTO messages (${COLUMNS}) VALUES (${COLUMN_SLOTS.replace("@head", HEAD_OF_LINE)})`).run([
+      ...params.slice(0, HEAD),
+      row.provider,
+      row.session,
+      row.to_address,
+      ...params.slice(HEAD + 1),
+    ]);
     return { kind: "created", message: queuedMessage(message) };
   }
 
@@ -254,7 +284,9 @@ export class SqliteMessageStore implements MessageStore {
        AND seq > ? ORDER BY seq LIMIT ?`,
       [head.provider, head.session, head.to_address, head.seq, max],
     );
-    const due = next.findIndex((row) => !(row.status === "queued" ? (row.next_attempt_at ?? 0) <= now : (row.lease_until ?? 0) <= now));
+    const due = next.findIndex(
+      (row) => !(row.status === "queued" ? (row.next_attempt_at ?? 0) <= now : (row.lease_until ?? 0) <= now),
+    );
     return due === -1 ? next : next.slice(0, due);
   }
 
@@ -270,7 +302,11 @@ export class SqliteMessageStore implements MessageStore {
       case "sent": {
         const target = outcome.status ?? "sent";
         const status = inFlight || canTransition(row.status, target) ? target : row.status;
-        const sent = this.#change(row, { ...done, status, attempts, providerMessageId: outcome.providerMessageId }, now);
+        const sent = this.#change(
+          row,
+          { ...done, status, attempts, providerMessageId: outcome.providerMessageId },
+          now,
+        );
         return rowToMessage(this.#applyEarlyStatuses(sent, outcome.providerMessageId, now));
       }
       case "retry":
@@ -278,7 +314,13 @@ export class SqliteMessageStore implements MessageStore {
         return rowToMessage(
           this.#change(
             row,
-            { status: "queued", attempts, error: outcome.error, leaseUntil: null, nextAttemptAt: outcome.nextAttemptAt.getTime() },
+            {
+              status: "queued",
+              attempts,
+              error: outcome.error,
+              leaseUntil: null,
+              nextAttemptAt: outcome.nextAttemptAt.getTime(),
+            },
             now,
           ),
         );
@@ -322,7 +364,11 @@ export class SqliteMessageStore implements MessageStore {
     let current = row;
     for (const early of this.#early.take(row.provider, providerMessageId, now)) {
       if (!canTransition(current.status, early.status)) continue;
-      current = this.#change(current, early.error ? { status: early.status, error: early.error } : { status: early.status }, now);
+      current = this.#change(
+        current,
+        early.error ? { status: early.status, error: early.error } : { status: early.status },
+        now,
+      );
     }
     return current;
   }
@@ -338,7 +384,9 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   #insert(row: MessageRow): MessageRow {
-    const result = this.#statement(`INSERT INTO messages (${COLUMNS}) VALUES (${COLUMN_SLOTS.replace("@head", "?")})`).run(insertParams(row));
+    const result = this.#statement(
+      `INSERT INTO messages (${COLUMNS}) VALUES (${COLUMN_SLOTS.replace("@head", "?")})`,
+    ).run(insertParams(row));
     return { ...row, seq: Number(result.lastInsertRowid) };
   }
 
@@ -353,8 +401,16 @@ export class SqliteMessageStore implements MessageStore {
       `UPDATE messages SET status = ?, history = ?, error = ?, attempts = ?, provider_message_id = ?,
          next_attempt_at = ?, lease_until = ?, head = ?, updated_at = ? WHERE seq = ?`,
     ).run([
-      next.status, next.history, next.error, next.attempts, next.provider_message_id, next.next_attempt_at,
-      next.lease_until, next.head, next.updated_at, next.seq,
+      next.status,
+      next.history,
+      next.error,
+      next.attempts,
+      next.provider_message_id,
+      next.next_attempt_at,
+      next.lease_until,
+      next.head,
+      next.updated_at,
+      next.seq,
     ]);
     if (row.head === 1 && next.head === 0) this.#promoteHead(row);
     return next;

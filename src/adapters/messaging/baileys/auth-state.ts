@@ -71,7 +71,10 @@ export async function loadAuthState(
       const entries = new Map<string, StoredValue | null>();
       for (const [type, values] of Object.entries(data)) {
         for (const [id, value] of Object.entries(values ?? {})) {
-          entries.set(signalKeyName(type as keyof SignalDataTypeMap, id), value === null || value === undefined ? null : toStoredValue(value));
+          entries.set(
+            signalKeyName(type as keyof SignalDataTypeMap, id),
+            value === null || value === undefined ? null : toStoredValue(value),
+          );
         }
       }
       if (entries.size === 0) return;
@@ -101,7 +104,10 @@ export async function loadAuthState(
 function reviveCreds(store: SessionStore, session: string, stored: StoredValue): AuthenticationCreds {
   const creds = reviveBuffers(stored) as Partial<AuthenticationCreds> | null;
   const keyPairOk = (pair: unknown): boolean =>
-    typeof pair === "object" && pair !== null && Buffer.isBuffer((pair as { private?: unknown }).private) && Buffer.isBuffer((pair as { public?: unknown }).public);
+    typeof pair === "object" &&
+    pair !== null &&
+    Buffer.isBuffer((pair as { private?: unknown }).private) &&
+    Buffer.isBuffer((pair as { public?: unknown }).public);
   if (
     typeof creds !== "object" ||
     creds === null ||
@@ -111,7 +117,12 @@ function reviveCreds(store: SessionStore, session: string, stored: StoredValue):
     typeof creds.registrationId !== "number" ||
     typeof creds.advSecretKey !== "string"
   ) {
-    throw new CorruptEntryError(session, CREDS_KEY, `${store.kind} session store (left in place)`, "the creds entry is not a Baileys creds object");
+    throw new CorruptEntryError(
+      session,
+      CREDS_KEY,
+      `${store.kind} session store (left in place)`,
+      "the creds entry is not a Baileys creds object",
+    );
   }
   return creds as AuthenticationCreds;
 }

@@ -80,7 +80,8 @@ export class BaileysConnection implements WhatsAppConnection {
       throw new ProviderError(PROVIDER_ID, "the WhatsApp connection is not open", true, "not-open");
     }
     const jid = addressToJid(message.to);
-    if (!jid) throw new ProviderError(PROVIDER_ID, `not a WhatsApp phone number: ${message.to}`, false, "invalid-recipient");
+    if (!jid)
+      throw new ProviderError(PROVIDER_ID, `not a WhatsApp phone number: ${message.to}`, false, "invalid-recipient");
     if (message.mediaUrls.length > 0) {
       throw new ProviderError(PROVIDER_ID, "the Baileys provider sends text only", false, "media-unsupported");
     }
@@ -89,7 +90,12 @@ export class BaileysConnection implements WhatsAppConnection {
     try {
       const devices = await sock.getUSyncDevices([jid], true, false);
       if (devices.length === 0) {
-        throw new ProviderError(PROVIDER_ID, `WhatsApp listed no devices for ${message.to}; nothing was sent`, true, "no-devices");
+        throw new ProviderError(
+          PROVIDER_ID,
+          `WhatsApp listed no devices for ${message.to}; nothing was sent`,
+          true,
+          "no-devices",
+        );
       }
       const ack = this.acks.expect(waId);
       try {
@@ -115,7 +121,12 @@ export class BaileysConnection implements WhatsAppConnection {
   async requestPairingCode(phone: string): Promise<string> {
     const digits = phone.replace(/^\+/, "");
     if (!/^[1-9]\d{4,14}$/.test(digits)) {
-      throw new ProviderError(PROVIDER_ID, "a pairing code needs the phone number as E.164 digits", false, "invalid-phone");
+      throw new ProviderError(
+        PROVIDER_ID,
+        "a pairing code needs the phone number as E.164 digits",
+        false,
+        "invalid-phone",
+      );
     }
     if (this.deps.auth.creds.account) {
       throw new ProviderError(PROVIDER_ID, "this session is already linked", false, "already-linked");
@@ -174,7 +185,12 @@ export class BaileysConnection implements WhatsAppConnection {
       const closed = toConnectionClosed(update.lastDisconnect);
       // A logged-out login is dead: no late write may outlive its wipe.
       if (closed.code === 401) this.deps.auth.seal();
-      const gone = new ProviderError(PROVIDER_ID, `the WhatsApp connection closed (${closed.code} ${closed.reason})`, true, String(closed.code));
+      const gone = new ProviderError(
+        PROVIDER_ID,
+        `the WhatsApp connection closed (${closed.code} ${closed.reason})`,
+        true,
+        String(closed.code),
+      );
       this.acks.failAll(gone);
       this.registrationSettle.reject(gone);
       this.detach();
@@ -200,7 +216,11 @@ export class BaileysConnection implements WhatsAppConnection {
         now: () => new Date(),
       });
       if (mapped.kind === "message") this.deliver({ type: "inbound", message: mapped.message });
-      else this.deps.logger.debug({ session: this.deps.session, waId: message.key.id, why: mapped.why }, "baileys: upsert skipped");
+      else
+        this.deps.logger.debug(
+          { session: this.deps.session, waId: message.key.id, why: mapped.why },
+          "baileys: upsert skipped",
+        );
     }
   }
 
@@ -215,14 +235,20 @@ export class BaileysConnection implements WhatsAppConnection {
   private deliver(event: ConnectionEvent): void {
     if (this.silenced) {
       if (event.type === "inbound") {
-        this.deps.logger.warn({ session: this.deps.session, waId: event.message.providerMessageId }, "baileys: inbound message dropped: connection already ended");
+        this.deps.logger.warn(
+          { session: this.deps.session, waId: event.message.providerMessageId },
+          "baileys: inbound message dropped: connection already ended",
+        );
       }
       return;
     }
     try {
       this.deps.listener(event);
     } catch (error) {
-      this.deps.logger.error({ err: error, session: this.deps.session, event: event.type }, "baileys: connection listener threw");
+      this.deps.logger.error(
+        { err: error, session: this.deps.session, event: event.type },
+        "baileys: connection listener threw",
+      );
     }
   }
 

@@ -1,5 +1,9 @@
 import type { SessionStore } from "../../../domain/ports/session-store.port.ts";
-import type { ConnectionEvent, WhatsAppConnection, WhatsAppConnector } from "../../../domain/ports/whatsapp-connector.port.ts";
+import type {
+  ConnectionEvent,
+  WhatsAppConnection,
+  WhatsAppConnector,
+} from "../../../domain/ports/whatsapp-connector.port.ts";
 import makeWASocket, { DEFAULT_CONNECTION_CONFIG, makeCacheableSignalKeyStore, proto } from "@whiskeysockets/baileys";
 import type { UserFacingSocketConfig } from "@whiskeysockets/baileys";
 import { loadAuthState } from "./auth-state.ts";
@@ -91,7 +95,8 @@ export class BaileysConnector implements WhatsAppConnector {
   async flush(): Promise<void> {
     const results = await Promise.allSettled([...this.writes.values()].map((w) => w.flush()));
     for (const result of results) {
-      if (result.status === "rejected") this.options.logger.error({ err: result.reason }, "baileys: a login write could not be saved at shutdown");
+      if (result.status === "rejected")
+        this.options.logger.error({ err: result.reason }, "baileys: a login write could not be saved at shutdown");
     }
   }
 
@@ -108,7 +113,8 @@ export class BaileysConnector implements WhatsAppConnector {
 
   private writesOf(session: string): SessionWrites {
     let writes = this.writes.get(session);
-    if (!writes) this.writes.set(session, (writes = new SessionWrites(this.options.store, session, this.options.logger)));
+    if (!writes)
+      this.writes.set(session, (writes = new SessionWrites(this.options.store, session, this.options.logger)));
     return writes;
   }
 }

@@ -42,7 +42,10 @@ export class ServerAcks {
     if (!set) this.waiting.set(id, (set = new Set()));
     set.add(waiter);
     const timer = setTimeout(
-      () => waiter.reject(new ProviderError(PROVIDER_ID, `no server ack for message ${id} within ${this.timeoutMs} ms`, true, "408")),
+      () =>
+        waiter.reject(
+          new ProviderError(PROVIDER_ID, `no server ack for message ${id} within ${this.timeoutMs} ms`, true, "408"),
+        ),
       this.timeoutMs,
     );
     const settle = (): void => {
@@ -65,7 +68,14 @@ export class ServerAcks {
       if (ack.error === undefined) waiter.resolve();
       else {
         const retryable = code !== undefined && Number.isInteger(code) && isRetryableCode(code);
-        waiter.reject(new ProviderError(PROVIDER_ID, `WhatsApp refused message ${ack.id} (error ${ack.error})`, retryable, ack.error));
+        waiter.reject(
+          new ProviderError(
+            PROVIDER_ID,
+            `WhatsApp refused message ${ack.id} (error ${ack.error})`,
+            retryable,
+            ack.error,
+          ),
+        );
       }
     }
   }

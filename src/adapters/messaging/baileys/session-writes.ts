@@ -74,7 +74,10 @@ export class SessionWrites {
       this.unsavedCreds = undefined;
     } catch (error) {
       this.unsavedCreds = creds;
-      this.logger.error({ err: error, session: this.session }, "baileys: could not save the WhatsApp creds; the next connect retries");
+      this.logger.error(
+        { err: error, session: this.session },
+        "baileys: could not save the WhatsApp creds; the next connect retries",
+      );
     }
   }
 }

@@ -15,7 +15,12 @@ export function reviveBuffers(value: StoredValue): unknown {
   if (value !== null && typeof value === "object") {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value as Record<string, StoredValue>)) {
-      Object.defineProperty(out, key, { value: reviveBuffers(item), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, key, {
+        value: reviveBuffers(item),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }
@@ -49,7 +54,12 @@ export function toStoredValue(value: unknown): StoredValue {
   const out: Record<string, StoredValue> = {};
   for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
     if (item === undefined || typeof item === "function") continue;
-    Object.defineProperty(out, key, { value: toStoredValue(item), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, key, {
+      value: toStoredValue(item),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }

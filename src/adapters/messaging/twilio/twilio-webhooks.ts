@@ -54,7 +54,8 @@ export class TwilioWebhookReceiver implements WebhookReceiver {
   constructor(private readonly options: TwilioWebhookOptions) {}
 
   receive(request: WebhookRequest): WebhookResult {
-    if (!request.signature) return { ok: false, reason: "signature", detail: "the X-Twilio-Signature header is missing" };
+    if (!request.signature)
+      return { ok: false, reason: "signature", detail: "the X-Twilio-Signature header is missing" };
     if (!twilio.validateRequest(this.options.authToken, request.signature, request.url, { ...request.params })) {
       return { ok: false, reason: "signature", detail: "the X-Twilio-Signature does not match this URL and body" };
     }
@@ -111,12 +112,16 @@ export class TwilioWebhookReceiver implements WebhookReceiver {
 
 function failure(reported: string, params: Readonly<Record<string, string>>): MessageError {
   const code = params.ErrorCode || undefined;
-  const message = params.ErrorMessage || (code ? `Twilio reported the message ${reported} (error ${code})` : `Twilio reported the message ${reported}`);
+  const message =
+    params.ErrorMessage ||
+    (code ? `Twilio reported the message ${reported} (error ${code})` : `Twilio reported the message ${reported}`);
   return { code: "PROVIDER.REJECTED", message, retryable: false, ...(code ? { providerCode: code } : {}) };
 }
 
 function missing(fields: Record<string, string | undefined>): string {
-  const names = Object.entries(fields).filter(([, v]) => !v).map(([k]) => k);
+  const names = Object.entries(fields)
+    .filter(([, v]) => !v)
+    .map(([k]) => k);
   return `missing required field${names.length > 1 ? "s" : ""} ${names.join(", ")}`;
 }
 

@@ -66,7 +66,10 @@ export class TwilioProvider implements MessagingProvider {
       authToken: options.authToken,
       ...(options.now ? { now: options.now } : {}),
       onUnknownStatus: (status, messageSid) =>
-        options.logger.warn({ provider: TWILIO, status, providerMessageId: messageSid }, "twilio: unknown MessageStatus ignored"),
+        options.logger.warn(
+          { provider: TWILIO, status, providerMessageId: messageSid },
+          "twilio: unknown MessageStatus ignored",
+        ),
     });
   }
 
@@ -109,7 +112,13 @@ export class TwilioProvider implements MessagingProvider {
     } catch (error) {
       const failure = toProviderError(error);
       this.options.logger.warn(
-        { provider: TWILIO, messageId: message.id, retryable: failure.retryable, providerCode: failure.providerCode ?? null, reason: failure.message },
+        {
+          provider: TWILIO,
+          messageId: message.id,
+          retryable: failure.retryable,
+          providerCode: failure.providerCode ?? null,
+          reason: failure.message,
+        },
         "twilio: send failed",
       );
       throw failure;

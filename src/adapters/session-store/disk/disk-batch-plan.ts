@@ -23,7 +23,12 @@ export interface PlannedBatch {
  * every key older than the batch. `null` when nothing changes, not even the
  * sequence.
  */
-export function planApply(session: string, state: SessionState, writes: readonly VersionedWrite[], options: ApplyOptions): PlannedBatch | null {
+export function planApply(
+  session: string,
+  state: SessionState,
+  writes: readonly VersionedWrite[],
+  options: ApplyOptions,
+): PlannedBatch | null {
   const plan = new Map<string, VersionedWrite>();
   if (options.clear === true) {
     for (const [key, entry] of state.entries) {
@@ -47,7 +52,12 @@ export function planApply(session: string, state: SessionState, writes: readonly
 }
 
 /** Plans writes (a `null` value deletes) that end at sequence `seq`; no writes: only the sequence moves. */
-export function planWrites(session: string, state: SessionState, writes: readonly VersionedWrite[], seq: number): PlannedBatch {
+export function planWrites(
+  session: string,
+  state: SessionState,
+  writes: readonly VersionedWrite[],
+  seq: number,
+): PlannedBatch {
   const put: Array<[file: string, text: string]> = [];
   const removed = new Map<string, string>(); // index key -> its file
   const versions = new Map<string, number | null>();
@@ -92,9 +102,21 @@ export function planWrites(session: string, state: SessionState, writes: readonl
  * the key stays in the index, so it is reported corrupt (not absent) after a
  * restart too.
  */
-export function planKeptAside(session: string, state: SessionState, key: string, indexKey: string, location: string): PlannedBatch {
+export function planKeptAside(
+  session: string,
+  state: SessionState,
+  key: string,
+  indexKey: string,
+  location: string,
+): PlannedBatch {
   return {
-    record: { format: 2, session, put: [], del: [], delta: { seq: state.seq, versions: [[key, CORRUPT_VERSION]], names: [] } },
+    record: {
+      format: 2,
+      session,
+      put: [],
+      del: [],
+      delta: { seq: state.seq, versions: [[key, CORRUPT_VERSION]], names: [] },
+    },
     applyTo(target) {
       target.entries.delete(indexKey);
       target.corrupt.set(key, location);

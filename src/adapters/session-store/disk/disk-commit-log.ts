@@ -60,8 +60,16 @@ export class DiskCommitLog {
 
   /** Replays, once, the logs that dead instances left (a crash or power loss after a commit point). */
   recovered(): Promise<void> {
-    this.opening ??= recoverLogs(this.options.root, this.options.sync, new DiskLogReplay(this.options.root, this.options.sync)).then((replayed) => {
-      if (replayed > 0) this.options.logger.info({ records: replayed }, "session store replayed its write-ahead log after an unclean stop");
+    this.opening ??= recoverLogs(
+      this.options.root,
+      this.options.sync,
+      new DiskLogReplay(this.options.root, this.options.sync),
+    ).then((replayed) => {
+      if (replayed > 0)
+        this.options.logger.info(
+          { records: replayed },
+          "session store replayed its write-ahead log after an unclean stop",
+        );
     });
     return this.opening;
   }
@@ -145,8 +153,10 @@ export class DiskCommitLog {
     // One after the other, like the fsyncs: a checkpoint runs in the background.
     for (const session of sessions) {
       const state = this.options.stateOf(session);
-      if (state === undefined || state.metaCorrupt !== null) throw new Error(`session store bug: no index to checkpoint for session ${session}`);
-      for (const dir of await writeSessionDir(state.dir, state.pending, metaOfState(state), this.options.sync)) dirs.add(dir);
+      if (state === undefined || state.metaCorrupt !== null)
+        throw new Error(`session store bug: no index to checkpoint for session ${session}`);
+      for (const dir of await writeSessionDir(state.dir, state.pending, metaOfState(state), this.options.sync))
+        dirs.add(dir);
     }
     await syncDirs(dirs, this.options.sync);
   }

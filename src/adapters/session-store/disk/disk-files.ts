@@ -37,7 +37,13 @@ export function encodeBatch(record: BatchRecord): Buffer {
 export function decodeBatch(payload: Buffer): BatchRecord {
   const record = JSON.parse(payload.toString("utf8")) as BatchRecord;
   const index = record.format === 1 ? record.meta : record.format === 2 ? record.delta : undefined;
-  if (typeof index !== "object" || index === null || typeof record.session !== "string" || !Array.isArray(record.put) || !Array.isArray(record.del)) {
+  if (
+    typeof index !== "object" ||
+    index === null ||
+    typeof record.session !== "string" ||
+    !Array.isArray(record.put) ||
+    !Array.isArray(record.del)
+  ) {
     throw new TypeError("not a session store log record");
   }
   return record;

@@ -44,7 +44,12 @@ export function indexOfMeta(meta: MetaFile | undefined): SessionIndex {
 }
 
 export function metaOfIndex(index: SessionIndex): MetaFile {
-  return { format: 1, seq: index.seq, versions: Object.fromEntries(index.versions), names: Object.fromEntries(index.names) };
+  return {
+    format: 1,
+    seq: index.seq,
+    versions: Object.fromEntries(index.versions),
+    names: Object.fromEntries(index.names),
+  };
 }
 
 /** Sets what the delta sets. The sequence never goes back: merging an older delta over a newer index keeps the newer one. */
@@ -74,7 +79,8 @@ export async function readMetaText(dir: string): Promise<string | null> {
 export function parseMeta(text: string): MetaFile | null {
   try {
     const meta = JSON.parse(text) as MetaFile;
-    const valid = meta.format === 1 && Number.isInteger(meta.seq) && typeof meta.versions === "object" && meta.versions !== null;
+    const valid =
+      meta.format === 1 && Number.isInteger(meta.seq) && typeof meta.versions === "object" && meta.versions !== null;
     return valid ? meta : null;
   } catch {
     return null;

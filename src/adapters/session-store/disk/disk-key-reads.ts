@@ -16,7 +16,12 @@ export type KeepAside = (key: string, located: [indexKey: string, entry: Entry],
  * `CorruptEntryError`; a file that does not decode goes to `keepAside`. A
  * missing key, or a file gone meanwhile, is absent from the result.
  */
-export async function readKeys(session: string, state: SessionState, keys: readonly string[], keepAside: KeepAside): Promise<Map<string, Versioned>> {
+export async function readKeys(
+  session: string,
+  state: SessionState,
+  keys: readonly string[],
+  keepAside: KeepAside,
+): Promise<Map<string, Versioned>> {
   const found = new Map<string, Versioned>();
   for (const key of new Set(keys)) {
     assertKey(key);

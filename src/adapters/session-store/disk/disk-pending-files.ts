@@ -82,10 +82,12 @@ export class PendingFiles {
     // Every lane has stopped before this returns or throws: nothing of this
     // checkpoint is still writing when the caller handles its failure.
     const outcomes = await Promise.allSettled(
-      Array.from({ length: Math.min(WRITE_LANES, files.length) }, () => lane().catch((error: unknown) => {
-        failed = true;
-        throw error;
-      })),
+      Array.from({ length: Math.min(WRITE_LANES, files.length) }, () =>
+        lane().catch((error: unknown) => {
+          failed = true;
+          throw error;
+        }),
+      ),
     );
     const failure = outcomes.find((outcome) => outcome.status === "rejected");
     if (failure) throw failure.reason;
@@ -99,7 +101,12 @@ export class PendingFiles {
  * be deleted (the parent holds the session directory's own entry, which
  * may be new).
  */
-export async function writeSessionDir(dir: string, pending: PendingFiles, meta: MetaFile | null, sync: SyncFn): Promise<string[]> {
+export async function writeSessionDir(
+  dir: string,
+  pending: PendingFiles,
+  meta: MetaFile | null,
+  sync: SyncFn,
+): Promise<string[]> {
   await pending.write(dir, sync);
   if (meta !== null) await writeMeta(dir, meta, sync);
   return [dir, dirname(dir)];

@@ -34,7 +34,15 @@ export interface SessionState {
  * file is reported corrupt, never absent.
  */
 export async function loadSessionState(session: string, dir: string, logger: StoreLogger): Promise<SessionState> {
-  const state: SessionState = { dir, seq: 0, entries: new Map(), names: new Map(), corrupt: new Map(), metaCorrupt: null, pending: new PendingFiles() };
+  const state: SessionState = {
+    dir,
+    seq: 0,
+    entries: new Map(),
+    names: new Map(),
+    corrupt: new Map(),
+    metaCorrupt: null,
+    pending: new PendingFiles(),
+  };
   let files: string[];
   try {
     await recoverDir(dir);
@@ -51,7 +59,10 @@ export async function loadSessionState(session: string, dir: string, logger: Sto
     if (!isKeyFileName(file)) continue;
     const key = fileNameToKey(file) ?? state.names.get(file);
     if (key === undefined) {
-      logger.warn({ session, path: join(dir, file) }, "session store file has a hashed name missing from the index; ignored");
+      logger.warn(
+        { session, path: join(dir, file) },
+        "session store file has a hashed name missing from the index; ignored",
+      );
       continue;
     }
     const version = meta?.versions[key];
@@ -63,13 +74,21 @@ export async function loadSessionState(session: string, dir: string, logger: Sto
     const aside = files.find((name) => name.startsWith(`${file}.corrupt-`));
     state.corrupt.set(key, join(dir, aside ?? file));
     if (!present.has(file)) {
-      logger.error({ session, key, path: join(dir, aside ?? file) }, "session store entry is missing or was kept aside as corrupt; session needs attention");
+      logger.error(
+        { session, key, path: join(dir, aside ?? file) },
+        "session store entry is missing or was kept aside as corrupt; session needs attention",
+      );
     }
   }
   return state;
 }
 
-async function readMeta(session: string, dir: string, state: SessionState, logger: StoreLogger): Promise<MetaFile | undefined> {
+async function readMeta(
+  session: string,
+  dir: string,
+  state: SessionState,
+  logger: StoreLogger,
+): Promise<MetaFile | undefined> {
   const text = await readMetaText(dir);
   if (text === null) return undefined;
   const meta = parseMeta(text);

@@ -1,10 +1,6 @@
 import { readdir, rename } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  CorruptEntryError,
-  type StoreHealth,
-  type StoredValue,
-} from "../../../domain/ports/session-store.port.ts";
+import { CorruptEntryError, type StoreHealth, type StoredValue } from "../../../domain/ports/session-store.port.ts";
 import { isValidSessionId } from "../../../domain/session.ts";
 import { KeyedLock } from "../shared/session-lock.ts";
 import { assertSessionId } from "../shared/validation.ts";
@@ -107,7 +103,9 @@ export class DiskSessionStore implements VersionedSessionTier {
   }
 
   async entriesVersioned(session: string): Promise<Map<string, Versioned>> {
-    return this.read(session, (state) => this.readKeys(session, state, [...state.corrupt.keys(), ...state.entries.keys()]));
+    return this.read(session, (state) =>
+      this.readKeys(session, state, [...state.corrupt.keys(), ...state.entries.keys()]),
+    );
   }
 
   async sessionMeta(session: string): Promise<TierSessionMeta> {
@@ -117,7 +115,12 @@ export class DiskSessionStore implements VersionedSessionTier {
   async setMany(session: string, entries: ReadonlyMap<string, StoredValue | null>): Promise<void> {
     return this.withState(session, async (state) => {
       const seq = state.seq + 1;
-      await this.apply(session, state, [...entries].map(([key, value]) => ({ key, value, version: seq })), { seq });
+      await this.apply(
+        session,
+        state,
+        [...entries].map(([key, value]) => ({ key, value, version: seq })),
+        { seq },
+      );
     });
   }
 
@@ -153,7 +156,8 @@ export class DiskSessionStore implements VersionedSessionTier {
 
   health(): StoreHealth {
     const failure = this.commits.failure;
-    if (failure !== null) return { status: "degraded", detail: `disk session store stopped after a failed write: ${failure.message}` };
+    if (failure !== null)
+      return { status: "degraded", detail: `disk session store stopped after a failed write: ${failure.message}` };
     return { status: "ok" };
   }
 
@@ -182,12 +186,15 @@ export class DiskSessionStore implements VersionedSessionTier {
   }
 
   private readKeys(session: string, state: SessionState, keys: readonly string[]): Promise<Map<string, Versioned>> {
-    return readKeys(session, state, keys, (key, located, cause) => this.quarantine(session, state, key, located, cause));
+    return readKeys(session, state, keys, (key, located, cause) =>
+      this.quarantine(session, state, key, located, cause),
+    );
   }
 
   private async read<T>(session: string, work: (state: SessionState) => Promise<T>): Promise<T> {
     return this.withState(session, async (state) => {
-      if (state.metaCorrupt !== null) throw new CorruptEntryError(session, null, state.metaCorrupt, "unreadable index file");
+      if (state.metaCorrupt !== null)
+        throw new CorruptEntryError(session, null, state.metaCorrupt, "unreadable index file");
       return work(state);
     });
   }
@@ -210,7 +217,10 @@ export class DiskSessionStore implements VersionedSessionTier {
     await rename(join(state.dir, entry.file), join(state.dir, aside));
     await this.commits.commit(session, state, planKeptAside(session, state, key, indexKey, join(state.dir, aside)));
     const detail = cause instanceof Error ? cause.name : "undecodable";
-    this.logger.error({ session, key, path: join(state.dir, aside) }, "session store entry is corrupt; kept aside, session needs attention");
+    this.logger.error(
+      { session, key, path: join(state.dir, aside) },
+      "session store entry is corrupt; kept aside, session needs attention",
+    );
     throw new CorruptEntryError(session, key, join(state.dir, aside), `${detail} while decoding`);
   }
 

@@ -234,7 +234,8 @@ export class WriteAheadLog {
         continue;
       }
       for (const pending of batch) pending.resolve(generation);
-      if (generation.records >= this.options.maxRecords || generation.bytes >= this.options.maxBytes) this.options.onFull();
+      if (generation.records >= this.options.maxRecords || generation.bytes >= this.options.maxBytes)
+        this.options.onFull();
     }
   }
 

@@ -30,7 +30,8 @@ export function encodeValue(value: StoredValue): Buffer {
       }
       return out;
     }
-    if (typeof node === "number" && !Number.isFinite(node)) throw new TypeError("session store values must be finite numbers");
+    if (typeof node === "number" && !Number.isFinite(node))
+      throw new TypeError("session store values must be finite numbers");
     return node;
   };
   const json = Buffer.from(JSON.stringify(walk(value)), "utf8");

@@ -18,7 +18,12 @@ export interface SessionDoc {
   readonly seq?: number;
   readonly complete?: boolean;
   /** A batch too large for one commit, committed but maybe not yet applied. */
-  readonly pending?: { readonly batch: string; readonly parts: number; readonly seq: number; readonly complete: boolean | null } | null;
+  readonly pending?: {
+    readonly batch: string;
+    readonly parts: number;
+    readonly seq: number;
+    readonly complete: boolean | null;
+  } | null;
 }
 
 export type PendingBatch = NonNullable<SessionDoc["pending"]>;
@@ -63,11 +68,17 @@ export class StagedBatches {
     const rolled = this.rollForwardOnce(session, pending);
     const finished = await Promise.race([
       // A roll-forward that failed is retried by the next write; this read goes on from staging.
-      rolled.then(() => true, () => false),
+      rolled.then(
+        () => true,
+        () => false,
+      ),
       new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), READ_ROLL_FORWARD_BUDGET_MS))),
     ]).finally(() => clearTimeout(timer));
     if (finished) return { doc: ((await this.deps.sessionRef(session).get()).data() ?? {}) as SessionDoc };
-    this.deps.logger.warn({ session, batch: pending.batch }, "firestore session store: a staged batch is still locked (an earlier instance died in a transaction); reading it from staging meanwhile");
+    this.deps.logger.warn(
+      { session, batch: pending.batch },
+      "firestore session store: a staged batch is still locked (an earlier instance died in a transaction); reading it from staging meanwhile",
+    );
     const staged = await this.stagedWrites(session, pending);
     // Gone meanwhile: the roll-forward finished (it removes the staging documents last).
     if (staged === undefined) return { doc: ((await this.deps.sessionRef(session).get()).data() ?? {}) as SessionDoc };
@@ -82,7 +93,12 @@ export class StagedBatches {
     if (running === undefined) {
       running = this.rollForward(session, pending).finally(() => this.rolling.delete(key));
       // A read that stopped waiting must not leave a rejection unhandled; the next write retries it.
-      running.catch((error: unknown) => this.deps.logger.warn({ session, err: error instanceof Error ? error.message : String(error) }, "firestore session store: rolling a staged batch forward failed; the next write retries"));
+      running.catch((error: unknown) =>
+        this.deps.logger.warn(
+          { session, err: error instanceof Error ? error.message : String(error) },
+          "firestore session store: rolling a staged batch forward failed; the next write retries",
+        ),
+      );
       this.rolling.set(key, running);
     }
     return running;
@@ -91,7 +107,9 @@ export class StagedBatches {
   /** The writes of a committed staged batch, or undefined when its staging documents are gone (rolled forward). */
   private async stagedWrites(session: string, pending: PendingBatch): Promise<EncodedWrite[] | undefined> {
     const staging = this.deps.sessionRef(session).collection("staging");
-    const snaps = await this.deps.db.getAll(...Array.from({ length: pending.parts }, (_, i) => staging.doc(`${pending.batch}-${i}`)));
+    const snaps = await this.deps.db.getAll(
+      ...Array.from({ length: pending.parts }, (_, i) => staging.doc(`${pending.batch}-${i}`)),
+    );
     if (snaps.some((snap) => !snap.exists)) return undefined;
     return decodeStaged(snaps.map((snap) => Buffer.from((snap.data() as { d: Uint8Array }).d)));
   }
@@ -147,7 +165,11 @@ export class StagedBatches {
     await this.deps.db.runTransaction(async (tx) => {
       const current = ((await tx.get(this.deps.sessionRef(session))).data() ?? {}) as SessionDoc;
       if (current.pending?.batch !== pending.batch) return;
-      tx.set(this.deps.sessionRef(session), { ...sessionUpdate(current, pending.seq, pending.complete ?? undefined), pending: FieldValue.delete() }, { merge: true });
+      tx.set(
+        this.deps.sessionRef(session),
+        { ...sessionUpdate(current, pending.seq, pending.complete ?? undefined), pending: FieldValue.delete() },
+        { merge: true },
+      );
     });
     for (const ref of refs) await ref.delete();
     this.deps.logger.info({ session, writes: writes.length }, "session store staged batch applied");
@@ -163,8 +185,15 @@ export class StagedBatches {
   }
 }
 
-export function sessionUpdate(current: SessionDoc, seq: number, complete: boolean | undefined): Record<string, unknown> {
-  const update: Record<string, unknown> = { seq: Math.max(current.seq ?? 0, seq), updatedAt: FieldValue.serverTimestamp() };
+export function sessionUpdate(
+  current: SessionDoc,
+  seq: number,
+  complete: boolean | undefined,
+): Record<string, unknown> {
+  const update: Record<string, unknown> = {
+    seq: Math.max(current.seq ?? 0, seq),
+    updatedAt: FieldValue.serverTimestamp(),
+  };
   if (complete !== undefined) update["complete"] = complete;
   return update;
 }
@@ -175,7 +204,11 @@ export function sessionUpdate(current: SessionDoc, seq: number, complete: boolea
  * wins only over an older version (or a missing key), a removal drops the
  * key. `only`: the keys asked for (all of the batch's keys when absent).
  */
-export function overlayStaged(found: Map<string, Versioned>, writes: readonly EncodedWrite[], only?: ReadonlySet<string>): void {
+export function overlayStaged(
+  found: Map<string, Versioned>,
+  writes: readonly EncodedWrite[],
+  only?: ReadonlySet<string>,
+): void {
   for (const write of writes) {
     if (only !== undefined && !only.has(write.key)) continue;
     const current = found.get(write.key);

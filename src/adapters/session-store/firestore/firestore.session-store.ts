@@ -73,7 +73,10 @@ export class FirestoreSessionStore implements VersionedSessionTier {
   constructor(options: FirestoreSessionStoreOptions) {
     appCounter += 1;
     // A named app per instance: several stores (tests, a migration) can live in one process.
-    this.app = initializeApp({ projectId: options.projectId }, `session-store-${process.pid}-${appCounter}-${randomBytes(3).toString("hex")}`);
+    this.app = initializeApp(
+      { projectId: options.projectId },
+      `session-store-${process.pid}-${appCounter}-${randomBytes(3).toString("hex")}`,
+    );
     this.db = getFirestore(this.app);
     if (options.emulatorHost !== undefined) this.db.settings({ host: options.emulatorHost, ssl: false });
     this.root = this.db.collection(options.collection ?? "gatewaySessions");
@@ -136,7 +139,11 @@ export class FirestoreSessionStore implements VersionedSessionTier {
     assertSessionId(session);
     await this.guarded(session, async () => {
       const seq = ((await this.staged.settle(session)).seq ?? 0) + 1;
-      await this.apply(session, [...entries].map(([key, value]) => ({ key, value, version: seq })), { seq });
+      await this.apply(
+        session,
+        [...entries].map(([key, value]) => ({ key, value, version: seq })),
+        { seq },
+      );
     });
   }
 
@@ -215,21 +222,33 @@ export class FirestoreSessionStore implements VersionedSessionTier {
     return keyRef.collection("parts").doc(String(index));
   }
 
-  private async collect(session: string, snaps: readonly DocumentSnapshot[], into: Map<string, Versioned>): Promise<void> {
+  private async collect(
+    session: string,
+    snaps: readonly DocumentSnapshot[],
+    into: Map<string, Versioned>,
+  ): Promise<void> {
     for (const snap of snaps) {
       if (!snap.exists) continue;
       const doc = snap.data() as KeyDoc;
       try {
         let blob = Buffer.from(doc.d);
         if (doc.n > 1) {
-          const parts = await this.db.getAll(...Array.from({ length: doc.n - 1 }, (_, i) => this.partRef(snap.ref, i + 1)));
-          blob = Buffer.concat([blob, ...parts.map((part) => Buffer.from((part.data() as { d?: Uint8Array } | undefined)?.d ?? []))]);
+          const parts = await this.db.getAll(
+            ...Array.from({ length: doc.n - 1 }, (_, i) => this.partRef(snap.ref, i + 1)),
+          );
+          blob = Buffer.concat([
+            blob,
+            ...parts.map((part) => Buffer.from((part.data() as { d?: Uint8Array } | undefined)?.d ?? [])),
+          ]);
           if (parts.some((part) => !part.exists)) throw new TypeError("missing part");
         }
         into.set(doc.k, { value: decodeValue(blob), version: doc.v });
       } catch (error) {
         const detail = error instanceof Error ? error.message : "undecodable";
-        this.logger.error({ session, key: doc.k, path: snap.ref.path }, "session store document is corrupt; left in place, session needs attention");
+        this.logger.error(
+          { session, key: doc.k, path: snap.ref.path },
+          "session store document is corrupt; left in place, session needs attention",
+        );
         throw new CorruptEntryError(session, typeof doc.k === "string" ? doc.k : null, snap.ref.path, detail);
       }
     }
@@ -289,7 +308,6 @@ export class FirestoreSessionStore implements VersionedSessionTier {
       for (let p = write.parts.length; p < oldParts; p++) tx.delete(this.partRef(ref, p));
     });
   }
-
 }
 
 function stripVersions(found: Map<string, Versioned>): Map<string, StoredValue> {

@@ -34,7 +34,8 @@ function toJsonTree(value: StoredValue): unknown {
     }
     return out;
   }
-  if (typeof value === "number" && !Number.isFinite(value)) throw new TypeError("session store values must be finite numbers");
+  if (typeof value === "number" && !Number.isFinite(value))
+    throw new TypeError("session store values must be finite numbers");
   return value;
 }
 

@@ -46,7 +46,12 @@ export async function fsyncDir(path: string): Promise<void> {
  * file; the rename itself is durable once `dir` is fsynced, which is left to
  * the caller (a checkpoint syncs each directory once for many files).
  */
-export async function replaceFile(dir: string, name: string, data: string | Uint8Array, sync: SyncFile = fsyncFile): Promise<void> {
+export async function replaceFile(
+  dir: string,
+  name: string,
+  data: string | Uint8Array,
+  sync: SyncFile = fsyncFile,
+): Promise<void> {
   const tmp = join(dir, `.tmp-${newBatchId()}`);
   await writeDurable(tmp, data, sync);
   await rename(tmp, join(dir, name));

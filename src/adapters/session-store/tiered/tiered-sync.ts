@@ -50,10 +50,12 @@ export async function syncSession(
   for (const [key, entry] of localEntries) {
     if (!inScope(key)) continue;
     const there = remoteEntries.get(key);
-    if (there === undefined || there.version < entry.version) writes.push({ key, value: entry.value, version: entry.version });
+    if (there === undefined || there.version < entry.version)
+      writes.push({ key, value: entry.value, version: entry.version });
   }
   for (const [key, entry] of remoteEntries) {
-    if (inScope(key) && !localEntries.has(key) && entry.version < l.seq) writes.push({ key, value: null, version: l.seq });
+    if (inScope(key) && !localEntries.has(key) && entry.version < l.seq)
+      writes.push({ key, value: null, version: l.seq });
   }
   if (writes.length === 0 && l.seq === r.seq && r.complete === wantComplete) return { action: "none" };
   if (l.seq === 0 && writes.length === 0) return { action: "none" };
@@ -61,13 +63,19 @@ export async function syncSession(
   return { action: "backfilled", keys: writes.length, seq: l.seq };
 }
 
-async function restore(session: string, local: VersionedSessionTier, remote: VersionedSessionTier, r: TierSessionMeta): Promise<SyncOutcome> {
+async function restore(
+  session: string,
+  local: VersionedSessionTier,
+  remote: VersionedSessionTier,
+  r: TierSessionMeta,
+): Promise<SyncOutcome> {
   const remoteEntries = await remote.entriesVersioned(session);
   const localEntries = await local.entriesVersioned(session);
   const writes: VersionedWrite[] = [];
   for (const [key, entry] of remoteEntries) {
     const here = localEntries.get(key);
-    if (here === undefined || here.version < entry.version) writes.push({ key, value: entry.value, version: entry.version });
+    if (here === undefined || here.version < entry.version)
+      writes.push({ key, value: entry.value, version: entry.version });
   }
   if (r.complete) {
     for (const [key, entry] of localEntries) {

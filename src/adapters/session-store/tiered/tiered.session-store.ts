@@ -108,7 +108,10 @@ export class TieredSessionStore implements SessionStore {
     if (this.options.mode === "off") return this.options.local.health();
     const queued = this.outbox.size();
     if (this.lastError !== null) {
-      return { status: "degraded", detail: `firestore failing since ${this.lastError.since} (${this.lastError.message}); ${queued} batch(es) queued on disk` };
+      return {
+        status: "degraded",
+        detail: `firestore failing since ${this.lastError.since} (${this.lastError.message}); ${queued} batch(es) queued on disk`,
+      };
     }
     if (!this.synced) return { status: "degraded", detail: "firestore not reconciled yet" };
     return queued > 0 ? { status: "ok", detail: `${queued} batch(es) on their way to firestore` } : { status: "ok" };
@@ -137,7 +140,11 @@ export class TieredSessionStore implements SessionStore {
     for (const session of this.outbox.sessions()) {
       for (const seq of this.outbox.seqs(session)) {
         const entry = await this.outbox.read(session, seq);
-        await this.options.local.applyVersioned(session, entry.writes, { seq: entry.seq, onlyIfNewer: true, clear: entry.clear });
+        await this.options.local.applyVersioned(session, entry.writes, {
+          seq: entry.seq,
+          onlyIfNewer: true,
+          clear: entry.clear,
+        });
       }
     }
   }
@@ -149,7 +156,10 @@ export class TieredSessionStore implements SessionStore {
     // Before Firestore answered once, a session with nothing on disk may exist only in Firestore:
     // answering "empty" would start a fresh login over it.
     if ((await this.localSeq(session)) === 0 && !(await this.options.local.listSessions()).includes(session)) {
-      throw new DomainError("STORE.UNAVAILABLE", `session ${session} has no local copy and Firestore has not answered yet; retry later`);
+      throw new DomainError(
+        "STORE.UNAVAILABLE",
+        `session ${session} has no local copy and Firestore has not answered yet; retry later`,
+      );
     }
   }
 
@@ -166,7 +176,12 @@ export class TieredSessionStore implements SessionStore {
     const seq = previous + 1;
     const writes = entries.map(([key, value]) => ({ key, value, version: seq }));
     const mode = this.options.mode;
-    const remoteKeys = mode === "full" ? entries.map(([key]) => key) : mode === "creds_only" ? entries.map(([key]) => key).filter(this.isCredsKey) : [];
+    const remoteKeys =
+      mode === "full"
+        ? entries.map(([key]) => key)
+        : mode === "creds_only"
+          ? entries.map(([key]) => key).filter(this.isCredsKey)
+          : [];
     const queued = mode !== "off" && (remoteKeys.length > 0 || clear);
     if (queued) {
       const bornHere = mode === "full" && previous === 0 ? true : null;
@@ -192,13 +207,20 @@ export class TieredSessionStore implements SessionStore {
     const mode = this.options.mode;
     try {
       const remote = this.remote();
-      const sessions = new Set([...(await this.withTimeout(remote.listSessions())), ...(await this.options.local.listSessions())]);
+      const sessions = new Set([
+        ...(await this.withTimeout(remote.listSessions())),
+        ...(await this.options.local.listSessions()),
+      ]);
       for (const session of [...sessions].sort()) {
         const outcome = await this.lock.run(session, () =>
           this.withTimeout(syncSession(session, mode, this.options.local, remote, this.isCredsKey)),
         );
         this.seqs.delete(session);
-        if (outcome.action !== "none") this.logger.info({ session, keys: outcome.keys, seq: outcome.seq }, `session store ${outcome.action} session ${outcome.action === "restored" ? "from" : "to"} firestore`);
+        if (outcome.action !== "none")
+          this.logger.info(
+            { session, keys: outcome.keys, seq: outcome.seq },
+            `session store ${outcome.action} session ${outcome.action === "restored" ? "from" : "to"} firestore`,
+          );
       }
       this.synced = true;
       this.recovered();
@@ -258,7 +280,10 @@ export class TieredSessionStore implements SessionStore {
     const message = error instanceof Error ? error.message.split("\n")[0]!.slice(0, 200) : String(error);
     this.lastError ??= { message, since: new Date().toISOString() };
     this.lastError = { message, since: this.lastError.since };
-    this.logger.warn({ session, operation, queued: this.outbox.size(), err: message }, "firestore session store call failed; the disk keeps serving, will retry");
+    this.logger.warn(
+      { session, operation, queued: this.outbox.size(), err: message },
+      "firestore session store call failed; the disk keeps serving, will retry",
+    );
     try {
       this.options.onError?.("firestore", error);
     } catch {

@@ -85,9 +85,16 @@ export function readTimePage<Row extends { seq: number }, T>(
 ): { items: T[]; nextCursor: string | null } {
   const after = cursor === undefined ? undefined : decodeTimeCursor(cursor);
   const rows = after
-    ? read(`SELECT * FROM ${table} WHERE (${column}, seq) > (?, ?) ORDER BY ${column}, seq LIMIT ?`, [after.at, after.seq, limit + 1])
+    ? read(`SELECT * FROM ${table} WHERE (${column}, seq) > (?, ?) ORDER BY ${column}, seq LIMIT ?`, [
+        after.at,
+        after.seq,
+        limit + 1,
+      ])
     : read(`SELECT * FROM ${table} WHERE ${column} >= ? ORDER BY ${column}, seq LIMIT ?`, [since, limit + 1]);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
-  return { items: page.map(toItem), nextCursor: rows.length > limit && last ? encodeTimeCursor(Number(last[column]), last.seq) : null };
+  return {
+    items: page.map(toItem),
+    nextCursor: rows.length > limit && last ? encodeTimeCursor(Number(last[column]), last.seq) : null,
+  };
 }

@@ -22,7 +22,10 @@ export interface DurableGroupCommitOptions {
  * durable are synced by a {@link WalSync}, so the event loop never waits for
  * the disk. Call after `journal_mode = WAL` is set.
  */
-export function durableGroupCommit(db: Database.Database, options: DurableGroupCommitOptions): { group: GroupCommit; wal: WalSync | undefined } {
+export function durableGroupCommit(
+  db: Database.Database,
+  options: DurableGroupCommitOptions,
+): { group: GroupCommit; wal: WalSync | undefined } {
   db.exec("PRAGMA synchronous = NORMAL");
   const wal = options.synchronous === "full" ? new WalSync(`${options.path}-wal`, options.syncFile) : undefined;
   const group = new GroupCommit(

@@ -88,7 +88,12 @@ export class GroupCommit {
   run<T>(work: () => T, options: { durable?: boolean } = {}): Promise<T> {
     if (this.#closedError) return Promise.reject(this.#closedError());
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ work, durable: options.durable ?? true, resolve: resolve as (value: unknown) => void, reject });
+      this.#queue.push({
+        work,
+        durable: options.durable ?? true,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
       if (!this.#scheduled) {
         this.#scheduled = true;
         this.#schedule(() => this.flush());
@@ -130,7 +135,10 @@ export class GroupCommit {
     const durability = this.#durability;
     if (durability === undefined) return answer();
     const barrier = batch.some((item) => item.durable) ? durability.request() : durability.settled();
-    barrier.then(() => answer(), (error: unknown) => answer(error));
+    barrier.then(
+      () => answer(),
+      (error: unknown) => answer(error),
+    );
   }
 
   /**

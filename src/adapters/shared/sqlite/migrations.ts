@@ -7,10 +7,16 @@ import type Database from "libsql";
  * a newer version of the gateway rather than guessing at its schema.
  * Never edit a released migration: append a new one.
  */
-export function runMigrations(db: Database.Database, migrations: readonly string[], what: string, target = migrations.length): void {
+export function runMigrations(
+  db: Database.Database,
+  migrations: readonly string[],
+  what: string,
+  target = migrations.length,
+): void {
   const latest = migrations.length;
   const current = readUserVersion(db);
-  if (current > latest) throw new Error(`${what} schema version ${current} is newer than this gateway supports (${latest})`);
+  if (current > latest)
+    throw new Error(`${what} schema version ${current} is newer than this gateway supports (${latest})`);
   for (let version = current; version < Math.min(target, latest); version++) {
     db.exec("BEGIN IMMEDIATE");
     try {

@@ -160,8 +160,17 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
   }
 
   async list(filter: WebhookDeliveryFilter): Promise<Page<WebhookDelivery>> {
-    const limit = Number.isFinite(filter.limit) ? Math.min(MAX_LIST_LIMIT, Math.max(1, Math.floor(filter.limit))) : MAX_LIST_LIMIT;
-    return readPage((sql, params) => this.#read<DeliveryRow>(sql, params), "deliveries", { status: filter.status }, filter.cursor, limit, rowToDelivery);
+    const limit = Number.isFinite(filter.limit)
+      ? Math.min(MAX_LIST_LIMIT, Math.max(1, Math.floor(filter.limit)))
+      : MAX_LIST_LIMIT;
+    return readPage(
+      (sql, params) => this.#read<DeliveryRow>(sql, params),
+      "deliveries",
+      { status: filter.status },
+      filter.cursor,
+      limit,
+      rowToDelivery,
+    );
   }
 
   async latestBodies(orderingKeys: readonly string[]): Promise<Map<string, string>> {
@@ -180,10 +189,18 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
   }
 
   async timeline(): Promise<OutboxTimeline> {
-    const marks = new Map(this.#read<{ name: string; at: number }>("SELECT name, at FROM timeline", []).map((r) => [r.name, r.at]));
-    const [newest] = this.#read<{ created_at: number }>("SELECT created_at FROM deliveries ORDER BY seq DESC LIMIT 1", []);
+    const marks = new Map(
+      this.#read<{ name: string; at: number }>("SELECT name, at FROM timeline", []).map((r) => [r.name, r.at]),
+    );
+    const [newest] = this.#read<{ created_at: number }>(
+      "SELECT created_at FROM deliveries ORDER BY seq DESC LIMIT 1",
+      [],
+    );
     const last = Math.max(newest?.created_at ?? -Infinity, marks.get("purged_through") ?? -Infinity);
-    return { createdAt: new Date(marks.get("created_at") ?? 0), lastEnqueuedAt: Number.isFinite(last) ? new Date(last) : undefined };
+    return {
+      createdAt: new Date(marks.get("created_at") ?? 0),
+      lastEnqueuedAt: Number.isFinite(last) ? new Date(last) : undefined,
+    };
   }
 
   async nextDueAt(): Promise<Date | undefined> {
