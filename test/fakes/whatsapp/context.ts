@@ -56,4 +56,6 @@ export interface SimContext {
   acceptUnknownDevices: boolean;
   /** How many QR refs a registering client gets. */
   qrRefs: number;
+  /** Per linked account's phone: codes of the negative acks its next messages get, in order. */
+  readonly refusals: Map<string, number[]>;
 }

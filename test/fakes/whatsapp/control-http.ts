@@ -81,6 +81,17 @@ function routes(sim: WhatsAppSimulator): Record<string, Route> {
       };
       return sim.inbound(request);
     },
+    "POST /control/receipt": (b) => {
+      if (typeof b.id !== "string" || b.id === "") throw new ControlError(400, "id must be a message id");
+      if (b.type !== "delivery" && b.type !== "read") throw new ControlError(400, "type must be delivery or read");
+      return sim.receipt({ from: phoneParam(b.from, "from"), id: b.id, type: b.type });
+    },
+    "POST /control/refuse": (b) => {
+      const code = numberParam(b.code, "code", 100, 999);
+      if (!Number.isInteger(code)) throw new ControlError(400, "code must be an integer status code");
+      const times = b.times === undefined ? 1 : numberParam(b.times, "times", 1, 1000);
+      return sim.refuse(phoneParam(b.phone, "phone"), code, Math.floor(times));
+    },
     "POST /control/receipts": (b) => {
       for (const key of ["delivery", "read"] as const) {
         if (b[key] !== undefined && typeof b[key] !== "boolean")

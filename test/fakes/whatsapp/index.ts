@@ -8,7 +8,7 @@ export type { LinkedAccountInfo, SimulatorOptions, SimulatorStats, WhatsAppSimul
 export type { ProvisionedAccount } from "./provision.ts";
 export type { FaultKind, FaultRequest } from "./faults.ts";
 export { FAULT_KINDS } from "./faults.ts";
-export type { InboundRequest } from "./messaging.ts";
+export type { InboundRequest, ReceiptRequest } from "./messaging.ts";
 export type { AccountStats, ClientReceipt, ReceivedMessage } from "./message-log.ts";
 export type { ReceiptSettings, UnknownIq } from "./context.ts";
 export type { LinkResult } from "./pairing.ts";

@@ -52,6 +52,15 @@ function encryptedCopies(node: BinaryNode): Array<{ jid: string; enc: BinaryNode
   return copies;
 }
 
+/** A receipt the recipient of a sent message is made to send now (POST /control/receipt). */
+export interface ReceiptRequest {
+  /** Phone of the linked account that sent the message. */
+  from: string;
+  /** The message's id, as the sender gave it. */
+  id: string;
+  type: "delivery" | "read";
+}
+
 const now = (): string => String(unixTimestampSeconds());
 
 /**
@@ -67,6 +76,12 @@ export class Messaging {
     const id = node.attrs.id;
     const to = node.attrs.to;
     if (!sender || !id || !to) return;
+    const refusal = node.attrs.category === "peer" ? undefined : this.takeRefusal(sender.user.phone);
+    if (refusal !== undefined) {
+      conn.send({ tag: "ack", attrs: { class: "message", id, from: to, t: now(), error: String(refusal) } });
+      this.ctx.logger.debug({ conn: conn.id, id, code: refusal }, "message refused (scripted)");
+      return;
+    }
     conn.send({ tag: "ack", attrs: { class: "message", id, from: to, t: now() } });
     if (node.attrs.category === "peer") return;
     const dest = this.ctx.registry.resolve(to);
@@ -139,6 +154,34 @@ export class Messaging {
     const at = (ms: number, fn: () => void): void => (ms > 0 ? this.ctx.timers.after(ms, fn) : fn());
     if (delivery) at(delayMs, () => send());
     if (read) at(delivery ? 2 * delayMs : delayMs, () => send("read"));
+  }
+
+  private takeRefusal(phone: string): number | undefined {
+    const pending = this.ctx.refusals.get(phone);
+    const code = pending?.shift();
+    if (pending?.length === 0) this.ctx.refusals.delete(phone);
+    return code;
+  }
+
+  /**
+   * The recipient of a message that linked account `from` sent reports it
+   * delivered or read, now: to every device of the sender, as the automatic
+   * receipts go (see `scheduleReceipts`).
+   */
+  receipt(request: ReceiptRequest): { devices: number } {
+    const fromPhone = normalizePhone(String(request.from ?? ""));
+    if (!fromPhone) throw new ControlError(400, "from must be a phone number");
+    const sent = this.ctx.log.messages(fromPhone).find((m) => m.id === request.id);
+    if (!sent) throw new ControlError(404, `no message ${request.id} from ${fromPhone}`);
+    const devices = this.ctx.registry.findByPhone(fromPhone)?.activeDevices ?? [];
+    const chatJid = normalizePhone(sent.to) ? `${sent.to}@s.whatsapp.net` : sent.to;
+    for (const device of devices) {
+      device.deliver({
+        tag: "receipt",
+        attrs: { id: sent.id, from: chatJid, t: now(), ...(request.type === "read" ? { type: "read" } : {}) },
+      });
+    }
+    return { devices: devices.length };
   }
 
   onClientReceipt(conn: SimConnection, node: BinaryNode): void {

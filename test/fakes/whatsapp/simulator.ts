@@ -13,7 +13,7 @@ import type { SimLogger } from "./logger.ts";
 import { MessageLog } from "./message-log.ts";
 import type { AccountStats, ClientReceipt, ReceivedMessage } from "./message-log.ts";
 import { Messaging } from "./messaging.ts";
-import type { InboundRequest } from "./messaging.ts";
+import type { InboundRequest, ReceiptRequest } from "./messaging.ts";
 import { createServerIdentity } from "./noise.ts";
 import { PairingCodes } from "./pairing-code.ts";
 import { Pairing } from "./pairing.ts";
@@ -79,6 +79,14 @@ export interface WhatsAppSimulator {
   /** Closes every connection and refuses new ones for `seconds`. */
   outage(seconds: number): void;
   inbound(request: InboundRequest): Promise<{ id: string }>;
+  /** The recipient of a message a linked account sent reports it delivered or read now, whatever `setReceipts` says. */
+  receipt(request: ReceiptRequest): { devices: number };
+  /**
+   * The next `times` (default 1) messages linked account `phone` sends get a
+   * negative ack with `code` (as WhatsApp refuses a message): not recorded, not
+   * forwarded. Returns how many refusals are pending for that account.
+   */
+  refuse(phone: string, code: number, times?: number): { pending: number };
   setReceipts(settings: Partial<ReceiptSettings>): ReceiptSettings;
   setFrameDelay(ms: number): number;
   /** Messages received from linked account `phone`, in arrival order. */
@@ -89,7 +97,7 @@ export interface WhatsAppSimulator {
   waitForMessages(phone: string, count: number, timeoutMs?: number): Promise<ReceivedMessage[]>;
   stats(): SimulatorStats;
   accounts(): LinkedAccountInfo[];
-  /** Clears recorded messages, receipts, stats, faults settings and outage; keeps accounts. */
+  /** Clears recorded messages, receipts, stats, faults settings, refusals and outage; keeps accounts. */
   reset(): void;
 }
 
@@ -107,6 +115,7 @@ export async function startWhatsAppSimulator(options: SimulatorOptions = {}): Pr
     outageUntil: 0,
     acceptUnknownDevices: options.acceptUnknownDevices ?? true,
     qrRefs: options.qrRefs ?? 6,
+    refusals: new Map(),
   };
   if (options.trustRootInProcess) WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(ctx.identity.rootKey.public);
   const pairing = new Pairing(ctx);
@@ -178,6 +187,15 @@ export async function startWhatsAppSimulator(options: SimulatorOptions = {}): Pr
       ctx.logger.info({ seconds }, "outage started");
     },
     inbound: (request) => messaging.inbound(request),
+    receipt: (request) => messaging.receipt(request),
+    refuse(phone, code, times = 1) {
+      const normalized = normalizePhone(phone);
+      if (!normalized) throw new ControlError(400, "phone must be a phone number");
+      const pending = ctx.refusals.get(normalized) ?? [];
+      for (let i = 0; i < times; i++) pending.push(code);
+      ctx.refusals.set(normalized, pending);
+      return { pending: pending.length };
+    },
     setReceipts(settings) {
       ctx.receipts = { ...ctx.receipts, ...settings };
       return { ...ctx.receipts };
@@ -220,6 +238,7 @@ export async function startWhatsAppSimulator(options: SimulatorOptions = {}): Pr
       ctx.receipts = { ...DEFAULT_RECEIPTS, ...options.receipts };
       ctx.frameDelayMs = options.frameDelayMs ?? 0;
       ctx.outageUntil = 0;
+      ctx.refusals.clear();
       for (const conn of sessions.connections) conn.silent = false;
     },
   };
