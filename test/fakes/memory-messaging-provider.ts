@@ -32,6 +32,8 @@ export class MemoryMessagingProvider implements MessagingProvider {
   private readonly failures: Error[] = [];
   private gate: Promise<void> | undefined;
   private openGate: (() => void) | undefined;
+  /** Like the real providers, a stopped one has no ready session and refuses to send (retryably). */
+  private running = true;
 
   constructor(
     readonly id: string = "memory",
@@ -41,15 +43,20 @@ export class MemoryMessagingProvider implements MessagingProvider {
     for (const [session, isReady] of Object.entries(sessions)) this.ready.set(session, isReady);
   }
 
-  async start(): Promise<void> {}
-  async stop(): Promise<void> {}
+  async start(): Promise<void> {
+    this.running = true;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+  }
 
   hasSession(session: string): boolean {
     return this.ready.has(session);
   }
 
   isReady(session: string): boolean {
-    return this.ready.get(session) === true;
+    return this.running && this.ready.get(session) === true;
   }
 
   setReady(session: string, isReady: boolean): void {
@@ -76,7 +83,13 @@ export class MemoryMessagingProvider implements MessagingProvider {
     this.gate = undefined;
   }
 
+  /** The id the recipient sees: derived from our message id, so sending it again is the same message. */
+  providerMessageId(message: Message): string {
+    return `${this.id}-${message.id}`;
+  }
+
   async send(message: Message, progress?: SendProgress): Promise<SendReceipt> {
+    if (!this.running) throw new ProviderError(this.id, "the provider is stopped", true);
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
@@ -85,7 +98,7 @@ export class MemoryMessagingProvider implements MessagingProvider {
       const failure = this.failures.shift();
       if (failure) throw failure;
       this.sent.push(message);
-      return { providerMessageId: `${this.id}-${message.id}` };
+      return { providerMessageId: this.providerMessageId(message) };
     } finally {
       this.inFlight--;
     }
@@ -98,7 +111,7 @@ export class MemoryMessagingProvider implements MessagingProvider {
     progress?.written();
     if (this.gate) await this.gate;
     this.sent.push(message);
-    return { providerMessageId: `${this.id}-${message.id}` };
+    return { providerMessageId: this.providerMessageId(message) };
   }
 
   subscribe(listener: ProviderEventListener): () => void {
