@@ -1,5 +1,5 @@
 # The gateway image (used by observability/compose.yaml; deploy it the same way).
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 DATA_DIR=/data MALLOC_ARENA_MAX=2
 COPY package.json package-lock.json ./
