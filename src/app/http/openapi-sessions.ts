@@ -1,4 +1,4 @@
-import { SessionStates } from "../../domain/session.ts";
+import { DisconnectReasons, SessionStates } from "../../domain/session.ts";
 import { bearer, idParam, json, problemResponse, ref } from "./openapi-parts.ts";
 
 /** WhatsApp sessions and the Twilio callbacks, merged into the document. */
@@ -13,12 +13,20 @@ export const sessionSchemas = {
       lastDisconnect: {
         type: ["object", "null"],
         properties: {
-          code: { type: "integer" },
-          reason: { type: "string" },
+          code: { type: "integer", description: "The protocol's status code, as it came (0 when there was none)" },
+          reason: {
+            type: "string",
+            description: "Why, for a person: what the library said, or what the session decided and what to do",
+          },
+          cause: { type: "string", enum: DisconnectReasons, description: "Why, as a name" },
           at: { type: "string", format: "date-time" },
         },
       },
-      reconnects: { type: "integer" },
+      reconnects: { type: "integer", description: "Recoveries: times the connection came back after a drop" },
+      reconnectAttempts: {
+        type: "integer",
+        description: "Connection attempts after a close, whether they opened or failed",
+      },
       lastRecoveryMs: { type: ["integer", "null"], description: "Time to recover of the last drop: close -> open" },
     },
   },

@@ -5,6 +5,14 @@ import type { Message, NewInboundMessage } from "../message.ts";
 import type { ProviderStatus } from "../message-status.ts";
 import type { SessionInfo, SessionState } from "../session.ts";
 
+/** WhatsApp Web through the Baileys library: the id stored on its messages and named in GATEWAY_PROVIDERS. */
+export const BAILEYS_PROVIDER = "baileys";
+/** SMS and WhatsApp through Twilio's API: the id stored on its messages and named in GATEWAY_PROVIDERS. */
+export const TWILIO_PROVIDER = "twilio";
+/** Every provider this build can run. The ids are stored values: they never change. */
+export const ProviderIds = [BAILEYS_PROVIDER, TWILIO_PROVIDER] as const;
+export type ProviderId = (typeof ProviderIds)[number];
+
 /** What a provider said when it took a message. */
 export interface SendReceipt {
   readonly providerMessageId: string;
@@ -36,7 +44,7 @@ export type ProviderEventListener = (event: ProviderEvent) => void;
  * leaves it out.
  */
 export interface MessagingProvider {
-  /** Stable id used in routes and stored on messages: `baileys`, `twilio`. */
+  /** Stable id used in routes and stored on messages: one of `ProviderIds` (test doubles may use others). */
   readonly id: string;
   /** Channels this provider can carry. */
   readonly channels: readonly Channel[];

@@ -1,14 +1,14 @@
 import twilio from "twilio";
 import type { MessageError } from "../../../domain/errors.ts";
 import type { ProviderStatus } from "../../../domain/message-status.ts";
-import type {
-  ProviderEvent,
-  WebhookReceiver,
-  WebhookRequest,
-  WebhookResult,
+import {
+  TWILIO_PROVIDER,
+  type ProviderEvent,
+  type WebhookReceiver,
+  type WebhookRequest,
+  type WebhookResult,
 } from "../../../domain/ports/messaging-provider.port.ts";
 import { channelOfTwilioAddress, fromTwilioAddress } from "./twilio-addresses.ts";
-import { TWILIO } from "./twilio-errors.ts";
 
 /** Twilio's session-less provider reports everything on this one session. */
 export const TWILIO_SESSION = "default";
@@ -80,7 +80,7 @@ export class TwilioWebhookReceiver implements WebhookReceiver {
     const event: ProviderEvent = {
       type: "inbound",
       message: {
-        provider: TWILIO,
+        provider: TWILIO_PROVIDER,
         session: TWILIO_SESSION,
         channel,
         from: fromTwilioAddress(from, channel),
