@@ -5,6 +5,7 @@ import {
 } from "../../domain/ports/messaging-provider.port.ts";
 import type { SessionStore } from "../../domain/ports/session-store.port.ts";
 import type { Config } from "../config/config.schema.ts";
+import { providerWebhookPath } from "../http/provider-webhooks.routes.ts";
 import type { Logger } from "../logger.ts";
 import type { RecoveryRecord } from "../sessions/session-supervisor.ts";
 import { WhatsAppProvider } from "../sessions/whatsapp-provider.ts";
@@ -66,7 +67,7 @@ export async function createProviders(
           authToken: config.TWILIO_AUTH_TOKEN,
           from: config.TWILIO_FROM,
           messagingServiceSid: config.TWILIO_MESSAGING_SERVICE_SID,
-          statusCallbackUrl: `${config.PUBLIC_BASE_URL}/webhooks/twilio/status`,
+          statusCallbackUrl: `${config.PUBLIC_BASE_URL}${providerWebhookPath(TWILIO_PROVIDER, "status")}`,
           apiBaseUrl: config.TWILIO_API_BASE_URL,
           logger: logger.child({ component: id }),
         }),

@@ -1,7 +1,8 @@
+import { ProviderIds } from "../../domain/ports/messaging-provider.port.ts";
 import { DisconnectReasons, SessionStates } from "../../domain/session.ts";
 import { bearer, idParam, json, problemResponse, ref } from "./openapi-parts.ts";
 
-/** WhatsApp sessions and the Twilio callbacks, merged into the document. */
+/** WhatsApp sessions and the providers' callbacks, merged into the document. */
 export const sessionSchemas = {
   Session: {
     type: "object",
@@ -138,6 +139,25 @@ export const sessionPaths = {
     get: {
       summary: "Prometheus metrics (public unless PUBLIC_ROUTES_METRICS=false)",
       responses: { 200: { description: "Prometheus text format", content: { "text/plain": {} } } },
+    },
+  },
+  "/webhooks/{provider}/{kind}": {
+    post: {
+      summary:
+        "A provider's callback, verified by the provider's own signature (no API key); the answer is the provider's",
+      parameters: [
+        { name: "provider", in: "path", required: true, schema: { type: "string", enum: ProviderIds } },
+        { name: "kind", in: "path", required: true, schema: { type: "string" }, description: "Which callback" },
+      ],
+      responses: {
+        200: { description: "Recorded; the body is what the provider expects" },
+        204: { description: "Recorded" },
+        400: problemResponse("Malformed body"),
+        403: problemResponse("Missing or wrong signature; nothing recorded"),
+        404: problemResponse("No such provider running here, or no such callback"),
+        413: problemResponse("Body too large"),
+        415: problemResponse("Not the provider's body format"),
+      },
     },
   },
   "/webhooks/twilio/inbound": {
