@@ -21,6 +21,7 @@ function setup(overrides: Partial<ReconnectSettings> = {}) {
   const recoveries: RecoveryRecord[] = [];
   let wipes = 0;
   const supervisor = new SessionSupervisor("s1", {
+    provider: "baileys",
     connector,
     wipeLogin: async () => {
       wipes++;
@@ -50,7 +51,7 @@ describe("SessionSupervisor", () => {
     const s = setup();
     await opened(s);
     const first = s.connector.last;
-    first.close(428, "Connection Closed");
+    first.close("connection_closed", "Connection Closed");
     expect(first.ended).toBe(true);
     expect(s.state()).toBe("reconnecting");
     await eventually(() => s.connector.connections.length === 2 || undefined);
@@ -59,80 +60,97 @@ describe("SessionSupervisor", () => {
     expect(info).toMatchObject({
       state: "open",
       reconnects: 1,
-      lastDisconnect: { code: 428, reason: "Connection Closed" },
+      reconnectAttempts: 1,
+      lastDisconnect: { code: 428, reason: "Connection Closed", cause: "connection_closed" },
     });
     expect(info.lastRecoveryMs).not.toBeNull();
     expect(s.recoveries).toEqual([expect.objectContaining({ session: "s1", code: 428, attempts: 1, outcome: "open" })]);
   });
 
-  it.each([408, 500, 503, 428])("backs off after failed attempts for %i, and recovers", async (code) => {
-    const s = setup();
-    await opened(s);
-    s.connector.last.close(code);
-    await eventually(() => s.connector.connections.length === 2 || undefined);
-    s.connector.last.close(code); // the first retry fails: now a backoff delay
-    expect(s.state()).toBe("reconnecting");
-    expect(s.connector.connections).toHaveLength(2);
-    await eventually(() => s.connector.connections.length === 3 || undefined, 2_000, "retry after backoff");
-    s.connector.last.open();
-    expect(s.supervisor.info()).toMatchObject({ state: "open", reconnects: 1 });
-    expect(s.recoveries[0]).toMatchObject({ attempts: 2, outcome: "open" });
-  });
+  it.each(["timed_out", "connection_lost", "bad_session", "unavailable", "connection_closed", "unknown"] as const)(
+    "backs off after failed attempts for %s, and recovers",
+    async (reason) => {
+      const s = setup();
+      await opened(s);
+      s.connector.last.close(reason);
+      await eventually(() => s.connector.connections.length === 2 || undefined);
+      s.connector.last.close(reason); // the first retry fails: now a backoff delay
+      expect(s.state()).toBe("reconnecting");
+      expect(s.connector.connections).toHaveLength(2);
+      await eventually(() => s.connector.connections.length === 3 || undefined, 2_000, "retry after backoff");
+      s.connector.last.open();
+      expect(s.supervisor.info()).toMatchObject({ state: "open", reconnects: 1 });
+      expect(s.recoveries[0]).toMatchObject({ attempts: 2, outcome: "open" });
+    },
+  );
 
-  it("treats 515 after pairing as a normal restart, not a recovery", async () => {
+  it("treats a restart after pairing as a normal restart, not a recovery", async () => {
     const s = setup();
     s.supervisor.start();
     await eventually(() => s.connector.connections.length === 1 || undefined);
     s.connector.last.emit({ type: "qr", qr: "2@ref,key", expiresAt: new Date(Date.now() + 60_000) });
     expect(s.state()).toBe("qr");
     expect(s.supervisor.qr()?.qr).toBe("2@ref,key");
-    s.connector.last.close(515, "restart required");
+    s.connector.last.close("restart_required", "restart required");
     expect(s.state()).toBe("connecting");
     await eventually(() => s.connector.connections.length === 2 || undefined);
     s.connector.last.open();
-    expect(s.supervisor.info()).toMatchObject({ state: "open", reconnects: 0, lastRecoveryMs: null });
+    // The restart is a connection attempt after a close all the same.
+    expect(s.supervisor.info()).toMatchObject({
+      state: "open",
+      reconnects: 0,
+      reconnectAttempts: 1,
+      lastRecoveryMs: null,
+    });
     expect(s.supervisor.qr()).toBeUndefined();
   });
 
-  it("stops on 401, wipes the login, and never reconnects by itself", async () => {
+  it("stops when logged out, wipes the login, and never reconnects by itself", async () => {
     const s = setup();
     await opened(s);
-    s.connector.last.close(401, "logged out");
-    expect(s.supervisor.info()).toMatchObject({ state: "logged_out", me: null, lastDisconnect: { code: 401 } });
+    s.connector.last.close("logged_out", "logged out");
+    expect(s.supervisor.info()).toMatchObject({
+      state: "logged_out",
+      me: null,
+      lastDisconnect: { code: 401, cause: "logged_out" },
+    });
     await eventually(() => s.wipes() === 1 || undefined);
     await pause(150);
     expect(s.connector.connections).toHaveLength(1);
     expect(s.recoveries[0]).toMatchObject({ outcome: "logged_out" });
   });
 
-  it("waits a cool-down after 440 and gives up after the limit per window (no ping-pong)", async () => {
+  it("waits a cool-down after being replaced and gives up after the limit per window (no ping-pong)", async () => {
     const s = setup();
     await opened(s);
-    s.connector.last.close(440, "replaced");
+    s.connector.last.close("replaced", "replaced");
     await pause(10);
     expect(s.connector.connections).toHaveLength(1); // cool-down: no immediate reconnect
     await eventually(() => s.connector.connections.length === 2 || undefined);
     s.connector.last.open();
-    s.connector.last.close(440, "replaced");
+    s.connector.last.close("replaced", "replaced");
     await eventually(() => s.connector.connections.length === 3 || undefined);
     s.connector.last.open();
-    s.connector.last.close(440, "replaced");
+    s.connector.last.close("replaced", "replaced");
     expect(s.state()).toBe("needs_attention");
     expect(s.supervisor.info().lastDisconnect?.reason).toMatch(/another instance/);
+    expect(s.supervisor.info().lastDisconnect).toMatchObject({ code: 440, cause: "replaced" });
     await pause(150);
     expect(s.connector.connections).toHaveLength(3);
   });
 
   it.each([
-    [403, /banned|restricted/],
-    [405, /outdated WhatsApp Web version/],
-    [411, /newer multi-device/],
-  ])("stops on %i with a clear reason", async (code, reason) => {
+    ["forbidden", 403, /banned|restricted/],
+    ["outdated_client", 405, /outdated WhatsApp Web version/],
+    ["multidevice_mismatch", 411, /newer multi-device/],
+  ] as const)("stops on %s with a clear reason", async (cause, code, reason) => {
     const s = setup();
     await opened(s);
-    s.connector.last.close(code);
+    s.connector.last.close(cause);
     expect(s.state()).toBe("needs_attention");
     expect(s.supervisor.info().lastDisconnect?.reason).toMatch(reason);
+    expect(s.supervisor.info().lastDisconnect?.reason).toMatch(String(code));
+    expect(s.supervisor.info().lastDisconnect?.cause).toBe(cause);
     await pause(100);
     expect(s.connector.connections).toHaveLength(1);
   });
@@ -141,7 +159,7 @@ describe("SessionSupervisor", () => {
     const s = setup();
     s.supervisor.start();
     await eventually(() => s.connector.connections.length === 1 || undefined);
-    s.connector.last.close(408, "QR refs attempts ended", true);
+    s.connector.last.close("qr_exhausted", "QR refs attempts ended");
     expect(s.state()).toBe("stopped");
     expect(s.supervisor.idle).toBe(true);
     await pause(100);
@@ -155,9 +173,33 @@ describe("SessionSupervisor", () => {
     s.connector.failNextConnect(new CorruptEntryError("s1", "creds", "/data/creds.json.corrupt-1", "truncated"));
     s.supervisor.start();
     await eventually(() => (s.state() === "needs_attention" ? true : undefined));
+    expect(s.supervisor.info().lastDisconnect).toMatchObject({ code: 0, cause: "connect_failed" });
     expect(s.supervisor.info().lastDisconnect?.reason).toMatch(/corrupt/);
     await pause(100);
     expect(s.connector.connections).toHaveLength(0);
+  });
+
+  it("counts every reconnect attempt, failed ones too, besides the recoveries", async () => {
+    const s = setup({ backoffBaseMs: 1, backoffMaxMs: 2 });
+    // An unreachable server: the first connection and six retries close before opening; the seventh opens.
+    s.connector.onConnect = (c) => {
+      if (s.connector.connections.length <= 7) c.close("timed_out", "WebSocket Error (connect ECONNREFUSED)");
+      else c.open();
+    };
+    s.supervisor.start();
+    await eventually(() => (s.state() === "open" ? true : undefined), 5_000, "open at last");
+    // Never open before: no recovery, yet seven attempts after the first connection.
+    expect(s.supervisor.info()).toMatchObject({ reconnects: 0, reconnectAttempts: 7 });
+
+    s.connector.onConnect = (c) => {
+      if (s.connector.connections.length <= 10) c.close("unavailable");
+      else c.open();
+    };
+    s.connector.last.close("connection_lost");
+    await eventually(() => (s.state() === "open" && s.recoveries.length === 1 ? true : undefined), 5_000, "recovered");
+    expect(s.recoveries[0]).toMatchObject({ attempts: 3, outcome: "open" });
+    expect(s.supervisor.info()).toMatchObject({ reconnects: 1, reconnectAttempts: 10 });
+    expect(s.changes.at(-1)).toMatchObject({ reconnectAttempts: 10 });
   });
 
   it("retries with backoff when the store cannot answer at connect", async () => {
@@ -173,12 +215,12 @@ describe("SessionSupervisor", () => {
     const s = setup();
     await opened(s);
     const old = s.connector.last;
-    old.close(428);
+    old.close("connection_closed");
     await eventually(() => s.connector.connections.length === 2 || undefined);
     expect(old.ended).toBe(true);
     // A straggler from the old socket must not touch the session.
     (old as unknown as { ended: boolean }).ended = false;
-    old.close(401);
+    old.close("logged_out");
     expect(s.state()).toBe("reconnecting");
     expect(s.wipes()).toBe(0);
   });
@@ -187,10 +229,10 @@ describe("SessionSupervisor", () => {
     const s = setup({ backoffBaseMs: 1, backoffMaxMs: 2 });
     await opened(s);
     s.connector.onConnect = (c) => {
-      if (s.connector.connections.length < 152) c.close(503);
+      if (s.connector.connections.length < 152) c.close("unavailable");
       else c.open();
     };
-    s.connector.last.close(503);
+    s.connector.last.close("unavailable");
     await eventually(() => (s.state() === "open" && s.recoveries.length === 1 ? true : undefined), 10_000, "recovered");
     expect(s.recoveries[0]!.attempts).toBe(151);
     expect(s.recoveries[0]!.attemptLog).toHaveLength(100);

@@ -79,6 +79,7 @@ describe("webhook secret in logs", () => {
       me: null,
       lastDisconnect: null,
       reconnects: 0,
+      reconnectAttempts: 0,
       lastRecoveryMs: null,
     } as const;
     gateway.events.publish({ type: "session.state", session });

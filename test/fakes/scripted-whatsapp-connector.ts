@@ -1,11 +1,30 @@
 import type { Message } from "../../src/domain/message.ts";
 import type { SendReceipt } from "../../src/domain/ports/messaging-provider.port.ts";
 import type { SessionStore } from "../../src/domain/ports/session-store.port.ts";
+import type { DisconnectReason } from "../../src/domain/session.ts";
 import type {
   ConnectionEvent,
   WhatsAppConnection,
   WhatsAppConnector,
 } from "../../src/domain/ports/whatsapp-connector.port.ts";
+
+/** The code WhatsApp Web sends with each reason (informational: the gateway decides on the reason). */
+const TYPICAL_CODES: Readonly<Record<DisconnectReason, number>> = {
+  restart_required: 515,
+  logged_out: 401,
+  replaced: 440,
+  connection_closed: 428,
+  connection_lost: 408,
+  timed_out: 408,
+  qr_exhausted: 408,
+  bad_session: 500,
+  forbidden: 403,
+  outdated_client: 405,
+  multidevice_mismatch: 411,
+  unavailable: 503,
+  connect_failed: 0,
+  unknown: 499,
+};
 
 /** A connection whose events the test plays, recording what was asked of it. */
 export class ScriptedConnection implements WhatsAppConnection {
@@ -27,8 +46,9 @@ export class ScriptedConnection implements WhatsAppConnection {
     this.emit({ type: "open", me });
   }
 
-  close(code: number, reason = "closed", qrExhausted = false): void {
-    this.emit({ type: "close", closed: { code, reason, qrExhausted } });
+  /** Closes as the connector reports it: a named reason, the protocol's code (a typical one by default), a message. */
+  close(reason: DisconnectReason, message = "closed", code = TYPICAL_CODES[reason]): void {
+    this.emit({ type: "close", closed: { reason, code, message } });
   }
 
   async send(message: Message): Promise<SendReceipt> {

@@ -262,6 +262,39 @@ describe("POST /webhooks/twilio/status", () => {
   });
 });
 
+describe("POST /webhooks/{provider}/{kind}", () => {
+  it("answers 404 problem+json for a kind the provider does not make, and records nothing", async () => {
+    const res = await t.webhook("inbound", inbound());
+    expect(res.status).toBe(200);
+    const unknownKind = await t.gw.call("POST", "/webhooks/twilio/delivery", {
+      raw: new URLSearchParams(inbound()).toString(),
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      auth: false,
+    });
+    expect(unknownKind.status).toBe(404);
+    expect(await problemCode(unknownKind)).toBe("ROUTE.NOT_FOUND");
+    expect(await inboundMessages()).toHaveLength(1);
+  });
+
+  it("answers 404 problem+json for a provider that does not run here or does not exist", async () => {
+    for (const provider of ["baileys", "nope"]) {
+      const res = await t.gw.call("POST", `/webhooks/${provider}/inbound`, {
+        raw: new URLSearchParams(inbound()).toString(),
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+      });
+      expect(res.status, provider).toBe(404);
+      expect(await problemCode(res)).toBe("ROUTE.NOT_FOUND");
+    }
+    expect(await inboundMessages()).toHaveLength(0);
+  });
+
+  it("keeps an API key required under /webhooks for anything but a known provider's callbacks", async () => {
+    const res = await t.gw.call("POST", "/webhooks/nope/inbound", { raw: "a=b", auth: false });
+    expect(res.status).toBe(401);
+    expect((await t.gw.call("GET", "/webhooks/deliveries", { auth: false })).status).toBe(401);
+  });
+});
+
 describe("a gateway without the Twilio provider", () => {
   it("serves no Twilio webhook routes", async () => {
     const plain = await startInProcessGateway();

@@ -53,6 +53,7 @@ function session(state: SessionInfo["state"]): SessionInfo {
     me: null,
     lastDisconnect: null,
     reconnects: 0,
+    reconnectAttempts: 0,
     lastRecoveryMs: null,
   };
 }

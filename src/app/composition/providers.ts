@@ -1,6 +1,11 @@
-import type { MessagingProvider } from "../../domain/ports/messaging-provider.port.ts";
+import {
+  BAILEYS_PROVIDER,
+  TWILIO_PROVIDER,
+  type MessagingProvider,
+} from "../../domain/ports/messaging-provider.port.ts";
 import type { SessionStore } from "../../domain/ports/session-store.port.ts";
 import type { Config } from "../config/config.schema.ts";
+import { providerWebhookPath } from "../http/provider-webhooks.routes.ts";
 import type { Logger } from "../logger.ts";
 import type { RecoveryRecord } from "../sessions/session-supervisor.ts";
 import { WhatsAppProvider } from "../sessions/whatsapp-provider.ts";
@@ -22,12 +27,12 @@ export async function createProviders(
 ): Promise<MessagingProvider[]> {
   const providers: MessagingProvider[] = [];
   for (const id of config.GATEWAY_PROVIDERS) {
-    if (id === "baileys") {
+    if (id === BAILEYS_PROVIDER) {
       if (!sessionStore) throw new Error("the baileys provider needs a session store");
       const { BaileysConnector } = await import("../../adapters/messaging/baileys/baileys.connector.ts");
       const connector = new BaileysConnector({
         store: sessionStore,
-        logger: logger.child({ component: "baileys" }),
+        logger: logger.child({ component: id }),
         baileysLogLevel: config.BAILEYS_LOG_LEVEL,
         keepAliveIntervalMs: config.WA_KEEPALIVE_INTERVAL_MS,
         ...(config.WA_WEBSOCKET_URL ? { waWebSocketUrl: config.WA_WEBSOCKET_URL } : {}),
@@ -50,7 +55,7 @@ export async function createProviders(
           ...hooks,
         }),
       );
-    } else if (id === "twilio") {
+    } else if (id === TWILIO_PROVIDER) {
       const { TwilioProvider } = await import("../../adapters/messaging/twilio/twilio.provider.ts");
       // The schema guarantees these when twilio is enabled; a miss here is a bug.
       if (!config.TWILIO_ACCOUNT_SID || !config.TWILIO_AUTH_TOKEN || !config.PUBLIC_BASE_URL) {
@@ -62,9 +67,9 @@ export async function createProviders(
           authToken: config.TWILIO_AUTH_TOKEN,
           from: config.TWILIO_FROM,
           messagingServiceSid: config.TWILIO_MESSAGING_SERVICE_SID,
-          statusCallbackUrl: `${config.PUBLIC_BASE_URL}/webhooks/twilio/status`,
+          statusCallbackUrl: `${config.PUBLIC_BASE_URL}${providerWebhookPath(TWILIO_PROVIDER, "status")}`,
           apiBaseUrl: config.TWILIO_API_BASE_URL,
-          logger: logger.child({ component: "twilio" }),
+          logger: logger.child({ component: id }),
         }),
       );
     } else {

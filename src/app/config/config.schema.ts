@@ -1,5 +1,6 @@
 import { Buffer } from "node:buffer";
 import { z } from "zod";
+import { BAILEYS_PROVIDER, ProviderIds, TWILIO_PROVIDER } from "../../domain/ports/messaging-provider.port.ts";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -14,9 +15,6 @@ const list = z.string().transform((v) =>
     .map((s) => s.trim())
     .filter((s) => s.length > 0),
 );
-
-export const ProviderIds = ["baileys", "twilio"] as const;
-export type ProviderId = (typeof ProviderIds)[number];
 
 /**
  * The whole environment of the gateway, in one schema. Every variable is
@@ -36,8 +34,8 @@ const configShape = z.object({
   RATE_LIMIT_BURST: positiveInt.max(1_000_000).default(100),
   GATEWAY_PROVIDERS: list
     .pipe(z.array(z.enum(ProviderIds, { message: `each must be one of ${ProviderIds.join(", ")}` })))
-    .default(["baileys"]),
-  WHATSAPP_PROVIDER: z.enum(ProviderIds).default("baileys"),
+    .default([BAILEYS_PROVIDER]),
+  WHATSAPP_PROVIDER: z.enum(ProviderIds).default(BAILEYS_PROVIDER),
   DEFAULT_CHANNEL: z.enum(["whatsapp", "sms"]).default("whatsapp"),
   DEFAULT_SESSION: z.string().default("default"),
   MAX_SESSIONS: positiveInt.default(100),
@@ -125,7 +123,7 @@ export const configSchema = configShape.superRefine((config, ctx) => {
       message: `is required when FIRESTORE_AUTH_STATE_MODE=${config.FIRESTORE_AUTH_STATE_MODE}`,
     });
   }
-  if (config.GATEWAY_PROVIDERS.includes("twilio")) {
+  if (config.GATEWAY_PROVIDERS.includes(TWILIO_PROVIDER)) {
     const when = "is required when GATEWAY_PROVIDERS includes twilio";
     for (const key of ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL"] as const) {
       if (!config[key]) ctx.addIssue({ code: "custom", path: [key], message: when });
@@ -141,7 +139,7 @@ export const configSchema = configShape.superRefine((config, ctx) => {
       message: "is required when WEBHOOK_URL is set (whsec_ followed by base64)",
     });
   }
-  if (config.WHATSAPP_PROVIDER === "twilio" && !config.GATEWAY_PROVIDERS.includes("twilio")) {
+  if (config.WHATSAPP_PROVIDER === TWILIO_PROVIDER && !config.GATEWAY_PROVIDERS.includes(TWILIO_PROVIDER)) {
     ctx.addIssue({
       code: "custom",
       path: ["WHATSAPP_PROVIDER"],

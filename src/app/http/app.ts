@@ -16,7 +16,7 @@ import { rateLimit, TokenBuckets } from "./rate-limit.ts";
 import { sessionsRoutes } from "./sessions.routes.ts";
 import { systemRoutes } from "./system.routes.ts";
 import { traceRequests } from "./tracing.middleware.ts";
-import { TWILIO_WEBHOOKS_PATH, twilioWebhooksRoutes } from "./twilio-webhooks.routes.ts";
+import { isProviderWebhookPath, PROVIDER_WEBHOOKS_PATH, providerWebhooksRoutes } from "./provider-webhooks.routes.ts";
 import { WEBHOOK_DELIVERIES_PATH, webhooksRoutes } from "./webhooks.routes.ts";
 
 export interface HttpDeps {
@@ -39,7 +39,7 @@ export interface HttpDeps {
   readonly onWebhookSignatureFailure?: (provider: string) => void;
   /** What GET /metrics serves (Prometheus text format). */
   readonly metrics: { render(): Promise<string> };
-  /** Every running provider: one that has `webhooks` gets its callback routes. */
+  /** Every running provider: one that has `webhooks` gets its callbacks served at /webhooks/{provider}/{kind}. */
   readonly providers: readonly MessagingProvider[];
   /** Records what a provider's callbacks report. */
   readonly recordEvent: RecordProviderEvent;
@@ -60,7 +60,7 @@ const alwaysPublic = new Set(["/health", "/ready", "/openapi.json", "/docs"]);
 export function createHttpApp(deps: HttpDeps): Hono {
   const app = new Hono();
   const isPublic = (path: string) =>
-    alwaysPublic.has(path) || (deps.publicMetrics && path === "/metrics") || path.startsWith("/webhooks/twilio/");
+    alwaysPublic.has(path) || (deps.publicMetrics && path === "/metrics") || isProviderWebhookPath(path);
 
   // Only with tracing on: even a no-op span per request has a cost on the hot path.
   if (deps.traceRequests) app.use(traceRequests());
@@ -85,22 +85,17 @@ export function createHttpApp(deps: HttpDeps): Hono {
   );
   if (deps.webhookDeliveries)
     app.route(WEBHOOK_DELIVERIES_PATH, webhooksRoutes({ deliveries: deps.webhookDeliveries }));
-  const twilio = deps.providers.find((p) => p.id === "twilio");
-  if (twilio?.webhooks) {
-    if (!deps.publicBaseUrl) throw new Error("the twilio webhooks need PUBLIC_BASE_URL: their signatures cover it");
-    app.route(
-      TWILIO_WEBHOOKS_PATH,
-      twilioWebhooksRoutes({
-        provider: twilio,
-        webhooks: twilio.webhooks,
-        recordEvent: deps.recordEvent,
-        publicBaseUrl: deps.publicBaseUrl,
-        bodyLimitBytes: deps.bodyLimitBytes,
-        logger: deps.logger,
-        onSignatureFailure: deps.onWebhookSignatureFailure,
-      }),
-    );
-  }
+  app.route(
+    PROVIDER_WEBHOOKS_PATH,
+    providerWebhooksRoutes({
+      providers: deps.providers,
+      recordEvent: deps.recordEvent,
+      publicBaseUrl: deps.publicBaseUrl,
+      bodyLimitBytes: deps.bodyLimitBytes,
+      logger: deps.logger,
+      onSignatureFailure: deps.onWebhookSignatureFailure,
+    }),
+  );
 
   app.notFound((c) => problem(c, "ROUTE.NOT_FOUND", `no route ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {

@@ -1,7 +1,8 @@
-import { SessionStates } from "../../domain/session.ts";
+import { ProviderIds } from "../../domain/ports/messaging-provider.port.ts";
+import { DisconnectReasons, SessionStates } from "../../domain/session.ts";
 import { bearer, idParam, json, problemResponse, ref } from "./openapi-parts.ts";
 
-/** WhatsApp sessions and the Twilio callbacks, merged into the document. */
+/** WhatsApp sessions and the providers' callbacks, merged into the document. */
 export const sessionSchemas = {
   Session: {
     type: "object",
@@ -13,12 +14,20 @@ export const sessionSchemas = {
       lastDisconnect: {
         type: ["object", "null"],
         properties: {
-          code: { type: "integer" },
-          reason: { type: "string" },
+          code: { type: "integer", description: "The protocol's status code, as it came (0 when there was none)" },
+          reason: {
+            type: "string",
+            description: "Why, for a person: what the library said, or what the session decided and what to do",
+          },
+          cause: { type: "string", enum: DisconnectReasons, description: "Why, as a name" },
           at: { type: "string", format: "date-time" },
         },
       },
-      reconnects: { type: "integer" },
+      reconnects: { type: "integer", description: "Recoveries: times the connection came back after a drop" },
+      reconnectAttempts: {
+        type: "integer",
+        description: "Connection attempts after a close, whether they opened or failed",
+      },
       lastRecoveryMs: { type: ["integer", "null"], description: "Time to recover of the last drop: close -> open" },
     },
   },
@@ -130,6 +139,25 @@ export const sessionPaths = {
     get: {
       summary: "Prometheus metrics (public unless PUBLIC_ROUTES_METRICS=false)",
       responses: { 200: { description: "Prometheus text format", content: { "text/plain": {} } } },
+    },
+  },
+  "/webhooks/{provider}/{kind}": {
+    post: {
+      summary:
+        "A provider's callback, verified by the provider's own signature (no API key); the answer is the provider's",
+      parameters: [
+        { name: "provider", in: "path", required: true, schema: { type: "string", enum: ProviderIds } },
+        { name: "kind", in: "path", required: true, schema: { type: "string" }, description: "Which callback" },
+      ],
+      responses: {
+        200: { description: "Recorded; the body is what the provider expects" },
+        204: { description: "Recorded" },
+        400: problemResponse("Malformed body"),
+        403: problemResponse("Missing or wrong signature; nothing recorded"),
+        404: problemResponse("No such provider running here, or no such callback"),
+        413: problemResponse("Body too large"),
+        415: problemResponse("Not the provider's body format"),
+      },
     },
   },
   "/webhooks/twilio/inbound": {

@@ -1,12 +1,13 @@
 import type { ConnectionClosed } from "../../domain/ports/whatsapp-connector.port.ts";
+import type { DisconnectReason } from "../../domain/session.ts";
 import { backoffDelayMs } from "../dispatcher/backoff.ts";
 
 export interface ReconnectSettings {
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
-  /** After a 440 (replaced by another client), wait this long before trying again. */
+  /** After being replaced by another client, wait this long before trying again. */
   readonly replacedCooldownMs: number;
-  /** At most this many reconnects after 440 within `replacedWindowMs`; then give up. */
+  /** At most this many reconnects after being replaced within `replacedWindowMs`; then give up. */
   readonly replacedMaxReconnects: number;
   readonly replacedWindowMs: number;
 }
@@ -25,28 +26,32 @@ export type ReconnectDecision =
 export interface ReconnectContext {
   /** Consecutive failed attempts since the connection was last open (0 for the first close). */
   readonly failedAttempts: number;
-  /** Times of earlier reconnects after a 440, newest last. */
+  /** Times of earlier reconnects after being replaced, newest last. */
   readonly replacedReconnectsAt: readonly number[];
   readonly now: number;
 }
 
-// Reasons with an explanation an operator can act on.
-const fatal: Readonly<Record<number, string>> = {
-  403: "WhatsApp refused this account (403 forbidden): it may be banned or restricted",
-  405: "WhatsApp refused the connection (405): usually an outdated WhatsApp Web version; upgrade the gateway",
-  411: "WhatsApp asked for a newer multi-device client (411): upgrade the gateway",
+// Reasons retrying cannot help, with an explanation an operator can act on
+// (the protocol's code is shown too: it is what support pages search for).
+const fatal: Partial<Record<DisconnectReason, (code: number) => string>> = {
+  forbidden: (code) => `WhatsApp refused this account (${code} forbidden): it may be banned or restricted`,
+  outdated_client: (code) =>
+    `WhatsApp refused the connection (${code}): usually an outdated WhatsApp Web version; upgrade the gateway`,
+  multidevice_mismatch: (code) => `WhatsApp asked for a newer multi-device client (${code}): upgrade the gateway`,
 };
 
 /**
  * The reconnect policy, one rule per disconnect reason:
- * - 515 restart required: at once (normal right after pairing);
- * - 401 logged out: stop, wipe the stored login, wait for a new QR;
- * - 440 replaced: only after a cool-down and a few times per window, so two
+ * - restart required: at once (normal right after pairing);
+ * - logged out: stop, wipe the stored login, wait for a new QR;
+ * - replaced: only after a cool-down and a few times per window, so two
  *   instances holding the same login never take turns kicking each other;
- * - 403, 405, 411: stop with a reason (retrying cannot help);
+ * - forbidden, outdated client, multi-device mismatch: stop with a reason
+ *   (retrying cannot help);
  * - QR codes not scanned in time: stop until someone asks for a new QR;
- * - anything else (428 closed, 408 timed out, 500, 503, network): first
- *   retry at once, then exponential backoff with full jitter, capped.
+ * - anything else (closed, lost, timed out, bad session, unavailable, a
+ *   failed connect, unknown): first retry at once, then exponential backoff
+ *   with full jitter, capped.
  */
 export function decideReconnect(
   closed: ConnectionClosed,
@@ -54,7 +59,8 @@ export function decideReconnect(
   settings: ReconnectSettings,
   random: () => number = Math.random,
 ): ReconnectDecision {
-  if (closed.qrExhausted) {
+  const { reason, code } = closed;
+  if (reason === "qr_exhausted") {
     return {
       action: "stop",
       state: "stopped",
@@ -62,24 +68,24 @@ export function decideReconnect(
       wipeLogin: false,
     };
   }
-  if (closed.code === 515) return { action: "reconnect", delayMs: 0 };
-  if (closed.code === 401) {
+  if (reason === "restart_required") return { action: "reconnect", delayMs: 0 };
+  if (reason === "logged_out") {
     return {
       action: "stop",
       state: "logged_out",
-      reason: "logged out from the phone (401); link again with a new QR",
+      reason: `logged out from the phone (${code}); link again with a new QR`,
       wipeLogin: true,
     };
   }
-  const fatalReason = fatal[closed.code];
-  if (fatalReason) return { action: "stop", state: "needs_attention", reason: fatalReason, wipeLogin: false };
-  if (closed.code === 440) {
+  const fatalReason = fatal[reason];
+  if (fatalReason) return { action: "stop", state: "needs_attention", reason: fatalReason(code), wipeLogin: false };
+  if (reason === "replaced") {
     const recent = context.replacedReconnectsAt.filter((at) => context.now - at < settings.replacedWindowMs);
     if (recent.length >= settings.replacedMaxReconnects) {
       return {
         action: "stop",
         state: "needs_attention",
-        reason: `replaced by another client (440) ${recent.length + 1} times within ${Math.round(settings.replacedWindowMs / 1000)} s; is another instance running this login?`,
+        reason: `replaced by another client (${code}) ${recent.length + 1} times within ${Math.round(settings.replacedWindowMs / 1000)} s; is another instance running this login?`,
         wipeLogin: false,
       };
     }

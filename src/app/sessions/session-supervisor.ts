@@ -1,3 +1,4 @@
+import type { Logger } from "../../domain/ports/logger.port.ts";
 import { CorruptEntryError } from "../../domain/ports/session-store.port.ts";
 import type {
   ConnectionClosed,
@@ -6,15 +7,18 @@ import type {
   WhatsAppConnector,
 } from "../../domain/ports/whatsapp-connector.port.ts";
 import type { DisconnectInfo, SessionInfo, SessionState } from "../../domain/session.ts";
-import type { Logger } from "../logger.ts";
+import { withTimeout } from "../../domain/timeout.ts";
 import { decideReconnect, type ReconnectSettings } from "./reconnect-policy.ts";
 
 /** Attempts of one recovery kept for its trace (the count itself is never capped). */
 const MAX_LOGGED_ATTEMPTS = 100;
+/** How long a delete waits for the server to confirm the logout before wiping the login anyway. */
+const LOGOUT_TIMEOUT_MS = 10_000;
 
 /** One recovery: from the close of an open connection to the next open, or to giving up. */
 export interface RecoveryRecord {
   readonly session: string;
+  /** The protocol's code of the close that started the recovery, and what the library said of it. */
   readonly code: number;
   readonly reason: string;
   readonly attempts: number;
@@ -35,8 +39,10 @@ export interface ConnectAttempt {
 }
 
 export interface SupervisorDeps {
+  /** The id of the provider the session belongs to, as sessions show it. */
+  readonly provider: string;
   readonly connector: WhatsAppConnector;
-  /** Forgets the stored login (after a 401), keeping the session itself. */
+  /** Forgets the stored login (after a logout), keeping the session itself. */
   readonly wipeLogin: () => Promise<void>;
   readonly logger: Logger;
   readonly settings: ReconnectSettings;
@@ -45,7 +51,7 @@ export interface SupervisorDeps {
   /** Every change of what `info()` shows. */
   readonly onChange: (info: SessionInfo) => void;
   /** Inbound messages and status reports of the live connection. */
-  readonly onTraffic: (event: Extract<ConnectionEvent, { type: "inbound" | "status" }>, me: string | null) => void;
+  readonly onTraffic: (event: Extract<ConnectionEvent, { type: "inbound" | "status" }>) => void;
   readonly onRecovery?: (record: RecoveryRecord) => void;
 }
 
@@ -60,6 +66,7 @@ export class SessionSupervisor {
   private me: string | null = null;
   private lastDisconnect: DisconnectInfo | null = null;
   private reconnects = 0;
+  private reconnectAttempts = 0;
   private lastRecoveryMs: number | null = null;
   private pendingQr: { qr: string; expiresAt: Date } | undefined;
   private connection: WhatsAppConnection | undefined;
@@ -82,11 +89,12 @@ export class SessionSupervisor {
   info(): SessionInfo {
     return {
       id: this.id,
-      provider: "baileys",
+      provider: this.deps.provider,
       state: this.state,
       me: this.me,
       lastDisconnect: this.lastDisconnect,
       reconnects: this.reconnects,
+      reconnectAttempts: this.reconnectAttempts,
       lastRecoveryMs: this.lastRecoveryMs,
     };
   }
@@ -113,7 +121,7 @@ export class SessionSupervisor {
   start(): void {
     this.failedAttempts = 0;
     this.setState("starting");
-    void this.connect();
+    void this.connect(false);
   }
 
   /** Ends the connection without logging out (shutdown, or before a delete). */
@@ -132,7 +140,11 @@ export class SessionSupervisor {
     clearTimeout(this.timer);
     if (connection && this.state === "open") {
       try {
-        await withTimeout(connection.logout(), 10_000);
+        await withTimeout(
+          connection.logout(),
+          LOGOUT_TIMEOUT_MS,
+          () => new Error(`timed out after ${LOGOUT_TIMEOUT_MS} ms`),
+        );
       } catch (error) {
         this.deps.logger.warn(
           { err: error, session: this.id },
@@ -153,9 +165,11 @@ export class SessionSupervisor {
     return this.connection.requestPairingCode(phone);
   }
 
-  private async connect(): Promise<void> {
+  /** Opens a connection; `again` when the reconnect policy asked for it after a close. */
+  private async connect(again: boolean): Promise<void> {
     const generation = ++this.generation;
     this.endConnection();
+    if (again) this.reconnectAttempts++;
     this.setState(this.recovery ? "reconnecting" : "connecting");
     this.attemptStartedAt = this.now();
     if (this.recovery) this.recovery.attempts++;
@@ -172,6 +186,7 @@ export class SessionSupervisor {
         this.lastDisconnect = {
           code: 0,
           reason: `stored login is corrupt (${error.key ?? "index"}); restore it or delete the session`,
+          cause: "connect_failed",
           at: new Date(this.now()).toISOString(),
         };
         this.setState("needs_attention");
@@ -179,9 +194,9 @@ export class SessionSupervisor {
       }
       this.deps.logger.warn({ err: error, session: this.id }, "session: could not open a connection");
       this.onClose(generation, {
+        reason: "connect_failed",
         code: 0,
-        reason: error instanceof Error ? error.message : String(error),
-        qrExhausted: false,
+        message: error instanceof Error ? error.message : String(error),
       });
       return;
     }
@@ -206,7 +221,7 @@ export class SessionSupervisor {
         this.onClose(generation, event.closed);
         return;
       default:
-        this.deps.onTraffic(event, this.me);
+        this.deps.onTraffic(event);
     }
   }
 
@@ -230,7 +245,12 @@ export class SessionSupervisor {
     this.connection?.end();
     this.connection = undefined;
     this.pendingQr = undefined;
-    this.lastDisconnect = { code: closed.code, reason: closed.reason, at: new Date(now).toISOString() };
+    this.lastDisconnect = {
+      code: closed.code,
+      reason: closed.message,
+      cause: closed.reason,
+      at: new Date(now).toISOString(),
+    };
     if (this.recovery && this.recovery.attempts > 0) {
       logAttempt(this.recovery.log, {
         startedAt: this.attemptStartedAt,
@@ -239,7 +259,7 @@ export class SessionSupervisor {
         code: closed.code,
       });
     }
-    if (wasOpen) this.recovery = { startedAt: now, code: closed.code, reason: closed.reason, attempts: 0, log: [] };
+    if (wasOpen) this.recovery = { startedAt: now, code: closed.code, reason: closed.message, attempts: 0, log: [] };
 
     const decision = decideReconnect(
       closed,
@@ -252,6 +272,7 @@ export class SessionSupervisor {
         session: this.id,
         code: closed.code,
         reason: closed.reason,
+        detail: closed.message,
         decision: decision.action,
         ...(decision.action === "reconnect" ? { delayMs: decision.delayMs } : { state: decision.state }),
       },
@@ -269,8 +290,8 @@ export class SessionSupervisor {
       }
       return;
     }
-    if (closed.code !== 515) this.failedAttempts++;
-    if (closed.code === 440)
+    if (closed.reason !== "restart_required") this.failedAttempts++;
+    if (closed.reason === "replaced")
       this.replacedReconnectsAt = [
         ...this.replacedReconnectsAt.filter((at) => now - at < this.deps.settings.replacedWindowMs),
         now,
@@ -278,10 +299,10 @@ export class SessionSupervisor {
     this.setState(this.recovery ? "reconnecting" : "connecting");
     clearTimeout(this.timer);
     if (decision.delayMs === 0) {
-      void this.connect();
+      void this.connect(true);
     } else {
       this.timer = setTimeout(() => {
-        if (generation === this.generation) void this.connect();
+        if (generation === this.generation) void this.connect(true);
       }, decision.delayMs);
     }
   }
@@ -319,16 +340,4 @@ export class SessionSupervisor {
 function logAttempt(log: ConnectAttempt[], attempt: ConnectAttempt): void {
   if (log.length >= MAX_LOGGED_ATTEMPTS) log.shift();
   log.push(attempt);
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -1,17 +1,19 @@
 import { DomainError, ProviderError } from "../../domain/errors.ts";
 import type { Message } from "../../domain/message.ts";
-import type {
-  MessagingProvider,
-  ProviderEvent,
-  SendProgress,
-  ProviderEventListener,
-  SendReceipt,
-  SessionControl,
+import { systemClock, type Clock } from "../../domain/ports/clock.port.ts";
+import type { Logger } from "../../domain/ports/logger.port.ts";
+import {
+  BAILEYS_PROVIDER,
+  type MessagingProvider,
+  type ProviderEvent,
+  type SendProgress,
+  type ProviderEventListener,
+  type SendReceipt,
+  type SessionControl,
 } from "../../domain/ports/messaging-provider.port.ts";
 import type { SessionStore } from "../../domain/ports/session-store.port.ts";
 import type { WhatsAppConnector } from "../../domain/ports/whatsapp-connector.port.ts";
 import { isValidSessionId, type SessionInfo } from "../../domain/session.ts";
-import type { Logger } from "../logger.ts";
 import type { ReconnectSettings } from "./reconnect-policy.ts";
 import { SessionSupervisor, type RecoveryRecord } from "./session-supervisor.ts";
 
@@ -41,6 +43,8 @@ export interface WhatsAppProviderOptions {
   /** How often the store is checked for sessions that appeared after start (default 30 s). */
   readonly discoveryIntervalMs?: number;
   readonly random?: () => number;
+  /** Time for the sessions' records and recoveries (default: the system clock). */
+  readonly clock?: Clock;
   readonly onRecovery?: (record: RecoveryRecord) => void;
 }
 
@@ -49,7 +53,7 @@ export interface WhatsAppProviderOptions {
  * each supervised on its own, with their logins in the SessionStore.
  */
 export class WhatsAppProvider implements MessagingProvider, SessionControl {
-  readonly id = "baileys";
+  readonly id = BAILEYS_PROVIDER;
   readonly channels = ["whatsapp"] as const;
   readonly sessions: SessionControl = this;
   readonly sendWindow: number;
@@ -60,9 +64,11 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
   /** Sessions `create` is making (awaiting the store): they count against the limit, and discovery leaves them alone. */
   private readonly creating = new Set<string>();
   private discovery: ReturnType<typeof setInterval> | undefined;
+  private readonly clock: Clock;
 
   constructor(private readonly options: WhatsAppProviderOptions) {
     this.sendWindow = options.sendWindow ?? 1;
+    this.clock = options.clock ?? systemClock;
   }
 
   /**
@@ -205,11 +211,15 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
   }
 
   private async markExisting(id: string): Promise<void> {
-    await this.options.store.setMany(id, new Map([[SESSION_MARKER_KEY, { createdAt: new Date().toISOString() }]]));
+    await this.options.store.setMany(
+      id,
+      new Map([[SESSION_MARKER_KEY, { createdAt: this.clock.now().toISOString() }]]),
+    );
   }
 
   private supervise(id: string): SessionSupervisor {
     const supervisor = new SessionSupervisor(id, {
+      provider: this.id,
       connector: this.options.connector,
       wipeLogin: async () => {
         await this.options.store.clear(id);
@@ -217,10 +227,11 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
       },
       logger: this.options.logger,
       settings: this.options.settings,
+      now: () => this.clock.now().getTime(),
       ...(this.options.random ? { random: this.options.random } : {}),
       ...(this.options.onRecovery ? { onRecovery: this.options.onRecovery } : {}),
       onChange: (info) => this.emit({ type: "session", session: id, state: info.state, ready: info.state === "open" }),
-      onTraffic: (event, me) => {
+      onTraffic: (event) => {
         if (event.type === "status") {
           this.emit({ type: "status", providerMessageId: event.providerMessageId, status: event.status });
           return;
@@ -233,7 +244,7 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
             session: id,
             channel: "whatsapp",
             from: m.from,
-            to: m.to || (me ? `whatsapp:+${me.split(/[:@]/)[0]}` : null),
+            to: m.to || null,
             text: m.text,
             mediaUrls: [],
             providerMessageId: m.providerMessageId,

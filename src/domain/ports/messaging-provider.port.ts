@@ -5,6 +5,14 @@ import type { Message, NewInboundMessage } from "../message.ts";
 import type { ProviderStatus } from "../message-status.ts";
 import type { SessionInfo, SessionState } from "../session.ts";
 
+/** WhatsApp Web through the Baileys library: the id stored on its messages and named in GATEWAY_PROVIDERS. */
+export const BAILEYS_PROVIDER = "baileys";
+/** SMS and WhatsApp through Twilio's API: the id stored on its messages and named in GATEWAY_PROVIDERS. */
+export const TWILIO_PROVIDER = "twilio";
+/** Every provider this build can run. The ids are stored values: they never change. */
+export const ProviderIds = [BAILEYS_PROVIDER, TWILIO_PROVIDER] as const;
+export type ProviderId = (typeof ProviderIds)[number];
+
 /** What a provider said when it took a message. */
 export interface SendReceipt {
   readonly providerMessageId: string;
@@ -36,7 +44,7 @@ export type ProviderEventListener = (event: ProviderEvent) => void;
  * leaves it out.
  */
 export interface MessagingProvider {
-  /** Stable id used in routes and stored on messages: `baileys`, `twilio`. */
+  /** Stable id used in routes and stored on messages: one of `ProviderIds` (test doubles may use others). */
   readonly id: string;
   /** Channels this provider can carry. */
   readonly channels: readonly Channel[];
@@ -96,27 +104,50 @@ export interface SessionControl {
 /** Every provider enabled in this process. */
 export const MessagingProviders: InjectionToken<readonly MessagingProvider[]> = injectionToken("MessagingProviders");
 
-/** A provider callback as the HTTP layer received it. */
+/**
+ * A provider callback as the HTTP layer received it, in neutral terms: the
+ * receiver reads what it needs (headers, body) in the order it checks them.
+ */
 export interface WebhookRequest {
-  /** Which callback: an incoming message or a status report. */
-  readonly kind: "inbound" | "status";
-  /** The public URL the provider called (what it signed), query included. */
+  /** Which callback, one of the receiver's `kinds` (the last segment of `/webhooks/{provider}/{kind}`). */
+  readonly kind: string;
+  /** The public URL the provider called (what it signs), query included as sent. */
   readonly url: string;
-  /** The form fields of the body. */
-  readonly params: Readonly<Record<string, string>>;
-  /** The provider's signature header, if any. */
-  readonly signature: string | undefined;
+  /** A request header by name (any case), or undefined. */
+  header(name: string): string | undefined;
+  /**
+   * The body's bytes, at most the gateway's body limit: above it this rejects
+   * with a `DomainError` (REQUEST.TOO_LARGE), which the receiver lets through.
+   */
+  body(): Promise<Uint8Array>;
 }
 
+/** What to answer the provider once what it reported is recorded. */
+export interface WebhookAnswer {
+  readonly status: number;
+  /** The answer's content type, when it has a body. */
+  readonly contentType?: string;
+  readonly body?: string;
+}
+
+/** Why a callback was refused: a bad signature (403), a body that is not the provider's format or misses fields. */
+export type WebhookRejection = "signature" | "unsupported_media_type" | "malformed";
+
 export type WebhookResult =
-  | { readonly ok: true; readonly events: readonly ProviderEvent[] }
-  | { readonly ok: false; readonly reason: "signature" | "malformed"; readonly detail: string };
+  | { readonly ok: true; readonly events: readonly ProviderEvent[]; readonly answer: WebhookAnswer }
+  | { readonly ok: false; readonly reason: WebhookRejection; readonly detail: string };
 
 /**
- * Verifies and parses a provider's callbacks. Parsing lives with the
- * provider; recording what it says is the app's job.
+ * Verifies and parses a provider's callbacks, and says what to answer.
+ * Parsing lives with the provider; recording what it says is the app's job.
  */
 export interface WebhookReceiver {
-  /** Checks the signature first; only a genuine request is parsed into events. */
-  receive(request: WebhookRequest): WebhookResult;
+  /** The callbacks this provider makes, each served at `POST /webhooks/{provider id}/{kind}`. */
+  readonly kinds: readonly string[];
+  /**
+   * Checks the request's format and signature first; only a genuine request
+   * is parsed into events. The answer is sent only once the events are
+   * recorded (anything else makes the provider retry).
+   */
+  receive(request: WebhookRequest): Promise<WebhookResult>;
 }

@@ -1,22 +1,30 @@
 import { injectionToken, type InjectionToken } from "../injection-token.ts";
 import type { Message } from "../message.ts";
 import type { ProviderStatus } from "../message-status.ts";
+import type { DisconnectReason } from "../session.ts";
 import type { SendProgress, SendReceipt } from "./messaging-provider.port.ts";
 
-/** Why a WhatsApp connection ended, as the protocol says it (Baileys' DisconnectReason codes). */
+/** How a WhatsApp connection ended. */
 export interface ConnectionClosed {
-  /** 515 restart required, 428 closed, 408 timed out, 401 logged out, 440 replaced, 403, 405, 411, 500, 503... */
+  /** Why, in our words: what decisions are taken on. */
+  readonly reason: DisconnectReason;
+  /**
+   * The protocol's own status code (428, 440, 515...), 0 when there is none.
+   * Shown to operators as it is; never a reason for a decision.
+   */
   readonly code: number;
-  readonly reason: string;
-  /** The client ran out of QR codes while nobody scanned (it closes with 408 then). */
-  readonly qrExhausted: boolean;
+  /** What the library said (`Stream Errored (conflict)`), for operators. */
+  readonly message: string;
 }
 
 /** A message received by a linked account. */
 export interface InboundWhatsAppMessage {
   /** The WhatsApp message id; a redelivery carries the same one. */
   readonly providerMessageId: string;
-  /** Sender and recipient as `whatsapp:+E164` (the recipient is the linked account). */
+  /**
+   * Sender and recipient as `whatsapp:+E164` (the recipient is the linked
+   * account; empty when its number is not known).
+   */
   readonly from: string;
   readonly to: string;
   readonly text: string;
@@ -26,6 +34,7 @@ export interface InboundWhatsAppMessage {
 /** What one connection reports; after `close`, nothing more. */
 export type ConnectionEvent =
   | { readonly type: "qr"; readonly qr: string; readonly expiresAt: Date }
+  /** `me`: the linked account's own id, as the protocol names it; shown to operators, never parsed. */
   | { readonly type: "open"; readonly me: string }
   | { readonly type: "close"; readonly closed: ConnectionClosed }
   | { readonly type: "inbound"; readonly message: InboundWhatsAppMessage }

@@ -45,14 +45,14 @@ describe("BaileysConnector: logins", () => {
     const second = await connect(connector, "main");
     const open = await second.events.waitFor("open");
 
-    expect(closed.closed).toEqual({ code: 515, reason: expect.any(String), qrExhausted: false });
+    expect(closed.closed).toEqual({ reason: "restart_required", code: 515, message: expect.any(String) });
     expect(open.me).toBe(linked.jid);
     expect(second.events.of("qr")).toEqual([]);
     const stored = (await store.getMany("main", ["creds"])).get("creds") as { me?: { id?: string; lid?: string } };
     expect(stored.me).toMatchObject({ id: linked.jid, lid: linked.lid });
   });
 
-  it("gives the first QR about 60 s and closes with qrExhausted when the refs run out", async () => {
+  it("gives the first QR about 60 s and closes as qr_exhausted when the refs run out", async () => {
     const sim = await startSim({ qrRefs: 2 });
     const { store } = await diskStore();
     const defaults = await connect(connectorFor(sim, store), "default-qr");
@@ -66,7 +66,7 @@ describe("BaileysConnector: logins", () => {
     expect(lifetime).toBeGreaterThan(50_000);
     expect(lifetime).toBeLessThanOrEqual(60_000);
     expect(short.events.of("qr")).toHaveLength(2);
-    expect(closed.closed).toMatchObject({ code: 408, qrExhausted: true });
+    expect(closed.closed).toMatchObject({ reason: "qr_exhausted", code: 408 });
   });
 
   it("links by pairing code entered on the simulated phone", async () => {
@@ -139,6 +139,6 @@ describe("BaileysConnector: logins", () => {
     const again = await connect(connector, "main");
 
     expect(first.events.all.map((e) => e.type)).toEqual(["open"]);
-    expect((await again.events.waitFor("close")).closed.code).toBe(401);
+    expect((await again.events.waitFor("close")).closed).toMatchObject({ code: 401, reason: "logged_out" });
   });
 });

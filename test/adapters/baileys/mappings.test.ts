@@ -45,22 +45,49 @@ describe("toConnectionClosed", () => {
   const boom = (message: string, statusCode: number): Error =>
     Object.assign(new Error(message), { output: { statusCode } });
 
-  it("takes the Boom status code and message, 428 without one", () => {
+  it("takes the Boom status code and message, 428 (connection closed) without one", () => {
     expect(toConnectionClosed({ error: boom("Stream Errored (conflict)", 440) })).toEqual({
+      reason: "replaced",
       code: 440,
-      reason: "Stream Errored (conflict)",
-      qrExhausted: false,
+      message: "Stream Errored (conflict)",
     });
-    expect(toConnectionClosed({ error: new Error("socket hang up") })).toMatchObject({
+    expect(toConnectionClosed({ error: new Error("socket hang up") })).toEqual({
+      reason: "connection_closed",
       code: 428,
-      reason: "socket hang up",
+      message: "socket hang up",
     });
-    expect(toConnectionClosed(undefined)).toMatchObject({ code: 428, qrExhausted: false });
+    expect(toConnectionClosed(undefined)).toEqual({
+      reason: "connection_closed",
+      code: 428,
+      message: "connection closed",
+    });
   });
 
-  it("tells QR exhaustion from a keep-alive timeout, both 408", () => {
-    expect(toConnectionClosed({ error: boom("QR refs attempts ended", 408) }).qrExhausted).toBe(true);
-    expect(toConnectionClosed({ error: boom("Connection was lost", 408) }).qrExhausted).toBe(false);
+  it.each([
+    [515, "restart_required"],
+    [401, "logged_out"],
+    [440, "replaced"],
+    [428, "connection_closed"],
+    [408, "timed_out"],
+    [500, "bad_session"],
+    [403, "forbidden"],
+    [405, "outdated_client"],
+    [411, "multidevice_mismatch"],
+    [503, "unavailable"],
+    [499, "unknown"],
+    [400, "unknown"],
+  ])("names the code %i %s", (code, reason) => {
+    expect(toConnectionClosed({ error: boom("Stream Errored", code) })).toEqual({
+      reason,
+      code,
+      message: "Stream Errored",
+    });
+  });
+
+  it("tells QR exhaustion from a keep-alive timeout and other timeouts, all 408", () => {
+    expect(toConnectionClosed({ error: boom("QR refs attempts ended", 408) }).reason).toBe("qr_exhausted");
+    expect(toConnectionClosed({ error: boom("Connection was lost", 408) }).reason).toBe("connection_lost");
+    expect(toConnectionClosed({ error: boom("WebSocket Error (connect ECONNREFUSED)", 408) }).reason).toBe("timed_out");
   });
 });
 

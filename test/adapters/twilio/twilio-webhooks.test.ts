@@ -1,6 +1,7 @@
 import twilio from "twilio";
 import { describe, expect, it } from "vitest";
 import { TwilioWebhookReceiver } from "../../../src/adapters/messaging/twilio/twilio-webhooks.ts";
+import type { WebhookRequest } from "../../../src/domain/ports/messaging-provider.port.ts";
 import { inboundParams, statusParams } from "../../fakes/twilio/signed-webhooks.ts";
 
 const TOKEN = "0123456789abcdef0123456789abcdef";
@@ -15,9 +16,33 @@ const receiver = new TwilioWebhookReceiver({
   onUnknownStatus: (s) => void unknown.push(s),
 });
 
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
+const TWIML_ANSWER = { status: 200, contentType: "text/xml; charset=utf-8", body: EMPTY_TWIML };
+const STATUS_ANSWER = { status: 204 };
+
+/** A callback as the HTTP layer hands it over: a form body and Twilio's headers. */
+function request(
+  kind: string,
+  url: string,
+  params: Record<string, string>,
+  signature: string | undefined,
+  headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded" },
+): WebhookRequest {
+  const all: Record<string, string> = {
+    ...headers,
+    ...(signature === undefined ? {} : { "x-twilio-signature": signature }),
+  };
+  return {
+    kind,
+    url,
+    header: (name) => all[name.toLowerCase()],
+    body: async () => new TextEncoder().encode(new URLSearchParams(params).toString()),
+  };
+}
+
 function signed(kind: "inbound" | "status", params: Record<string, string>) {
   const url = kind === "inbound" ? URL_INBOUND : URL_STATUS;
-  return receiver.receive({ kind, url, params, signature: twilio.getExpectedTwilioSignature(TOKEN, url, params) });
+  return receiver.receive(request(kind, url, params, twilio.getExpectedTwilioSignature(TOKEN, url, params)));
 }
 
 describe("TwilioWebhookReceiver", () => {
@@ -40,15 +65,16 @@ describe("TwilioWebhookReceiver", () => {
         },
       ],
     ],
-  ])("maps MessageStatus %s", (status, events) => {
-    expect(signed("status", statusParams({ accountSid: ACCOUNT, messageSid: "SM1", status }))).toEqual({
+  ])("maps MessageStatus %s, and answers 204", async (status, events) => {
+    expect(await signed("status", statusParams({ accountSid: ACCOUNT, messageSid: "SM1", status }))).toEqual({
       ok: true,
       events,
+      answer: STATUS_ANSWER,
     });
   });
 
-  it("keeps ErrorCode and ErrorMessage on undelivered", () => {
-    const result = signed(
+  it("keeps ErrorCode and ErrorMessage on undelivered", async () => {
+    const result = await signed(
       "status",
       statusParams({
         accountSid: ACCOUNT,
@@ -73,23 +99,25 @@ describe("TwilioWebhookReceiver", () => {
           },
         },
       ],
+      answer: STATUS_ANSWER,
     });
   });
 
   it.each(["partially_delivered", "constructor", "__proto__"])(
     "accepts and ignores the unknown status %s",
-    (status) => {
+    async (status) => {
       unknown.length = 0;
-      expect(signed("status", statusParams({ accountSid: ACCOUNT, messageSid: "SM1", status }))).toEqual({
+      expect(await signed("status", statusParams({ accountSid: ACCOUNT, messageSid: "SM1", status }))).toEqual({
         ok: true,
         events: [],
+        answer: STATUS_ANSWER,
       });
       expect(unknown).toEqual([status]);
     },
   );
 
-  it("parses an inbound SMS into an inbound message on the default session", () => {
-    const result = signed(
+  it("parses an inbound SMS into an inbound message on the default session, and answers empty TwiML", async () => {
+    const result = await signed(
       "inbound",
       inboundParams({ accountSid: ACCOUNT, messageSid: "SM9", from: "+15557654321", to: "+15550001111", body: "yo" }),
     );
@@ -111,6 +139,7 @@ describe("TwilioWebhookReceiver", () => {
           },
         },
       ],
+      answer: TWIML_ANSWER,
     });
   });
 
@@ -118,16 +147,61 @@ describe("TwilioWebhookReceiver", () => {
     ["a bad signature", { signature: "AAAA" }, "signature"],
     ["no signature", { signature: undefined }, "signature"],
     ["another URL", { url: URL_STATUS }, "signature"],
-  ])("rejects %s before parsing", (_, change, reason) => {
+  ])("rejects %s before parsing", async (_, change, reason) => {
     const params = inboundParams({ accountSid: ACCOUNT, messageSid: "SM9", from: "+15557654321", to: "+15550001111" });
-    const request = {
-      kind: "inbound" as const,
+    const given = {
       url: URL_INBOUND,
-      params,
-      signature: twilio.getExpectedTwilioSignature(TOKEN, URL_INBOUND, params),
+      signature: twilio.getExpectedTwilioSignature(TOKEN, URL_INBOUND, params) as string | undefined,
       ...change,
     };
-    expect(receiver.receive(request)).toMatchObject({ ok: false, reason });
+    expect(await receiver.receive(request("inbound", given.url, params, given.signature))).toMatchObject({
+      ok: false,
+      reason,
+    });
+  });
+
+  it("refuses a body that is not a form before reading it, and a broken form before the signature", async () => {
+    const params = inboundParams({ accountSid: ACCOUNT, messageSid: "SM9", from: "+15557654321", to: "+15550001111" });
+    const signature = twilio.getExpectedTwilioSignature(TOKEN, URL_INBOUND, params);
+    let read = false;
+    const json: WebhookRequest = {
+      ...request("inbound", URL_INBOUND, params, signature, { "content-type": "application/json" }),
+      body: async () => {
+        read = true;
+        return new Uint8Array();
+      },
+    };
+    expect(await receiver.receive(json)).toMatchObject({ ok: false, reason: "unsupported_media_type" });
+    expect(read).toBe(false);
+
+    const twice: WebhookRequest = {
+      ...request("inbound", URL_INBOUND, params, signature),
+      body: async () => new TextEncoder().encode("From=a&From=b"),
+    };
+    expect(await receiver.receive(twice)).toEqual({
+      ok: false,
+      reason: "malformed",
+      detail: 'the body is not a valid form: field "From" appears more than once',
+    });
+  });
+
+  it("lets a body above the limit through as the HTTP layer's error", async () => {
+    const tooLarge = new Error("the body exceeds the limit");
+    const big: WebhookRequest = {
+      ...request("inbound", URL_INBOUND, {}, "x"),
+      body: async () => {
+        throw tooLarge;
+      },
+    };
+    await expect(receiver.receive(big)).rejects.toBe(tooLarge);
+  });
+
+  it("serves its two callbacks and knows no other", async () => {
+    expect(receiver.kinds).toEqual(["inbound", "status"]);
+    expect(await receiver.receive(request("other", URL_INBOUND, {}, "x"))).toMatchObject({
+      ok: false,
+      reason: "malformed",
+    });
   });
 
   it.each([
@@ -135,7 +209,7 @@ describe("TwilioWebhookReceiver", () => {
     ["NumMedia", "1.5"],
     ["NumMedia", "999"],
     ["NumMedia", "2"],
-  ])("rejects %s=%s as malformed", (key, value) => {
+  ])("rejects %s=%s as malformed", async (key, value) => {
     const params = {
       ...inboundParams({
         accountSid: ACCOUNT,
@@ -146,6 +220,6 @@ describe("TwilioWebhookReceiver", () => {
       }),
       [key]: value,
     };
-    expect(signed("inbound", params)).toMatchObject({ ok: false, reason: "malformed" });
+    expect(await signed("inbound", params)).toMatchObject({ ok: false, reason: "malformed" });
   });
 });

@@ -1,18 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BaseUrlRequestClient, rebase } from "../../../src/adapters/messaging/twilio/twilio-http-client.ts";
-import { TwilioProvider, type TwilioLogger } from "../../../src/adapters/messaging/twilio/twilio.provider.ts";
+import { TwilioProvider } from "../../../src/adapters/messaging/twilio/twilio.provider.ts";
 import { ProviderError } from "../../../src/domain/errors.ts";
 import type { Message } from "../../../src/domain/message.ts";
+import { silentLogger, type Logger } from "../../../src/domain/ports/logger.port.ts";
 import type { MessagingProvider } from "../../../src/domain/ports/messaging-provider.port.ts";
 import { FakeTwilioApi } from "../../fakes/twilio/fake-twilio-api.ts";
 
 const FROM = "+15550001111";
 const logged: string[] = [];
-const logger: TwilioLogger = {
-  info: (fields, message) => void logged.push(JSON.stringify({ ...fields, message })),
-  warn: (fields, message) => void logged.push(JSON.stringify({ ...fields, message })),
-  error: (fields, message) => void logged.push(JSON.stringify({ ...fields, message })),
-};
+const record = (fields: unknown, message?: string) =>
+  void logged.push(JSON.stringify({ ...(fields as object), message }));
+const logger: Logger = { ...silentLogger, info: record, warn: record, error: record };
 
 let fake: FakeTwilioApi;
 beforeEach(async () => {

@@ -1,7 +1,7 @@
+import type { Logger } from "../../../domain/ports/logger.port.ts";
 import { CorruptEntryError, type SessionStore, type StoredValue } from "../../../domain/ports/session-store.port.ts";
 import { initAuthCreds, proto } from "@whiskeysockets/baileys";
 import type { AuthenticationCreds, SignalDataSet, SignalDataTypeMap, SignalKeyStore } from "@whiskeysockets/baileys";
-import type { ConnectorLogger } from "./connector-logger.ts";
 import { CREDS_KEY, type SessionWrites } from "./session-writes.ts";
 import { reviveBuffers, toStoredValue } from "./stored-values.ts";
 
@@ -38,7 +38,7 @@ export interface StoreAuthState {
 export async function loadAuthState(
   store: SessionStore,
   writes: SessionWrites,
-  logger: ConnectorLogger,
+  logger: Logger,
 ): Promise<StoreAuthState> {
   const { session } = writes;
   const stored = (await store.getMany(session, [CREDS_KEY])).get(CREDS_KEY);

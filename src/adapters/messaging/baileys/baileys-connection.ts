@@ -1,14 +1,19 @@
 import { ProviderError } from "../../../domain/errors.ts";
 import type { Message } from "../../../domain/message.ts";
-import type { SendProgress, SendReceipt } from "../../../domain/ports/messaging-provider.port.ts";
+import {
+  BAILEYS_PROVIDER,
+  type SendProgress,
+  type SendReceipt,
+} from "../../../domain/ports/messaging-provider.port.ts";
+import type { Logger } from "../../../domain/ports/logger.port.ts";
 import type { ConnectionEvent, WhatsAppConnection } from "../../../domain/ports/whatsapp-connector.port.ts";
+import { withTimeout } from "../../../domain/timeout.ts";
 import type { BaileysEventMap, BinaryNode, WASocket } from "@whiskeysockets/baileys";
 import { addressToJid, jidToAddress } from "./addresses.ts";
 import type { StoreAuthState } from "./auth-state.ts";
-import type { ConnectorLogger } from "./connector-logger.ts";
 import { toConnectionClosed } from "./disconnect-mapping.ts";
 import { toInboundMessage } from "./inbound-mapping.ts";
-import { PROVIDER_ID, toProviderError } from "./send-errors.ts";
+import { toProviderError } from "./send-errors.ts";
 import { ServerAcks } from "./server-acks.ts";
 import type { SessionWrites } from "./session-writes.ts";
 import { toProviderStatus } from "./status-mapping.ts";
@@ -24,7 +29,7 @@ export interface BaileysConnectionDeps {
   readonly auth: StoreAuthState;
   readonly writes: SessionWrites;
   readonly listener: (event: ConnectionEvent) => void;
-  readonly logger: ConnectorLogger;
+  readonly logger: Logger;
   readonly ackTimeoutMs: number;
   /** How long requestPairingCode waits for the server to start the registration. */
   readonly registrationTimeoutMs: number;
@@ -42,6 +47,8 @@ export class BaileysConnection implements WhatsAppConnection {
   /** Set by end(), logout() and once `close` is delivered. */
   private silenced = false;
   private qrCount = 0;
+  /** The account's id as the connection opened with it (creds may not name it yet). */
+  private me: string | undefined;
   private delivery: Promise<void> = Promise.resolve();
   private readonly acks: ServerAcks;
   private readonly registration: Promise<void>;
@@ -77,13 +84,18 @@ export class BaileysConnection implements WhatsAppConnection {
    */
   async send(message: Message, progress?: SendProgress): Promise<SendReceipt> {
     if (this.state !== "open" || this.silenced) {
-      throw new ProviderError(PROVIDER_ID, "the WhatsApp connection is not open", true, "not-open");
+      throw new ProviderError(BAILEYS_PROVIDER, "the WhatsApp connection is not open", true, "not-open");
     }
     const jid = addressToJid(message.to);
     if (!jid)
-      throw new ProviderError(PROVIDER_ID, `not a WhatsApp phone number: ${message.to}`, false, "invalid-recipient");
+      throw new ProviderError(
+        BAILEYS_PROVIDER,
+        `not a WhatsApp phone number: ${message.to}`,
+        false,
+        "invalid-recipient",
+      );
     if (message.mediaUrls.length > 0) {
-      throw new ProviderError(PROVIDER_ID, "the Baileys provider sends text only", false, "media-unsupported");
+      throw new ProviderError(BAILEYS_PROVIDER, "the Baileys provider sends text only", false, "media-unsupported");
     }
     const waId = deriveWaMessageId(message.id);
     const { sock } = this.deps;
@@ -91,7 +103,7 @@ export class BaileysConnection implements WhatsAppConnection {
       const devices = await sock.getUSyncDevices([jid], true, false);
       if (devices.length === 0) {
         throw new ProviderError(
-          PROVIDER_ID,
+          BAILEYS_PROVIDER,
           `WhatsApp listed no devices for ${message.to}; nothing was sent`,
           true,
           "no-devices",
@@ -122,21 +134,26 @@ export class BaileysConnection implements WhatsAppConnection {
     const digits = phone.replace(/^\+/, "");
     if (!/^[1-9]\d{4,14}$/.test(digits)) {
       throw new ProviderError(
-        PROVIDER_ID,
+        BAILEYS_PROVIDER,
         "a pairing code needs the phone number as E.164 digits",
         false,
         "invalid-phone",
       );
     }
     if (this.deps.auth.creds.account) {
-      throw new ProviderError(PROVIDER_ID, "this session is already linked", false, "already-linked");
+      throw new ProviderError(BAILEYS_PROVIDER, "this session is already linked", false, "already-linked");
     }
     if (this.state === "closed" || this.silenced) {
-      throw new ProviderError(PROVIDER_ID, "the WhatsApp connection is closed", true, "not-open");
+      throw new ProviderError(BAILEYS_PROVIDER, "the WhatsApp connection is closed", true, "not-open");
     }
     // The server must be in the registration phase (it sent QR refs) before
     // it takes a pairing-code request.
-    await withTimeout(this.registration, this.deps.registrationTimeoutMs, "the server did not start a registration");
+    const ms = this.deps.registrationTimeoutMs;
+    await withTimeout(
+      this.registration,
+      ms,
+      () => new ProviderError(BAILEYS_PROVIDER, `the server did not start a registration within ${ms} ms`, true, "408"),
+    );
     try {
       return await this.deps.sock.requestPairingCode(digits);
     } catch (error) {
@@ -178,16 +195,17 @@ export class BaileysConnection implements WhatsAppConnection {
     if (update.connection === "open") {
       this.state = "open";
       const me = this.deps.sock.user?.id ?? this.deps.auth.creds.me?.id ?? "";
+      this.me = me;
       this.enqueue(() => this.deliver({ type: "open", me }));
     }
     if (update.connection === "close") {
       this.state = "closed";
       const closed = toConnectionClosed(update.lastDisconnect);
       // A logged-out login is dead: no late write may outlive its wipe.
-      if (closed.code === 401) this.deps.auth.seal();
+      if (closed.reason === "logged_out") this.deps.auth.seal();
       const gone = new ProviderError(
-        PROVIDER_ID,
-        `the WhatsApp connection closed (${closed.code} ${closed.reason})`,
+        BAILEYS_PROVIDER,
+        `the WhatsApp connection closed (${closed.code} ${closed.message})`,
         true,
         String(closed.code),
       );
@@ -211,7 +229,7 @@ export class BaileysConnection implements WhatsAppConnection {
       }
       if (type !== "notify" && type !== "append") continue;
       const mapped = await toInboundMessage(message, {
-        to: jidToAddress(this.deps.auth.creds.me?.id) ?? "",
+        to: jidToAddress(this.deps.auth.creds.me?.id) ?? jidToAddress(this.me) ?? "",
         pnForLid: (lid) => this.deps.sock.signalRepository.lidMapping.getPNForLID(lid),
         now: () => new Date(),
       });
@@ -267,7 +285,7 @@ export class BaileysConnection implements WhatsAppConnection {
     this.silenced = true;
     this.state = "closed";
     this.detach();
-    const ended = new ProviderError(PROVIDER_ID, "the WhatsApp connection was ended", true, "ended");
+    const ended = new ProviderError(BAILEYS_PROVIDER, "the WhatsApp connection was ended", true, "ended");
     this.acks.failAll(ended);
     this.registrationSettle.reject(ended);
   }
@@ -282,12 +300,4 @@ export class BaileysConnection implements WhatsAppConnection {
       this.deps.logger.warn({ err: error, session: this.deps.session }, "baileys: error while ending the socket");
     });
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ProviderError(PROVIDER_ID, `${what} within ${ms} ms`, true, "408")), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,3 +1,4 @@
+import type { Logger } from "../../../domain/ports/logger.port.ts";
 import type { SessionStore } from "../../../domain/ports/session-store.port.ts";
 import type {
   ConnectionEvent,
@@ -8,15 +9,13 @@ import makeWASocket, { DEFAULT_CONNECTION_CONFIG, makeCacheableSignalKeyStore, p
 import type { UserFacingSocketConfig } from "@whiskeysockets/baileys";
 import { loadAuthState } from "./auth-state.ts";
 import { BaileysConnection } from "./baileys-connection.ts";
-import { baileysLogger, type ConnectorLogger } from "./connector-logger.ts";
+import { baileysLogger } from "./connector-logger.ts";
 import { SessionWrites } from "./session-writes.ts";
-
-export type { ConnectorLogger } from "./connector-logger.ts";
 
 export interface BaileysConnectorOptions {
   /** Where each session's login (creds and Signal keys) lives. */
   readonly store: SessionStore;
-  readonly logger: ConnectorLogger;
+  readonly logger: Logger;
   /**
    * WhatsApp Web endpoint; default Baileys' own (`wss://web.whatsapp.com/ws/chat`).
    * A testing setting: point it at the simulator.

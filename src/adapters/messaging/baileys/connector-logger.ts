@@ -1,16 +1,4 @@
-/**
- * The logger the connector needs: pino's shape (a pino `Logger` fits), which
- * is also what Baileys expects of its own logger.
- */
-export interface ConnectorLogger {
-  level: string;
-  child(bindings: Record<string, unknown>): ConnectorLogger;
-  trace(obj: unknown, msg?: string): void;
-  debug(obj: unknown, msg?: string): void;
-  info(obj: unknown, msg?: string): void;
-  warn(obj: unknown, msg?: string): void;
-  error(obj: unknown, msg?: string): void;
-}
+import type { Logger } from "../../../domain/ports/logger.port.ts";
 
 const SEVERITY = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
 
@@ -20,7 +8,7 @@ const SEVERITY = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
  * silent). Baileys' debug and trace output can carry key material, hence a
  * separate level, `warn` by default.
  */
-export function baileysLogger(logger: ConnectorLogger, session: string, level: string): ConnectorLogger {
+export function baileysLogger(logger: Logger, session: string, level: string): Logger {
   const child = logger.child({ session, lib: "baileys" });
   const wanted = SEVERITY.indexOf(level);
   const parent = SEVERITY.indexOf(logger.level);

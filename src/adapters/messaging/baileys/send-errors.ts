@@ -1,7 +1,6 @@
 import { ProviderError } from "../../../domain/errors.ts";
+import { BAILEYS_PROVIDER } from "../../../domain/ports/messaging-provider.port.ts";
 import { boomStatusCode } from "./disconnect-mapping.ts";
-
-export const PROVIDER_ID = "baileys";
 
 /**
  * 4xx codes that describe the connection, not the message: closed (428),
@@ -28,6 +27,6 @@ export function toProviderError(error: unknown): ProviderError {
   if (error instanceof ProviderError) return error;
   const message = error instanceof Error ? error.message : String(error);
   const code = boomStatusCode(error);
-  if (code === undefined) return new ProviderError(PROVIDER_ID, message, true);
-  return new ProviderError(PROVIDER_ID, message, isRetryableCode(code), String(code));
+  if (code === undefined) return new ProviderError(BAILEYS_PROVIDER, message, true);
+  return new ProviderError(BAILEYS_PROVIDER, message, isRetryableCode(code), String(code));
 }

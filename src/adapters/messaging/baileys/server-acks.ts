@@ -1,5 +1,6 @@
 import { ProviderError } from "../../../domain/errors.ts";
-import { isRetryableCode, PROVIDER_ID } from "./send-errors.ts";
+import { BAILEYS_PROVIDER } from "../../../domain/ports/messaging-provider.port.ts";
+import { isRetryableCode } from "./send-errors.ts";
 
 interface Waiter {
   resolve(): void;
@@ -44,7 +45,12 @@ export class ServerAcks {
     const timer = setTimeout(
       () =>
         waiter.reject(
-          new ProviderError(PROVIDER_ID, `no server ack for message ${id} within ${this.timeoutMs} ms`, true, "408"),
+          new ProviderError(
+            BAILEYS_PROVIDER,
+            `no server ack for message ${id} within ${this.timeoutMs} ms`,
+            true,
+            "408",
+          ),
         ),
       this.timeoutMs,
     );
@@ -70,7 +76,7 @@ export class ServerAcks {
         const retryable = code !== undefined && Number.isInteger(code) && isRetryableCode(code);
         waiter.reject(
           new ProviderError(
-            PROVIDER_ID,
+            BAILEYS_PROVIDER,
             `WhatsApp refused message ${ack.id} (error ${ack.error})`,
             retryable,
             ack.error,

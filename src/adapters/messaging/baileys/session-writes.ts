@@ -1,6 +1,6 @@
+import type { Logger } from "../../../domain/ports/logger.port.ts";
 import type { SessionStore } from "../../../domain/ports/session-store.port.ts";
 import type { AuthenticationCreds } from "@whiskeysockets/baileys";
-import type { ConnectorLogger } from "./connector-logger.ts";
 import { toStoredValue } from "./stored-values.ts";
 
 export const CREDS_KEY = "creds";
@@ -26,7 +26,7 @@ export class SessionWrites {
   constructor(
     private readonly store: SessionStore,
     readonly session: string,
-    private readonly logger: ConnectorLogger,
+    private readonly logger: Logger,
   ) {}
 
   /** Registers a write so `flush()` waits for it; returns it unchanged. */

@@ -1,6 +1,5 @@
 import { ProviderError } from "../../../domain/errors.ts";
-
-export const TWILIO = "twilio";
+import { TWILIO_PROVIDER } from "../../../domain/ports/messaging-provider.port.ts";
 
 /**
  * Turns whatever the `twilio` library threw into a `ProviderError`.
@@ -25,11 +24,20 @@ export function toProviderError(error: unknown): ProviderError {
   if (http) {
     const retryable = http.status === 429 || http.status === 401 || http.status >= 500;
     const message = http.message || `Twilio answered HTTP ${http.status}`;
-    return new ProviderError(TWILIO, message, retryable, http.code === undefined ? undefined : String(http.code));
+    return new ProviderError(
+      TWILIO_PROVIDER,
+      message,
+      retryable,
+      http.code === undefined ? undefined : String(http.code),
+    );
   }
   const code = typeof (error as { code?: unknown })?.code === "string" ? (error as { code: string }).code : undefined;
   const reason = error instanceof Error ? error.message : String(error);
-  return new ProviderError(TWILIO, `could not reach the Twilio API${code ? ` (${code})` : ""}: ${reason}`, true);
+  return new ProviderError(
+    TWILIO_PROVIDER,
+    `could not reach the Twilio API${code ? ` (${code})` : ""}: ${reason}`,
+    true,
+  );
 }
 
 interface HttpFailure {

@@ -1,17 +1,39 @@
 import twilio from "twilio";
 import type { MessageError } from "../../../domain/errors.ts";
 import type { ProviderStatus } from "../../../domain/message-status.ts";
-import type {
-  ProviderEvent,
-  WebhookReceiver,
-  WebhookRequest,
-  WebhookResult,
+import {
+  TWILIO_PROVIDER,
+  type ProviderEvent,
+  type WebhookAnswer,
+  type WebhookReceiver,
+  type WebhookRequest,
+  type WebhookResult,
 } from "../../../domain/ports/messaging-provider.port.ts";
 import { channelOfTwilioAddress, fromTwilioAddress } from "./twilio-addresses.ts";
-import { TWILIO } from "./twilio-errors.ts";
+import { readForm } from "./twilio-form.ts";
 
 /** Twilio's session-less provider reports everything on this one session. */
 export const TWILIO_SESSION = "default";
+
+/** Twilio's callbacks: a message came in, a message's status changed. */
+export const TWILIO_WEBHOOK_KINDS = ["inbound", "status"] as const;
+type TwilioWebhookKind = (typeof TWILIO_WEBHOOK_KINDS)[number];
+
+const SIGNATURE_HEADER = "x-twilio-signature";
+
+/**
+ * What Twilio gets back once a callback is recorded: for an incoming message,
+ * TwiML that asks for no reply (an empty body would be taken as one); for a
+ * status report, nothing.
+ */
+const ANSWERS: Readonly<Record<TwilioWebhookKind, WebhookAnswer>> = {
+  inbound: {
+    status: 200,
+    contentType: "text/xml; charset=utf-8",
+    body: '<?xml version="1.0" encoding="UTF-8"?><Response></Response>',
+  },
+  status: { status: 204 },
+};
 
 // Twilio caps media per message at 10; a little headroom, but a bound, since
 // NumMedia comes from the request.
@@ -46,23 +68,32 @@ export interface TwilioWebhookOptions {
 }
 
 /**
- * Verifies Twilio's callbacks with the library's own `validateRequest`
- * (HMAC-SHA1 of the URL Twilio called plus the sorted form fields, keyed by
- * the auth token) and parses a genuine one into provider events.
+ * Reads Twilio's callbacks (form bodies), verifies them with the library's
+ * own `validateRequest` (HMAC-SHA1 of the URL Twilio called plus the sorted
+ * form fields, keyed by the auth token), parses a genuine one into provider
+ * events, and says what to answer Twilio.
  */
 export class TwilioWebhookReceiver implements WebhookReceiver {
+  readonly kinds: readonly string[] = TWILIO_WEBHOOK_KINDS;
+
   constructor(private readonly options: TwilioWebhookOptions) {}
 
-  receive(request: WebhookRequest): WebhookResult {
-    if (!request.signature)
-      return { ok: false, reason: "signature", detail: "the X-Twilio-Signature header is missing" };
-    if (!twilio.validateRequest(this.options.authToken, request.signature, request.url, { ...request.params })) {
+  async receive(request: WebhookRequest): Promise<WebhookResult> {
+    const kind = TWILIO_WEBHOOK_KINDS.find((k) => k === request.kind);
+    if (!kind) return malformed(`Twilio makes no ${JSON.stringify(request.kind)} callback`);
+    const form = await readForm(request);
+    if (!form.ok) return form;
+    const params = form.fields;
+    const signature = request.header(SIGNATURE_HEADER);
+    if (!signature) return { ok: false, reason: "signature", detail: "the X-Twilio-Signature header is missing" };
+    if (!twilio.validateRequest(this.options.authToken, signature, request.url, { ...params })) {
       return { ok: false, reason: "signature", detail: "the X-Twilio-Signature does not match this URL and body" };
     }
-    return request.kind === "inbound" ? this.inbound(request.params) : this.status(request.params);
+    const events = kind === "inbound" ? this.inbound(params) : this.status(params);
+    return Array.isArray(events) ? { ok: true, events, answer: ANSWERS[kind] } : events;
   }
 
-  private inbound(params: Readonly<Record<string, string>>): WebhookResult {
+  private inbound(params: Readonly<Record<string, string>>): ProviderEvent[] | Rejected {
     const sid = params.MessageSid || params.SmsSid;
     const from = params.From;
     if (!sid || !from) return malformed(missing({ MessageSid: sid, From: from }));
@@ -80,7 +111,7 @@ export class TwilioWebhookReceiver implements WebhookReceiver {
     const event: ProviderEvent = {
       type: "inbound",
       message: {
-        provider: TWILIO,
+        provider: TWILIO_PROVIDER,
         session: TWILIO_SESSION,
         channel,
         from: fromTwilioAddress(from, channel),
@@ -91,10 +122,10 @@ export class TwilioWebhookReceiver implements WebhookReceiver {
         at: this.options.now?.() ?? new Date(),
       },
     };
-    return { ok: true, events: [event] };
+    return [event];
   }
 
-  private status(params: Readonly<Record<string, string>>): WebhookResult {
+  private status(params: Readonly<Record<string, string>>): ProviderEvent[] | Rejected {
     const sid = params.MessageSid || params.SmsSid;
     const reported = params.MessageStatus || params.SmsStatus;
     if (!sid || !reported) return malformed(missing({ MessageSid: sid, MessageStatus: reported }));
@@ -102,11 +133,11 @@ export class TwilioWebhookReceiver implements WebhookReceiver {
     const status = Object.hasOwn(statusMap, key) ? statusMap[key] : undefined;
     if (status === undefined) {
       this.options.onUnknownStatus?.(reported, sid);
-      return { ok: true, events: [] };
+      return [];
     }
-    if (status === null) return { ok: true, events: [] };
+    if (status === null) return [];
     const error = status === "failed" ? failure(reported, params) : undefined;
-    return { ok: true, events: [{ type: "status", providerMessageId: sid, status, ...(error ? { error } : {}) }] };
+    return [{ type: "status", providerMessageId: sid, status, ...(error ? { error } : {}) }];
   }
 }
 
@@ -125,6 +156,8 @@ function missing(fields: Record<string, string | undefined>): string {
   return `missing required field${names.length > 1 ? "s" : ""} ${names.join(", ")}`;
 }
 
-function malformed(detail: string): WebhookResult {
+type Rejected = Extract<WebhookResult, { ok: false }>;
+
+function malformed(detail: string): Rejected {
   return { ok: false, reason: "malformed", detail };
 }

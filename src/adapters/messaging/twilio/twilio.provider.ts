@@ -3,23 +3,18 @@ import type { MessageListInstanceCreateOptions } from "twilio/lib/rest/api/v2010
 import type { Channel } from "../../../domain/address.ts";
 import { ProviderError } from "../../../domain/errors.ts";
 import type { Message } from "../../../domain/message.ts";
-import type {
-  MessagingProvider,
-  ProviderEventListener,
-  SendReceipt,
-  WebhookReceiver,
+import type { Logger } from "../../../domain/ports/logger.port.ts";
+import {
+  TWILIO_PROVIDER,
+  type MessagingProvider,
+  type ProviderEventListener,
+  type SendReceipt,
+  type WebhookReceiver,
 } from "../../../domain/ports/messaging-provider.port.ts";
 import { toTwilioAddress } from "./twilio-addresses.ts";
-import { TWILIO, toProviderError } from "./twilio-errors.ts";
+import { toProviderError } from "./twilio-errors.ts";
 import { BaseUrlRequestClient } from "./twilio-http-client.ts";
 import { TWILIO_SESSION, TwilioWebhookReceiver } from "./twilio-webhooks.ts";
-
-/** Structured logger (pino-compatible); the adapter never hands it a secret. */
-export interface TwilioLogger {
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
-}
 
 export interface TwilioProviderOptions {
   readonly accountSid: string;
@@ -32,7 +27,8 @@ export interface TwilioProviderOptions {
   readonly statusCallbackUrl?: string | undefined;
   /** Another host for Twilio's REST API (a local fake in tests, an egress proxy); default Twilio's own. */
   readonly apiBaseUrl?: string | undefined;
-  readonly logger: TwilioLogger;
+  /** The adapter never hands it a secret. */
+  readonly logger: Logger;
   readonly now?: () => Date;
 }
 
@@ -49,7 +45,7 @@ export interface TwilioProviderOptions {
  * side (treating it as failed) would lose messages.
  */
 export class TwilioProvider implements MessagingProvider {
-  readonly id = TWILIO;
+  readonly id = TWILIO_PROVIDER;
   readonly channels: readonly Channel[] = ["sms", "whatsapp"];
   readonly webhooks: WebhookReceiver;
   private readonly client: twilio.Twilio;
@@ -67,7 +63,7 @@ export class TwilioProvider implements MessagingProvider {
       ...(options.now ? { now: options.now } : {}),
       onUnknownStatus: (status, messageSid) =>
         options.logger.warn(
-          { provider: TWILIO, status, providerMessageId: messageSid },
+          { provider: TWILIO_PROVIDER, status, providerMessageId: messageSid },
           "twilio: unknown MessageStatus ignored",
         ),
     });
@@ -77,7 +73,7 @@ export class TwilioProvider implements MessagingProvider {
     this.running = true;
     this.options.logger.info(
       {
-        provider: TWILIO,
+        provider: TWILIO_PROVIDER,
         sender: this.options.messagingServiceSid ? "messagingService" : "from",
         statusCallback: this.options.statusCallbackUrl ?? null,
         apiBaseUrl: this.options.apiBaseUrl ?? "https://api.twilio.com",
@@ -99,12 +95,17 @@ export class TwilioProvider implements MessagingProvider {
   }
 
   async send(message: Message): Promise<SendReceipt> {
-    if (!this.running) throw new ProviderError(TWILIO, "the Twilio provider is stopped", true);
+    if (!this.running) throw new ProviderError(TWILIO_PROVIDER, "the Twilio provider is stopped", true);
     const params = this.createParams(message);
     try {
       const created = await this.client.messages.create(params);
       this.options.logger.info(
-        { provider: TWILIO, messageId: message.id, providerMessageId: created.sid, twilioStatus: created.status },
+        {
+          provider: TWILIO_PROVIDER,
+          messageId: message.id,
+          providerMessageId: created.sid,
+          twilioStatus: created.status,
+        },
         "twilio: message accepted",
       );
       // Twilio answers `queued` or `accepted`: for us the hand-over is done, so `sent`.
@@ -113,7 +114,7 @@ export class TwilioProvider implements MessagingProvider {
       const failure = toProviderError(error);
       this.options.logger.warn(
         {
-          provider: TWILIO,
+          provider: TWILIO_PROVIDER,
           messageId: message.id,
           retryable: failure.retryable,
           providerCode: failure.providerCode ?? null,
