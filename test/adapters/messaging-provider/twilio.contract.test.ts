@@ -30,20 +30,23 @@ async function startCallbackRoute(
         res.writeHead(404).end();
         return;
       }
-      const params = Object.fromEntries(new URLSearchParams(await readBody(req)));
-      const signature = req.headers["x-twilio-signature"];
-      const result = receiver().receive({
+      const body = await readBody(req);
+      const result = await receiver().receive({
         kind,
         url: `${baseUrl}${req.url ?? ""}`,
-        params,
-        signature: typeof signature === "string" ? signature : undefined,
+        header: (name) => {
+          const value = req.headers[name.toLowerCase()];
+          return typeof value === "string" ? value : undefined;
+        },
+        body: async () => new Uint8Array(body),
       });
       if (!result.ok) {
         res.writeHead(result.reason === "signature" ? 403 : 400).end(result.detail);
         return;
       }
       for (const event of result.events) for (const listener of listeners) listener(event);
-      res.writeHead(kind === "inbound" ? 200 : 204).end();
+      const { status, contentType, body: answer } = result.answer;
+      res.writeHead(status, contentType ? { "content-type": contentType } : {}).end(answer);
     })();
   });
   await new Promise<void>((resolve, reject) => {
@@ -54,10 +57,10 @@ async function startCallbackRoute(
   return { server, baseUrl };
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }
 
 /** One call to the fake's control API (test/fakes/twilio/control-http.ts). */
