@@ -3,7 +3,7 @@ import type { Clock } from "../../domain/ports/clock.port.ts";
 import type { DomainEvents } from "../../domain/ports/domain-events.port.ts";
 import type { MessageStore } from "../../domain/ports/message-store.port.ts";
 import type { MessagingProvider } from "../../domain/ports/messaging-provider.port.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../../domain/ports/logger.port.ts";
 import { RouteWorker, type RouteWorkerOptions } from "./route-worker.ts";
 
 export interface DispatcherHooks {

@@ -3,7 +3,7 @@ import type { Clock } from "../../domain/ports/clock.port.ts";
 import type { DomainEvents } from "../../domain/ports/domain-events.port.ts";
 import type { MessageStore } from "../../domain/ports/message-store.port.ts";
 import type { MessagingProvider, ProviderEvent } from "../../domain/ports/messaging-provider.port.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../../domain/ports/logger.port.ts";
 
 /**
  * Turns what a provider reports into stored facts and domain events: inbound

@@ -4,7 +4,7 @@ import type { WebhookOutbox } from "../../domain/ports/webhook-outbox.port.ts";
 import type { WebhookSender } from "../../domain/ports/webhook-sender.port.ts";
 import type { WebhookDelivery } from "../../domain/webhook-delivery.ts";
 import { backoffDelayMs } from "../dispatcher/backoff.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../../domain/ports/logger.port.ts";
 import { newDelivery } from "./webhook-event.ts";
 
 export interface WebhookWorkerOptions {
