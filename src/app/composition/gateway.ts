@@ -77,7 +77,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const metrics = new GatewayMetrics(telemetry.meter, {
     // Read at scrape time, once the providers (built below) exist.
     sessions: () => sessions?.list() ?? [],
-    queueDepths: () => store.queueDepths(new Date()),
+    queueDepths: () => store.queueDepths(systemClock.now()),
   });
   const messageSpans = new MessageSpans();
 
@@ -169,7 +169,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   let accepting = true;
   const health = new CheckHealth({
     version: options.version,
-    startedAt: Date.now(),
+    clock,
     messageStore: store,
     messageStoreKind: "sqlite",
     sessionStore: rawSessionStore,
