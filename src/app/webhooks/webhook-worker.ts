@@ -1,11 +1,11 @@
 import type { Clock } from "../../domain/ports/clock.port.ts";
-import type { DomainEvent, DomainEvents } from "../../domain/ports/domain-events.port.ts";
+import type { DomainEvents, PublicDomainEvent } from "../../domain/ports/domain-events.port.ts";
 import type { WebhookOutbox } from "../../domain/ports/webhook-outbox.port.ts";
 import type { WebhookSender } from "../../domain/ports/webhook-sender.port.ts";
 import type { WebhookDelivery } from "../../domain/webhook-delivery.ts";
 import { backoffDelayMs } from "../dispatcher/backoff.ts";
 import type { Logger } from "../../domain/ports/logger.port.ts";
-import { newDelivery } from "./webhook-event.ts";
+import { isWebhookEvent, newDelivery } from "./webhook-event.ts";
 
 export interface WebhookWorkerOptions {
   /** Most deliveries attempted at once. */
@@ -67,9 +67,11 @@ export class WebhookWorker {
     };
   }
 
-  /** Enqueues every event published from now on; returns the unsubscribe. */
+  /** Enqueues every public event published from now on (internal ones are not webhooks); returns the unsubscribe. */
   attach(events: DomainEvents): () => void {
-    return events.subscribe((event) => this.#enqueue(event));
+    return events.subscribe((event) => {
+      if (isWebhookEvent(event)) this.#enqueue(event);
+    });
   }
 
   /** Releases leases left by the last process, then delivers what is due. */
@@ -112,7 +114,7 @@ export class WebhookWorker {
     }
   }
 
-  #enqueue(event: DomainEvent): void {
+  #enqueue(event: PublicDomainEvent): void {
     const delivery = newDelivery(event, this.clock.now());
     this.#pendingEnqueues++;
     this.outbox
