@@ -24,10 +24,6 @@ export class Router {
     this.byId = new Map(providers.map((p) => [p.id, p]));
   }
 
-  provider(id: string): MessagingProvider | undefined {
-    return this.byId.get(id);
-  }
-
   resolve(channel: Channel, requested: { provider?: string | undefined; session?: string | undefined }): Route {
     const providerId = requested.provider ?? (channel === "sms" ? "twilio" : this.policy.whatsappProvider);
     const provider = this.byId.get(providerId);

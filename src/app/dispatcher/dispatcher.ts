@@ -7,8 +7,6 @@ import type { Logger } from "../../domain/ports/logger.port.ts";
 import { RouteWorker, type RouteWorkerOptions } from "./route-worker.ts";
 
 export interface DispatcherHooks {
-  /** Randomness of backoff jitter (tests pin it). */
-  readonly random?: () => number;
   /** Wraps each send attempt (tracing). */
   readonly instrumentSend?: <T>(message: Message, send: () => Promise<T>) => Promise<T>;
 }
@@ -97,7 +95,6 @@ export class Dispatcher {
         events: this.events,
         clock: this.clock,
         logger: this.logger,
-        random: this.hooks.random ?? Math.random,
         ...(this.hooks.instrumentSend ? { instrumentSend: this.hooks.instrumentSend } : {}),
       },
       this.options,

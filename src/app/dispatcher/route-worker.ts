@@ -21,7 +21,6 @@ export interface RouteWorkerDeps {
   readonly events: DomainEvents;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly random: () => number;
   /** Wraps each send attempt (tracing); runs it as is when absent. */
   readonly instrumentSend?: <T>(message: Message, send: () => Promise<T>) => Promise<T>;
 }
@@ -222,14 +221,7 @@ export class RouteWorker {
     } catch (error) {
       // Does nothing when the message already went out.
       written(false);
-      const failure = classifyFailure(
-        error,
-        attempt,
-        provider.isReady(this.route.session),
-        this.options,
-        clock.now(),
-        this.deps.random,
-      );
+      const failure = classifyFailure(error, attempt, provider.isReady(this.route.session), this.options, clock.now());
       const log = failure.kind === "failed" ? logger.warn.bind(logger) : logger.info.bind(logger);
       log(
         { messageId: message.id, ...this.route, attempt, outcome: failure.kind, error: failure.error },

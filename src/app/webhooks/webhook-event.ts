@@ -3,7 +3,7 @@ import type { DomainEvent, PublicDomainEvent } from "../../domain/ports/domain-e
 import { WebhookEventTypes, type NewWebhookDelivery, type WebhookEventType } from "../../domain/webhook-delivery.ts";
 
 /** A domain event as the receiver gets it: the body to sign and the key that orders it. */
-export interface WebhookEvent {
+interface WebhookEvent {
   readonly type: WebhookEventType;
   /** `{type, timestamp, data}`: data is the message or session exactly as the API shows it. */
   readonly body: string;
@@ -22,7 +22,7 @@ export function isWebhookEvent(event: DomainEvent): event is PublicDomainEvent {
 }
 
 /** Builds the payload of a domain event; `at` is when it happened (the payload's `timestamp`). */
-export function toWebhookEvent(event: PublicDomainEvent, at: Date): WebhookEvent {
+function toWebhookEvent(event: PublicDomainEvent, at: Date): WebhookEvent {
   const timestamp = at.toISOString();
   switch (event.type) {
     case "message.inbound":

@@ -20,8 +20,6 @@ export interface WebhookWorkerOptions {
   readonly sweepIntervalMs?: number;
   /** Delivered deliveries are deleted after this long (default 7 days). */
   readonly retentionMs?: number;
-  /** Randomness of the backoff jitter (tests pin it). */
-  readonly random?: () => number;
 }
 
 const DAY_MS = 86_400_000;
@@ -41,7 +39,7 @@ const PURGE_BATCH = 1_000;
  */
 export class WebhookWorker {
   readonly #inFlight = new Set<Promise<void>>();
-  readonly #options: Required<Omit<WebhookWorkerOptions, "random">> & { random: () => number };
+  readonly #options: Required<WebhookWorkerOptions>;
   #running = false;
   #stopped = false;
   #pumping = false;
@@ -63,7 +61,6 @@ export class WebhookWorker {
       retentionMs: 7 * DAY_MS,
       ...options,
       concurrency: Math.max(1, Math.floor(options.concurrency)),
-      random: options.random ?? Math.random,
     };
   }
 
@@ -204,11 +201,7 @@ export class WebhookWorker {
         this.logger.warn({ ...log, attempts, error: result.error }, "webhooks: delivery parked after its last attempt");
         return;
       }
-      const delay = backoffDelayMs(
-        attempts,
-        { baseMs: this.#options.baseMs, maxMs: this.#options.maxMs },
-        this.#options.random,
-      );
+      const delay = backoffDelayMs(attempts, { baseMs: this.#options.baseMs, maxMs: this.#options.maxMs });
       const nextAttemptAt = new Date(now.getTime() + delay);
       await this.outbox.recordFailure(delivery.id, { kind: "retry", error: result.error, nextAttemptAt }, now);
       this.logger.info(
