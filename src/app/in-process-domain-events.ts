@@ -1,5 +1,5 @@
 import type { DomainEvent, DomainEvents } from "../domain/ports/domain-events.port.ts";
-import type { Logger } from "./logger.ts";
+import type { Logger } from "../domain/ports/logger.port.ts";
 
 /** Synchronous fan-out inside the process; a failing listener never hurts the publisher or other listeners. */
 export class InProcessDomainEvents implements DomainEvents {

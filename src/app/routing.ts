@@ -1,7 +1,7 @@
 import type { Channel } from "../domain/address.ts";
 import { DomainError } from "../domain/errors.ts";
 import type { Route } from "../domain/message.ts";
-import type { MessagingProvider } from "../domain/ports/messaging-provider.port.ts";
+import { TWILIO_PROVIDER, type MessagingProvider } from "../domain/ports/messaging-provider.port.ts";
 
 export interface RoutingPolicy {
   /** Provider id that carries `whatsapp:` when the request names none. */
@@ -24,12 +24,8 @@ export class Router {
     this.byId = new Map(providers.map((p) => [p.id, p]));
   }
 
-  provider(id: string): MessagingProvider | undefined {
-    return this.byId.get(id);
-  }
-
   resolve(channel: Channel, requested: { provider?: string | undefined; session?: string | undefined }): Route {
-    const providerId = requested.provider ?? (channel === "sms" ? "twilio" : this.policy.whatsappProvider);
+    const providerId = requested.provider ?? (channel === "sms" ? TWILIO_PROVIDER : this.policy.whatsappProvider);
     const provider = this.byId.get(providerId);
     if (!provider) {
       const enabled = [...this.byId.keys()].join(", ") || "none";

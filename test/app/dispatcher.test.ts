@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { Dispatcher, type DispatcherOptions } from "../../src/app/dispatcher/dispatcher.ts";
 import { InProcessDomainEvents } from "../../src/app/in-process-domain-events.ts";
 import { createLogger } from "../../src/app/logger.ts";
+import { RecordProviderEvent } from "../../src/app/use-cases/record-provider-event.ts";
 import { ProviderError } from "../../src/domain/errors.ts";
 import type { DomainEvent } from "../../src/domain/ports/domain-events.port.ts";
 import { systemClock } from "../../src/domain/ports/clock.port.ts";
@@ -36,9 +37,8 @@ function setup(overrides: Partial<DispatcherOptions> = {}, sessions: Record<stri
   events.subscribe((e) => seen.push(e));
   const dispatcher = new Dispatcher(store, [provider], events, systemClock, logger, { ...options, ...overrides });
   running = dispatcher;
-  provider.subscribe((e) => {
-    if (e.type === "session" && e.ready) dispatcher.wakeSession(provider.id, e.session);
-  });
+  // A session that becomes ready is announced (session.ready), and the dispatcher wakes its route.
+  new RecordProviderEvent(store, events, systemClock, logger).attach(provider);
   const enqueue = async (to: string, text: string, session = "default") => {
     const { message } = await store.enqueue({
       id: randomUUID(),
@@ -53,7 +53,7 @@ function setup(overrides: Partial<DispatcherOptions> = {}, sessions: Record<stri
       idempotency: null,
       at: new Date(),
     });
-    dispatcher.wake({ provider: "memory", session });
+    events.publish({ type: "message.accepted", message });
     return message.id;
   };
   return { store, provider, dispatcher, enqueue, seen };

@@ -31,7 +31,7 @@ async function sentMessage() {
   });
   await store.claim({ provider: "memory", session: "default" }, 1, 60_000, new Date());
   await store.recordAttempt(message.id, { kind: "sent", providerMessageId: "wa-1" }, new Date());
-  const recorder = new RecordProviderEvent(store, events, systemClock, logger, () => undefined);
+  const recorder = new RecordProviderEvent(store, events, systemClock, logger);
   const report = (status: ProviderStatus) =>
     recorder.handle(provider, { type: "status", providerMessageId: "wa-1", status });
   const announced = () => seen.flatMap((e) => (e.type === "message.status" ? [e.reached] : []));
@@ -53,5 +53,20 @@ describe("RecordProviderEvent: status reports", () => {
     const { report, announced } = await sentMessage();
     await report("read");
     expect(announced()).toEqual([["delivered", "read"]]);
+  });
+});
+
+describe("RecordProviderEvent: session changes", () => {
+  it("announces a session that can send now as session.ready, and one that cannot as nothing of the kind", async () => {
+    const provider = new MemoryMessagingProvider("memory", ["whatsapp"], { s1: false });
+    const events = new InProcessDomainEvents(logger);
+    const seen: DomainEvent[] = [];
+    events.subscribe((e) => seen.push(e));
+    new RecordProviderEvent(new MemoryMessageStore(), events, systemClock, logger).attach(provider);
+    provider.setReady("s1", true);
+    provider.setReady("s1", false);
+    expect(seen.filter((e) => e.type === "session.ready")).toEqual([
+      { type: "session.ready", provider: "memory", session: "s1" },
+    ]);
   });
 });

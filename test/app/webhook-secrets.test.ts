@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { buildGateway } from "../../src/app/composition/gateway.ts";
 import { ConfigError, loadConfig } from "../../src/app/config/load-config.ts";
 import { createLogger } from "../../src/app/logger.ts";
+import { MessagingProviders } from "../../src/domain/ports/messaging-provider.port.ts";
 import { MemoryMessagingProvider } from "../fakes/memory-messaging-provider.ts";
 import { eventually, TEST_API_KEY } from "../support/in-process-gateway.ts";
 import { tempDir } from "../support/temp-dir.ts";
@@ -68,7 +69,8 @@ describe("webhook secret in logs", () => {
       config,
       logger: createLogger("trace", sink),
       version: "0.0.0-test",
-      providers: [new MemoryMessagingProvider("baileys", ["whatsapp"])],
+      register: (c) =>
+        c.register(MessagingProviders, { useValue: [new MemoryMessagingProvider("baileys", ["whatsapp"])] }),
     });
     await gateway.start();
     hooks.answer(500, 500, 500);

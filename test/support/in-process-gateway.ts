@@ -1,7 +1,7 @@
 import { buildGateway, type Gateway } from "../../src/app/composition/gateway.ts";
 import { loadConfig } from "../../src/app/config/load-config.ts";
 import { createLogger } from "../../src/app/logger.ts";
-import type { MessagingProvider } from "../../src/domain/ports/messaging-provider.port.ts";
+import { MessagingProviders, type MessagingProvider } from "../../src/domain/ports/messaging-provider.port.ts";
 import { MemoryMessagingProvider } from "../fakes/memory-messaging-provider.ts";
 import { tempDir } from "./temp-dir.ts";
 
@@ -46,7 +46,9 @@ export async function startInProcessGateway(
     config,
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? "silent"),
     version: "0.0.0-test",
-    ...(providers === "configured" ? {} : { providers: providers ?? [provider] }),
+    ...(providers === "configured"
+      ? {}
+      : { register: (c) => c.register(MessagingProviders, { useValue: providers ?? [provider] }) }),
   });
   await gateway.start();
   return {

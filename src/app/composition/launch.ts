@@ -1,9 +1,8 @@
 import { readFileSync } from "node:fs";
 import { ConfigError, loadConfig } from "../config/load-config.ts";
-import type { MessagingProvider } from "../../domain/ports/messaging-provider.port.ts";
 import { createLogger } from "../logger.ts";
 import QRCode from "qrcode";
-import { buildGateway, type Gateway } from "./gateway.ts";
+import { buildGateway, type Gateway, type GatewayOptions } from "./gateway.ts";
 
 /** What an entry point (Node or Deno) provides: a way to serve a fetch handler. */
 export type Serve = (
@@ -23,8 +22,8 @@ export interface Runtime {
   readonly isTerminal: boolean;
   /** Flushes telemetry (pending spans) before the process exits. */
   readonly flushTelemetry?: () => Promise<void>;
-  /** Replaces the configured providers; only test entry points set it. */
-  readonly providers?: readonly MessagingProvider[];
+  /** Replaces parts of the gateway (see GatewayOptions.register); only test entry points set it. */
+  readonly register?: GatewayOptions["register"];
 }
 
 /**
@@ -49,7 +48,7 @@ export async function launch(runtime: Runtime): Promise<void> {
     config,
     logger,
     version,
-    ...(runtime.providers ? { providers: runtime.providers } : {}),
+    ...(runtime.register ? { register: runtime.register } : {}),
   });
   if (gateway.generatedApiKey) {
     runtime.print(

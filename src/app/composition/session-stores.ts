@@ -1,12 +1,9 @@
 import { join } from "node:path";
 import { DiskSessionStore } from "../../adapters/session-store/disk/disk.session-store.ts";
 import type { FirestoreSessionStore } from "../../adapters/session-store/firestore/firestore.session-store.ts";
-import type { StoreLogger } from "../../adapters/session-store/shared/versioned-tier.ts";
 import { TieredSessionStore } from "../../adapters/session-store/tiered/tiered.session-store.ts";
-import type { FirestoreAuthStateMode } from "../../adapters/session-store/tiered/tiered-sync.ts";
-
-export type { FirestoreAuthStateMode };
-export { FirestoreAuthStateModes } from "../../adapters/session-store/tiered/tiered-sync.ts";
+import type { Logger } from "../../domain/ports/logger.port.ts";
+import type { FirestoreAuthStateMode } from "../../domain/ports/session-store.port.ts";
 
 export interface SessionStoreFactoryOptions {
   readonly dataDir: string;
@@ -16,14 +13,14 @@ export interface SessionStoreFactoryOptions {
   /** `host:port` of an emulator (tests); production leaves it unset. */
   readonly firestoreEmulatorHost?: string;
   readonly firestoreCollection?: string;
-  readonly logger?: StoreLogger;
+  readonly logger?: Logger;
   /** Metrics hook: one call per failed Firestore operation. */
   readonly onError?: (store: string, error: unknown) => void;
   /** Which keys are login credentials (sent to Firestore in `creds_only`). Default `key === "creds"`. */
   readonly isCredsKey?: (key: string) => boolean;
 }
 
-export function createDiskStore(options: { dataDir: string; logger?: StoreLogger }): DiskSessionStore {
+export function createDiskStore(options: { dataDir: string; logger?: Logger }): DiskSessionStore {
   return new DiskSessionStore(options);
 }
 
@@ -31,7 +28,7 @@ export interface FirestoreStoreOptions {
   projectId: string;
   emulatorHost?: string;
   collection?: string;
-  logger?: StoreLogger;
+  logger?: Logger;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Buffer } from "node:buffer";
 import { z } from "zod";
 import { BAILEYS_PROVIDER, ProviderIds, TWILIO_PROVIDER } from "../../domain/ports/messaging-provider.port.ts";
+import { FirestoreAuthStateModes } from "../../domain/ports/session-store.port.ts";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -61,7 +62,7 @@ const configShape = z.object({
   REPLACED_WINDOW_MS: positiveInt.default(3_600_000),
 
   // Session stores
-  FIRESTORE_AUTH_STATE_MODE: z.enum(["off", "creds_only", "full"]).default("off"),
+  FIRESTORE_AUTH_STATE_MODE: z.enum(FirestoreAuthStateModes).default("off"),
   FIRESTORE_PROJECT_ID: z.string().min(1).optional(),
   FIRESTORE_EMULATOR_HOST: z
     .string()

@@ -3,12 +3,10 @@ import type { Clock } from "../../domain/ports/clock.port.ts";
 import type { DomainEvents } from "../../domain/ports/domain-events.port.ts";
 import type { MessageStore } from "../../domain/ports/message-store.port.ts";
 import type { MessagingProvider } from "../../domain/ports/messaging-provider.port.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../../domain/ports/logger.port.ts";
 import { RouteWorker, type RouteWorkerOptions } from "./route-worker.ts";
 
 export interface DispatcherHooks {
-  /** Randomness of backoff jitter (tests pin it). */
-  readonly random?: () => number;
   /** Wraps each send attempt (tracing). */
   readonly instrumentSend?: <T>(message: Message, send: () => Promise<T>) => Promise<T>;
 }
@@ -20,12 +18,15 @@ export interface DispatcherOptions extends RouteWorkerOptions {
 
 /**
  * Owns one RouteWorker per (provider, session) that has messages, and wakes
- * them when something changes: a message was committed, a session became
- * ready, a retry fell due.
+ * them when something changes: a message was committed (`message.accepted`),
+ * a session became ready (`session.ready`), a retry fell due. It listens to
+ * the domain events from construction on, so nothing announced before
+ * `start` is missed.
  */
 export class Dispatcher {
   private readonly workers = new Map<string, RouteWorker>();
   private readonly providers: ReadonlyMap<string, MessagingProvider>;
+  private readonly unsubscribe: () => void;
   private sweepTimer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
 
@@ -39,6 +40,10 @@ export class Dispatcher {
     private readonly hooks: DispatcherHooks = {},
   ) {
     this.providers = new Map(providers.map((p) => [p.id, p]));
+    this.unsubscribe = events.subscribe((event) => {
+      if (event.type === "message.accepted") this.wake(event.message);
+      else if (event.type === "session.ready") this.wake({ provider: event.provider, session: event.session });
+    });
   }
 
   /** Puts messages left in flight by a previous run back in the queue, then starts draining. */
@@ -51,18 +56,15 @@ export class Dispatcher {
     this.sweepTimer.unref?.();
   }
 
+  /** Lets the route's worker claim what is due now (the events and the sweep call it). */
   wake(route: Route): void {
     if (this.stopped) return;
     this.worker(route)?.wake();
   }
 
-  /** Wakes every known route of a session's provider (called when a session becomes ready). */
-  wakeSession(provider: string, session: string): void {
-    this.wake({ provider, session });
-  }
-
   async stop(timeoutMs: number): Promise<void> {
     this.stopped = true;
+    this.unsubscribe();
     clearInterval(this.sweepTimer);
     await Promise.all([...this.workers.values()].map((w) => w.stop(timeoutMs)));
   }
@@ -93,7 +95,6 @@ export class Dispatcher {
         events: this.events,
         clock: this.clock,
         logger: this.logger,
-        random: this.hooks.random ?? Math.random,
         ...(this.hooks.instrumentSend ? { instrumentSend: this.hooks.instrumentSend } : {}),
       },
       this.options,

@@ -3,7 +3,8 @@ import type { Clock } from "../../domain/ports/clock.port.ts";
 import type { DomainEvents } from "../../domain/ports/domain-events.port.ts";
 import type { AttemptOutcome, MessageStore } from "../../domain/ports/message-store.port.ts";
 import type { MessagingProvider } from "../../domain/ports/messaging-provider.port.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../../domain/ports/logger.port.ts";
+import { withTimeout } from "../../domain/timeout.ts";
 import { classifyFailure, SendTimeoutError, type FailurePolicy } from "./classify-failure.ts";
 import { Pacer } from "./pacer.ts";
 
@@ -20,7 +21,6 @@ export interface RouteWorkerDeps {
   readonly events: DomainEvents;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly random: () => number;
   /** Wraps each send attempt (tracing); runs it as is when absent. */
   readonly instrumentSend?: <T>(message: Message, send: () => Promise<T>) => Promise<T>;
 }
@@ -206,7 +206,11 @@ export class RouteWorker {
     try {
       await this.pacer.wait();
       const attemptSend = () =>
-        withTimeout(provider.send(message, { written: () => written(true) }), this.options.sendTimeoutMs);
+        withTimeout(
+          provider.send(message, { written: () => written(true) }),
+          this.options.sendTimeoutMs,
+          () => new SendTimeoutError(`provider did not answer within ${this.options.sendTimeoutMs} ms`),
+        );
       const receipt = await (this.deps.instrumentSend ? this.deps.instrumentSend(message, attemptSend) : attemptSend());
       written(true);
       return {
@@ -217,14 +221,7 @@ export class RouteWorker {
     } catch (error) {
       // Does nothing when the message already went out.
       written(false);
-      const failure = classifyFailure(
-        error,
-        attempt,
-        provider.isReady(this.route.session),
-        this.options,
-        clock.now(),
-        this.deps.random,
-      );
+      const failure = classifyFailure(error, attempt, provider.isReady(this.route.session), this.options, clock.now());
       const log = failure.kind === "failed" ? logger.warn.bind(logger) : logger.info.bind(logger);
       log(
         { messageId: message.id, ...this.route, attempt, outcome: failure.kind, error: failure.error },
@@ -245,17 +242,5 @@ export class RouteWorker {
     if (this.stopped) return;
     this.retryTimer = setTimeout(() => this.wake(), Math.min(delayMs, 2_147_483_647));
     this.retryTimer.unref?.();
-  }
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new SendTimeoutError(`provider did not answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { FieldIssue } from "../../domain/errors.ts";
+import { DomainError, type FieldIssue } from "../../domain/errors.ts";
 
 /** zod issues as field issues that name the offending field by its path. */
 export function fieldIssues(error: z.ZodError, root?: string): FieldIssue[] {
@@ -14,4 +14,9 @@ export function fieldIssues(error: z.ZodError, root?: string): FieldIssue[] {
 
 export function describeIssues(issues: readonly FieldIssue[]): string {
   return issues.map((i) => `${i.field}: ${i.message}`).join("; ");
+}
+
+/** The 400 answer to a request that failed validation, naming every offending field. */
+export function invalidRequest(issues: readonly FieldIssue[]): DomainError {
+  return new DomainError("REQUEST.INVALID", describeIssues(issues), issues);
 }

@@ -1,9 +1,8 @@
 import { Hono } from "hono";
-import { DomainError } from "../../domain/errors.ts";
 import type { MessageStore } from "../../domain/ports/message-store.port.ts";
 import { getMessage, listMessages } from "../use-cases/read-messages.ts";
 import type { SendMessage } from "../use-cases/send-message.ts";
-import { describeIssues, fieldIssues } from "./issues.ts";
+import { fieldIssues, invalidRequest } from "./issues.ts";
 import { readJsonBody } from "./request-body.ts";
 import { idempotencyKeyHeader, listMessagesQuery, sendMessageBody } from "./schemas.ts";
 
@@ -16,11 +15,13 @@ export function messagesRoutes(deps: { sendMessage: SendMessage; store: MessageS
     if (rawKey !== undefined) {
       const key = idempotencyKeyHeader.safeParse(rawKey);
       if (!key.success)
-        throw invalid(fieldIssues(key.error, "Idempotency-Key").map((i) => ({ ...i, field: "Idempotency-Key" })));
+        throw invalidRequest(
+          fieldIssues(key.error, "Idempotency-Key").map((i) => ({ ...i, field: "Idempotency-Key" })),
+        );
       idempotencyKey = key.data;
     }
     const body = sendMessageBody.safeParse(await readJsonBody(c, deps.bodyLimitBytes));
-    if (!body.success) throw invalid(fieldIssues(body.error));
+    if (!body.success) throw invalidRequest(fieldIssues(body.error));
     const { message, created } = await deps.sendMessage.execute(body.data, idempotencyKey);
     c.header("location", `/messages/${encodeURIComponent(message.id)}`);
     if (!created) c.header("idempotent-replayed", "true");
@@ -29,7 +30,7 @@ export function messagesRoutes(deps: { sendMessage: SendMessage; store: MessageS
 
   routes.get("/", async (c) => {
     const query = listMessagesQuery.safeParse(c.req.query());
-    if (!query.success) throw invalid(fieldIssues(query.error, "query"));
+    if (!query.success) throw invalidRequest(fieldIssues(query.error, "query"));
     const { limit, cursor, direction, status, session } = query.data;
     const page = await listMessages(deps.store, {
       limit: limit ?? 50,
@@ -44,8 +45,4 @@ export function messagesRoutes(deps: { sendMessage: SendMessage; store: MessageS
   routes.get("/:id", async (c) => c.json(await getMessage(deps.store, c.req.param("id"))));
 
   return routes;
-}
-
-function invalid(issues: ReturnType<typeof fieldIssues>): DomainError {
-  return new DomainError("REQUEST.INVALID", describeIssues(issues), issues);
 }

@@ -3,7 +3,7 @@ import QRCode from "qrcode";
 import { z } from "zod";
 import { DomainError } from "../../domain/errors.ts";
 import type { SessionControl } from "../../domain/ports/messaging-provider.port.ts";
-import { describeIssues, fieldIssues } from "./issues.ts";
+import { fieldIssues, invalidRequest } from "./issues.ts";
 import { readJsonBody } from "./request-body.ts";
 
 const createBody = z.strictObject({
@@ -39,7 +39,7 @@ export function sessionsRoutes(deps: { sessions: SessionControl | undefined; bod
 
   routes.post("/", async (c) => {
     const body = createBody.safeParse(await readJsonBody(c, deps.bodyLimitBytes));
-    if (!body.success) throw invalid(fieldIssues(body.error));
+    if (!body.success) throw invalidRequest(fieldIssues(body.error));
     const info = await control().create(body.data.id);
     c.header("location", `/sessions/${encodeURIComponent(info.id)}`);
     return c.json(info, 201);
@@ -83,7 +83,7 @@ export function sessionsRoutes(deps: { sessions: SessionControl | undefined; bod
     const id = c.req.param("id");
     found(id);
     const body = pairingBody.safeParse(await readJsonBody(c, deps.bodyLimitBytes));
-    if (!body.success) throw invalid(fieldIssues(body.error));
+    if (!body.success) throw invalidRequest(fieldIssues(body.error));
     try {
       return c.json({ code: await control().requestPairingCode(id, body.data.phone.replace(/^\+/, "")) });
     } catch (error) {
@@ -96,8 +96,4 @@ export function sessionsRoutes(deps: { sessions: SessionControl | undefined; bod
   });
 
   return routes;
-}
-
-function invalid(issues: ReturnType<typeof fieldIssues>): DomainError {
-  return new DomainError("REQUEST.INVALID", describeIssues(issues), issues);
 }

@@ -1,9 +1,11 @@
 import type { Meter } from "@opentelemetry/api";
+import type { Route } from "../../domain/message.ts";
 import type { QueueDepth } from "../../domain/ports/message-store.port.ts";
 import { SessionStates, type SessionInfo } from "../../domain/session.ts";
 import type { RecoveryRecord } from "../sessions/session-supervisor.ts";
 
 export interface MetricSources {
+  /** Every session of every provider with logins: the queue gauges show each of their routes, 0 when empty. */
   readonly sessions: () => readonly SessionInfo[];
   readonly queueDepths: () => Promise<readonly QueueDepth[]>;
 }
@@ -21,6 +23,8 @@ export class GatewayMetrics {
   private readonly messages;
   private readonly signatureFailures;
   private readonly storeErrors;
+  /** Routes that had messages in this process: their queue gauges stay, at 0, once the queue is empty. */
+  private readonly routes = new Map<string, Route>();
 
   constructor(meter: Meter, sources: MetricSources) {
     this.reconnectDuration = meter.createHistogram("gateway_reconnect_duration_seconds", {
@@ -59,10 +63,23 @@ export class GatewayMetrics {
     });
     meter.addBatchObservableCallback(
       async (result) => {
+        const waiting = new Map<string, QueueDepth>();
         for (const q of await sources.queueDepths()) {
-          const labels = { provider: q.provider, session: q.session };
-          result.observe(depth, q.depth, labels);
-          result.observe(oldest, q.oldestAgeMs / 1000, labels);
+          this.remember(q);
+          waiting.set(routeKey(q), q);
+        }
+        // A gauge that vanishes when the queue empties reads as "no data" in
+        // Prometheus, not as 0: every known route is reported, empty or not.
+        const known = new Map(this.routes);
+        for (const s of sources.sessions()) {
+          const route = { provider: s.provider, session: s.id };
+          known.set(routeKey(route), route);
+        }
+        for (const [key, route] of known) {
+          const q = waiting.get(key);
+          const labels = { provider: route.provider, session: route.session };
+          result.observe(depth, q?.depth ?? 0, labels);
+          result.observe(oldest, (q?.oldestAgeMs ?? 0) / 1000, labels);
         }
       },
       [depth, oldest],
@@ -72,6 +89,12 @@ export class GatewayMetrics {
   recovery(record: RecoveryRecord): void {
     if (record.outcome !== "open") return;
     this.reconnectDuration.record(record.durationMs / 1000, { session: record.session, code: String(record.code) });
+  }
+
+  /** An outbound message was queued: counted, and its route is reported by the queue gauges from now on. */
+  accepted(route: Route): void {
+    this.remember(route);
+    this.messageStatus(route.provider, "outbound", "queued");
   }
 
   messageStatus(provider: string, direction: string, status: string): void {
@@ -85,4 +108,13 @@ export class GatewayMetrics {
   storeError(store: string): void {
     this.storeErrors.add(1, { store });
   }
+
+  private remember(route: Route): void {
+    const key = routeKey(route);
+    if (!this.routes.has(key)) this.routes.set(key, { provider: route.provider, session: route.session });
+  }
+}
+
+function routeKey(route: Route): string {
+  return `${route.provider}\u0000${route.session}`;
 }

@@ -1,3 +1,4 @@
+import type { Clock } from "../../domain/ports/clock.port.ts";
 import type { MessageStore } from "../../domain/ports/message-store.port.ts";
 import type { MessagingProvider } from "../../domain/ports/messaging-provider.port.ts";
 import type { SessionStore } from "../../domain/ports/session-store.port.ts";
@@ -14,7 +15,8 @@ export interface HealthReport {
 
 export interface HealthSources {
   readonly version: string;
-  readonly startedAt: number;
+  /** Uptime counts from this clock's time when CheckHealth is built. */
+  readonly clock: Clock;
   readonly messageStore: MessageStore;
   /** Storage technology of the message store, for the report (`sqlite`). */
   readonly messageStoreKind: string;
@@ -30,7 +32,11 @@ export interface HealthSources {
  * the providers started?).
  */
 export class CheckHealth {
-  constructor(private readonly sources: HealthSources) {}
+  private readonly startedAt: number;
+
+  constructor(private readonly sources: HealthSources) {
+    this.startedAt = sources.clock.now().getTime();
+  }
 
   async health(): Promise<HealthReport> {
     const { sources } = this;
@@ -52,7 +58,7 @@ export class CheckHealth {
     return {
       status: degraded ? "degraded" : "ok",
       version: sources.version,
-      uptimeS: Math.round((Date.now() - sources.startedAt) / 1000),
+      uptimeS: Math.round((sources.clock.now().getTime() - this.startedAt) / 1000),
       providers: sources.providers.map((p) => p.id),
       sessions,
       stores,

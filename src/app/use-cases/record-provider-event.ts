@@ -3,13 +3,14 @@ import type { Clock } from "../../domain/ports/clock.port.ts";
 import type { DomainEvents } from "../../domain/ports/domain-events.port.ts";
 import type { MessageStore } from "../../domain/ports/message-store.port.ts";
 import type { MessagingProvider, ProviderEvent } from "../../domain/ports/messaging-provider.port.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../../domain/ports/logger.port.ts";
 
 /**
  * Turns what a provider reports into stored facts and domain events: inbound
  * messages (recorded once, however often the provider redelivers them),
  * status reports (never moving a status backwards), and session changes
- * (which also wake the dispatcher when a session becomes ready).
+ * (`session.ready` first when the session can send, which wakes the
+ * dispatcher, then `session.state` for the webhook).
  */
 export class RecordProviderEvent {
   constructor(
@@ -17,7 +18,6 @@ export class RecordProviderEvent {
     private readonly events: DomainEvents,
     private readonly clock: Clock,
     private readonly logger: Logger,
-    private readonly onSessionReady: (provider: string, session: string) => void,
   ) {}
 
   /** Subscribes to a provider; returns the unsubscribe. */
@@ -56,7 +56,7 @@ export class RecordProviderEvent {
         return;
       }
       case "session": {
-        if (event.ready) this.onSessionReady(provider.id, event.session);
+        if (event.ready) this.events.publish({ type: "session.ready", provider: provider.id, session: event.session });
         const info = provider.sessions?.get(event.session);
         if (info) this.events.publish({ type: "session.state", session: info });
         return;

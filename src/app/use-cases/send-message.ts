@@ -3,6 +3,7 @@ import { formatAddress, parseAddress, type Channel } from "../../domain/address.
 import { DomainError } from "../../domain/errors.ts";
 import type { Message } from "../../domain/message.ts";
 import type { Clock } from "../../domain/ports/clock.port.ts";
+import type { DomainEvents } from "../../domain/ports/domain-events.port.ts";
 import type { MessageStore } from "../../domain/ports/message-store.port.ts";
 import { newMessageId } from "../message-id.ts";
 import type { Router } from "../routing.ts";
@@ -24,21 +25,20 @@ export interface SendMessageResult {
   readonly created: boolean;
 }
 
-/** Called once a new message is committed (the dispatcher picks it up at once; telemetry counts it). */
-export type AcceptedListener = (message: Message) => void;
-
 /**
  * Accepts an outbound message: validates the addresses, resolves the route,
  * commits the message to the durable queue. It resolves only after the commit,
- * so a 202 always means "will be delivered".
+ * so a 202 always means "will be delivered". A new message is announced as
+ * `message.accepted` (the dispatcher wakes its route, telemetry counts it);
+ * an Idempotency-Key replay is not.
  */
 export class SendMessage {
   constructor(
     private readonly store: MessageStore,
     private readonly router: Router,
+    private readonly events: DomainEvents,
     private readonly clock: Clock,
     private readonly defaultChannel: Channel,
-    private readonly onAccepted: AcceptedListener,
   ) {}
 
   async execute(request: SendMessageRequest, idempotencyKey?: string): Promise<SendMessageResult> {
@@ -63,7 +63,7 @@ export class SendMessage {
         "this Idempotency-Key was already used with a different request body",
       );
     }
-    if (result.kind === "created") this.onAccepted(result.message);
+    if (result.kind === "created") this.events.publish({ type: "message.accepted", message: result.message });
     return { message: result.message, created: result.kind === "created" };
   }
 }

@@ -1,5 +1,5 @@
 import type { Message } from "../../domain/message.ts";
-import type { DomainEvent } from "../../domain/ports/domain-events.port.ts";
+import type { PublicDomainEvent } from "../../domain/ports/domain-events.port.ts";
 import type { MessageStore } from "../../domain/ports/message-store.port.ts";
 import type { WebhookOutbox } from "../../domain/ports/webhook-outbox.port.ts";
 import { messageOrderingKey, newDelivery } from "./webhook-event.ts";
@@ -14,7 +14,7 @@ export const CATCH_UP_MARGIN_MS = 60_000;
 
 const PAGE = 500;
 
-type MessageEvent = Extract<DomainEvent, { readonly message: Message }>;
+type MessageEvent = Extract<PublicDomainEvent, { readonly message: Message }>;
 
 /**
  * Queues the message events a crash lost, before anything else runs.

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import type { DomainEvent } from "../../domain/ports/domain-events.port.ts";
-import type { NewWebhookDelivery, WebhookEventType } from "../../domain/webhook-delivery.ts";
+import type { DomainEvent, PublicDomainEvent } from "../../domain/ports/domain-events.port.ts";
+import { WebhookEventTypes, type NewWebhookDelivery, type WebhookEventType } from "../../domain/webhook-delivery.ts";
 
 /** A domain event as the receiver gets it: the body to sign and the key that orders it. */
-export interface WebhookEvent {
+interface WebhookEvent {
   readonly type: WebhookEventType;
   /** `{type, timestamp, data}`: data is the message or session exactly as the API shows it. */
   readonly body: string;
@@ -16,8 +16,13 @@ export function messageOrderingKey(messageId: string): string {
   return `message:${messageId}`;
 }
 
+/** Whether a webhook announces this event: internal ones (`message.accepted`, `session.ready`) stay in the process. */
+export function isWebhookEvent(event: DomainEvent): event is PublicDomainEvent {
+  return (WebhookEventTypes as readonly string[]).includes(event.type);
+}
+
 /** Builds the payload of a domain event; `at` is when it happened (the payload's `timestamp`). */
-export function toWebhookEvent(event: DomainEvent, at: Date): WebhookEvent {
+function toWebhookEvent(event: PublicDomainEvent, at: Date): WebhookEvent {
   const timestamp = at.toISOString();
   switch (event.type) {
     case "message.inbound":
@@ -37,7 +42,7 @@ export function toWebhookEvent(event: DomainEvent, at: Date): WebhookEvent {
 }
 
 /** A new delivery of a domain event that happened at `at`, with fresh delivery and event ids. */
-export function newDelivery(event: DomainEvent, at: Date): NewWebhookDelivery {
+export function newDelivery(event: PublicDomainEvent, at: Date): NewWebhookDelivery {
   const webhook = toWebhookEvent(event, at);
   return {
     id: `whd_${randomUUID()}`,

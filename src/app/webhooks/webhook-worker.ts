@@ -1,11 +1,11 @@
 import type { Clock } from "../../domain/ports/clock.port.ts";
-import type { DomainEvent, DomainEvents } from "../../domain/ports/domain-events.port.ts";
+import type { DomainEvents, PublicDomainEvent } from "../../domain/ports/domain-events.port.ts";
 import type { WebhookOutbox } from "../../domain/ports/webhook-outbox.port.ts";
 import type { WebhookSender } from "../../domain/ports/webhook-sender.port.ts";
 import type { WebhookDelivery } from "../../domain/webhook-delivery.ts";
 import { backoffDelayMs } from "../dispatcher/backoff.ts";
-import type { Logger } from "../logger.ts";
-import { newDelivery } from "./webhook-event.ts";
+import type { Logger } from "../../domain/ports/logger.port.ts";
+import { isWebhookEvent, newDelivery } from "./webhook-event.ts";
 
 export interface WebhookWorkerOptions {
   /** Most deliveries attempted at once. */
@@ -20,8 +20,6 @@ export interface WebhookWorkerOptions {
   readonly sweepIntervalMs?: number;
   /** Delivered deliveries are deleted after this long (default 7 days). */
   readonly retentionMs?: number;
-  /** Randomness of the backoff jitter (tests pin it). */
-  readonly random?: () => number;
 }
 
 const DAY_MS = 86_400_000;
@@ -41,7 +39,7 @@ const PURGE_BATCH = 1_000;
  */
 export class WebhookWorker {
   readonly #inFlight = new Set<Promise<void>>();
-  readonly #options: Required<Omit<WebhookWorkerOptions, "random">> & { random: () => number };
+  readonly #options: Required<WebhookWorkerOptions>;
   #running = false;
   #stopped = false;
   #pumping = false;
@@ -63,13 +61,14 @@ export class WebhookWorker {
       retentionMs: 7 * DAY_MS,
       ...options,
       concurrency: Math.max(1, Math.floor(options.concurrency)),
-      random: options.random ?? Math.random,
     };
   }
 
-  /** Enqueues every event published from now on; returns the unsubscribe. */
+  /** Enqueues every public event published from now on (internal ones are not webhooks); returns the unsubscribe. */
   attach(events: DomainEvents): () => void {
-    return events.subscribe((event) => this.#enqueue(event));
+    return events.subscribe((event) => {
+      if (isWebhookEvent(event)) this.#enqueue(event);
+    });
   }
 
   /** Releases leases left by the last process, then delivers what is due. */
@@ -112,7 +111,7 @@ export class WebhookWorker {
     }
   }
 
-  #enqueue(event: DomainEvent): void {
+  #enqueue(event: PublicDomainEvent): void {
     const delivery = newDelivery(event, this.clock.now());
     this.#pendingEnqueues++;
     this.outbox
@@ -202,11 +201,7 @@ export class WebhookWorker {
         this.logger.warn({ ...log, attempts, error: result.error }, "webhooks: delivery parked after its last attempt");
         return;
       }
-      const delay = backoffDelayMs(
-        attempts,
-        { baseMs: this.#options.baseMs, maxMs: this.#options.maxMs },
-        this.#options.random,
-      );
+      const delay = backoffDelayMs(attempts, { baseMs: this.#options.baseMs, maxMs: this.#options.maxMs });
       const nextAttemptAt = new Date(now.getTime() + delay);
       await this.outbox.recordFailure(delivery.id, { kind: "retry", error: result.error, nextAttemptAt }, now);
       this.logger.info(

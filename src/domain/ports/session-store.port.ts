@@ -1,6 +1,13 @@
 import { injectionToken, type InjectionToken } from "../injection-token.ts";
 
 /**
+ * How much of the logins the gateway keeps in Firestore besides the disk
+ * (FIRESTORE_AUTH_STATE_MODE): nothing, the credentials only, or every key.
+ */
+export const FirestoreAuthStateModes = ["off", "creds_only", "full"] as const;
+export type FirestoreAuthStateMode = (typeof FirestoreAuthStateModes)[number];
+
+/**
  * Values a session store keeps: JSON-like data in which any leaf may be
  * binary. Binary leaves come back as `Uint8Array` (a `Buffer` is one).
  */

@@ -7,7 +7,7 @@ import type {
   VersionedWrite,
 } from "../../../src/adapters/session-store/shared/versioned-tier.ts";
 import { TieredSessionStore } from "../../../src/adapters/session-store/tiered/tiered.session-store.ts";
-import type { FirestoreAuthStateMode } from "../../../src/adapters/session-store/tiered/tiered-sync.ts";
+import type { FirestoreAuthStateMode } from "../../../src/domain/ports/session-store.port.ts";
 import type { FirestoreEmulator } from "../../support/firestore-emulator.ts";
 
 /** Delegates to a real tier and records the ordered batches it accepted (seq of each applied call). */

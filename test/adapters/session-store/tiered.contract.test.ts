@@ -5,7 +5,7 @@ import { afterAll, describe } from "vitest";
 import { DiskSessionStore } from "../../../src/adapters/session-store/disk/disk.session-store.ts";
 import { FirestoreSessionStore } from "../../../src/adapters/session-store/firestore/firestore.session-store.ts";
 import { TieredSessionStore } from "../../../src/adapters/session-store/tiered/tiered.session-store.ts";
-import type { FirestoreAuthStateMode } from "../../../src/adapters/session-store/tiered/tiered-sync.ts";
+import type { FirestoreAuthStateMode } from "../../../src/domain/ports/session-store.port.ts";
 import { runSessionStoreContract } from "../../contracts/session-store.contract.ts";
 import {
   firestoreEmulatorAvailable,

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { DiskSessionStore } from "../../../src/adapters/session-store/disk/disk.session-store.ts";
 import type { FirestoreSessionStore } from "../../../src/adapters/session-store/firestore/firestore.session-store.ts";
 import { Outbox } from "../../../src/adapters/session-store/tiered/outbox.ts";
-import type { FirestoreAuthStateMode } from "../../../src/adapters/session-store/tiered/tiered-sync.ts";
+import type { FirestoreAuthStateMode } from "../../../src/domain/ports/session-store.port.ts";
 import type { StoredValue } from "../../../src/domain/ports/session-store.port.ts";
 import {
   firestoreEmulatorAvailable,

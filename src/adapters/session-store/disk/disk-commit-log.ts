@@ -1,3 +1,4 @@
+import type { Logger } from "../../../domain/ports/logger.port.ts";
 import { encodeBatch } from "./disk-files.ts";
 import { DiskLogReplay } from "./disk-log-replay.ts";
 import type { PlannedBatch } from "./disk-batch-plan.ts";
@@ -6,7 +7,6 @@ import { metaOfState, type SessionState } from "./disk-session-state.ts";
 import { syncDirs, type SyncFn } from "./durable-sync.ts";
 import { recoverLogs } from "./log-recovery.ts";
 import { WriteAheadLog } from "./write-ahead-log.ts";
-import type { StoreLogger } from "../shared/versioned-tier.ts";
 
 export interface CrashPoints {
   beforeCommit?(): void;
@@ -16,7 +16,7 @@ export interface CrashPoints {
 export interface DiskCommitLogOptions {
   readonly root: string;
   readonly sync: SyncFn;
-  readonly logger: StoreLogger;
+  readonly logger: Logger;
   readonly crashPoints: CrashPoints;
   readonly checkpoint: { readonly records: number; readonly bytes: number; readonly intervalMs: number };
   /** The in-memory state of a session this log holds records of (the store keeps it until `close`). */

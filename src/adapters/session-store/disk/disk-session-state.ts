@@ -1,7 +1,7 @@
 import { readdir, rename } from "node:fs/promises";
 import { join } from "node:path";
+import type { Logger } from "../../../domain/ports/logger.port.ts";
 import { isNotFound } from "../shared/durable-files.ts";
-import type { StoreLogger } from "../shared/versioned-tier.ts";
 import { recoverDir } from "./disk-files.ts";
 import { META, parseMeta, readMetaText, type MetaFile } from "./disk-index.ts";
 import { baileysFileName, fileNameToKey, isKeyFileName, keyToFileName } from "./disk-key-names.ts";
@@ -33,7 +33,7 @@ export interface SessionState {
  * version is foreign (a Baileys folder dropped in); a versioned key without a
  * file is reported corrupt, never absent.
  */
-export async function loadSessionState(session: string, dir: string, logger: StoreLogger): Promise<SessionState> {
+export async function loadSessionState(session: string, dir: string, logger: Logger): Promise<SessionState> {
   const state: SessionState = {
     dir,
     seq: 0,
@@ -87,7 +87,7 @@ async function readMeta(
   session: string,
   dir: string,
   state: SessionState,
-  logger: StoreLogger,
+  logger: Logger,
 ): Promise<MetaFile | undefined> {
   const text = await readMetaText(dir);
   if (text === null) return undefined;

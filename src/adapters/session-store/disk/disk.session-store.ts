@@ -2,12 +2,11 @@ import { readdir, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { CorruptEntryError, type StoreHealth, type StoredValue } from "../../../domain/ports/session-store.port.ts";
 import { isValidSessionId } from "../../../domain/session.ts";
+import { silentLogger, type Logger } from "../../../domain/ports/logger.port.ts";
 import { KeyedLock } from "../shared/session-lock.ts";
 import { assertSessionId } from "../shared/validation.ts";
 import {
-  silentLogger,
   type ApplyOptions,
-  type StoreLogger,
   type TierSessionMeta,
   type Versioned,
   type VersionedSessionTier,
@@ -24,7 +23,7 @@ import { defaultSync, type SyncFn } from "./durable-sync.ts";
 export interface DiskSessionStoreOptions {
   /** Sessions live in `<dataDir>/sessions/<session>/`. */
   readonly dataDir: string;
-  readonly logger?: StoreLogger;
+  readonly logger?: Logger;
   /**
    * Test-only: called at the two points where a crash matters in a batch
    * (before its log record is appended; after the record is durable, before
@@ -67,7 +66,7 @@ export interface DiskSessionStoreOptions {
 export class DiskSessionStore implements VersionedSessionTier {
   readonly kind = "disk";
   private readonly root: string;
-  private readonly logger: StoreLogger;
+  private readonly logger: Logger;
   private readonly lock = new KeyedLock();
   private readonly states = new Map<string, SessionState>();
   private readonly commits: DiskCommitLog;

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { FieldValue, type DocumentReference, type Firestore, type Transaction } from "firebase-admin/firestore";
-import type { ApplyOptions, StoreLogger, Versioned } from "../shared/versioned-tier.ts";
+import type { Logger } from "../../../domain/ports/logger.port.ts";
+import type { ApplyOptions, Versioned } from "../shared/versioned-tier.ts";
 import { decodeValue } from "./firestore-codec.ts";
 import { decodeStaged, encodeStaged, planChunks, type EncodedWrite } from "./firestore-batches.ts";
 
@@ -33,7 +34,7 @@ export interface StagedBatchesDeps {
   readonly sessionRef: (session: string) => DocumentReference;
   /** Conditional writes of one chunk inside a transaction (a key only over an older version). */
   readonly writeChunk: (tx: Transaction, session: string, writes: readonly EncodedWrite[]) => Promise<void>;
-  readonly logger: StoreLogger;
+  readonly logger: Logger;
   /** Test-only: throwing from it simulates a crash right after a staged batch's commit point. */
   readonly afterStagedCommit?: () => void;
 }

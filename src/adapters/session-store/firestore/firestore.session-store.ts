@@ -9,12 +9,11 @@ import {
   type Transaction,
 } from "firebase-admin/firestore";
 import { CorruptEntryError, type StoreHealth, type StoredValue } from "../../../domain/ports/session-store.port.ts";
+import { silentLogger, type Logger } from "../../../domain/ports/logger.port.ts";
 import { KeyedLock } from "../shared/session-lock.ts";
 import { assertKey, assertSessionId } from "../shared/validation.ts";
 import {
-  silentLogger,
   type ApplyOptions,
-  type StoreLogger,
   type TierSessionMeta,
   type Versioned,
   type VersionedSessionTier,
@@ -33,7 +32,7 @@ export interface FirestoreSessionStoreOptions {
    * firebase-admin itself) or Google's production endpoint is used.
    */
   readonly emulatorHost?: string;
-  readonly logger?: StoreLogger;
+  readonly logger?: Logger;
   /** Test-only: throwing from it simulates a crash right after a staged batch's commit point. */
   readonly crashPoints?: { afterStagedCommit?(): void };
 }
@@ -64,7 +63,7 @@ export class FirestoreSessionStore implements VersionedSessionTier {
   private readonly app: App;
   private readonly db: Firestore;
   private readonly root: CollectionReference;
-  private readonly logger: StoreLogger;
+  private readonly logger: Logger;
   private readonly lock = new KeyedLock();
   private readonly inFlight = new Set<Promise<unknown>>();
   private closing = false;

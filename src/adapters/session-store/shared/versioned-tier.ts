@@ -56,12 +56,3 @@ export interface VersionedSessionTier extends SessionStore {
   /** Returns `false` when `onlyIfNewer` made it skip the whole call. */
   applyVersioned(session: string, writes: readonly VersionedWrite[], options: ApplyOptions): Promise<boolean>;
 }
-
-/** The subset of pino's logger the stores use, so any pino logger fits. */
-export interface StoreLogger {
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
-}
-
-export const silentLogger: StoreLogger = { info() {}, warn() {}, error() {} };

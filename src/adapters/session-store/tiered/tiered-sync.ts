@@ -1,7 +1,5 @@
+import type { FirestoreAuthStateMode } from "../../../domain/ports/session-store.port.ts";
 import type { TierSessionMeta, VersionedSessionTier, VersionedWrite } from "../shared/versioned-tier.ts";
-
-export const FirestoreAuthStateModes = ["off", "creds_only", "full"] as const;
-export type FirestoreAuthStateMode = (typeof FirestoreAuthStateModes)[number];
 
 export type SyncOutcome =
   | { readonly action: "none" }

@@ -1,10 +1,17 @@
 import { DomainError } from "../../../domain/errors.ts";
-import type { SessionStore, StoreHealth, StoredValue } from "../../../domain/ports/session-store.port.ts";
+import { withTimeout } from "../../../domain/timeout.ts";
+import { silentLogger, type Logger } from "../../../domain/ports/logger.port.ts";
+import type {
+  FirestoreAuthStateMode,
+  SessionStore,
+  StoreHealth,
+  StoredValue,
+} from "../../../domain/ports/session-store.port.ts";
 import { KeyedLock } from "../shared/session-lock.ts";
 import { assertKey, assertSessionId } from "../shared/validation.ts";
-import { silentLogger, type StoreLogger, type VersionedSessionTier } from "../shared/versioned-tier.ts";
+import type { VersionedSessionTier } from "../shared/versioned-tier.ts";
 import { Outbox, remoteWrites } from "./outbox.ts";
-import { syncSession, type FirestoreAuthStateMode } from "./tiered-sync.ts";
+import { syncSession } from "./tiered-sync.ts";
 
 export interface TieredSessionStoreOptions {
   readonly mode: FirestoreAuthStateMode;
@@ -16,7 +23,7 @@ export interface TieredSessionStoreOptions {
   readonly outboxDir: string;
   /** Which keys are the login credentials (`creds_only` sends only those). Default: `key === "creds"`. */
   readonly isCredsKey?: (key: string) => boolean;
-  readonly logger?: StoreLogger;
+  readonly logger?: Logger;
   /** Called for every failed remote operation (metrics hook). */
   readonly onError?: (store: string, error: unknown) => void;
   /** A remote call slower than this counts as failed (it may still land: every remote write is conditional). */
@@ -41,7 +48,7 @@ export interface TieredSessionStoreOptions {
 export class TieredSessionStore implements SessionStore {
   readonly kind: string;
   private readonly isCredsKey: (key: string) => boolean;
-  private readonly logger: StoreLogger;
+  private readonly logger: Logger;
   private readonly outbox: Outbox;
   private readonly lock = new KeyedLock();
   private readonly seqs = new Map<string, number>();
@@ -317,11 +324,6 @@ export class TieredSessionStore implements SessionStore {
 
   private withTimeout<T>(work: Promise<T>): Promise<T> {
     const ms = this.options.remoteTimeoutMs ?? 10_000;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`firestore did not answer within ${ms} ms`)), ms);
-    });
-    work.catch(() => undefined);
-    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+    return withTimeout(work, ms, () => new Error(`firestore did not answer within ${ms} ms`));
   }
 }

@@ -1,0 +1,196 @@
+import { join } from "node:path";
+import type { DependencyContainer } from "tsyringe";
+import { SqliteMessageStore } from "../../adapters/message-store/sqlite/sqlite.message-store.ts";
+import {
+  createPrometheusMetrics,
+  type PrometheusMetrics,
+} from "../../adapters/telemetry/opentelemetry/prometheus-metrics.ts";
+import { injectionToken, type InjectionToken } from "../../domain/injection-token.ts";
+import { Clock, systemClock } from "../../domain/ports/clock.port.ts";
+import { DomainEvents } from "../../domain/ports/domain-events.port.ts";
+import type { Logger } from "../../domain/ports/logger.port.ts";
+import { MessageStore } from "../../domain/ports/message-store.port.ts";
+import { MessagingProviders } from "../../domain/ports/messaging-provider.port.ts";
+import { SessionStore } from "../../domain/ports/session-store.port.ts";
+import type { ApiKeyVerifier } from "../api-keys.ts";
+import type { Config } from "../config/config.schema.ts";
+import { Dispatcher } from "../dispatcher/dispatcher.ts";
+import { createHttpApp } from "../http/app.ts";
+import { openApiDocument } from "../http/openapi.ts";
+import { InProcessDomainEvents } from "../in-process-domain-events.ts";
+import { Router } from "../routing.ts";
+import { GatewayMetrics } from "../telemetry/gateway-metrics.ts";
+import { MessageTelemetry } from "../telemetry/message-telemetry.ts";
+import { MessageSpans, tracingActive } from "../telemetry/tracing.ts";
+import { CheckHealth } from "../use-cases/check-health.ts";
+import { RecordProviderEvent } from "../use-cases/record-provider-event.ts";
+import { SendMessage } from "../use-cases/send-message.ts";
+import { WebhookDeliveries } from "../webhooks/webhook-deliveries.ts";
+import { singleton } from "./di.ts";
+import { registerWebhooks } from "./webhooks.ts";
+
+/** The Prometheus exporter behind GatewayMetrics and GET /metrics. */
+export const MetricsExporter: InjectionToken<PrometheusMetrics> = injectionToken("MetricsExporter");
+
+/** The API keys this instance accepts, and the one generated on a first start (shown once), if any. */
+export interface ApiKeys {
+  readonly verifier: ApiKeyVerifier;
+  readonly generated: string | null;
+}
+export const ApiKeys: InjectionToken<ApiKeys> = injectionToken("ApiKeys");
+
+export type HttpApp = ReturnType<typeof createHttpApp>;
+export const HttpApp: InjectionToken<HttpApp> = injectionToken("HttpApp");
+
+/** What the gateway's start and stop switch, and health and the HTTP app read. */
+export class GatewayLifecycle {
+  /** False once shutdown began: new requests get 503. */
+  accepting = true;
+  providersStarted = false;
+}
+
+export interface ContainerOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly version: string;
+}
+
+/**
+ * The composition root's registrations: one factory or value per part of
+ * the gateway, each built on its first resolve. Three are registered later,
+ * by buildGateway, once their asynchronous setup is done: MessagingProviders,
+ * SessionStore (when a provider needs logins) and ApiKeys.
+ */
+export function registerGateway(container: DependencyContainer, { config, logger, version }: ContainerOptions): void {
+  // Ports
+  container.register(Clock, { useValue: systemClock });
+  container.register(
+    DomainEvents,
+    singleton(() => new InProcessDomainEvents(logger)),
+  );
+  container.register(
+    MessageStore,
+    singleton(
+      () =>
+        new SqliteMessageStore({ path: join(config.DATA_DIR, "messages.db"), synchronous: config.SQLITE_SYNCHRONOUS }),
+    ),
+  );
+
+  // Telemetry
+  container.register(
+    MetricsExporter,
+    singleton(() => createPrometheusMetrics("messaging-gateway", version)),
+  );
+  container.register(
+    GatewayMetrics,
+    singleton(
+      (get) =>
+        new GatewayMetrics(get(MetricsExporter).meter, {
+          // Read at scrape time.
+          sessions: () => get(MessagingProviders).flatMap((p) => p.sessions?.list() ?? []),
+          queueDepths: () => get(MessageStore).queueDepths(get(Clock).now()),
+        }),
+    ),
+  );
+  container.register(
+    MessageTelemetry,
+    singleton((get) => new MessageTelemetry(get(DomainEvents), get(GatewayMetrics), new MessageSpans())),
+  );
+
+  // Use cases and workers
+  container.register(
+    Router,
+    singleton(
+      (get) =>
+        new Router(get(MessagingProviders), {
+          whatsappProvider: config.WHATSAPP_PROVIDER,
+          defaultSession: config.DEFAULT_SESSION,
+        }),
+    ),
+  );
+  container.register(
+    SendMessage,
+    singleton(
+      (get) => new SendMessage(get(MessageStore), get(Router), get(DomainEvents), get(Clock), config.DEFAULT_CHANNEL),
+    ),
+  );
+  container.register(
+    RecordProviderEvent,
+    singleton((get) => new RecordProviderEvent(get(MessageStore), get(DomainEvents), get(Clock), logger)),
+  );
+  container.register(
+    Dispatcher,
+    singleton((get) => {
+      // Telemetry subscribes first: an accepted message's span is open before its route wakes.
+      const telemetry = get(MessageTelemetry);
+      return new Dispatcher(
+        get(MessageStore),
+        get(MessagingProviders),
+        get(DomainEvents),
+        get(Clock),
+        logger.child({ component: "dispatcher" }),
+        {
+          concurrency: config.DISPATCH_CONCURRENCY,
+          maxAttempts: config.DISPATCH_MAX_ATTEMPTS,
+          baseMs: config.DISPATCH_BACKOFF_BASE_MS,
+          maxMs: config.DISPATCH_BACKOFF_MAX_MS,
+          leaseMs: config.DISPATCH_LEASE_MS,
+          sendTimeoutMs: config.DISPATCH_SEND_TIMEOUT_MS,
+          minIntervalMs: config.SEND_MIN_INTERVAL_MS,
+          sweepIntervalMs: 5_000,
+        },
+        { instrumentSend: (message, send) => telemetry.dispatch(message, send) },
+      );
+    }),
+  );
+  container.register(
+    GatewayLifecycle,
+    singleton(() => new GatewayLifecycle()),
+  );
+  container.register(
+    CheckHealth,
+    singleton((get) => {
+      const lifecycle = get(GatewayLifecycle);
+      return new CheckHealth({
+        version,
+        clock: get(Clock),
+        messageStore: get(MessageStore),
+        messageStoreKind: "sqlite",
+        sessionStore: get.optional(SessionStore),
+        providers: get(MessagingProviders),
+        providersStarted: () => lifecycle.providersStarted,
+      });
+    }),
+  );
+  registerWebhooks(container, config, logger);
+
+  // The HTTP API
+  container.register(
+    HttpApp,
+    singleton((get) => {
+      const [lifecycle, metrics, providers] = [get(GatewayLifecycle), get(GatewayMetrics), get(MessagingProviders)];
+      const deliveries = get.optional(WebhookDeliveries);
+      return createHttpApp({
+        sendMessage: get(SendMessage),
+        sessions: providers.find((p) => p.sessions)?.sessions,
+        store: get(MessageStore),
+        health: get(CheckHealth),
+        apiKeys: get(ApiKeys).verifier,
+        logger,
+        openapi: openApiDocument(version),
+        bodyLimitBytes: config.BODY_LIMIT_BYTES,
+        requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+        rateLimit: { perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST },
+        publicMetrics: config.PUBLIC_ROUTES_METRICS,
+        accepting: () => lifecycle.accepting,
+        metrics: get(MetricsExporter),
+        onWebhookSignatureFailure: (provider) => metrics.webhookSignatureFailure(provider),
+        traceRequests: tracingActive(),
+        providers,
+        recordEvent: get(RecordProviderEvent),
+        publicBaseUrl: config.PUBLIC_BASE_URL,
+        ...(deliveries ? { webhookDeliveries: deliveries } : {}),
+      });
+    }),
+  );
+}
