@@ -1,4 +1,4 @@
-import Database from "libsql";
+import type Database from "libsql";
 import { DomainError } from "../../../domain/errors.ts";
 import type { Message, NewInboundMessage, NewOutboundMessage, Route } from "../../../domain/message.ts";
 import { canTransition, statusesPassed } from "../../../domain/message-status.ts";
@@ -12,16 +12,15 @@ import type {
   StatusApplied,
   StatusUpdate,
 } from "../../../domain/ports/message-store.port.ts";
-import { prepareDatabaseFile, restrictDatabaseFiles } from "../../shared/sqlite/database-file.ts";
 import { DEFAULT_EARLY_STATUS_RETENTION_MS, DEFAULT_MAX_EARLY_STATUSES, EarlyStatuses } from "./early-statuses.ts";
-import { durableGroupCommit } from "../../shared/sqlite/durable-group-commit.ts";
+import { DurableDatabase } from "../../shared/sqlite/durable-database.ts";
 import type { GroupCommit } from "../../shared/sqlite/group-commit.ts";
-import type { SyncFile, WalSync } from "../../shared/sqlite/wal-sync.ts";
+import type { SyncFile } from "../../shared/sqlite/wal-sync.ts";
 import { queuedMessage, rowToMessage, type MessageRow } from "./row-mapping.ts";
 import { applyChange, newInboundRow, newOutboundRow, UNFINISHED, type RowChange } from "./row-changes.ts";
 import { migrate } from "./schema.ts";
 import { readPage, readTimePage } from "../../shared/sqlite/cursor.ts";
-import { PreparedStatements, type Param } from "../../shared/sqlite/statements.ts";
+import type { Param, PreparedStatements } from "../../shared/sqlite/statements.ts";
 
 export interface SqliteMessageStoreOptions {
   /** Database file; its directory is created (0700) and the file created 0600 if missing. */
@@ -83,9 +82,8 @@ function insertParams(row: MessageRow): Param[] {
 }
 
 /**
- * The MessageStore on an embedded SQLite database (through libsql, which
- * loads under Node and Deno). One connection, WAL journal. Every write goes
- * through {@link GroupCommit}: writes of one event-loop turn share one
+ * The MessageStore on an embedded SQLite database (see {@link DurableDatabase}).
+ * Every write goes through the group commit: writes of one event-loop turn share one
  * transaction, and each promise resolves after that transaction committed
  * and, with `synchronous: "full"`, after the commit is on disk (synced off
  * the event loop by a {@link WalSync}). A claim, which needs no durability of
@@ -95,40 +93,29 @@ function insertParams(row: MessageRow): Param[] {
  * committed writes.
  */
 export class SqliteMessageStore implements MessageStore {
-  readonly #db: Database.Database;
+  readonly #database: DurableDatabase;
   readonly #sql: PreparedStatements;
   readonly #path: string;
   readonly #group: GroupCommit;
   readonly #early: EarlyStatuses;
-  #closed = false;
-  /** Syncs the log of durable commits (`synchronous: "full"`). */
-  readonly #wal: WalSync | undefined;
 
   constructor(options: SqliteMessageStoreOptions) {
     this.#path = options.path;
-    prepareDatabaseFile(options.path);
-    const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
-    this.#db = new Database(options.path, { timeout: busyTimeoutMs });
-    this.#sql = new PreparedStatements(this.#db, unavailable);
-    try {
-      this.#db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-      this.#db.exec("PRAGMA journal_mode = WAL");
-      migrate(this.#db);
-      restrictDatabaseFiles(options.path);
-    } catch (error) {
-      this.#db.close();
-      throw error;
-    }
+    this.#database = new DurableDatabase({
+      path: options.path,
+      synchronous: options.synchronous ?? "full",
+      busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+      migrate: (db) => migrate(db),
+      closedError: unavailable,
+      ...(options.maxBatchSize === undefined ? {} : { maxBatchSize: options.maxBatchSize }),
+      ...(options.syncFile === undefined ? {} : { syncFile: options.syncFile }),
+    });
+    this.#sql = this.#database.statements;
+    this.#group = this.#database.group;
     this.#early = new EarlyStatuses((sql) => this.#statement(sql), {
       retentionMs: options.earlyStatusRetentionMs ?? DEFAULT_EARLY_STATUS_RETENTION_MS,
       max: options.maxEarlyStatuses ?? DEFAULT_MAX_EARLY_STATUSES,
     });
-    ({ group: this.#group, wal: this.#wal } = durableGroupCommit(this.#db, {
-      path: options.path,
-      synchronous: options.synchronous ?? "full",
-      ...(options.maxBatchSize === undefined ? {} : { maxBatchSize: options.maxBatchSize }),
-      ...(options.syncFile === undefined ? {} : { syncFile: options.syncFile }),
-    }));
   }
 
   /** The database file this store writes. */
@@ -212,7 +199,7 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   async ping(): Promise<void> {
-    const failure = this.#wal?.failure;
+    const failure = this.#database.durabilityFailure;
     if (failure)
       throw new DomainError(
         "STORE.UNAVAILABLE",
@@ -221,13 +208,8 @@ export class SqliteMessageStore implements MessageStore {
     this.#read("SELECT 1 AS ok", []);
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#group.close(() => unavailable());
-    this.#closed = true;
-    await this.#wal?.close();
-    this.#sql.close();
-    this.#db.close();
+  close(): Promise<void> {
+    return this.#database.close();
   }
 
   #enqueue(message: NewOutboundMessage): EnqueueResult {
