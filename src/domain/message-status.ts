@@ -37,11 +37,3 @@ export function statusesPassed(from: MessageStatus, to: MessageStatus): MessageS
 export function canTransition(from: MessageStatus, to: MessageStatus): boolean {
   return allowed[from].includes(to);
 }
-
-export function isTerminal(status: MessageStatus): boolean {
-  return allowed[status].length === 0;
-}
-
-export function isMessageStatus(value: string): value is MessageStatus {
-  return (MessageStatuses as readonly string[]).includes(value);
-}

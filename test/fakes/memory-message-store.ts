@@ -1,11 +1,24 @@
-import { DomainError, type MessageError } from "../../src/domain/errors.ts";
-import type { Message, NewInboundMessage, NewOutboundMessage, Route, StatusChange } from "../../src/domain/message.ts";
 import {
-  canTransition,
-  statusesPassed,
-  type MessageStatus,
-  type ProviderStatus,
-} from "../../src/domain/message-status.ts";
+  earlyStatusLimits,
+  earlyStatusToKeep,
+  keepEarlyStatus,
+  type EarlyStatus,
+  type EarlyStatusLimits,
+  type EarlyStatusOptions,
+} from "../../src/domain/early-statuses.ts";
+import { DomainError } from "../../src/domain/errors.ts";
+import type { Message, NewInboundMessage, NewOutboundMessage, Route } from "../../src/domain/message.ts";
+import {
+  acceptedOutbound,
+  afterAttempt,
+  afterClaim,
+  afterRequeue,
+  afterStatusReport,
+  earlyStatusesAppliedBy,
+  isUnfinished,
+  receivedInbound,
+  type StoredMessage,
+} from "../../src/domain/message-lifecycle.ts";
 import type {
   AttemptOutcome,
   EnqueueResult,
@@ -16,6 +29,7 @@ import type {
   StatusApplied,
   StatusUpdate,
 } from "../../src/domain/ports/message-store.port.ts";
+import { nextDueAt, selectRuns } from "../../src/domain/recipient-runs.ts";
 import {
   decodeCursor,
   decodeTimeCursor,
@@ -23,180 +37,80 @@ import {
   encodeTimeCursor,
 } from "../../src/adapters/shared/sqlite/cursor.ts";
 
-interface Entry {
+/** A stored message, its place in acceptance order, and the idempotency key it came with. */
+interface Entry extends StoredMessage {
   readonly seq: number;
-  message: Message;
-  readonly fingerprint: string | null;
-  readonly idempotencyKey: string | null;
-  nextAttemptAt: number | null;
-  leaseUntil: number | null;
+  readonly idempotency: NewOutboundMessage["idempotency"];
 }
-
-/** A status report that matched no message, kept until recordAttempt stores its provider id. */
-interface EarlyStatus {
-  readonly provider: string;
-  readonly providerMessageId: string;
-  readonly status: ProviderStatus;
-  readonly error: MessageError | undefined;
-  readonly reportedAt: number;
-}
-
-export interface MemoryMessageStoreOptions {
-  /** How long a status report that matched no message is kept (default 24 h), as in SqliteMessageStore. */
-  readonly earlyStatusRetentionMs?: number;
-  /** Most such reports kept, the oldest dropped first (default 10,000). */
-  readonly maxEarlyStatuses?: number;
-}
-
-const UNFINISHED: readonly MessageStatus[] = ["queued", "sending"];
-const GOT_THROUGH: readonly MessageStatus[] = ["sent", "delivered", "read"];
 
 /**
- * The MessageStore in memory, for use-case tests. Same semantics as the SQLite
- * store (the contract suite runs against both), none of its durability.
- * Messages are copied in and out, so callers cannot alter stored state.
+ * The MessageStore in memory, for use-case tests. The rules are the
+ * domain's, as in the SQLite store (the contract suite runs against both);
+ * this only keeps entries in arrays, with none of the durability. Messages
+ * are copied in and out, so callers cannot alter stored state.
  */
 export class MemoryMessageStore implements MessageStore {
+  /** In acceptance order: entry `seq` is at index `seq - 1`. */
   readonly #entries: Entry[] = [];
   readonly #byId = new Map<string, Entry>();
   /** In report order, oldest first. */
   #early: EarlyStatus[] = [];
-  readonly #earlyRetentionMs: number;
-  readonly #maxEarly: number;
+  readonly #earlyLimits: EarlyStatusLimits;
   #closed = false;
 
-  constructor(options: MemoryMessageStoreOptions = {}) {
-    this.#earlyRetentionMs = Math.max(0, options.earlyStatusRetentionMs ?? 24 * 60 * 60 * 1000);
-    this.#maxEarly = Math.max(0, Math.floor(options.maxEarlyStatuses ?? 10_000));
+  constructor(options: EarlyStatusOptions = {}) {
+    this.#earlyLimits = earlyStatusLimits(options);
   }
 
   async enqueue(message: NewOutboundMessage): Promise<EnqueueResult> {
     this.#assertOpen();
-    if (message.idempotency) {
-      const existing = this.#entries.find((entry) => entry.idempotencyKey === message.idempotency?.key);
-      if (existing) {
-        const kind = existing.fingerprint === message.idempotency.fingerprint ? "existing" : "conflict";
-        return { kind, message: copy(existing.message) };
-      }
+    const key = message.idempotency?.key;
+    const existing = key === undefined ? undefined : this.#entries.find((e) => e.idempotency?.key === key);
+    if (existing) {
+      const same = existing.idempotency?.fingerprint === message.idempotency?.fingerprint;
+      return { kind: same ? "existing" : "conflict", message: copy(existing.message) };
     }
-    const at = message.at.toISOString();
-    const entry = this.#add(
-      {
-        id: message.id,
-        direction: "outbound",
-        status: "queued",
-        channel: message.channel,
-        provider: message.provider,
-        session: message.session,
-        to: message.to,
-        from: message.from,
-        text: message.text,
-        mediaUrls: [...message.mediaUrls],
-        metadata: message.metadata === null ? null : structuredClone(message.metadata),
-        providerMessageId: null,
-        attempts: 0,
-        error: null,
-        createdAt: at,
-        updatedAt: at,
-        history: [{ status: "queued", at }],
-      },
-      message.idempotency,
-    );
-    entry.nextAttemptAt = message.at.getTime();
-    return { kind: "created", message: copy(entry.message) };
+    return { kind: "created", message: this.#add(acceptedOutbound(message), message.idempotency) };
   }
 
   async claim(route: Route, limit: number, leaseMs: number, now: Date, window = 1): Promise<Message[]> {
     this.#assertOpen();
-    const t = now.getTime();
-    const count = Math.max(0, Math.floor(limit));
-    const runLength = Math.max(1, Math.floor(window));
-    const isDue = (entry: Entry): boolean =>
-      entry.message.status === "queued" ? (entry.nextAttemptAt ?? 0) <= t : (entry.leaseUntil ?? 0) <= t;
-    const heads = this.#heads(route).filter(isDue).slice(0, count);
-    const picked = [...heads];
-    let room = count - picked.length;
-    for (const head of heads) {
-      if (room < 1 || runLength < 2) break;
-      const after = this.#unfinished(route, head.message.to).slice(1, Math.min(runLength, room + 1));
-      const notDue = after.findIndex((entry) => !isDue(entry));
-      const run = notDue === -1 ? after : after.slice(0, notDue);
-      picked.push(...run);
-      room -= run.length;
-    }
-    picked.sort((a, b) => a.seq - b.seq);
-    return picked.map((entry) => {
-      this.#change(entry, { status: "sending" }, now);
-      entry.leaseUntil = t + Math.max(0, leaseMs);
-      return copy(entry.message);
-    });
+    return selectRuns(this.#queues(route), limit, window, now).map((e) => this.#save(e, afterClaim(e, leaseMs, now)));
   }
 
   async recordAttempt(id: string, outcome: AttemptOutcome, now: Date): Promise<Message> {
     this.#assertOpen();
     const entry = this.#byId.get(id);
     if (!entry) throw new DomainError("MESSAGE.NOT_FOUND", `message ${id} not found`);
-    const inFlight = UNFINISHED.includes(entry.message.status);
-    if (outcome.kind === "released") {
-      if (!inFlight) return copy(entry.message);
-      entry.leaseUntil = null;
-      entry.nextAttemptAt = now.getTime();
-      this.#change(entry, { status: "queued" }, now);
-      return copy(entry.message);
+    const key = earlyStatusesAppliedBy(entry, outcome);
+    let early: EarlyStatus[] = [];
+    if (key) {
+      const matches = (e: EarlyStatus): boolean =>
+        e.provider === key.provider && e.providerMessageId === key.providerMessageId;
+      early = this.#early.filter(matches);
+      this.#early = this.#early.filter((e) => !matches(e));
     }
-    const attempts = entry.message.attempts + 1;
-    if (!inFlight && outcome.kind !== "sent") {
-      this.#change(entry, { attempts }, now);
-      return copy(entry.message);
-    }
-    entry.leaseUntil = null;
-    if (outcome.kind === "sent") {
-      const target = outcome.status ?? "sent";
-      const status = inFlight || canTransition(entry.message.status, target) ? target : entry.message.status;
-      entry.nextAttemptAt = null;
-      this.#change(entry, { status, attempts, providerMessageId: outcome.providerMessageId }, now);
-      this.#applyEarlyStatuses(entry, outcome.providerMessageId, now);
-    } else if (outcome.kind === "retry") {
-      entry.nextAttemptAt = outcome.nextAttemptAt.getTime();
-      this.#change(entry, { status: "queued", attempts, error: outcome.error }, now);
-    } else {
-      entry.nextAttemptAt = null;
-      this.#change(entry, { status: "failed", attempts, error: outcome.error }, now);
-    }
-    return copy(entry.message);
+    return this.#save(entry, afterAttempt(entry, outcome, now, early, this.#earlyLimits));
   }
 
   async applyStatus(update: StatusUpdate, now: Date): Promise<StatusApplied | undefined> {
     this.#assertOpen();
-    let entry: Entry | undefined;
-    if (update.providerMessageId !== undefined) {
-      entry = this.#entries.findLast(
-        (e) =>
-          e.message.direction === "outbound" &&
-          e.message.provider === update.provider &&
-          e.message.providerMessageId === update.providerMessageId,
-      );
-    }
-    if (!entry && update.messageId !== undefined) entry = this.#byId.get(update.messageId);
+    const entry =
+      (update.providerMessageId === undefined
+        ? undefined
+        : this.#entries.findLast(
+            (e) =>
+              e.message.direction === "outbound" &&
+              e.message.provider === update.provider &&
+              e.message.providerMessageId === update.providerMessageId,
+          )) ?? (update.messageId === undefined ? undefined : this.#byId.get(update.messageId));
     if (!entry) {
-      // Our own id can never match later; a provider id can, once recordAttempt stores it.
-      if (update.providerMessageId !== undefined) this.#keepEarly(update, update.providerMessageId, now.getTime());
+      const early = earlyStatusToKeep(update, now);
+      if (early) this.#early = keepEarlyStatus(this.#early, early, now, this.#earlyLimits);
       return undefined;
     }
-    const before = entry.message.status;
-    if (!canTransition(before, update.status)) return { message: copy(entry.message), reached: [] };
-    entry.leaseUntil = null;
-    entry.nextAttemptAt = null;
-    this.#change(
-      entry,
-      {
-        status: update.status,
-        providerMessageId: entry.message.providerMessageId ?? update.providerMessageId ?? null,
-        ...(update.error ? { error: update.error } : {}),
-      },
-      now,
-    );
-    return { message: copy(entry.message), reached: statusesPassed(before, update.status) };
+    const { stored, reached } = afterStatusReport(entry, update, now);
+    return { message: this.#save(entry, stored), reached };
   }
 
   async recordInbound(message: NewInboundMessage): Promise<{ readonly message: Message; readonly created: boolean }> {
@@ -208,40 +122,13 @@ export class MemoryMessageStore implements MessageStore {
         e.message.providerMessageId === message.providerMessageId,
     );
     if (existing) return { message: copy(existing.message), created: false };
-    const at = message.at.toISOString();
-    const entry = this.#add(
-      {
-        id: message.id,
-        direction: "inbound",
-        status: "received",
-        channel: message.channel,
-        provider: message.provider,
-        session: message.session,
-        to: message.to ?? "",
-        from: message.from,
-        text: message.text,
-        mediaUrls: [...message.mediaUrls],
-        metadata: null,
-        providerMessageId: message.providerMessageId,
-        attempts: 0,
-        error: null,
-        createdAt: at,
-        updatedAt: at,
-        history: [{ status: "received", at }],
-      },
-      null,
-    );
-    return { message: copy(entry.message), created: true };
+    return { message: this.#add(receivedInbound(message), null), created: true };
   }
 
   async requeueInFlight(now: Date): Promise<number> {
     this.#assertOpen();
     const inFlight = this.#entries.filter((entry) => entry.message.status === "sending");
-    for (const entry of inFlight) {
-      entry.leaseUntil = null;
-      entry.nextAttemptAt = now.getTime();
-      this.#change(entry, { status: "queued" }, now);
-    }
+    for (const entry of inFlight) this.#save(entry, afterRequeue(entry, now));
     return inFlight.length;
   }
 
@@ -253,7 +140,7 @@ export class MemoryMessageStore implements MessageStore {
 
   async list(filter: ListFilter): Promise<Page<Message>> {
     this.#assertOpen();
-    const limit = Number.isFinite(filter.limit) ? Math.min(1000, Math.max(1, Math.floor(filter.limit))) : 1000;
+    const limit = clampLimit(filter.limit);
     const before = filter.cursor === undefined ? Number.POSITIVE_INFINITY : decodeCursor(filter.cursor);
     const matching = this.#entries
       .filter(
@@ -274,7 +161,7 @@ export class MemoryMessageStore implements MessageStore {
 
   async changedSince(since: Date, limit: number, cursor?: string): Promise<Page<Message>> {
     this.#assertOpen();
-    const count = Number.isFinite(limit) ? Math.min(1000, Math.max(1, Math.floor(limit))) : 1000;
+    const count = clampLimit(limit);
     const after =
       cursor === undefined ? { at: since.getTime() - 1, seq: Number.POSITIVE_INFINITY } : decodeTimeCursor(cursor);
     const changed = this.#entries
@@ -293,7 +180,7 @@ export class MemoryMessageStore implements MessageStore {
     this.#assertOpen();
     const depths = new Map<string, QueueDepth>();
     for (const { message: m } of this.#entries) {
-      if (!UNFINISHED.includes(m.status)) continue;
+      if (!isUnfinished(m.status)) continue;
       const key = JSON.stringify([m.provider, m.session]);
       const age = Math.max(0, now.getTime() - Date.parse(m.createdAt));
       const seen = depths.get(key);
@@ -311,10 +198,7 @@ export class MemoryMessageStore implements MessageStore {
 
   async nextDueAt(route: Route): Promise<Date | undefined> {
     this.#assertOpen();
-    const times = this.#heads(route).map((entry) =>
-      entry.message.status === "queued" ? (entry.nextAttemptAt ?? 0) : (entry.leaseUntil ?? 0),
-    );
-    return times.length === 0 ? undefined : new Date(Math.min(...times));
+    return nextDueAt(this.#queues(route).map((queue) => queue[0]!));
   }
 
   async ping(): Promise<void> {
@@ -325,100 +209,44 @@ export class MemoryMessageStore implements MessageStore {
     this.#closed = true;
   }
 
-  #keepEarly(update: StatusUpdate, providerMessageId: string, now: number): void {
-    const oldest = now - this.#earlyRetentionMs;
-    this.#early = this.#early.filter((early) => early.reportedAt >= oldest);
-    this.#early.push({
-      provider: update.provider,
-      providerMessageId,
-      status: update.status,
-      error: update.error,
-      reportedAt: now,
-    });
-    if (this.#early.length > this.#maxEarly) this.#early.splice(0, this.#early.length - this.#maxEarly);
-  }
-
-  /** Applies and forgets, in report order, what the provider said about this id before we knew it. */
-  #applyEarlyStatuses(entry: Entry, providerMessageId: string, now: Date): void {
-    const oldest = now.getTime() - this.#earlyRetentionMs;
-    const matches = (early: EarlyStatus): boolean =>
-      early.provider === entry.message.provider && early.providerMessageId === providerMessageId;
-    const mine = this.#early.filter(matches);
-    if (mine.length === 0) return;
-    this.#early = this.#early.filter((early) => !matches(early));
-    for (const early of mine) {
-      if (early.reportedAt < oldest || !canTransition(entry.message.status, early.status)) continue;
-      this.#change(entry, { status: early.status, ...(early.error ? { error: early.error } : {}) }, now);
-    }
-  }
-
-  /** One recipient's unfinished messages on this route, in acceptance order. */
-  #unfinished(route: Route, to: string): Entry[] {
-    return this.#entries.filter(
-      (e) =>
-        e.message.provider === route.provider &&
-        e.message.session === route.session &&
-        e.message.to === to &&
-        UNFINISHED.includes(e.message.status),
-    );
-  }
-
-  /** Each recipient's oldest unfinished message on this route, in acceptance order. */
-  #heads(route: Route): Entry[] {
-    const seen = new Set<string>();
-    const heads: Entry[] = [];
+  /** Per recipient of the route, its unfinished messages in acceptance order (what selectRuns reads). */
+  #queues(route: Route): Entry[][] {
+    const byRecipient = new Map<string, Entry[]>();
     for (const entry of this.#entries) {
       const m = entry.message;
-      if (m.provider !== route.provider || m.session !== route.session || !UNFINISHED.includes(m.status)) continue;
-      if (seen.has(m.to)) continue;
-      seen.add(m.to);
-      heads.push(entry);
+      if (m.provider !== route.provider || m.session !== route.session || !isUnfinished(m.status)) continue;
+      const queue = byRecipient.get(m.to);
+      if (queue) queue.push(entry);
+      else byRecipient.set(m.to, [entry]);
     }
-    return heads;
+    return [...byRecipient.values()];
   }
 
-  #add(message: Message, idempotency: NewOutboundMessage["idempotency"]): Entry {
-    if (this.#byId.has(message.id)) throw new Error(`duplicate message id ${message.id}`);
-    const entry: Entry = {
-      seq: this.#entries.length + 1,
-      message,
-      fingerprint: idempotency?.fingerprint ?? null,
-      idempotencyKey: idempotency?.key ?? null,
-      nextAttemptAt: null,
-      leaseUntil: null,
-    };
+  #add(stored: StoredMessage, idempotency: NewOutboundMessage["idempotency"]): Message {
+    if (this.#byId.has(stored.message.id)) throw new Error(`duplicate message id ${stored.message.id}`);
+    const entry: Entry = { ...stored, message: copy(stored.message), seq: this.#entries.length + 1, idempotency };
     this.#entries.push(entry);
-    this.#byId.set(message.id, entry);
-    return entry;
+    this.#byId.set(entry.message.id, entry);
+    return copy(entry.message);
   }
 
-  #change(
-    entry: Entry,
-    change: { status?: MessageStatus; attempts?: number; error?: MessageError; providerMessageId?: string | null },
-    now: Date,
-  ): void {
-    const m = entry.message;
-    const status = change.status ?? m.status;
-    const at = now.toISOString();
-    const history: StatusChange[] =
-      status === m.status
-        ? [...m.history]
-        : [...m.history, ...statusesPassed(m.status, status).map((passed) => ({ status: passed, at }))];
-    const error = change.error ?? (GOT_THROUGH.includes(status) ? null : m.error);
-    entry.message = {
-      ...m,
-      status,
-      history,
-      error,
-      attempts: change.attempts ?? m.attempts,
-      providerMessageId: change.providerMessageId !== undefined ? change.providerMessageId : m.providerMessageId,
-      updatedAt: at,
-    };
+  /** Replaces an entry's stored message with `next` (unless it is the same) and returns a copy of the message. */
+  #save(entry: Entry, next: StoredMessage): Message {
+    if (next !== entry) {
+      const saved: Entry = { ...entry, ...next };
+      this.#entries[entry.seq - 1] = saved;
+      this.#byId.set(saved.message.id, saved);
+    }
+    return copy(next.message);
   }
 
   #assertOpen(): void {
     if (this.#closed) throw new DomainError("STORE.UNAVAILABLE", "the message store is closed");
   }
+}
+
+function clampLimit(limit: number): number {
+  return Number.isFinite(limit) ? Math.min(1000, Math.max(1, Math.floor(limit))) : 1000;
 }
 
 function copy(message: Message): Message {

@@ -2,6 +2,7 @@ import type { Channel } from "../../../domain/address.ts";
 import type { MessageError } from "../../../domain/errors.ts";
 import type { Direction, Message, NewOutboundMessage, StatusChange } from "../../../domain/message.ts";
 import type { MessageStatus } from "../../../domain/message-status.ts";
+import type { StoredMessage } from "../../../domain/message-lifecycle.ts";
 
 /** One row of `messages` as SQLite returns it. Times are epoch milliseconds. */
 export interface MessageRow {
@@ -31,16 +32,16 @@ export interface MessageRow {
 }
 
 /** History as stored: compact epoch milliseconds, turned into ISO strings on the way out. */
-export interface StoredStatusChange {
+interface StoredStatusChange {
   readonly status: MessageStatus;
   readonly at: number;
 }
 
-export function toIso(ms: number): string {
+function toIso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-export function parseHistory(json: string): StoredStatusChange[] {
+function parseHistory(json: string): StoredStatusChange[] {
   return JSON.parse(json) as StoredStatusChange[];
 }
 
@@ -72,26 +73,66 @@ export function rowToMessage(row: MessageRow): Message {
   };
 }
 
-/** The message a fresh outbound row stands for, built from what was inserted (what `rowToMessage` would read back). */
-export function queuedMessage(message: NewOutboundMessage): Message {
-  const at = toIso(message.at.getTime());
+/** A message and its queue state as read from its row. */
+export function rowToStored(row: MessageRow): StoredMessage {
+  return { message: rowToMessage(row), nextAttemptAt: row.next_attempt_at, leaseUntil: row.lease_until };
+}
+
+/** The columns a change to a message writes, as stored. */
+interface ChangedColumns {
+  readonly status: MessageStatus;
+  readonly history: string;
+  readonly error: string | null;
+  readonly attempts: number;
+  readonly provider_message_id: string | null;
+  readonly next_attempt_at: number | null;
+  readonly lease_until: number | null;
+  readonly updated_at: number;
+}
+
+export function changedColumns(stored: StoredMessage): ChangedColumns {
+  const m = stored.message;
+  const history: StoredStatusChange[] = m.history.map((change) => ({
+    status: change.status,
+    at: Date.parse(change.at),
+  }));
   return {
-    id: message.id,
-    direction: "outbound",
-    status: "queued",
-    channel: message.channel,
-    provider: message.provider,
-    session: message.session,
-    to: message.to,
-    from: message.from,
-    text: message.text,
-    mediaUrls: [...message.mediaUrls],
-    metadata: message.metadata,
-    providerMessageId: null,
-    attempts: 0,
-    error: null,
-    createdAt: at,
-    updatedAt: at,
-    history: [{ status: "queued", at }],
+    status: m.status,
+    history: JSON.stringify(history),
+    error: m.error === null ? null : JSON.stringify(m.error),
+    attempts: m.attempts,
+    provider_message_id: m.providerMessageId,
+    next_attempt_at: stored.nextAttemptAt,
+    lease_until: stored.leaseUntil,
+    updated_at: Date.parse(m.updatedAt),
+  };
+}
+
+/**
+ * The row that stores a new message; `seq` is SQLite's to assign. An inbound
+ * message without our number (`to` "") is stored with a NULL `to_address`.
+ */
+export function newRow(
+  stored: StoredMessage,
+  idempotency: NewOutboundMessage["idempotency"],
+  head: boolean,
+): Omit<MessageRow, "seq"> {
+  const m = stored.message;
+  return {
+    id: m.id,
+    direction: m.direction,
+    channel: m.channel,
+    provider: m.provider,
+    session: m.session,
+    to_address: m.direction === "inbound" && m.to === "" ? null : m.to,
+    from_address: m.from,
+    body: m.text,
+    media_urls: JSON.stringify(m.mediaUrls),
+    metadata: m.metadata === null ? null : JSON.stringify(m.metadata),
+    idempotency_key: idempotency?.key ?? null,
+    idempotency_fingerprint: idempotency?.fingerprint ?? null,
+    head: head ? 1 : 0,
+    created_at: Date.parse(m.createdAt),
+    ...changedColumns(stored),
   };
 }

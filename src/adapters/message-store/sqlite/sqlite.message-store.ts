@@ -1,7 +1,23 @@
-import Database from "libsql";
+import type Database from "libsql";
+import {
+  earlyStatusLimits,
+  earlyStatusToKeep,
+  type EarlyStatusLimits,
+  type EarlyStatusOptions,
+} from "../../../domain/early-statuses.ts";
 import { DomainError } from "../../../domain/errors.ts";
 import type { Message, NewInboundMessage, NewOutboundMessage, Route } from "../../../domain/message.ts";
-import { canTransition, statusesPassed } from "../../../domain/message-status.ts";
+import {
+  acceptedOutbound,
+  afterAttempt,
+  afterClaim,
+  afterRequeue,
+  afterStatusReport,
+  earlyStatusesAppliedBy,
+  isUnfinished,
+  receivedInbound,
+  type StoredMessage,
+} from "../../../domain/message-lifecycle.ts";
 import type {
   AttemptOutcome,
   EnqueueResult,
@@ -12,18 +28,17 @@ import type {
   StatusApplied,
   StatusUpdate,
 } from "../../../domain/ports/message-store.port.ts";
-import { prepareDatabaseFile, restrictDatabaseFiles } from "../../shared/sqlite/database-file.ts";
-import { DEFAULT_EARLY_STATUS_RETENTION_MS, DEFAULT_MAX_EARLY_STATUSES, EarlyStatuses } from "./early-statuses.ts";
-import { durableGroupCommit } from "../../shared/sqlite/durable-group-commit.ts";
-import type { GroupCommit } from "../../shared/sqlite/group-commit.ts";
-import type { SyncFile, WalSync } from "../../shared/sqlite/wal-sync.ts";
-import { queuedMessage, rowToMessage, type MessageRow } from "./row-mapping.ts";
-import { applyChange, newInboundRow, newOutboundRow, UNFINISHED, type RowChange } from "./row-changes.ts";
-import { migrate } from "./schema.ts";
+import { followersToRead, selectRuns, type RunCandidate } from "../../../domain/recipient-runs.ts";
 import { readPage, readTimePage } from "../../shared/sqlite/cursor.ts";
-import { PreparedStatements, type Param } from "../../shared/sqlite/statements.ts";
+import { DurableDatabase } from "../../shared/sqlite/durable-database.ts";
+import type { GroupCommit } from "../../shared/sqlite/group-commit.ts";
+import type { Param, PreparedStatements } from "../../shared/sqlite/statements.ts";
+import type { SyncFile } from "../../shared/sqlite/wal-sync.ts";
+import { EarlyStatuses } from "./early-statuses.ts";
+import { changedColumns, newRow, rowToMessage, rowToStored, type MessageRow } from "./row-mapping.ts";
+import { migrate } from "./schema.ts";
 
-export interface SqliteMessageStoreOptions {
+export interface SqliteMessageStoreOptions extends EarlyStatusOptions {
   /** Database file; its directory is created (0700) and the file created 0600 if missing. */
   readonly path: string;
   /**
@@ -36,10 +51,6 @@ export interface SqliteMessageStoreOptions {
   readonly maxBatchSize?: number;
   /** How long a write waits for another connection's lock before failing (default 5000 ms). */
   readonly busyTimeoutMs?: number;
-  /** How long a status report that matched no message is kept for `recordAttempt` (default 24 h). */
-  readonly earlyStatusRetentionMs?: number;
-  /** Most such reports kept, the oldest dropped first (default 10,000). */
-  readonly maxEarlyStatuses?: number;
   /** Test hook: how the write-ahead log is synced (`synchronous: "full"`). */
   readonly syncFile?: SyncFile;
 }
@@ -78,57 +89,57 @@ const COLUMN_SLOTS = INSERT_COLUMNS.map((column) => (column === "head" ? "@head"
 const HEAD_OF_LINE = `NOT EXISTS (SELECT 1 FROM messages WHERE provider = ? AND session = ? AND to_address = ?
   AND status IN ('queued', 'sending'))`;
 
-function insertParams(row: MessageRow): Param[] {
+function insertParams(row: Omit<MessageRow, "seq">): Param[] {
   return INSERT_COLUMNS.map((column) => row[column]);
 }
 
+/** A row as run selection sees it, the row kept for the write that leases it. */
+interface RowCandidate extends RunCandidate {
+  readonly row: MessageRow;
+}
+
+function candidate(row: MessageRow): RowCandidate {
+  const { seq, status, next_attempt_at: nextAttemptAt, lease_until: leaseUntil } = row;
+  return { seq, message: { status }, nextAttemptAt, leaseUntil, row };
+}
+
 /**
- * The MessageStore on an embedded SQLite database (through libsql, which
- * loads under Node and Deno). One connection, WAL journal. Every write goes
- * through {@link GroupCommit}: writes of one event-loop turn share one
- * transaction, and each promise resolves after that transaction committed
- * and, with `synchronous: "full"`, after the commit is on disk (synced off
- * the event loop by a {@link WalSync}). A claim, which needs no durability of
- * its own (a lease a power cut may undo: the message is claimed again), waits
- * only for the durable commits made before it, so a message is never sent
- * before its acceptance is on disk. Reads run at once; they see only
- * committed writes.
+ * The MessageStore on an embedded SQLite database (see {@link DurableDatabase}).
+ * The rules of a message's life are the domain's (message-lifecycle.ts,
+ * recipient-runs.ts, early-statuses.ts); this store queries, persists, and
+ * keeps the `head` flag that lets claim find each recipient's oldest
+ * unfinished message without reading the backlog. Every write goes through
+ * the group commit: writes of one event-loop turn share one transaction,
+ * and each promise resolves after that transaction committed and, with
+ * `synchronous: "full"`, after the commit is on disk. A claim, which needs no
+ * durability of its own (a lease a power cut may undo: the message is
+ * claimed again), waits only for the durable commits made before it, so a
+ * message is never sent before its acceptance is on disk. Reads run at once;
+ * they see only committed writes.
  */
 export class SqliteMessageStore implements MessageStore {
-  readonly #db: Database.Database;
+  readonly #database: DurableDatabase;
   readonly #sql: PreparedStatements;
   readonly #path: string;
   readonly #group: GroupCommit;
   readonly #early: EarlyStatuses;
-  #closed = false;
-  /** Syncs the log of durable commits (`synchronous: "full"`). */
-  readonly #wal: WalSync | undefined;
+  readonly #earlyLimits: EarlyStatusLimits;
 
   constructor(options: SqliteMessageStoreOptions) {
     this.#path = options.path;
-    prepareDatabaseFile(options.path);
-    const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
-    this.#db = new Database(options.path, { timeout: busyTimeoutMs });
-    this.#sql = new PreparedStatements(this.#db, unavailable);
-    try {
-      this.#db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-      this.#db.exec("PRAGMA journal_mode = WAL");
-      migrate(this.#db);
-      restrictDatabaseFiles(options.path);
-    } catch (error) {
-      this.#db.close();
-      throw error;
-    }
-    this.#early = new EarlyStatuses((sql) => this.#statement(sql), {
-      retentionMs: options.earlyStatusRetentionMs ?? DEFAULT_EARLY_STATUS_RETENTION_MS,
-      max: options.maxEarlyStatuses ?? DEFAULT_MAX_EARLY_STATUSES,
-    });
-    ({ group: this.#group, wal: this.#wal } = durableGroupCommit(this.#db, {
+    this.#database = new DurableDatabase({
       path: options.path,
       synchronous: options.synchronous ?? "full",
+      busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+      migrate: (db) => migrate(db),
+      closedError: unavailable,
       ...(options.maxBatchSize === undefined ? {} : { maxBatchSize: options.maxBatchSize }),
       ...(options.syncFile === undefined ? {} : { syncFile: options.syncFile }),
-    }));
+    });
+    this.#sql = this.#database.statements;
+    this.#group = this.#database.group;
+    this.#earlyLimits = earlyStatusLimits(options);
+    this.#early = new EarlyStatuses((sql) => this.#statement(sql), this.#earlyLimits);
   }
 
   /** The database file this store writes. */
@@ -141,15 +152,15 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   claim(route: Route, limit: number, leaseMs: number, now: Date, window = 1): Promise<Message[]> {
-    return this.#group.run(() => this.#claim(route, limit, leaseMs, now.getTime(), window), { durable: false });
+    return this.#group.run(() => this.#claim(route, limit, leaseMs, now, window), { durable: false });
   }
 
   recordAttempt(id: string, outcome: AttemptOutcome, now: Date): Promise<Message> {
-    return this.#group.run(() => this.#recordAttempt(id, outcome, now.getTime()));
+    return this.#group.run(() => this.#recordAttempt(id, outcome, now));
   }
 
   applyStatus(update: StatusUpdate, now: Date): Promise<StatusApplied | undefined> {
-    return this.#group.run(() => this.#applyStatus(update, now.getTime()));
+    return this.#group.run(() => this.#applyStatus(update, now));
   }
 
   recordInbound(message: NewInboundMessage): Promise<{ readonly message: Message; readonly created: boolean }> {
@@ -159,9 +170,7 @@ export class SqliteMessageStore implements MessageStore {
   requeueInFlight(now: Date): Promise<number> {
     return this.#group.run(() => {
       const rows = this.#all("SELECT * FROM messages WHERE status = 'sending' ORDER BY seq", []);
-      for (const row of rows) {
-        this.#change(row, { status: "queued", leaseUntil: null, nextAttemptAt: now.getTime() }, now.getTime());
-      }
+      for (const row of rows) this.#write(row, afterRequeue(rowToStored(row), now));
       return rows.length;
     });
   }
@@ -203,6 +212,8 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   async nextDueAt(route: Route): Promise<Date | undefined> {
+    // The domain's nextDueAt over the route's heads, as one aggregate: a
+    // route may have thousands of recipients waiting.
     const [row] = this.#read<{ due: number | null }>(
       `SELECT min(CASE status WHEN 'queued' THEN next_attempt_at ELSE lease_until END) AS due
        FROM messages WHERE provider = ? AND session = ? AND head = 1`,
@@ -212,7 +223,7 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   async ping(): Promise<void> {
-    const failure = this.#wal?.failure;
+    const failure = this.#database.durabilityFailure;
     if (failure)
       throw new DomainError(
         "STORE.UNAVAILABLE",
@@ -221,13 +232,8 @@ export class SqliteMessageStore implements MessageStore {
     this.#read("SELECT 1 AS ok", []);
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#group.close(() => unavailable());
-    this.#closed = true;
-    await this.#wal?.close();
-    this.#sql.close();
-    this.#db.close();
+  close(): Promise<void> {
+    return this.#database.close();
   }
 
   #enqueue(message: NewOutboundMessage): EnqueueResult {
@@ -240,7 +246,8 @@ export class SqliteMessageStore implements MessageStore {
     }
     // One statement, which also decides the head-of-line flag: the row is head
     // unless an earlier message to this recipient is unfinished.
-    const row = newOutboundRow(message, false);
+    const stored = acceptedOutbound(message);
+    const row = newRow(stored, message.idempotency, false);
     const params = insertParams(row);
     this.#statement(`INSERT INTO messages (${COLUMNS}) VALUES (${COLUMN_SLOTS.replace("@head", HEAD_OF_LINE)})`).run([
       ...params.slice(0, HEAD),
@@ -249,91 +256,52 @@ export class SqliteMessageStore implements MessageStore {
       row.to_address,
       ...params.slice(HEAD + 1),
     ]);
-    return { kind: "created", message: queuedMessage(message) };
+    return { kind: "created", message: stored.message };
   }
 
-  #claim(route: Route, limit: number, leaseMs: number, now: number, window: number): Message[] {
+  #claim(route: Route, limit: number, leaseMs: number, now: Date, window: number): Message[] {
     const count = Math.floor(limit);
     if (!(count >= 1)) return [];
+    // The candidates: the oldest due heads (the due test repeats the domain's
+    // isDue so the index of heads is read only as far as the limit), and
+    // after each, as many of its recipient's next messages as a run may take.
+    const at = now.getTime();
     const heads = this.#all(
       `SELECT * FROM messages WHERE provider = ? AND session = ? AND head = 1
        AND ((status = 'queued' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until <= ?))
        ORDER BY seq LIMIT ?`,
-      [route.provider, route.session, now, now, count],
+      [route.provider, route.session, at, at, count],
     );
-    // Every due recipient gets its oldest message first; what room the limit
-    // leaves goes to the messages right after them, oldest recipient first.
-    const picked = [...heads];
-    let room = count - picked.length;
-    const runLength = Math.max(1, Math.floor(window));
-    for (const head of heads) {
-      if (room < 1 || runLength < 2) break;
-      const run = this.#runAfter(head, Math.min(runLength - 1, room), now);
-      picked.push(...run);
-      room -= run.length;
-    }
-    picked.sort((a, b) => a.seq - b.seq);
-    const leaseUntil = now + Math.max(0, leaseMs);
-    return picked.map((row) => rowToMessage(this.#change(row, { status: "sending", leaseUntil }, now)));
+    const followers = followersToRead(count, heads.length, window);
+    const queues = heads.map((head) => [head, ...(followers > 0 ? this.#unfinishedAfter(head, followers) : [])]);
+    return selectRuns(
+      queues.map((queue) => queue.map(candidate)),
+      count,
+      window,
+      now,
+    ).map(({ row }) => this.#write(row, afterClaim(rowToStored(row), leaseMs, now)).message);
   }
 
-  /** The recipient's unfinished messages right after `head`, at most `max`, up to the first one not due. */
-  #runAfter(head: MessageRow, max: number, now: number): MessageRow[] {
-    const next = this.#all(
+  /** The recipient's unfinished messages right after `head`, at most `max`, in acceptance order. */
+  #unfinishedAfter(head: MessageRow, max: number): MessageRow[] {
+    return this.#all(
       `SELECT * FROM messages WHERE provider = ? AND session = ? AND to_address = ? AND status IN ('queued', 'sending')
        AND seq > ? ORDER BY seq LIMIT ?`,
       [head.provider, head.session, head.to_address, head.seq, max],
     );
-    const due = next.findIndex(
-      (row) => !(row.status === "queued" ? (row.next_attempt_at ?? 0) <= now : (row.lease_until ?? 0) <= now),
-    );
-    return due === -1 ? next : next.slice(0, due);
   }
 
-  #recordAttempt(id: string, outcome: AttemptOutcome, now: number): Message {
+  #recordAttempt(id: string, outcome: AttemptOutcome, now: Date): Message {
     const row = this.#one("SELECT * FROM messages WHERE id = ?", [id]);
     if (!row) throw new DomainError("MESSAGE.NOT_FOUND", `message ${id} not found`);
-    const attempts = row.attempts + 1;
-    // An attempt decides the status only while the message is still in the
-    // dispatcher's hands; a status a provider already reported is never undone.
-    const inFlight = UNFINISHED.includes(row.status);
-    const done = { leaseUntil: null, nextAttemptAt: null } as const;
-    switch (outcome.kind) {
-      case "sent": {
-        const target = outcome.status ?? "sent";
-        const status = inFlight || canTransition(row.status, target) ? target : row.status;
-        const sent = this.#change(
-          row,
-          { ...done, status, attempts, providerMessageId: outcome.providerMessageId },
-          now,
-        );
-        return rowToMessage(this.#applyEarlyStatuses(sent, outcome.providerMessageId, now));
-      }
-      case "retry":
-        if (!inFlight) return rowToMessage(this.#change(row, { attempts }, now));
-        return rowToMessage(
-          this.#change(
-            row,
-            {
-              status: "queued",
-              attempts,
-              error: outcome.error,
-              leaseUntil: null,
-              nextAttemptAt: outcome.nextAttemptAt.getTime(),
-            },
-            now,
-          ),
-        );
-      case "failed":
-        if (!inFlight) return rowToMessage(this.#change(row, { attempts }, now));
-        return rowToMessage(this.#change(row, { ...done, status: "failed", attempts, error: outcome.error }, now));
-      case "released":
-        if (!inFlight) return rowToMessage(row);
-        return rowToMessage(this.#change(row, { status: "queued", leaseUntil: null, nextAttemptAt: now }, now));
-    }
+    const stored = rowToStored(row);
+    const key = earlyStatusesAppliedBy(stored, outcome);
+    const early = key === undefined ? [] : this.#early.take(key);
+    const next = afterAttempt(stored, outcome, now, early, this.#earlyLimits);
+    return next === stored ? stored.message : this.#write(row, next).message;
   }
 
-  #applyStatus(update: StatusUpdate, now: number): StatusApplied | undefined {
+  #applyStatus(update: StatusUpdate, now: Date): StatusApplied | undefined {
     let row: MessageRow | undefined;
     if (update.providerMessageId !== undefined) {
       row = this.#one(
@@ -346,31 +314,12 @@ export class SqliteMessageStore implements MessageStore {
       row = this.#one("SELECT * FROM messages WHERE id = ?", [update.messageId]);
     }
     if (!row) {
-      // Our own id can never match later; a provider id can, once recordAttempt stores it.
-      if (update.providerMessageId !== undefined) {
-        this.#early.keep(update.provider, update.providerMessageId, update.status, update.error, now);
-      }
+      const early = earlyStatusToKeep(update, now);
+      if (early) this.#early.keep(early, now);
       return undefined;
     }
-    if (!canTransition(row.status, update.status)) return { message: rowToMessage(row), reached: [] };
-    const providerMessageId = row.provider_message_id ?? update.providerMessageId ?? null;
-    const change: RowChange = { status: update.status, providerMessageId, leaseUntil: null, nextAttemptAt: null };
-    const message = rowToMessage(this.#change(row, update.error ? { ...change, error: update.error } : change, now));
-    return { message, reached: statusesPassed(row.status, update.status) };
-  }
-
-  /** Applies, in report order, what the provider said about this id before we knew it. */
-  #applyEarlyStatuses(row: MessageRow, providerMessageId: string, now: number): MessageRow {
-    let current = row;
-    for (const early of this.#early.take(row.provider, providerMessageId, now)) {
-      if (!canTransition(current.status, early.status)) continue;
-      current = this.#change(
-        current,
-        early.error ? { status: early.status, error: early.error } : { status: early.status },
-        now,
-      );
-    }
-    return current;
+    const { stored, reached } = afterStatusReport(rowToStored(row), update, now);
+    return { message: reached.length === 0 ? stored.message : this.#write(row, stored).message, reached };
   }
 
   #recordInbound(message: NewInboundMessage): { message: Message; created: boolean } {
@@ -379,40 +328,37 @@ export class SqliteMessageStore implements MessageStore {
       [message.provider, message.providerMessageId],
     );
     if (existing) return { message: rowToMessage(existing), created: false };
-    const row = this.#insert(newInboundRow(message));
-    return { message: rowToMessage(row), created: true };
-  }
-
-  #insert(row: MessageRow): MessageRow {
-    const result = this.#statement(
-      `INSERT INTO messages (${COLUMNS}) VALUES (${COLUMN_SLOTS.replace("@head", "?")})`,
-    ).run(insertParams(row));
-    return { ...row, seq: Number(result.lastInsertRowid) };
+    const stored = receivedInbound(message);
+    this.#statement(`INSERT INTO messages (${COLUMNS}) VALUES (${COLUMN_SLOTS.replace("@head", "?")})`).run(
+      insertParams(newRow(stored, null, false)),
+    );
+    return { message: stored.message, created: true };
   }
 
   /**
-   * Writes a change to one row: appends to the history when the status moves,
-   * and when the message stops being unfinished, hands its recipient's
-   * head-of-line flag to the next unfinished message (the FIFO invariant).
+   * Persists the message `row` became. When it stops being unfinished, hands
+   * its recipient's head-of-line flag to the next unfinished message (the
+   * FIFO invariant that claim's query of heads relies on).
    */
-  #change(row: MessageRow, change: RowChange, now: number): MessageRow {
-    const next = applyChange(row, change, now);
+  #write(row: MessageRow, next: StoredMessage): StoredMessage {
+    const columns = changedColumns(next);
+    const head = isUnfinished(next.message.status) ? row.head : 0;
     this.#statement(
       `UPDATE messages SET status = ?, history = ?, error = ?, attempts = ?, provider_message_id = ?,
          next_attempt_at = ?, lease_until = ?, head = ?, updated_at = ? WHERE seq = ?`,
     ).run([
-      next.status,
-      next.history,
-      next.error,
-      next.attempts,
-      next.provider_message_id,
-      next.next_attempt_at,
-      next.lease_until,
-      next.head,
-      next.updated_at,
-      next.seq,
+      columns.status,
+      columns.history,
+      columns.error,
+      columns.attempts,
+      columns.provider_message_id,
+      columns.next_attempt_at,
+      columns.lease_until,
+      head,
+      columns.updated_at,
+      row.seq,
     ]);
-    if (row.head === 1 && next.head === 0) this.#promoteHead(row);
+    if (row.head === 1 && head === 0) this.#promoteHead(row);
     return next;
   }
 

@@ -5,7 +5,7 @@ const PRIVATE_FILE = 0o600;
 const PRIVATE_DIR = 0o700;
 
 /** The database and the side files SQLite keeps next to it in WAL mode. */
-export function databaseFiles(path: string): readonly string[] {
+function databaseFiles(path: string): readonly string[] {
   return [path, `${path}-wal`, `${path}-shm`];
 }
 

@@ -31,7 +31,7 @@ export function runMigrations(
   }
 }
 
-export function readUserVersion(db: Database.Database): number {
+function readUserVersion(db: Database.Database): number {
   const row = db.prepare("PRAGMA user_version").get() as { user_version: number } | undefined;
   return row?.user_version ?? 0;
 }

@@ -1,4 +1,4 @@
-import Database from "libsql";
+import type Database from "libsql";
 import { DomainError } from "../../../domain/errors.ts";
 import type { Page } from "../../../domain/ports/message-store.port.ts";
 import type {
@@ -9,14 +9,12 @@ import type {
   WebhookRetryResult,
 } from "../../../domain/ports/webhook-outbox.port.ts";
 import type { NewWebhookDelivery, WebhookDelivery } from "../../../domain/webhook-delivery.ts";
-import { prepareDatabaseFile, restrictDatabaseFiles } from "../../shared/sqlite/database-file.ts";
-import { durableGroupCommit } from "../../shared/sqlite/durable-group-commit.ts";
+import { DurableDatabase } from "../../shared/sqlite/durable-database.ts";
 import type { GroupCommit } from "../../shared/sqlite/group-commit.ts";
-import type { WalSync } from "../../shared/sqlite/wal-sync.ts";
 import { rowToDelivery, type DeliveryRow } from "./delivery-row.ts";
 import { migrate } from "./schema.ts";
 import { readPage } from "../../shared/sqlite/cursor.ts";
-import { PreparedStatements, type Param } from "../../shared/sqlite/statements.ts";
+import type { PreparedStatements, Param } from "../../shared/sqlite/statements.ts";
 
 export interface SqliteWebhookOutboxOptions {
   /** Database file (`webhooks.db` in DATA_DIR); created 0600, its directory 0700, if missing. */
@@ -46,31 +44,23 @@ const HEAD = `NOT EXISTS (SELECT 1 FROM deliveries e
  * a {@link WalSync}), and each promise resolves once its commit is durable.
  */
 export class SqliteWebhookOutbox implements WebhookOutbox {
-  readonly #db: Database.Database;
+  readonly #database: DurableDatabase;
   readonly #sql: PreparedStatements;
   readonly #group: GroupCommit;
-  readonly #wal: WalSync | undefined;
-  #closed = false;
 
   constructor(options: SqliteWebhookOutboxOptions) {
-    prepareDatabaseFile(options.path);
-    const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
-    this.#db = new Database(options.path, { timeout: busyTimeoutMs });
-    this.#sql = new PreparedStatements(this.#db, unavailable);
-    try {
-      this.#db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
-      this.#db.exec("PRAGMA journal_mode = WAL");
-      migrate(this.#db);
-      this.#db.prepare("INSERT OR IGNORE INTO timeline (name, at) VALUES ('created_at', ?)").run([Date.now()]);
-      restrictDatabaseFiles(options.path);
-    } catch (error) {
-      this.#db.close();
-      throw error;
-    }
-    ({ group: this.#group, wal: this.#wal } = durableGroupCommit(this.#db, {
+    this.#database = new DurableDatabase({
       path: options.path,
       synchronous: options.synchronous ?? "full",
-    }));
+      busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+      migrate: (db) => {
+        migrate(db);
+        db.prepare("INSERT OR IGNORE INTO timeline (name, at) VALUES ('created_at', ?)").run([Date.now()]);
+      },
+      closedError: unavailable,
+    });
+    this.#sql = this.#database.statements;
+    this.#group = this.#database.group;
   }
 
   enqueue(delivery: NewWebhookDelivery): Promise<WebhookDelivery> {
@@ -230,13 +220,8 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
     });
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#group.close(() => unavailable());
-    this.#closed = true;
-    await this.#wal?.close();
-    this.#sql.close();
-    this.#db.close();
+  close(): Promise<void> {
+    return this.#database.close();
   }
 
   #require(id: string): DeliveryRow {
