@@ -4,6 +4,10 @@ import { loadConfig } from "../../src/app/config/load-config.ts";
 import { createLogger } from "../../src/app/logger.ts";
 import { MessageStore } from "../../src/domain/ports/message-store.port.ts";
 import { MessagingProviders } from "../../src/domain/ports/messaging-provider.port.ts";
+import { SessionStore } from "../../src/domain/ports/session-store.port.ts";
+import { WhatsAppConnector } from "../../src/domain/ports/whatsapp-connector.port.ts";
+import { MemorySessionStore } from "../fakes/memory-session-store.ts";
+import { ScriptedWhatsAppConnector } from "../fakes/scripted-whatsapp-connector.ts";
 import { MemoryMessageStore } from "../fakes/memory-message-store.ts";
 import { MemoryMessagingProvider } from "../fakes/memory-messaging-provider.ts";
 import { eventually, TEST_API_KEY } from "../support/in-process-gateway.ts";
@@ -52,6 +56,24 @@ describe("the gateway's container", () => {
     expect((await store.get(id))?.text).toBe("through the swapped store");
     await eventually(async () => ((await store.get(id))?.status === "sent" ? true : undefined));
     expect(provider.sent.map((m) => m.id)).toEqual([id]);
+  });
+
+  it("runs the configured WhatsApp provider on the connector and session store a test registers", async () => {
+    const logins = new MemorySessionStore();
+    const connector = new ScriptedWhatsAppConnector(logins);
+    connector.onConnect = (connection) => connection.open();
+    const gateway = await gatewayWith((container) => {
+      container.register(SessionStore, { useValue: logins });
+      container.register(WhatsAppConnector, { useValue: connector });
+    });
+
+    // The default session was opened through the registered connector, not Baileys.
+    await eventually(() => (gateway.sessions?.get("default")?.state === "open" ? true : undefined));
+    expect(connector.connections.map((c) => c.session)).toEqual(["default"]);
+    const res = await post(gateway, { to: "+40712345678", text: "through the swapped connector" });
+    expect(res.status).toBe(202);
+    await eventually(() => (connector.last.sent.length === 1 ? true : undefined));
+    expect(connector.last.sent[0]?.text).toBe("through the swapped connector");
   });
 
   it("builds each gateway from containers of its own", async () => {

@@ -8,6 +8,7 @@ import {
   type SessionControl,
 } from "../../domain/ports/messaging-provider.port.ts";
 import { SessionStore } from "../../domain/ports/session-store.port.ts";
+import { WhatsAppConnector } from "../../domain/ports/whatsapp-connector.port.ts";
 import { resolveApiKeys } from "../api-keys.ts";
 import type { Config } from "../config/config.schema.ts";
 import { Dispatcher } from "../dispatcher/dispatcher.ts";
@@ -24,7 +25,7 @@ import {
   type ContainerOptions,
 } from "./container.ts";
 import { newContainer, resolver, singleton, type Resolve } from "./di.ts";
-import { createProviders } from "./providers.ts";
+import { createProviders, createWhatsAppConnector } from "./providers.ts";
 import { createSessionStore } from "./session-stores.ts";
 import { Webhooks } from "./webhooks.ts";
 
@@ -33,7 +34,8 @@ export interface GatewayOptions extends ContainerOptions {
    * Registers replacements in a child of the gateway's container before
    * anything is built (tests swap an adapter here). Registering
    * MessagingProviders also skips building the configured providers and
-   * their session store.
+   * their session store; registering a WhatsAppConnector (or a SessionStore)
+   * runs the WhatsApp provider on it instead of Baileys (or the configured store).
    */
   readonly register?: (container: DependencyContainer) => void;
 }
@@ -95,7 +97,13 @@ async function registerProviders(container: DependencyContainer, { config, logge
     });
     container.register(SessionStore, { useValue: new TracedSessionStore(store, (kind) => metrics.storeError(kind)) });
   }
-  const providers = await createProviders(config, logger, get.optional(SessionStore), {
+  const sessionStore = get.optional(SessionStore);
+  if (sessionStore && !container.isRegistered(WhatsAppConnector, true)) {
+    container.register(WhatsAppConnector, { useValue: await createWhatsAppConnector(config, logger, sessionStore) });
+  }
+  const connector = get.optional(WhatsAppConnector);
+  const logins = sessionStore && connector ? { store: sessionStore, connector } : undefined;
+  const providers = await createProviders(config, logger, logins, {
     onRecovery: (record) => {
       metrics.recovery(record);
       traceRecovery(record);

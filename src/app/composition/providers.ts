@@ -4,6 +4,7 @@ import {
   type MessagingProvider,
 } from "../../domain/ports/messaging-provider.port.ts";
 import type { SessionStore } from "../../domain/ports/session-store.port.ts";
+import type { WhatsAppConnector } from "../../domain/ports/whatsapp-connector.port.ts";
 import type { Config } from "../config/config.schema.ts";
 import { providerWebhookPath } from "../http/provider-webhooks.routes.ts";
 import type { Logger } from "../logger.ts";
@@ -14,6 +15,28 @@ export interface ProviderHooks {
   readonly onRecovery?: (record: RecoveryRecord) => void;
 }
 
+/** The Baileys connector, over the session store that keeps its logins (imported only when Baileys is enabled). */
+export async function createWhatsAppConnector(
+  config: Config,
+  logger: Logger,
+  sessionStore: SessionStore,
+): Promise<WhatsAppConnector> {
+  const { BaileysConnector } = await import("../../adapters/messaging/baileys/baileys.connector.ts");
+  return new BaileysConnector({
+    store: sessionStore,
+    logger: logger.child({ component: BAILEYS_PROVIDER }),
+    baileysLogLevel: config.BAILEYS_LOG_LEVEL,
+    keepAliveIntervalMs: config.WA_KEEPALIVE_INTERVAL_MS,
+    ...(config.WA_WEBSOCKET_URL ? { waWebSocketUrl: config.WA_WEBSOCKET_URL } : {}),
+  });
+}
+
+/** What the WhatsApp provider runs on: the logins' store and the connector that opens their sockets. */
+export interface WhatsAppLogins {
+  readonly store: SessionStore;
+  readonly connector: WhatsAppConnector;
+}
+
 /**
  * Builds the providers GATEWAY_PROVIDERS names. A provider's adapter module is
  * imported only when the provider is enabled, so a Twilio-only process never
@@ -22,21 +45,14 @@ export interface ProviderHooks {
 export async function createProviders(
   config: Config,
   logger: Logger,
-  sessionStore: SessionStore | undefined,
+  logins: WhatsAppLogins | undefined,
   hooks: ProviderHooks = {},
 ): Promise<MessagingProvider[]> {
   const providers: MessagingProvider[] = [];
   for (const id of config.GATEWAY_PROVIDERS) {
     if (id === BAILEYS_PROVIDER) {
-      if (!sessionStore) throw new Error("the baileys provider needs a session store");
-      const { BaileysConnector } = await import("../../adapters/messaging/baileys/baileys.connector.ts");
-      const connector = new BaileysConnector({
-        store: sessionStore,
-        logger: logger.child({ component: id }),
-        baileysLogLevel: config.BAILEYS_LOG_LEVEL,
-        keepAliveIntervalMs: config.WA_KEEPALIVE_INTERVAL_MS,
-        ...(config.WA_WEBSOCKET_URL ? { waWebSocketUrl: config.WA_WEBSOCKET_URL } : {}),
-      });
+      if (!logins) throw new Error("the baileys provider needs a session store and a connector");
+      const { store: sessionStore, connector } = logins;
       providers.push(
         new WhatsAppProvider({
           connector,

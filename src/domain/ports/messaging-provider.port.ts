@@ -75,13 +75,22 @@ export interface MessagingProvider {
 
   /**
    * Sends one message. Sending the same message id twice must not produce two
-   * different messages at the recipient. Throws `ProviderError` on failure.
+   * different messages at the recipient wherever the provider's protocol
+   * allows it (WhatsApp: the provider's id is derived from ours). A provider
+   * whose API takes no idempotency key (Twilio) cannot promise it and says so
+   * in its own documentation: a resend after a lost answer may reach the
+   * recipient twice (at least once). Throws `ProviderError` on failure.
    * `progress.written` is called once the message is on the wire, before the
    * provider confirmed it (a provider without `sendWindow` may skip it).
    */
   send(message: Message, progress?: SendProgress): Promise<SendReceipt>;
 
-  /** Subscribes to inbound messages, status reports and session changes; returns the unsubscribe. */
+  /**
+   * Subscribes to inbound messages, status reports and session changes;
+   * returns the unsubscribe. A provider that reports through signed HTTP
+   * callbacks (`webhooks`) returns those events from `webhooks.receive`
+   * instead, so its listeners may hear nothing.
+   */
   subscribe(listener: ProviderEventListener): () => void;
 }
 
