@@ -1,6 +1,5 @@
 import { Hono, type Context } from "hono";
 import type { ContentfulStatusCode, StatusCode } from "hono/utils/http-status";
-import { SpanStatusCode } from "@opentelemetry/api";
 import { DomainError } from "../../domain/errors.ts";
 import type { Logger } from "../../domain/ports/logger.port.ts";
 import {
@@ -12,7 +11,7 @@ import {
   type WebhookRequest,
   type WebhookResult,
 } from "../../domain/ports/messaging-provider.port.ts";
-import { tracer } from "../telemetry/tracing.ts";
+import { tracer, withinSpan } from "../telemetry/tracing.ts";
 import type { RecordProviderEvent } from "../use-cases/record-provider-event.ts";
 import { problem } from "./problem.ts";
 import { readBoundedBody } from "./request-body.ts";
@@ -77,21 +76,12 @@ export function providerWebhooksRoutes(deps: ProviderWebhooksDeps): Hono {
     return tracer.startActiveSpan(
       `${id}.webhook.${kind}`,
       { attributes: { "webhook.provider": id, "webhook.kind": kind } },
-      async (span) => {
-        try {
+      (span) =>
+        withinSpan(span, async () => {
           const response = await handle(c, target.provider, target.receiver, kind);
           span.setAttribute("http.response.status_code", response.status);
           return response;
-        } catch (error) {
-          span.setStatus({
-            code: SpanStatusCode.ERROR,
-            message: error instanceof Error ? error.message : String(error),
-          });
-          throw error;
-        } finally {
-          span.end();
-        }
-      },
+        }),
     );
   });
 

@@ -1,6 +1,6 @@
-import { SpanStatusCode, type Tracer } from "@opentelemetry/api";
+import type { Tracer } from "@opentelemetry/api";
 import type { SessionStore, StoredValue, StoreHealth } from "../../domain/ports/session-store.port.ts";
-import { tracer as defaultTracer } from "./tracing.ts";
+import { tracer as defaultTracer, withinSpan } from "./tracing.ts";
 
 /**
  * A SessionStore that traces every read and write (`session_store.*` spans
@@ -59,20 +59,13 @@ export class TracedSessionStore implements SessionStore {
     return this.t.startActiveSpan(
       name,
       { attributes: { "store.kind": this.inner.kind, ...(session ? { "session.id": session } : {}), ...attributes } },
-      async (span) => {
-        try {
-          return await run();
-        } catch (error) {
-          this.onError(`session:${this.inner.kind}`);
-          span.setStatus({
-            code: SpanStatusCode.ERROR,
-            message: error instanceof Error ? error.message : String(error),
-          });
-          throw error;
-        } finally {
-          span.end();
-        }
-      },
+      (span) =>
+        withinSpan(span, () =>
+          run().catch((error: unknown) => {
+            this.onError(`session:${this.inner.kind}`);
+            throw error;
+          }),
+        ),
     );
   }
 }

@@ -9,6 +9,21 @@ export const tracer: Tracer = trace.getTracer("messaging-gateway");
  * no-op tracer hands out spans with an invalid trace id; a real one never
  * does, even for spans it does not sample.
  */
+/**
+ * Runs `work` as the body of `span`: a failure marks the span failed (and is
+ * rethrown), and the span ends either way.
+ */
+export async function withinSpan<T>(span: Span, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
 export function tracingActive(): boolean {
   const probe = tracer.startSpan("probe");
   const active = isSpanContextValid(probe.spanContext());
@@ -106,22 +121,14 @@ export class MessageSpans {
         },
       },
       ctx,
-      async (span) => {
-        try {
+      (span) =>
+        withinSpan(span, async () => {
+          // "error" unless the attempt comes back sent.
+          span.setAttribute("dispatch.outcome", "error");
           const result = await attempt();
           span.setAttribute("dispatch.outcome", "sent");
           return result;
-        } catch (error) {
-          span.setAttribute("dispatch.outcome", "error");
-          span.setStatus({
-            code: SpanStatusCode.ERROR,
-            message: error instanceof Error ? error.message : String(error),
-          });
-          throw error;
-        } finally {
-          span.end();
-        }
-      },
+        }),
     );
   }
 
