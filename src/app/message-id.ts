@@ -13,7 +13,7 @@ let offset = POOL_SIZE;
  * grows at its end instead of being written all over (a random v4 id touched
  * a new page of the index for almost every message).
  */
-export function newMessageId(now: number = Date.now()): string {
+export function newMessageId(now: number): string {
   if (offset + RANDOM_BYTES_PER_ID > POOL_SIZE) {
     randomFillSync(pool);
     offset = 0;

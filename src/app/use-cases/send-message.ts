@@ -45,8 +45,9 @@ export class SendMessage {
     const to = parseAddress(request.to, "to", request.channel, this.defaultChannel);
     const from = request.from === undefined ? null : parseAddress(request.from, "from", to.channel, to.channel);
     const route = this.router.resolve(to.channel, request);
+    const now = this.clock.now();
     const result = await this.store.enqueue({
-      id: newMessageId(),
+      id: newMessageId(now.getTime()),
       ...route,
       channel: to.channel,
       to: formatAddress(to),
@@ -55,7 +56,7 @@ export class SendMessage {
       mediaUrls: request.mediaUrls ?? [],
       metadata: request.metadata ?? null,
       idempotency: idempotencyKey ? { key: idempotencyKey, fingerprint: fingerprint(request) } : null,
-      at: this.clock.now(),
+      at: now,
     });
     if (result.kind === "conflict") {
       throw new DomainError(
