@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { BufferJSON, useMultiFileAuthState } from "@whiskeysockets/baileys";
 import type { AuthenticationCreds, BinaryNode } from "@whiskeysockets/baileys";
 import { BareClient } from "../test/fakes/whatsapp/baileys-client.ts";
+import { printRuntime } from "./support/stats.ts";
 
 /** Where a simulator listens (the JSON line its CLI prints). */
 export interface SimEndpoints {
@@ -244,6 +245,7 @@ function printTable(reconnect: ReconnectResult, send: SendRateResult): void {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  printRuntime();
   const reconnects = Number(process.argv[2] ?? process.env.BENCH_RECONNECTS ?? 10);
   const sends = Number(process.argv[3] ?? process.env.BENCH_SENDS ?? 200);
   const sim = await startSimProcess();

@@ -14,7 +14,7 @@ import { startFirestoreEmulator } from "../test/support/firestore-emulator.ts";
 import { startGateway, waitFor, waitForOpen, type GatewayProcess } from "./support/gateway-process.ts";
 import { startProcess } from "./support/processes.ts";
 import { benchPhone, seedSession, simCall } from "./support/sim-control.ts";
-import { fmtSummary, printTable, summarize, verdict, type Summary } from "./support/stats.ts";
+import { fmtSummary, printRuntime, printTable, summarize, verdict, type Summary } from "./support/stats.ts";
 
 const quick = process.env.BENCH_QUICK === "1" || process.argv.includes("--quick");
 const reps = Number(process.env.BENCH_REPS ?? (quick ? 2 : 5));
@@ -73,6 +73,7 @@ async function repeat<T>(n: number, run: (i: number) => Promise<T>): Promise<T[]
   return out;
 }
 
+printRuntime();
 const sim = await startSimProcess();
 const emulator = await startFirestoreEmulator("demo-bench-cold-start");
 const dirs: string[] = [];

@@ -9,6 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { runLoad, type LoadResult } from "./support/load.ts";
 import { cpuMs, portFromJsonLine, rssMb, startProcess } from "./support/processes.ts";
+import { printRuntime } from "./support/stats.ts";
 
 const durationS = Number(process.env.BENCH_DURATION_S ?? 3);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -124,5 +125,6 @@ function printTable(rounds: readonly Round[], median: Round, rss: number): void 
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  printRuntime();
   await benchHttpAccept(process.env.SQLITE_SYNCHRONOUS ? { SQLITE_SYNCHRONOUS: process.env.SQLITE_SYNCHRONOUS } : {});
 }

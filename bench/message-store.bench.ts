@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { SqliteMessageStore } from "../src/adapters/message-store/sqlite/sqlite.message-store.ts";
 import type { NewOutboundMessage } from "../src/domain/message.ts";
+import { printRuntime } from "./support/stats.ts";
 
 const CONCURRENCY = 64;
 const SECONDS_PER_SCENARIO = 3;
@@ -104,6 +105,7 @@ async function claimScenario(): Promise<string[]> {
 }
 
 async function main(): Promise<void> {
+  printRuntime();
   console.log(
     `SQLite MessageStore bench: ${CONCURRENCY} concurrent callers, ${SECONDS_PER_SCENARIO} s per scenario, dir ${root}`,
   );

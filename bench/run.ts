@@ -3,6 +3,7 @@
 // ratios are printed by each; compare ratios measured in the same run.
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { printRuntime } from "./support/stats.ts";
 
 const all = [
   ["accept", "http-accept.bench.ts", "POST /messages accept throughput beside a bare node:http handler"],
@@ -34,6 +35,7 @@ if (only.length > 0 && selected.length !== only.length) {
 let failed = 0;
 for (const [id, file, what] of selected) {
   console.log(`\n##### ${id}: ${what}`);
+  printRuntime();
   const run = spawnSync(process.execPath, ["--import", "tsx", join(import.meta.dirname, file)], { stdio: "inherit" });
   if (run.status !== 0) {
     failed++;

@@ -25,6 +25,7 @@ import { createDiskStore, createFirestoreStore, createSessionStore } from "../sr
 import type { DiskSessionStore } from "../src/adapters/session-store/disk/disk.session-store.ts";
 import type { SessionStore, StoredValue } from "../src/domain/ports/session-store.port.ts";
 import { startFirestoreEmulator } from "../test/support/firestore-emulator.ts";
+import { printRuntime } from "./support/stats.ts";
 
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 60);
 const WARMUP = 5;
@@ -126,6 +127,7 @@ async function measureSingle(store: DiskSessionStore, sessions: number, preloade
   };
 }
 
+printRuntime();
 {
   const singles = [];
   for (const [sessions, preloaded] of [

@@ -24,7 +24,7 @@ import {
   type ThroughputResult,
 } from "./support/gateway-scenarios.ts";
 import { seedSession, simCall } from "./support/sim-control.ts";
-import { fmtSummary, printTable, summarize, verdict } from "./support/stats.ts";
+import { fmtSummary, printRuntime, printTable, summarize, verdict } from "./support/stats.ts";
 
 const quick = process.env.BENCH_QUICK === "1" || process.argv.includes("--quick");
 const size = {
@@ -45,6 +45,7 @@ const size = {
 /** Recipients of the second one-session row. */
 const SPREAD_RECIPIENTS = 8;
 
+printRuntime();
 const sim = await startSimProcess();
 const dirs: string[] = [];
 const gateways: GatewayProcess[] = [];

@@ -28,3 +28,11 @@ export function printTable(header: readonly string[], rows: readonly (readonly s
   console.log(line(widths.map((w) => "-".repeat(w))));
   for (const row of rows) console.log(line(row));
 }
+
+/**
+ * The runtime a benchmark ran on, as its first line: figures from different
+ * Node versions (20 and 24 are both supported) are not comparable.
+ */
+export function printRuntime(): void {
+  console.log(`runtime: Node ${process.version} (${process.platform} ${process.arch})`);
+}
