@@ -1,7 +1,7 @@
 // The real gateway (src/main.ts) as its own process, the way an operator
 // runs it, plus the few HTTP calls the WhatsApp benchmarks make against it.
 import { join } from "node:path";
-import { portFromJsonLine, startProcess } from "./processes.ts";
+import { portFromJsonLine, startProcess, type ExitStatus } from "./processes.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 export const BENCH_API_KEY = "bench-key-0123456789";
@@ -20,15 +20,20 @@ export interface GatewayProcess {
   session(id: string): Promise<SessionView>;
   /** gateway_messages_total{direction=outbound,status} from /metrics: what the gateway itself recorded. */
   outboundReached(status: string): Promise<number>;
-  stop(): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs` (5 s by default); resolves with how it ended. */
+  stop(graceMs?: number): Promise<ExitStatus>;
 }
 
 /**
  * Starts `node --import tsx src/main.ts`. LOG_LEVEL stays at info because the
  * "gateway listening" line (with the port PORT=0 picked) is an info line;
  * the gateway logs nothing else at info per message, so it costs nothing.
+ * `onLog` sees every log line (pino JSON on stdout), e.g. to count warnings.
  */
-export async function startGateway(env: Record<string, string>): Promise<GatewayProcess> {
+export async function startGateway(
+  env: Record<string, string>,
+  options: { onLog?: (line: string) => void } = {},
+): Promise<GatewayProcess> {
   const proc = await startProcess(
     join(ROOT, "src/main.ts"),
     // RATE_LIMIT_PER_SECOND=0: the per-key limit (50/s by default) would answer the benchmark's polling and bursts with 429.
@@ -43,6 +48,7 @@ export async function startGateway(env: Record<string, string>): Promise<Gateway
     },
     (line) => (line.includes('"gateway listening"') ? portFromJsonLine("port")(line) : undefined),
     gatewayNodeArgs(),
+    options.onLog,
   );
   const url = `http://127.0.0.1:${proc.port}`;
   const call = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
