@@ -24,6 +24,11 @@ const all = [
     "cold-start.bench.ts",
     "cold start to session open: disk store and Firestore full on an empty data dir",
   ],
+  [
+    "many-sessions",
+    "many-sessions.bench.ts",
+    "BENCH_SESSIONS (200) sessions in one gateway beside raw Baileys: restart, idle, drop all, a message each",
+  ],
 ] as const;
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));
