@@ -3,7 +3,9 @@ import { newMessageId } from "../../src/app/message-id.ts";
 
 describe("newMessageId", () => {
   it("is a version 7 UUID", () => {
-    expect(newMessageId(1_765_000_000_000)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(newMessageId(1_765_000_000_000)).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
   });
 
   it("sorts by creation time and never repeats", () => {
