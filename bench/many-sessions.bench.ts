@@ -313,6 +313,9 @@ try {
   );
 } catch (error) {
   failure = error;
+  const ended = gateway?.exitStatus();
+  if (ended)
+    failure = new Error(`the gateway process ended (${ended.signal ?? `exit code ${ended.code}`}): ${String(error)}`);
 } finally {
   raw?.kill();
   await gateway?.stop();

@@ -22,6 +22,8 @@ export interface GatewayProcess {
   outboundReached(status: string): Promise<number>;
   /** SIGTERM, then SIGKILL after `graceMs` (5 s by default); resolves with how it ended. */
   stop(graceMs?: number): Promise<ExitStatus>;
+  /** How the process ended, or undefined while it runs (e.g. to explain a failed request). */
+  exitStatus(): ExitStatus | undefined;
 }
 
 /**
@@ -85,6 +87,10 @@ export async function startGateway(
       return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
     },
     stop: proc.stop,
+    exitStatus: () =>
+      proc.child.exitCode === null && proc.child.signalCode === null
+        ? undefined
+        : { code: proc.child.exitCode, signal: proc.child.signalCode },
   };
 }
 
