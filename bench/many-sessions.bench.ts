@@ -43,6 +43,7 @@ import { ownChildren, rssMb, type ExitStatus } from "./support/processes.ts";
 import { startRawSessions, writeRawAccounts, type RawSessionsProcess } from "./support/raw-sessions-process.ts";
 import { benchPhone, linkAccounts, seedSessions, simCall } from "./support/sim-control.ts";
 import { fmtSummary, printRuntime, printTable } from "./support/stats.ts";
+import { memoryBreakdown, memoryProbeEnv, type MemoryBreakdown } from "./support/memory-breakdown.ts";
 
 const n = Number(process.env.BENCH_SESSIONS ?? 200);
 const idleS = Number(process.env.BENCH_IDLE_S ?? 20);
@@ -81,6 +82,9 @@ interface Side {
   reopen?: ReopenResult;
   rounds: RoundResult[];
   rssAfterMb?: number;
+  /** Where the gateway's memory is (JS heap before and after a full collection, V8's spaces). */
+  memoryIdle?: MemoryBreakdown;
+  memoryAfter?: MemoryBreakdown;
 }
 const gatewaySide: Side = { rounds: [] };
 const rawSide: Side = { rounds: [] };
@@ -160,6 +164,7 @@ async function runGateway(endpoints: SimEndpoints, dataDir: string, sessions: re
     DATA_DIR: dataDir,
     DEFAULT_SESSION: "",
     MAX_SESSIONS: String(Math.max(n, 100)),
+    ...memoryProbeEnv(dataDir),
   };
   logs.phase = "first start";
   gatewaySide.firstOpenMs = await startAndOpen(env, limits.firstOpenMs);
@@ -171,6 +176,7 @@ async function runGateway(endpoints: SimEndpoints, dataDir: string, sessions: re
   gatewaySide.openMs = await startAndOpen(env, limits.openMs);
   logs.phase = "(b) idle";
   idle = await sampleIdle(gateway!.pid, idleS);
+  gatewaySide.memoryIdle = await memoryBreakdown(gateway!.pid, dataDir);
   logs.phase = "(c) drop";
   gatewaySide.reopen = await dropAndReopenGateway(gateway!, endpoints, n, limits.reopen);
   for (const label of ["first", "again"]) {
@@ -178,6 +184,7 @@ async function runGateway(endpoints: SimEndpoints, dataDir: string, sessions: re
     gatewaySide.rounds.push(await gatewayRound(gateway!, endpoints, sessions, `gateway ${label}`, limits.round));
   }
   gatewaySide.rssAfterMb = await settledRss(gateway!.pid);
+  gatewaySide.memoryAfter = await memoryBreakdown(gateway!.pid, dataDir);
   logs.phase = "last stop";
   await stopGateway("last stop");
 }
@@ -250,6 +257,8 @@ function report(): void {
         `gateway ${what}: SIGTERM -> exit`,
         `${s(ms)} s, ${status.signal ?? `exit code ${status.code}`}`,
       ]),
+      ["(b) memory idle, before -> after a full collection, MB", gatewaySide.memoryIdle?.summary ?? "-"],
+      ["(e) memory after the rounds, before -> after a full collection, MB", gatewaySide.memoryAfter?.summary ?? "-"],
       ["seeding 2N linked accounts on the simulator", `${s(seedMs)} s`],
       ["gateway log lines: warnings / errors", `${logs.warnings} / ${logs.errors}`],
     ],
