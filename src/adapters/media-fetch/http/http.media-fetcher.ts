@@ -2,6 +2,7 @@ import { lookup as dnsLookup } from "node:dns/promises";
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
 import { isIP, type LookupFunction } from "node:net";
+import { rootCertificates } from "node:tls";
 import {
   MediaFetchError,
   type FetchedMedia,
@@ -42,7 +43,7 @@ export interface HttpMediaFetcherOptions {
   readonly maxRedirects?: number;
   /** Replaces the system resolver (tests). */
   readonly resolve?: Resolve;
-  /** Extra certificate authorities to trust for https (tests). */
+  /** A certificate authority to trust for https besides the usual roots (tests). */
   readonly ca?: string | Buffer;
   readonly userAgent?: string;
 }
@@ -199,7 +200,8 @@ export class HttpMediaFetcher implements MediaFetcher {
         // A fresh socket per hop: nothing pooled, so every connection goes through the check.
         agent: false,
         ...(isIP(host) === 0 ? { lookup: this.#guardedLookup(port, refusal) } : {}),
-        ...(this.#ca !== undefined && url.protocol === "https:" ? { ca: this.#ca } : {}),
+        // `ca` replaces Node's roots rather than adding to them, so the roots go first.
+        ...(this.#ca !== undefined && url.protocol === "https:" ? { ca: [...rootCertificates, this.#ca] } : {}),
       });
       const waitMs = Math.max(0, Math.min(this.#connectTimeoutMs, hop.deadline - Date.now()));
       const timer = setTimeout(
