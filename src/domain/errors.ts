@@ -29,6 +29,10 @@ export const ErrorCodes = [
   "SERVICE.SHUTTING_DOWN",
   "STORE.UNAVAILABLE",
   "INTERNAL",
+  "MEDIA.URL_INVALID",
+  "MEDIA.URL_FORBIDDEN",
+  "MEDIA.FETCH_FAILED",
+  "MEDIA.TOO_LARGE",
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];
 

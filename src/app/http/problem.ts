@@ -30,6 +30,10 @@ export const httpStatusOf: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
   "SERVICE.SHUTTING_DOWN": 503,
   "STORE.UNAVAILABLE": 503,
   INTERNAL: 500,
+  "MEDIA.URL_INVALID": 400,
+  "MEDIA.URL_FORBIDDEN": 422,
+  "MEDIA.FETCH_FAILED": 502,
+  "MEDIA.TOO_LARGE": 413,
 };
 
 const titles: Partial<Record<number, string>> = {
@@ -41,6 +45,7 @@ const titles: Partial<Record<number, string>> = {
   409: "Conflict",
   413: "Content Too Large",
   415: "Unsupported Media Type",
+  422: "Unprocessable Content",
   429: "Too Many Requests",
   500: "Internal Server Error",
   502: "Bad Gateway",
