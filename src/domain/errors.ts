@@ -28,6 +28,10 @@ export const ErrorCodes = [
   "WEBHOOK.NOT_PARKED",
   "SERVICE.SHUTTING_DOWN",
   "STORE.UNAVAILABLE",
+  "MEDIA.TOO_LARGE",
+  "MEDIA.UNSUPPORTED_TYPE",
+  "MEDIA.NOT_FOUND",
+  "MEDIA.TOO_MANY",
   "INTERNAL",
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];

@@ -29,6 +29,10 @@ export const httpStatusOf: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
   "WEBHOOK.NOT_PARKED": 409,
   "SERVICE.SHUTTING_DOWN": 503,
   "STORE.UNAVAILABLE": 503,
+  "MEDIA.TOO_LARGE": 413,
+  "MEDIA.UNSUPPORTED_TYPE": 422,
+  "MEDIA.NOT_FOUND": 404,
+  "MEDIA.TOO_MANY": 400,
   INTERNAL: 500,
 };
 
@@ -41,6 +45,7 @@ const titles: Partial<Record<number, string>> = {
   409: "Conflict",
   413: "Content Too Large",
   415: "Unsupported Media Type",
+  422: "Unprocessable Content",
   429: "Too Many Requests",
   500: "Internal Server Error",
   502: "Bad Gateway",
