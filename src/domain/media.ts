@@ -107,3 +107,24 @@ export function mediaNotFound(id: string): DomainError {
 export function largestMediaLimit(limits: MediaLimits): number {
   return Math.max(...MediaKinds.map((kind) => limits[kind]));
 }
+
+const MAX_FILENAME_CHARS = 255;
+
+/**
+ * A client's filename as the gateway keeps and shows it: the last path
+ * segment only (no `../` or `C:\` reaches anything), without control
+ * characters, at most 255 characters; undefined when nothing is left.
+ */
+export function cleanFilename(name: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  const last = name.split(/[/\\]/).at(-1) ?? "";
+  const cleaned = [...last]
+    .filter((char) => {
+      const code = char.charCodeAt(0);
+      return code >= 0x20 && code !== 0x7f && !(code >= 0x80 && code < 0xa0);
+    })
+    .join("")
+    .trim()
+    .slice(0, MAX_FILENAME_CHARS);
+  return cleaned === "" || cleaned === "." || cleaned === ".." ? undefined : cleaned;
+}

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   acceptedMediaTypes,
   checkMediaType,
+  cleanFilename,
   defaultMediaLimits,
   inferMediaKind,
   largestMediaLimit,
@@ -66,5 +67,19 @@ describe("media kinds and types", () => {
     const error = mediaTooLarge(1000, "sticker");
     expect(error.code).toBe("MEDIA.TOO_LARGE");
     expect(error.message).toBe("the file exceeds the limit for sticker files of 1000 bytes");
+  });
+
+  it("keeps only the last path segment of a filename, without control characters", () => {
+    expect(cleanFilename("invoice.pdf")).toBe("invoice.pdf");
+    expect(cleanFilename("../../etc/passwd")).toBe("passwd");
+    expect(cleanFilename("C:\\Users\\me\\photo 1.jpg")).toBe("photo 1.jpg");
+    expect(cleanFilename("a\r\nb\u0000c\u0085.txt")).toBe("abc.txt");
+    expect(cleanFilename("  spaced  ")).toBe("spaced");
+    expect(cleanFilename("x".repeat(300))).toHaveLength(255);
+    expect(cleanFilename("")).toBeUndefined();
+    expect(cleanFilename("dir/")).toBeUndefined();
+    expect(cleanFilename("..")).toBeUndefined();
+    expect(cleanFilename(undefined)).toBeUndefined();
+    expect(cleanFilename("Ünïcødé 漢字.png")).toBe("Ünïcødé 漢字.png");
   });
 });
