@@ -82,6 +82,11 @@ describe("POST /media, GET /media/{id}", () => {
     expect(got.headers.get("content-disposition")).toBe(
       `attachment; filename="receipt.png"; filename*=UTF-8''receipt.png`,
     );
+
+    const head = await gw.call("HEAD", `/media/${stored.id}`);
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-length")).toBe(String(png.byteLength));
+    expect(await head.text()).toBe("");
   });
 
   it("takes multipart/form-data field file, with kind and filename fields", async () => {

@@ -56,7 +56,9 @@ export function mediaRoutes(deps: MediaRoutesDeps): Hono {
     const found = await deps.store.get(id);
     if (!found) throw mediaNotFound(id);
     const { meta, stream } = found;
-    return new Response(stream, {
+    // Hono answers HEAD with this handler and drops the body: close the file now rather than at GC.
+    if (c.req.method === "HEAD") await stream.cancel();
+    return new Response(c.req.method === "HEAD" ? null : stream, {
       status: 200,
       headers: {
         "content-type": meta.mimeType,
