@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { DependencyContainer } from "tsyringe";
+import { DiskMediaStore } from "../../adapters/media-store/disk/disk.media-store.ts";
 import { SqliteMessageStore } from "../../adapters/message-store/sqlite/sqlite.message-store.ts";
 import {
   createPrometheusMetrics,
@@ -9,15 +10,17 @@ import { injectionToken, type InjectionToken } from "../../domain/injection-toke
 import { Clock, systemClock } from "../../domain/ports/clock.port.ts";
 import { DomainEvents } from "../../domain/ports/domain-events.port.ts";
 import type { Logger } from "../../domain/ports/logger.port.ts";
+import { MediaStore } from "../../domain/ports/media-store.port.ts";
 import { MessageStore } from "../../domain/ports/message-store.port.ts";
 import { MessagingProviders } from "../../domain/ports/messaging-provider.port.ts";
 import { SessionStore } from "../../domain/ports/session-store.port.ts";
 import type { ApiKeyVerifier } from "../api-keys.ts";
-import type { Config } from "../config/config.schema.ts";
+import { mediaLimits, type Config } from "../config/config.schema.ts";
 import { Dispatcher } from "../dispatcher/dispatcher.ts";
 import { createHttpApp } from "../http/app.ts";
 import { openApiDocument } from "../http/openapi.ts";
 import { InProcessDomainEvents } from "../in-process-domain-events.ts";
+import { MediaRetention } from "../media/media-retention.ts";
 import { Router } from "../routing.ts";
 import { GatewayMetrics } from "../telemetry/gateway-metrics.ts";
 import { MessageTelemetry } from "../telemetry/message-telemetry.ts";
@@ -25,6 +28,7 @@ import { MessageSpans, tracingActive } from "../telemetry/tracing.ts";
 import { CheckHealth } from "../use-cases/check-health.ts";
 import { RecordProviderEvent } from "../use-cases/record-provider-event.ts";
 import { SendMessage } from "../use-cases/send-message.ts";
+import { StoreMedia } from "../use-cases/store-media.ts";
 import { WebhookDeliveries } from "../webhooks/webhook-deliveries.ts";
 import { singleton } from "./di.ts";
 import { registerWebhooks } from "./webhooks.ts";
@@ -75,6 +79,17 @@ export function registerGateway(container: DependencyContainer, { config, logger
         new SqliteMessageStore({ path: join(config.DATA_DIR, "messages.db"), synchronous: config.SQLITE_SYNCHRONOUS }),
     ),
   );
+  container.register(
+    MediaStore,
+    singleton(
+      (get) =>
+        new DiskMediaStore({
+          dir: join(config.DATA_DIR, "media"),
+          synchronous: config.SQLITE_SYNCHRONOUS,
+          clock: get(Clock),
+        }),
+    ),
+  );
 
   // Telemetry
   container.register(
@@ -117,6 +132,23 @@ export function registerGateway(container: DependencyContainer, { config, logger
   container.register(
     RecordProviderEvent,
     singleton((get) => new RecordProviderEvent(get(MessageStore), get(DomainEvents), get(Clock), logger)),
+  );
+  container.register(
+    StoreMedia,
+    singleton((get) => new StoreMedia(get(MediaStore), mediaLimits(config))),
+  );
+  container.register(
+    MediaRetention,
+    singleton(
+      (get) =>
+        new MediaRetention(get(MediaStore), get(Clock), logger.child({ component: "media" }), {
+          retentionDays: config.MEDIA_RETENTION_DAYS,
+          intervalMs: 3_600_000,
+          // Messages carry no media yet: nothing past the retention is needed.
+          // When they do, this becomes "referenced by a queued or recent message".
+          stillNeeded: () => false,
+        }),
+    ),
   );
   container.register(
     Dispatcher,
@@ -172,6 +204,7 @@ export function registerGateway(container: DependencyContainer, { config, logger
       const deliveries = get.optional(WebhookDeliveries);
       return createHttpApp({
         sendMessage: get(SendMessage),
+        media: { store: get(MediaStore), storeMedia: get(StoreMedia) },
         sessions: providers.find((p) => p.sessions)?.sessions,
         store: get(MessageStore),
         health: get(CheckHealth),

@@ -1,6 +1,7 @@
 import type { DependencyContainer } from "tsyringe";
 import { injectionToken, type InjectionToken } from "../../domain/injection-token.ts";
 import { DomainEvents } from "../../domain/ports/domain-events.port.ts";
+import { MediaStore } from "../../domain/ports/media-store.port.ts";
 import { MessageStore } from "../../domain/ports/message-store.port.ts";
 import {
   BAILEYS_PROVIDER,
@@ -12,6 +13,7 @@ import { WhatsAppConnector } from "../../domain/ports/whatsapp-connector.port.ts
 import { resolveApiKeys } from "../api-keys.ts";
 import type { Config } from "../config/config.schema.ts";
 import { Dispatcher } from "../dispatcher/dispatcher.ts";
+import { MediaRetention } from "../media/media-retention.ts";
 import { GatewayMetrics } from "../telemetry/gateway-metrics.ts";
 import { TracedSessionStore } from "../telemetry/traced-session-store.ts";
 import { traceRecovery } from "../telemetry/tracing.ts";
@@ -121,6 +123,7 @@ function assembleGateway(get: Resolve, config: Config): Gateway {
   const recordEvent = get(RecordProviderEvent);
   const lifecycle = get(GatewayLifecycle);
   const [store, sessionStore, exporter] = [get(MessageStore), get.optional(SessionStore), get(MetricsExporter)];
+  const [media, mediaRetention] = [get(MediaStore), get(MediaRetention)];
   const detach: Array<() => void> = [];
   return {
     app: get(HttpApp),
@@ -134,6 +137,7 @@ function assembleGateway(get: Resolve, config: Config): Gateway {
       await Promise.all(providers.map((p) => p.start()));
       lifecycle.providersStarted = true;
       await dispatcher.start();
+      mediaRetention.start();
     },
     async stop() {
       lifecycle.accepting = false;
@@ -142,6 +146,8 @@ function assembleGateway(get: Resolve, config: Config): Gateway {
       for (const off of detach.splice(0)) off();
       // After the providers: their last session events are still delivered or queued.
       await webhooks?.stop(config.SHUTDOWN_TIMEOUT_MS);
+      await mediaRetention.stop();
+      await media.close();
       await store.close();
       await sessionStore?.close();
       await exporter.shutdown();

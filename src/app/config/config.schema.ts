@@ -1,5 +1,6 @@
 import { Buffer } from "node:buffer";
 import { z } from "zod";
+import { defaultMediaLimits, type MediaLimits } from "../../domain/media.ts";
 import { BAILEYS_PROVIDER, ProviderIds, TWILIO_PROVIDER } from "../../domain/ports/messaging-provider.port.ts";
 import { FirestoreAuthStateModes } from "../../domain/ports/session-store.port.ts";
 
@@ -10,6 +11,8 @@ const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
   .transform((v) => v === "true" || v === "1" || v === "yes");
 const httpUrl = z.url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" });
+// A media limit: at most 2 GiB, beyond what any provider carries.
+const mediaBytes = positiveInt.max(2 * 1024 ** 3);
 const list = z.string().transform((v) =>
   v
     .split(",")
@@ -111,6 +114,15 @@ const configShape = z.object({
   WEBHOOK_BACKOFF_BASE_MS: positiveInt.default(1_000),
   WEBHOOK_BACKOFF_MAX_MS: positiveInt.default(300_000),
   WEBHOOK_CONCURRENCY: positiveInt.max(64).default(4),
+
+  // Media (POST /media, DATA_DIR/media): retention, and the largest file per kind (defaults: WhatsApp's own)
+  MEDIA_RETENTION_DAYS: positiveInt.max(36_500).default(30),
+  MEDIA_MAX_BYTES_IMAGE: mediaBytes.default(defaultMediaLimits.image),
+  MEDIA_MAX_BYTES_VIDEO: mediaBytes.default(defaultMediaLimits.video),
+  MEDIA_MAX_BYTES_AUDIO: mediaBytes.default(defaultMediaLimits.audio),
+  MEDIA_MAX_BYTES_VOICE: mediaBytes.default(defaultMediaLimits.voice),
+  MEDIA_MAX_BYTES_DOCUMENT: mediaBytes.default(defaultMediaLimits.document),
+  MEDIA_MAX_BYTES_STICKER: mediaBytes.default(defaultMediaLimits.sticker),
 });
 
 /** Every variable the gateway reads. */
@@ -150,3 +162,15 @@ export const configSchema = configShape.superRefine((config, ctx) => {
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** The largest file per kind, from MEDIA_MAX_BYTES_<KIND>. */
+export function mediaLimits(config: Config): MediaLimits {
+  return {
+    image: config.MEDIA_MAX_BYTES_IMAGE,
+    video: config.MEDIA_MAX_BYTES_VIDEO,
+    audio: config.MEDIA_MAX_BYTES_AUDIO,
+    voice: config.MEDIA_MAX_BYTES_VOICE,
+    document: config.MEDIA_MAX_BYTES_DOCUMENT,
+    sticker: config.MEDIA_MAX_BYTES_STICKER,
+  };
+}

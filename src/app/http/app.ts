@@ -10,6 +10,7 @@ import type { RecordProviderEvent } from "../use-cases/record-provider-event.ts"
 import type { SendMessage } from "../use-cases/send-message.ts";
 import type { WebhookDeliveries } from "../webhooks/webhook-deliveries.ts";
 import { requireApiKey } from "./auth.ts";
+import { MEDIA_PATH, mediaRoutes, type MediaRoutesDeps } from "./media.routes.ts";
 import { messagesRoutes } from "./messages.routes.ts";
 import { problem } from "./problem.ts";
 import { rateLimit, TokenBuckets } from "./rate-limit.ts";
@@ -47,6 +48,8 @@ export interface HttpDeps {
   readonly publicBaseUrl: string | undefined;
   /** Per-API-key token bucket (RATE_LIMIT_PER_SECOND, RATE_LIMIT_BURST); absent or perSecond 0: no limit. */
   readonly rateLimit?: { readonly perSecond: number; readonly burst: number };
+  /** Media uploads and downloads (`/media`): streamed, held to their kind's limit rather than `bodyLimitBytes`. */
+  readonly media: MediaRoutesDeps;
   /** Outbound webhook deliveries, when WEBHOOK_URL is set: their routes exist only then. */
   readonly webhookDeliveries?: WebhookDeliveries;
 }
@@ -71,7 +74,11 @@ export function createHttpApp(deps: HttpDeps): Hono {
       });
     return next();
   });
-  app.use(requestTimeout(deps.requestTimeoutMs));
+  // Not for uploads: a 100 MB file takes longer than a JSON call, and a
+  // timed-out answer would leave the upload running; the server's own
+  // request timeout still bounds how long a body may take.
+  const timeout = requestTimeout(deps.requestTimeoutMs);
+  app.use((c, next) => (c.req.method === "POST" && c.req.path === MEDIA_PATH ? next() : timeout(c, next)));
   app.use(requireApiKey(deps.apiKeys, isPublic));
   // After auth: buckets are per authenticated key, so unauthenticated floods cannot fill the map.
   if (deps.rateLimit && deps.rateLimit.perSecond > 0)
@@ -83,6 +90,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
     "/messages",
     messagesRoutes({ sendMessage: deps.sendMessage, store: deps.store, bodyLimitBytes: deps.bodyLimitBytes }),
   );
+  app.route(MEDIA_PATH, mediaRoutes(deps.media));
   if (deps.webhookDeliveries)
     app.route(WEBHOOK_DELIVERIES_PATH, webhooksRoutes({ deliveries: deps.webhookDeliveries }));
   app.route(

@@ -3,6 +3,7 @@ import { ErrorCodes } from "../../domain/errors.ts";
 import { MessageStatuses } from "../../domain/message-status.ts";
 import { SessionStates } from "../../domain/session.ts";
 import { bearer, json, problemResponse, ref } from "./openapi-parts.ts";
+import { mediaPaths, mediaSchemas } from "./openapi-media.ts";
 import { sessionPaths, sessionSchemas } from "./openapi-sessions.ts";
 import { webhookPaths, webhookSchemas } from "./openapi-webhooks.ts";
 import { sendMessageBody } from "./schemas.ts";
@@ -91,6 +92,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
           },
         },
         ...webhookSchemas,
+        ...mediaSchemas,
       },
     },
     paths: {
@@ -168,6 +170,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       "/docs": { get: { summary: "This document, rendered", responses: { 200: { description: "HTML" } } } },
       ...sessionPaths,
       ...webhookPaths,
+      ...mediaPaths,
     },
   };
 }
