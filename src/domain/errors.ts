@@ -32,11 +32,10 @@ export const ErrorCodes = [
   "MEDIA.UNSUPPORTED_TYPE",
   "MEDIA.NOT_FOUND",
   "MEDIA.TOO_MANY",
-  "INTERNAL",
   "MEDIA.URL_INVALID",
   "MEDIA.URL_FORBIDDEN",
   "MEDIA.FETCH_FAILED",
-  "MEDIA.TOO_LARGE",
+  "INTERNAL",
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];
 

@@ -33,11 +33,10 @@ export const httpStatusOf: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
   "MEDIA.UNSUPPORTED_TYPE": 422,
   "MEDIA.NOT_FOUND": 404,
   "MEDIA.TOO_MANY": 400,
-  INTERNAL: 500,
   "MEDIA.URL_INVALID": 400,
   "MEDIA.URL_FORBIDDEN": 422,
   "MEDIA.FETCH_FAILED": 502,
-  "MEDIA.TOO_LARGE": 413,
+  INTERNAL: 500,
 };
 
 const titles: Partial<Record<number, string>> = {
