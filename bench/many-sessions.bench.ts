@@ -265,7 +265,7 @@ function report(): void {
   );
   for (const [message, count] of [...logs.messages].slice(0, 10)) {
     console.log(`  ${count} x ${message}`);
-    if (message.startsWith("error")) console.log(`    first: ${logs.firstLines.get(message)!.slice(0, 400)}`);
+    if (/\b(error|failed)\b/.test(message)) console.log(`    first: ${logs.firstLines.get(message)!.slice(0, 400)}`);
   }
   const rawLines = Object.entries(rawLogs);
   console.log(`raw process (second start) log lines: ${rawLines.length === 0 ? "none" : "by message"}`);
@@ -347,5 +347,8 @@ report();
 const found = problems();
 if (failure !== undefined)
   console.error(`\nmany-sessions FAILED: ${failure instanceof Error ? failure.message : String(failure)}`);
+// fetch() says only "fetch failed"; the reason (refused, reset, timed out) is its cause.
+if (failure instanceof Error && failure.cause) console.error(`  cause: ${String(failure.cause)}`);
+if (failure instanceof Error && failure.stack) console.error(failure.stack.split("\n").slice(1, 6).join("\n"));
 for (const problem of found) console.error(`many-sessions FAILED: ${problem}`);
 process.exit(failure === undefined && found.length === 0 ? 0 : 1);

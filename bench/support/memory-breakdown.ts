@@ -20,7 +20,9 @@ const fileIn = (dir: string): string => join(dir, "memory-probe.jsonl");
 export function memoryProbeEnv(dir: string): Record<string, string> {
   // gatewayNodeArgs() reads BENCH_GATEWAY_IMPORT from this process's environment.
   process.env.BENCH_GATEWAY_IMPORT ??= PROBE;
-  return { NODE_OPTIONS: "--expose-gc", BENCH_MEMORY_FILE: fileIn(dir) };
+  // BENCH_GATEWAY_NODE_OPTIONS: V8 or Node flags to try on the gateway (e.g. --max-semi-space-size=16).
+  const extra = process.env.BENCH_GATEWAY_NODE_OPTIONS ?? "";
+  return { NODE_OPTIONS: `--expose-gc ${extra}`.trim(), BENCH_MEMORY_FILE: fileIn(dir) };
 }
 
 /** Signals the probe and waits (at most 10 s) for its line. */
