@@ -54,7 +54,7 @@ export async function startGateway(
   );
   const url = `http://127.0.0.1:${proc.port}`;
   const call = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${url}${path}`, {
+    const res = await fetchRetryingReads(method, `${url}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${BENCH_API_KEY}`,
@@ -179,3 +179,20 @@ export const waitForReached = (
     timeoutMs,
     20,
   );
+
+/**
+ * fetch, with a GET retried (up to 3 times) when the connection fails before
+ * an answer: while a gateway's event loop is held for seconds (hundreds of
+ * sessions opening), its idle keep-alive sockets time out late and a reused
+ * one can be reset under the client's request. A GET changes nothing, so
+ * asking again is safe; anything else fails at once.
+ */
+async function fetchRetryingReads(method: string, url: string, init: RequestInit): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, init);
+    } catch (error) {
+      if (method !== "GET" || attempt >= 3) throw error;
+    }
+  }
+}
