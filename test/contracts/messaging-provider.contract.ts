@@ -8,6 +8,7 @@ import type {
   ProviderEventListener,
   SendReceipt,
 } from "../../src/domain/ports/messaging-provider.port.ts";
+import { aSendingMessage } from "../support/message-mother.ts";
 
 /** A message as the recipient's side of the double saw it. */
 export interface Delivered {
@@ -116,32 +117,19 @@ class ReportedEvents {
   }
 }
 
-let counter = 0;
-
 /** A fresh outbound message as the dispatcher hands it over. */
 function anOutbound(harness: MessagingProviderHarness, text: string): Message {
-  counter += 1;
-  const now = new Date().toISOString();
-  return {
-    id: `contract-${process.pid}-${Date.now().toString(36)}-${counter}`,
-    direction: "outbound",
-    status: "sending",
+  return aSendingMessage({
+    id: `contract-${process.pid}-${Date.now().toString(36)}-${++counter}`,
     channel: harness.channel,
     provider: harness.provider.id,
     session: harness.session,
     to: harness.recipient,
-    from: null,
     text,
-    mediaUrls: [],
-    metadata: null,
-    providerMessageId: null,
-    attempts: 0,
-    error: null,
-    createdAt: now,
-    updatedAt: now,
-    history: [],
-  };
+  });
 }
+
+let counter = 0;
 
 async function sendFailure(provider: MessagingProvider, message: Message): Promise<ProviderError> {
   const outcome = await provider.send(message).then(

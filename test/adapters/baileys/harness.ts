@@ -13,6 +13,7 @@ import {
 import { DiskSessionStore } from "../../../src/adapters/session-store/disk/disk.session-store.ts";
 import { startWhatsAppSimulator } from "../../fakes/whatsapp/index.ts";
 import type { ProvisionedAccount, SimulatorOptions, WhatsAppSimulator } from "../../fakes/whatsapp/index.ts";
+import { aSendingMessage } from "../../support/message-mother.ts";
 
 const cleanups: Array<() => Promise<void> | void> = [];
 
@@ -137,28 +138,7 @@ export async function openSession(
   return { connection, events, store, connector, account };
 }
 
-let counter = 0;
-
 /** An outbound message as the dispatcher hands it to a provider. */
-export function outbound(to: string, text: string, id = `msg-${Date.now()}-${++counter}`): Message {
-  const now = new Date().toISOString();
-  return {
-    id,
-    direction: "outbound",
-    status: "sending",
-    channel: "whatsapp",
-    provider: "baileys",
-    session: "main",
-    to: `whatsapp:+${to}`,
-    from: null,
-    text,
-    mediaUrls: [],
-    metadata: null,
-    providerMessageId: null,
-    attempts: 0,
-    error: null,
-    createdAt: now,
-    updatedAt: now,
-    history: [],
-  };
+export function outbound(to: string, text: string, id?: string): Message {
+  return aSendingMessage({ to: `whatsapp:+${to}`, text, ...(id === undefined ? {} : { id }) });
 }

@@ -6,6 +6,7 @@ import type { Message } from "../../../src/domain/message.ts";
 import { silentLogger, type Logger } from "../../../src/domain/ports/logger.port.ts";
 import type { MessagingProvider } from "../../../src/domain/ports/messaging-provider.port.ts";
 import { FakeTwilioApi } from "../../fakes/twilio/fake-twilio-api.ts";
+import { aSendingMessage } from "../../support/message-mother.ts";
 
 const FROM = "+15550001111";
 const logged: string[] = [];
@@ -35,27 +36,14 @@ function provider(overrides: Partial<ConstructorParameters<typeof TwilioProvider
 }
 
 function aMessage(overrides: Partial<Message> = {}): Message {
-  const now = new Date().toISOString();
-  return {
+  return aSendingMessage({
     id: "msg-1",
-    direction: "outbound",
-    status: "sending",
     channel: "sms",
     provider: "twilio",
     session: "default",
     to: "sms:+15557654321",
-    from: null,
-    text: "hello",
-    mediaUrls: [],
-    metadata: null,
-    providerMessageId: null,
-    attempts: 0,
-    error: null,
-    createdAt: now,
-    updatedAt: now,
-    history: [],
     ...overrides,
-  };
+  });
 }
 
 async function sendError(p: TwilioProvider, message = aMessage()): Promise<ProviderError> {
