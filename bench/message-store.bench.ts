@@ -32,7 +32,7 @@ function message(to: string, at = new Date()): NewOutboundMessage {
     to,
     from: null,
     text: "Your verification code is 123456",
-    mediaUrls: [],
+    media: [],
     metadata: { campaign: "bench", n: sequence },
     idempotency: { key: `key-${sequence}`, fingerprint: "fingerprint" },
     at,

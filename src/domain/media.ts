@@ -21,6 +21,70 @@ export interface MediaAttachment {
   readonly caption?: string;
 }
 
+/** Why an attachment's file is not held: a download or fetch that failed. */
+export interface MediaError {
+  readonly code: string;
+  readonly message: string;
+}
+
+/**
+ * An attachment as a message carries it. Held by the gateway once `id` is
+ * set (the file is in the MediaStore, and the other facts are read from its
+ * bytes). Until then it is a file given by URL, fetched when the message is
+ * sent (`sourceUrl`), or an inbound file whose download failed (`error`).
+ */
+export interface MessageMedia {
+  /** The MediaStore id; null while the file is not held. */
+  readonly id: string | null;
+  /** null only for a file given by URL with no kind: decided from its bytes once fetched. */
+  readonly kind: MediaKind | null;
+  readonly mimeType: string | null;
+  readonly size: number | null;
+  /** Hex SHA-256 of the bytes. */
+  readonly sha256: string | null;
+  readonly filename: string | null;
+  readonly caption: string | null;
+  /** The URL the client gave, for a file the gateway fetches at send time; null otherwise. */
+  readonly sourceUrl: string | null;
+  readonly error: MediaError | null;
+}
+
+/** A held attachment: everything known. */
+export type HeldMedia = MessageMedia & {
+  readonly id: string;
+  readonly kind: MediaKind;
+  readonly mimeType: string;
+  readonly size: number;
+  readonly sha256: string;
+};
+
+export function isHeld(media: MessageMedia): media is HeldMedia {
+  return (
+    media.id !== null && media.kind !== null && media.mimeType !== null && media.size !== null && media.sha256 !== null
+  );
+}
+
+/** An attachment still to fetch from the URL a client gave. */
+export function mediaFromUrl(
+  url: string,
+  details: { kind?: MediaKind | undefined; caption?: string | undefined; filename?: string | undefined } = {},
+): MessageMedia {
+  return {
+    id: null,
+    kind: details.kind ?? null,
+    mimeType: null,
+    size: null,
+    sha256: null,
+    filename: cleanFilename(details.filename) ?? null,
+    caption: details.caption ?? null,
+    sourceUrl: url,
+    error: null,
+  };
+}
+
+/** Most attachments one message may carry, per channel: WhatsApp sends one file per message, Twilio (MMS) up to 10. */
+export const maxAttachments = { whatsapp: 1, sms: 10 } as const;
+
 /** Largest file per kind, in bytes. */
 export type MediaLimits = Readonly<Record<MediaKind, number>>;
 

@@ -6,6 +6,7 @@ import {
   type EarlyStatusLimits,
 } from "./early-statuses.ts";
 import type { MessageError } from "./errors.ts";
+import { isHeld, type MessageMedia } from "./media.ts";
 import type { Message, NewInboundMessage, NewOutboundMessage, StatusChange } from "./message.ts";
 import { canTransition, statusesPassed, type MessageStatus } from "./message-status.ts";
 import type { AttemptOutcome, StatusUpdate } from "./ports/message-store.port.ts";
@@ -52,7 +53,7 @@ export function acceptedOutbound(message: NewOutboundMessage): StoredMessage {
       to: message.to,
       from: message.from,
       text: message.text,
-      mediaUrls: [...message.mediaUrls],
+      media: [...message.media],
       metadata: message.metadata,
       providerMessageId: null,
       attempts: 0,
@@ -83,7 +84,7 @@ export function receivedInbound(message: NewInboundMessage): StoredMessage {
       to: message.to ?? "",
       from: message.from,
       text: message.text,
-      mediaUrls: [...message.mediaUrls],
+      media: [...message.media],
       metadata: null,
       providerMessageId: message.providerMessageId,
       attempts: 0,
@@ -95,6 +96,19 @@ export function receivedInbound(message: NewInboundMessage): StoredMessage {
     nextAttemptAt: null,
     leaseUntil: null,
   };
+}
+
+/**
+ * The message with its attachments replaced (a file fetched from its URL,
+ * an inbound download repaired); its status and queue state are unchanged.
+ */
+export function withMedia(stored: StoredMessage, media: readonly MessageMedia[], now: Date): StoredMessage {
+  return { ...stored, message: { ...stored.message, media: [...media], updatedAt: now.toISOString() } };
+}
+
+/** The MediaStore ids of the files a message holds, once each: what media retention must keep for it. */
+export function heldMediaIds(message: Pick<Message, "media">): string[] {
+  return [...new Set(message.media.filter(isHeld).map((media) => media.id))];
 }
 
 /** A claimed message: `sending`, leased for `leaseMs` from `now` (a negative lease counts as none). */

@@ -1,5 +1,6 @@
 import type { Channel } from "./address.ts";
 import type { MessageError } from "./errors.ts";
+import type { MessageMedia } from "./media.ts";
 import type { MessageStatus } from "./message-status.ts";
 
 export const Directions = ["outbound", "inbound"] as const;
@@ -27,8 +28,10 @@ export interface Message {
   /** Addresses in `channel:+E164` notation. */
   readonly to: string;
   readonly from: string | null;
+  /** The text, or with media the caption of the message; may be empty when media is given. */
   readonly text: string;
-  readonly mediaUrls: readonly string[];
+  /** Attachments (WhatsApp: at most one; Twilio: up to 10). */
+  readonly media: readonly MessageMedia[];
   readonly metadata: Readonly<Record<string, unknown>> | null;
   readonly providerMessageId: string | null;
   readonly attempts: number;
@@ -44,8 +47,10 @@ export interface NewOutboundMessage extends Route {
   readonly channel: Channel;
   readonly to: string;
   readonly from: string | null;
+  /** The text, or with media the caption of the message; may be empty when media is given. */
   readonly text: string;
-  readonly mediaUrls: readonly string[];
+  /** Attachments (WhatsApp: at most one; Twilio: up to 10). */
+  readonly media: readonly MessageMedia[];
   readonly metadata: Readonly<Record<string, unknown>> | null;
   /** Client's Idempotency-Key, if any, and a fingerprint of the request it came with. */
   readonly idempotency: { readonly key: string; readonly fingerprint: string } | null;
@@ -58,8 +63,10 @@ export interface NewInboundMessage extends Route {
   readonly channel: Channel;
   readonly from: string;
   readonly to: string | null;
+  /** The text, or with media the caption of the message; may be empty when media is given. */
   readonly text: string;
-  readonly mediaUrls: readonly string[];
+  /** Attachments (WhatsApp: at most one; Twilio: up to 10). */
+  readonly media: readonly MessageMedia[];
   /** The provider's id, which dedupes redeliveries of the same message. */
   readonly providerMessageId: string;
   readonly at: Date;

@@ -48,7 +48,7 @@ function setup(overrides: Partial<DispatcherOptions> = {}, sessions: Record<stri
       to,
       from: null,
       text,
-      mediaUrls: [],
+      media: [],
       metadata: null,
       idempotency: null,
       at: new Date(),

@@ -24,7 +24,7 @@ async function sentMessage() {
     to: "whatsapp:+40712345001",
     from: null,
     text: "hi",
-    mediaUrls: [],
+    media: [],
     metadata: null,
     idempotency: null,
     at: new Date(),

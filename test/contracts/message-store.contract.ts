@@ -5,9 +5,12 @@ import { changeCases } from "./message-store-changes.cases.ts";
 import { earlyStatusCases } from "./message-store-early-status.cases.ts";
 import { historyCases } from "./message-store-history.cases.ts";
 import { runCases } from "./message-store-run.cases.ts";
+import { mediaFromUrl } from "../../src/domain/media.ts";
 import {
   ALICE,
+  anInbound,
   anOutbound,
+  HELD_PNG,
   BOB,
   CAROL,
   enqueueCreated,
@@ -58,6 +61,37 @@ export function runMessageStoreContract(
       cleanups = [];
     });
 
+    describe("media", () => {
+      it("replaces a message's attachments, keeping its status, and says which files are in use", async () => {
+        const message = await enqueue({ media: [mediaFromUrl("https://example.com/a.png")] });
+        expect(await store.mediaInUse(HELD_PNG.id, t(0))).toBe(false);
+        const updated = await store.updateMedia(message.id, [HELD_PNG], t(5000));
+        expect(updated?.media).toEqual([HELD_PNG]);
+        expect(updated?.status).toBe("queued");
+        expect(updated?.updatedAt).toBe(iso(5000));
+        expect((await store.get(message.id))?.media).toEqual([HELD_PNG]);
+        // Queued: needed however old.
+        expect(await store.mediaInUse(HELD_PNG.id, t(10_000_000))).toBe(true);
+        expect(await store.mediaInUse("other-id", t(0))).toBe(false);
+        expect(await store.updateMedia("no-such-message", [HELD_PNG], t(5000))).toBeUndefined();
+      });
+
+      it("counts a finished message's files as in use only while the message is recent", async () => {
+        const message = await enqueue({ media: [HELD_PNG], at: t(1000) });
+        const [claimed] = await store.claim(ROUTE, 1, 60_000, t(2000));
+        expect(claimed?.id).toBe(message.id);
+        await store.recordAttempt(message.id, { kind: "failed", error: REJECTED }, t(3000));
+        expect(await store.mediaInUse(HELD_PNG.id, t(3000))).toBe(true);
+        expect(await store.mediaInUse(HELD_PNG.id, t(3001))).toBe(false);
+      });
+
+      it("knows the files of inbound messages", async () => {
+        await store.recordInbound(anInbound({ media: [HELD_PNG], at: t(1000) }));
+        expect(await store.mediaInUse(HELD_PNG.id, t(1000))).toBe(true);
+        expect(await store.mediaInUse(HELD_PNG.id, t(1001))).toBe(false);
+      });
+    });
+
     describe("enqueue and get", () => {
       it("round-trips every field of an outbound message", async () => {
         const input = anOutbound({
@@ -65,7 +99,7 @@ export function runMessageStoreContract(
           to: "sms:+14155550100",
           from: "sms:+14155550199",
           text: "Your code is 1234 – ünïcødé ✓",
-          mediaUrls: ["https://example.com/a.png", "https://example.com/b.pdf"],
+          media: [HELD_PNG, mediaFromUrl("https://example.com/b.pdf", { caption: "the bill" })],
           metadata: { orderId: 42, tags: ["a", "b"], nested: { ok: true, none: null } },
           idempotency: { key: "key-1", fingerprint: "fp-1" },
           provider: "twilio",
@@ -83,7 +117,7 @@ export function runMessageStoreContract(
           to: "sms:+14155550100",
           from: "sms:+14155550199",
           text: "Your code is 1234 – ünïcødé ✓",
-          mediaUrls: ["https://example.com/a.png", "https://example.com/b.pdf"],
+          media: [HELD_PNG, mediaFromUrl("https://example.com/b.pdf", { caption: "the bill" })],
           metadata: { orderId: 42, tags: ["a", "b"], nested: { ok: true, none: null } },
           providerMessageId: null,
           attempts: 0,
@@ -101,7 +135,7 @@ export function runMessageStoreContract(
         const stored = await store.get(message.id);
         expect(stored?.from).toBeNull();
         expect(stored?.metadata).toBeNull();
-        expect(stored?.mediaUrls).toEqual([]);
+        expect(stored?.media).toEqual([]);
       });
 
       it("returns undefined for an unknown id", async () => {

@@ -1,3 +1,4 @@
+import type { HeldMedia } from "../../src/domain/media.ts";
 import { expect } from "vitest";
 import type { MessageError } from "../../src/domain/errors.ts";
 import type { Message, NewInboundMessage, NewOutboundMessage, Route } from "../../src/domain/message.ts";
@@ -22,6 +23,19 @@ export const REJECTED: MessageError = {
 
 let counter = 0;
 /** Test data builder: a valid outbound message, unique id, overridable field by field. */
+/** A held attachment, as POST /media would have stored it. */
+export const HELD_PNG: HeldMedia = {
+  id: "m-held-png",
+  kind: "image",
+  mimeType: "image/png",
+  size: 1234,
+  sha256: "ab".repeat(32),
+  filename: "a.png",
+  caption: "a photo",
+  sourceUrl: null,
+  error: null,
+};
+
 export function anOutbound(overrides: Partial<NewOutboundMessage> = {}): NewOutboundMessage {
   counter += 1;
   return {
@@ -32,7 +46,7 @@ export function anOutbound(overrides: Partial<NewOutboundMessage> = {}): NewOutb
     to: ALICE,
     from: null,
     text: `hello ${counter}`,
-    mediaUrls: [],
+    media: [],
     metadata: null,
     idempotency: null,
     at: t(0),
@@ -50,7 +64,7 @@ export function anInbound(overrides: Partial<NewInboundMessage> = {}): NewInboun
     from: BOB,
     to: ALICE,
     text: `reply ${counter}`,
-    mediaUrls: [],
+    media: [],
     providerMessageId: `wa-${counter}`,
     at: t(0),
     ...overrides,

@@ -281,7 +281,7 @@ export function runMessagingProviderContract(
           from: h.contact,
           to: h.account,
           text,
-          mediaUrls: [],
+          media: [],
         });
         expect(message.providerMessageId).toEqual(expect.any(String));
         expect(message.providerMessageId).not.toBe("");

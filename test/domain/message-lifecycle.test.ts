@@ -1,3 +1,4 @@
+import { mediaFromUrl } from "../../src/domain/media.ts";
 import { describe, expect, it } from "vitest";
 import type { EarlyStatus } from "../../src/domain/early-statuses.ts";
 import type { MessageError } from "../../src/domain/errors.ts";
@@ -31,7 +32,7 @@ function outbound(overrides: Partial<NewOutboundMessage> = {}): NewOutboundMessa
     to: "whatsapp:+40700000001",
     from: null,
     text: "hello",
-    mediaUrls: ["https://example.test/a.png"],
+    media: [mediaFromUrl("https://example.test/a.png")],
     metadata: { order: 7 },
     idempotency: null,
     at: t(0),
@@ -62,7 +63,7 @@ describe("acceptance", () => {
         to: "whatsapp:+40700000001",
         from: null,
         text: "hello",
-        mediaUrls: ["https://example.test/a.png"],
+        media: [mediaFromUrl("https://example.test/a.png")],
         metadata: { order: 7 },
         providerMessageId: null,
         attempts: 0,
@@ -85,7 +86,7 @@ describe("acceptance", () => {
       from: "sms:+40700000002",
       to: null,
       text: "hi",
-      mediaUrls: [],
+      media: [],
       providerMessageId: "SM1",
       at: t(5),
     });
@@ -318,7 +319,7 @@ describe("status reports", () => {
       from: "whatsapp:+40700000002",
       to: "whatsapp:+40700000001",
       text: "hi",
-      mediaUrls: [],
+      media: [],
       providerMessageId: "w1",
       at: t(0),
     });

@@ -7,6 +7,7 @@ import {
   type EarlyStatusOptions,
 } from "../../src/domain/early-statuses.ts";
 import { DomainError } from "../../src/domain/errors.ts";
+import type { MessageMedia } from "../../src/domain/media.ts";
 import type { Message, NewInboundMessage, NewOutboundMessage, Route } from "../../src/domain/message.ts";
 import {
   acceptedOutbound,
@@ -15,8 +16,10 @@ import {
   afterRequeue,
   afterStatusReport,
   earlyStatusesAppliedBy,
+  heldMediaIds,
   isUnfinished,
   receivedInbound,
+  withMedia,
   type StoredMessage,
 } from "../../src/domain/message-lifecycle.ts";
 import type {
@@ -123,6 +126,21 @@ export class MemoryMessageStore implements MessageStore {
     );
     if (existing) return { message: copy(existing.message), created: false };
     return { message: this.#add(receivedInbound(message), null), created: true };
+  }
+
+  async updateMedia(id: string, media: readonly MessageMedia[], now: Date): Promise<Message | undefined> {
+    this.#assertOpen();
+    const entry = this.#byId.get(id);
+    return entry && this.#save(entry, withMedia(entry, media, now));
+  }
+
+  async mediaInUse(mediaId: string, since: Date): Promise<boolean> {
+    this.#assertOpen();
+    return this.#entries.some(
+      (e) =>
+        heldMediaIds(e.message).includes(mediaId) &&
+        (isUnfinished(e.message.status) || Date.parse(e.message.updatedAt) >= since.getTime()),
+    );
   }
 
   async requeueInFlight(now: Date): Promise<number> {

@@ -92,7 +92,7 @@ describe("outbound webhooks through the gateway", () => {
         from: "whatsapp:+40700000001",
         to: null,
         text: "hello back",
-        mediaUrls: [],
+        media: [],
         providerMessageId: "in-1",
         at: new Date(),
       },

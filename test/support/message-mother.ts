@@ -20,7 +20,7 @@ export function aSendingMessage(overrides: Partial<Message> = {}): Message {
     to: "whatsapp:+15550000001",
     from: null,
     text: "hello",
-    mediaUrls: [],
+    media: [],
     metadata: null,
     providerMessageId: null,
     attempts: 0,

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { DependencyContainer } from "tsyringe";
+import { HttpMediaFetcher } from "../../adapters/media-fetch/http/http.media-fetcher.ts";
 import { DiskMediaStore } from "../../adapters/media-store/disk/disk.media-store.ts";
 import { SqliteMessageStore } from "../../adapters/message-store/sqlite/sqlite.message-store.ts";
 import {
@@ -10,6 +11,7 @@ import { injectionToken, type InjectionToken } from "../../domain/injection-toke
 import { Clock, systemClock } from "../../domain/ports/clock.port.ts";
 import { DomainEvents } from "../../domain/ports/domain-events.port.ts";
 import type { Logger } from "../../domain/ports/logger.port.ts";
+import { MediaFetcher } from "../../domain/ports/media-fetcher.port.ts";
 import { MediaStore } from "../../domain/ports/media-store.port.ts";
 import { MessageStore } from "../../domain/ports/message-store.port.ts";
 import { MessagingProviders } from "../../domain/ports/messaging-provider.port.ts";
@@ -20,7 +22,9 @@ import { Dispatcher } from "../dispatcher/dispatcher.ts";
 import { createHttpApp } from "../http/app.ts";
 import { openApiDocument } from "../http/openapi.ts";
 import { InProcessDomainEvents } from "../in-process-domain-events.ts";
-import { MediaRetention } from "../media/media-retention.ts";
+import { InboundMediaIntake } from "../media/inbound-media-intake.ts";
+import { MediaRetention, retentionStart } from "../media/media-retention.ts";
+import { OutboundMedia } from "../media/outbound-media.ts";
 import { Router } from "../routing.ts";
 import { GatewayMetrics } from "../telemetry/gateway-metrics.ts";
 import { MessageTelemetry } from "../telemetry/message-telemetry.ts";
@@ -126,12 +130,40 @@ export function registerGateway(container: DependencyContainer, { config, logger
   container.register(
     SendMessage,
     singleton(
-      (get) => new SendMessage(get(MessageStore), get(Router), get(DomainEvents), get(Clock), config.DEFAULT_CHANNEL),
+      (get) =>
+        new SendMessage(
+          get(MessageStore),
+          get(Router),
+          get(DomainEvents),
+          get(Clock),
+          config.DEFAULT_CHANNEL,
+          get(OutboundMedia),
+        ),
     ),
   );
   container.register(
     RecordProviderEvent,
-    singleton((get) => new RecordProviderEvent(get(MessageStore), get(DomainEvents), get(Clock), logger)),
+    singleton(
+      (get) =>
+        new RecordProviderEvent(
+          get(MessageStore),
+          get(DomainEvents),
+          get(Clock),
+          logger,
+          new InboundMediaIntake(get(MediaStore), mediaLimits(config), logger.child({ component: "media" })),
+        ),
+    ),
+  );
+  container.register(
+    MediaFetcher,
+    singleton(() => new HttpMediaFetcher({ allowPrivate: config.MEDIA_FETCH_ALLOW_PRIVATE })),
+  );
+  container.register(
+    OutboundMedia,
+    singleton(
+      (get) =>
+        new OutboundMedia(get(MediaStore), get(MediaFetcher), get(MessageStore), get(Clock), mediaLimits(config)),
+    ),
   );
   container.register(
     StoreMedia,
@@ -144,9 +176,9 @@ export function registerGateway(container: DependencyContainer, { config, logger
         new MediaRetention(get(MediaStore), get(Clock), logger.child({ component: "media" }), {
           retentionDays: config.MEDIA_RETENTION_DAYS,
           intervalMs: 3_600_000,
-          // Messages carry no media yet: nothing past the retention is needed.
-          // When they do, this becomes "referenced by a queued or recent message".
-          stillNeeded: () => false,
+          // A file a waiting message or one changed within the retention refers to stays.
+          stillNeeded: (id) =>
+            get(MessageStore).mediaInUse(id, retentionStart(get(Clock), config.MEDIA_RETENTION_DAYS)),
         }),
     ),
   );
@@ -155,6 +187,7 @@ export function registerGateway(container: DependencyContainer, { config, logger
     singleton((get) => {
       // Telemetry subscribes first: an accepted message's span is open before its route wakes.
       const telemetry = get(MessageTelemetry);
+      const outboundMedia = get(OutboundMedia);
       return new Dispatcher(
         get(MessageStore),
         get(MessagingProviders),
@@ -171,7 +204,10 @@ export function registerGateway(container: DependencyContainer, { config, logger
           minIntervalMs: config.SEND_MIN_INTERVAL_MS,
           sweepIntervalMs: 5_000,
         },
-        { instrumentSend: (message, send) => telemetry.dispatch(message, send) },
+        {
+          instrumentSend: (message, send) => telemetry.dispatch(message, send),
+          prepareMedia: (message, signal) => outboundMedia.prepare(message, signal),
+        },
       );
     }),
   );

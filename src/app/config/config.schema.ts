@@ -117,6 +117,8 @@ const configShape = z.object({
 
   // Media (POST /media, DATA_DIR/media): retention, and the largest file per kind (defaults: WhatsApp's own)
   MEDIA_RETENTION_DAYS: positiveInt.max(36_500).default(30),
+  // Testing only: lets media URLs point at loopback and private addresses (SSRF protection off)
+  MEDIA_FETCH_ALLOW_PRIVATE: bool.default(false),
   MEDIA_MAX_BYTES_IMAGE: mediaBytes.default(defaultMediaLimits.image),
   MEDIA_MAX_BYTES_VIDEO: mediaBytes.default(defaultMediaLimits.video),
   MEDIA_MAX_BYTES_AUDIO: mediaBytes.default(defaultMediaLimits.audio),

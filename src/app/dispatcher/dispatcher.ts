@@ -9,6 +9,8 @@ import { RouteWorker, type RouteWorkerOptions } from "./route-worker.ts";
 export interface DispatcherHooks {
   /** Wraps each send attempt (tracing). */
   readonly instrumentSend?: <T>(message: Message, send: () => Promise<T>) => Promise<T>;
+  /** Makes a message's attachments ready before it is sent (OutboundMedia.prepare). */
+  readonly prepareMedia?: (message: Message, signal: AbortSignal) => Promise<Message>;
 }
 
 export interface DispatcherOptions extends RouteWorkerOptions {
@@ -96,6 +98,7 @@ export class Dispatcher {
         clock: this.clock,
         logger: this.logger,
         ...(this.hooks.instrumentSend ? { instrumentSend: this.hooks.instrumentSend } : {}),
+        ...(this.hooks.prepareMedia ? { prepareMedia: this.hooks.prepareMedia } : {}),
       },
       this.options,
     );

@@ -21,6 +21,12 @@ export interface RouteWorkerDeps {
   readonly events: DomainEvents;
   readonly clock: Clock;
   readonly logger: Logger;
+  /**
+   * Makes a message's attachments ready before it is sent (fetches files
+   * given by URL; see OutboundMedia.prepare), within the send timeout.
+   * Absent: messages go as they are.
+   */
+  readonly prepareMedia?: (message: Message, signal: AbortSignal) => Promise<Message>;
   /** Wraps each send attempt (tracing); runs it as is when absent. */
   readonly instrumentSend?: <T>(message: Message, send: () => Promise<T>) => Promise<T>;
 }
@@ -204,10 +210,11 @@ export class RouteWorker {
     const { provider, clock, logger } = this.deps;
     const attempt = message.attempts + 1;
     try {
+      const ready = await this.prepare(message);
       await this.pacer.wait();
       const attemptSend = () =>
         withTimeout(
-          provider.send(message, { written: () => written(true) }),
+          provider.send(ready, { written: () => written(true) }),
           this.options.sendTimeoutMs,
           () => new SendTimeoutError(`provider did not answer within ${this.options.sendTimeoutMs} ms`),
         );
@@ -228,6 +235,23 @@ export class RouteWorker {
         "dispatch: attempt failed",
       );
       return failure;
+    }
+  }
+
+  /** The message with its files ready to send; aborted (and retried later) past the send timeout. */
+  private async prepare(message: Message): Promise<Message> {
+    const prepareMedia = this.deps.prepareMedia;
+    if (!prepareMedia || message.media.length === 0) return message;
+    const abort = new AbortController();
+    const ms = this.options.sendTimeoutMs;
+    try {
+      return await withTimeout(prepareMedia(message, abort.signal), ms, () => {
+        const error = new SendTimeoutError(`the message's media was not ready within ${ms} ms`);
+        abort.abort(error);
+        return error;
+      });
+    } finally {
+      abort.abort();
     }
   }
 

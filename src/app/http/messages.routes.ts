@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import type { MessageStore } from "../../domain/ports/message-store.port.ts";
+import { toMessageView } from "../message-view.ts";
 import { getMessage, listMessages } from "../use-cases/read-messages.ts";
 import type { SendMessage } from "../use-cases/send-message.ts";
 import { fieldIssues, invalidRequest } from "./issues.ts";
@@ -25,7 +26,7 @@ export function messagesRoutes(deps: { sendMessage: SendMessage; store: MessageS
     const { message, created } = await deps.sendMessage.execute(body.data, idempotencyKey);
     c.header("location", `/messages/${encodeURIComponent(message.id)}`);
     if (!created) c.header("idempotent-replayed", "true");
-    return c.json(message, 202);
+    return c.json(toMessageView(message), 202);
   });
 
   routes.get("/", async (c) => {
@@ -39,10 +40,10 @@ export function messagesRoutes(deps: { sendMessage: SendMessage; store: MessageS
       ...(status ? { status } : {}),
       ...(session ? { session } : {}),
     });
-    return c.json({ items: page.items, nextCursor: page.nextCursor });
+    return c.json({ items: page.items.map(toMessageView), nextCursor: page.nextCursor });
   });
 
-  routes.get("/:id", async (c) => c.json(await getMessage(deps.store, c.req.param("id"))));
+  routes.get("/:id", async (c) => c.json(toMessageView(await getMessage(deps.store, c.req.param("id")))));
 
   return routes;
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Channels } from "../../domain/address.ts";
+import { MediaKinds } from "../../domain/media.ts";
 import { Directions } from "../../domain/message.ts";
 import { MessageStatuses } from "../../domain/message-status.ts";
 
@@ -8,6 +9,19 @@ const PROVIDER_ID = /^[a-z][a-z0-9_-]{0,31}$/;
 export const METADATA_MAX_BYTES = 8 * 1024;
 /** Nesting levels allowed in `metadata`: deeper input would overflow the stack of the recursive JSON walkers that store and fingerprint it. */
 export const METADATA_MAX_DEPTH = 32;
+
+const MEDIA_ID = /^[A-Za-z0-9_-]{1,100}$/;
+
+/** One attachment of POST /messages: a held file (`id`, from POST /media) or a URL the gateway fetches. */
+const attachment = z
+  .strictObject({
+    id: z.string().regex(MEDIA_ID, "must be a media id returned by POST /media").optional(),
+    url: z.string().max(2048).optional().describe("http(s) URL the gateway fetches when it sends the message"),
+    kind: z.enum(MediaKinds).optional().describe("How to send the file; default: from its type"),
+    caption: z.string().max(1024).optional(),
+    filename: z.string().min(1).max(255).optional(),
+  })
+  .refine((a) => (a.id === undefined) !== (a.url === undefined), { message: "give exactly one of id and url" });
 
 /** Body of POST /messages. Unknown fields are rejected so a typo never goes unnoticed. */
 export const sendMessageBody = z
@@ -21,11 +35,12 @@ export const sendMessageBody = z
       .regex(SESSION_ID, "must be 1-64 letters, digits, _ or -, starting with a letter or digit")
       .optional(),
     from: z.string().min(1).max(64).optional().describe("Sender address, where the provider lets you choose it"),
+    media: z.array(attachment).min(1).max(10).optional().describe("Attachments (WhatsApp: one per message)"),
     mediaUrls: z
       .array(z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).max(2048))
       .max(10)
       .optional()
-      .describe("Public URLs of media to attach (Twilio)"),
+      .describe("Shortcut for media: [{url}, ...]"),
     metadata: z
       .record(z.string().max(128), z.unknown())
       // One check, depth first: JSON.stringify on a value nested thousands deep throws RangeError (a 500).
@@ -38,9 +53,13 @@ export const sendMessageBody = z
       .optional()
       .describe("Your own data, stored with the message and returned as is"),
   })
-  .refine((b) => b.text.length > 0 || (b.mediaUrls?.length ?? 0) > 0, {
-    message: "must not be empty (unless mediaUrls are given)",
+  .refine((b) => b.text.length > 0 || (b.media?.length ?? 0) + (b.mediaUrls?.length ?? 0) > 0, {
+    message: "must not be empty (unless media is given)",
     path: ["text"],
+  })
+  .refine((b) => (b.media?.length ?? 0) + (b.mediaUrls?.length ?? 0) <= 10, {
+    message: "at most 10 attachments in all",
+    path: ["media"],
   });
 
 export type SendMessageBody = z.infer<typeof sendMessageBody>;

@@ -4,6 +4,11 @@ import type { MediaStore } from "../../domain/ports/media-store.port.ts";
 
 const DAY_MS = 86_400_000;
 
+/** The oldest moment a file or a message still counts as recent: `days` before now. */
+export function retentionStart(clock: Clock, days: number): Date {
+  return new Date(clock.now().getTime() - days * DAY_MS);
+}
+
 export interface MediaRetentionOptions {
   /** MEDIA_RETENTION_DAYS: files older than this go, unless still needed. */
   readonly retentionDays: number;
@@ -11,9 +16,7 @@ export interface MediaRetentionOptions {
   readonly intervalMs: number;
   /**
    * Whether a file past the retention must stay: true while a queued or
-   * recent message refers to it. Messages carry no media yet, so the
-   * composition passes `() => false`; once they do, it passes a check of the
-   * message store's references here, and nothing else changes.
+   * recent message refers to it (the message store's `mediaInUse`).
    */
   readonly stillNeeded: (id: string) => boolean | Promise<boolean>;
 }
@@ -50,7 +53,7 @@ export class MediaRetention {
 
   /** One sweep now; resolves with how many files went. */
   async sweepOnce(): Promise<number> {
-    const olderThan = new Date(this.clock.now().getTime() - this.options.retentionDays * DAY_MS);
+    const olderThan = retentionStart(this.clock, this.options.retentionDays);
     const removed = await this.store.sweep(olderThan, this.options.stillNeeded);
     if (removed > 0) this.logger.info({ removed, olderThan: olderThan.toISOString() }, "media: retention sweep");
     return removed;

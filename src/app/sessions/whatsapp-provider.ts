@@ -246,7 +246,7 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
             from: m.from,
             to: m.to || null,
             text: m.text,
-            mediaUrls: [],
+            media: m.media,
             providerMessageId: m.providerMessageId,
             at: m.at,
           },

@@ -2,15 +2,28 @@ import { randomUUID } from "node:crypto";
 import type { Clock } from "../../domain/ports/clock.port.ts";
 import type { DomainEvents } from "../../domain/ports/domain-events.port.ts";
 import type { MessageStore } from "../../domain/ports/message-store.port.ts";
-import type { MessagingProvider, ProviderEvent } from "../../domain/ports/messaging-provider.port.ts";
+import type { MessageMedia } from "../../domain/media.ts";
+import type {
+  InboundMedia,
+  MessagingProvider,
+  ProviderEvent,
+  ReportedInboundMessage,
+} from "../../domain/ports/messaging-provider.port.ts";
 import type { Logger } from "../../domain/ports/logger.port.ts";
+import type { InboundMediaIntake } from "../media/inbound-media-intake.ts";
+
+/** When a file that could not be downloaded is tried again, after the message was recorded with its `error`. */
+const REPAIR_DELAYS_MS = [30_000, 120_000, 600_000];
 
 /**
  * Turns what a provider reports into stored facts and domain events: inbound
  * messages (recorded once, however often the provider redelivers them),
  * status reports (never moving a status backwards), and session changes
  * (`session.ready` first when the session can send, which wakes the
- * dispatcher, then `session.state` for the webhook).
+ * dispatcher, then `session.state` for the webhook). An inbound message's
+ * files are brought into the MediaStore before it is recorded; a file that
+ * cannot be downloaded is recorded with its `error` and tried again a few
+ * times in the background (while the process runs).
  */
 export class RecordProviderEvent {
   constructor(
@@ -18,6 +31,8 @@ export class RecordProviderEvent {
     private readonly events: DomainEvents,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly media?: InboundMediaIntake,
+    private readonly repairDelaysMs: readonly number[] = REPAIR_DELAYS_MS,
   ) {}
 
   /** Subscribes to a provider; returns the unsubscribe. */
@@ -34,11 +49,8 @@ export class RecordProviderEvent {
 
   async handle(provider: MessagingProvider, event: ProviderEvent): Promise<void> {
     switch (event.type) {
-      case "inbound": {
-        const { message, created } = await this.store.recordInbound({ id: randomUUID(), ...event.message });
-        if (created) this.events.publish({ type: "message.inbound", message });
-        return;
-      }
+      case "inbound":
+        return this.recordInbound(event.message);
       case "status": {
         const applied = await this.store.applyStatus(
           {
@@ -62,5 +74,72 @@ export class RecordProviderEvent {
         return;
       }
     }
+  }
+
+  private async recordInbound(reported: ReportedInboundMessage): Promise<void> {
+    const { media: files, ...rest } = reported;
+    const taken = await this.takeMedia(files);
+    const { message, created } = await this.store.recordInbound({ id: randomUUID(), ...rest, media: taken.media });
+    if (!created) {
+      // A redelivery: the first one's files are the message's.
+      await this.media?.release(taken.media);
+      return;
+    }
+    this.events.publish({ type: "message.inbound", message });
+    if (taken.failed.length > 0) this.repairLater(message.id, files, taken.media, 0);
+  }
+
+  private async takeMedia(
+    files: readonly InboundMedia[],
+  ): Promise<{ media: readonly MessageMedia[]; failed: number[] }> {
+    if (files.length === 0) return { media: [], failed: [] };
+    if (this.media) {
+      const taken = await this.media.take(files);
+      return { media: taken.media, failed: [...taken.failed] };
+    }
+    const error = { code: "media.not_kept", message: "this gateway keeps no media" };
+    const media = files.map((file) => ({
+      id: null,
+      kind: file.kind,
+      mimeType: file.mimeType ?? null,
+      size: null,
+      sha256: null,
+      filename: file.filename ?? null,
+      caption: file.caption ?? null,
+      sourceUrl: null,
+      error,
+    }));
+    return { media, failed: [] };
+  }
+
+  /** Tries the files recorded with an `error` again after a pause, and stores what it got. */
+  private repairLater(
+    messageId: string,
+    files: readonly InboundMedia[],
+    media: readonly MessageMedia[],
+    round: number,
+  ): void {
+    const delay = this.repairDelaysMs[round];
+    const intake = this.media;
+    if (delay === undefined || !intake) return;
+    const timer = setTimeout(() => {
+      void (async () => {
+        const next = [...media];
+        let stillFailing = false;
+        for (const [index, file] of files.entries()) {
+          if (next[index]?.error === null) continue;
+          const retried = await intake.take([file], 1 + (round + 1) * 3);
+          const attachment = retried.media[0];
+          if (attachment) next[index] = attachment;
+          if (retried.failed.length > 0) stillFailing = true;
+        }
+        const updated = await this.store.updateMedia(messageId, next, this.clock.now());
+        if (updated) this.logger.info({ messageId, complete: !stillFailing }, "media: inbound files tried again");
+        if (stillFailing) this.repairLater(messageId, files, next, round + 1);
+      })().catch((error: unknown) =>
+        this.logger.error({ err: error, messageId }, "media: trying inbound files again failed"),
+      );
+    }, delay);
+    timer.unref?.();
   }
 }

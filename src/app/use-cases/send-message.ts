@@ -7,6 +7,7 @@ import type { DomainEvents } from "../../domain/ports/domain-events.port.ts";
 import type { MessageStore } from "../../domain/ports/message-store.port.ts";
 import { newMessageId } from "../message-id.ts";
 import type { Router } from "../routing.ts";
+import type { AttachmentRequest, OutboundMedia } from "../media/outbound-media.ts";
 
 export interface SendMessageRequest {
   readonly to: string;
@@ -15,6 +16,9 @@ export interface SendMessageRequest {
   readonly provider?: string | undefined;
   readonly session?: string | undefined;
   readonly from?: string | undefined;
+  /** Attachments: held files (`id`) or URLs the gateway fetches when it sends. */
+  readonly media?: readonly AttachmentRequest[] | undefined;
+  /** A shortcut for `media: [{url}, ...]`, as the API took it before media was first-class. */
   readonly mediaUrls?: readonly string[] | undefined;
   readonly metadata?: Readonly<Record<string, unknown>> | undefined;
 }
@@ -39,12 +43,21 @@ export class SendMessage {
     private readonly events: DomainEvents,
     private readonly clock: Clock,
     private readonly defaultChannel: Channel,
+    private readonly media?: OutboundMedia,
   ) {}
 
   async execute(request: SendMessageRequest, idempotencyKey?: string): Promise<SendMessageResult> {
     const to = parseAddress(request.to, "to", request.channel, this.defaultChannel);
     const from = request.from === undefined ? null : parseAddress(request.from, "from", to.channel, to.channel);
     const route = this.router.resolve(to.channel, request);
+    const attachments = [...(request.media ?? []), ...(request.mediaUrls ?? []).map((url) => ({ url }))];
+    if (attachments.length > 0 && !this.media) {
+      throw new DomainError("REQUEST.INVALID", "media: this gateway keeps no media", [
+        { field: "media", message: "not available" },
+      ]);
+    }
+    const media =
+      this.media && attachments.length > 0 ? await this.media.accept(attachments, to.channel, request.text) : [];
     const now = this.clock.now();
     const result = await this.store.enqueue({
       id: newMessageId(now.getTime()),
@@ -53,7 +66,7 @@ export class SendMessage {
       to: formatAddress(to),
       from: from ? formatAddress(from) : null,
       text: request.text,
-      mediaUrls: request.mediaUrls ?? [],
+      media,
       metadata: request.metadata ?? null,
       idempotency: idempotencyKey ? { key: idempotencyKey, fingerprint: fingerprint(request) } : null,
       at: now,

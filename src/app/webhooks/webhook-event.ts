@@ -1,3 +1,4 @@
+import { toMessageView } from "../message-view.ts";
 import { randomUUID } from "node:crypto";
 import type { DomainEvent, PublicDomainEvent } from "../../domain/ports/domain-events.port.ts";
 import { WebhookEventTypes, type NewWebhookDelivery, type WebhookEventType } from "../../domain/webhook-delivery.ts";
@@ -29,7 +30,7 @@ function toWebhookEvent(event: PublicDomainEvent, at: Date): WebhookEvent {
     case "message.status":
       return {
         type: event.type,
-        body: JSON.stringify({ type: event.type, timestamp, data: event.message }),
+        body: JSON.stringify({ type: event.type, timestamp, data: toMessageView(event.message) }),
         orderingKey: messageOrderingKey(event.message.id),
       };
     case "session.state":

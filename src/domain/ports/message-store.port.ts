@@ -1,5 +1,6 @@
 import { injectionToken, type InjectionToken } from "../injection-token.ts";
 import type { MessageError } from "../errors.ts";
+import type { MessageMedia } from "../media.ts";
 import type { Direction, Message, NewInboundMessage, NewOutboundMessage, Route } from "../message.ts";
 import type { MessageStatus, ProviderStatus } from "../message-status.ts";
 
@@ -115,6 +116,20 @@ export interface MessageStore {
 
   /** Records an inbound message once; a redelivery (same provider id) returns the first. */
   recordInbound(message: NewInboundMessage): Promise<{ readonly message: Message; readonly created: boolean }>;
+
+  /**
+   * Replaces a message's attachments (a file fetched from its URL is now
+   * held; an inbound download that failed was retried), keeping their
+   * order. Returns the updated message, or undefined for an unknown id.
+   */
+  updateMedia(id: string, media: readonly MessageMedia[], now: Date): Promise<Message | undefined>;
+
+  /**
+   * Whether a message still needs the held file `mediaId`: one that is
+   * waiting or in flight, or one changed at or after `since` (retention
+   * keeps the files of recent messages).
+   */
+  mediaInUse(mediaId: string, since: Date): Promise<boolean>;
 
   /** Puts every in-flight (`sending`) message back to `queued`: called at start, before dispatching. */
   requeueInFlight(now: Date): Promise<number>;

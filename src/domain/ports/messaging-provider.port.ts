@@ -1,7 +1,9 @@
 import { injectionToken, type InjectionToken } from "../injection-token.ts";
 import type { Channel } from "../address.ts";
 import type { MessageError } from "../errors.ts";
+import type { MediaKind } from "../media.ts";
 import type { Message, NewInboundMessage } from "../message.ts";
+import type { MediaSource } from "./media-store.port.ts";
 import type { ProviderStatus } from "../message-status.ts";
 import type { SessionInfo, SessionState } from "../session.ts";
 
@@ -26,8 +28,33 @@ export interface SendProgress {
   written(): void;
 }
 
+/**
+ * A file that came with an inbound message, still at the provider: the
+ * gateway opens it and keeps it in its MediaStore before the message is
+ * recorded, so both providers' inbound media look the same to the user.
+ */
+export interface InboundMedia {
+  readonly kind: MediaKind;
+  /** The type the provider announced; a hint only, the stored type is read from the bytes. */
+  readonly mimeType?: string;
+  readonly filename?: string;
+  readonly caption?: string;
+  /**
+   * Opens the file's bytes (decrypted, for WhatsApp). Called again after a
+   * failure, with `attempt` counting from 1: a provider may do more on a
+   * later attempt (WhatsApp asks the sender's phone to upload expired media
+   * again). Rejects with a `ProviderError` (retryable or not).
+   */
+  open(attempt: number): Promise<MediaSource>;
+}
+
+/** An inbound message as a provider reports it: its media not yet held by the gateway. */
+export type ReportedInboundMessage = Omit<NewInboundMessage, "id" | "media"> & {
+  readonly media: readonly InboundMedia[];
+};
+
 export type ProviderEvent =
-  | { readonly type: "inbound"; readonly message: Omit<NewInboundMessage, "id"> }
+  | { readonly type: "inbound"; readonly message: ReportedInboundMessage }
   | {
       readonly type: "status";
       readonly providerMessageId: string;

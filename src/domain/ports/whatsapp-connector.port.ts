@@ -2,7 +2,7 @@ import { injectionToken, type InjectionToken } from "../injection-token.ts";
 import type { Message } from "../message.ts";
 import type { ProviderStatus } from "../message-status.ts";
 import type { DisconnectReason } from "../session.ts";
-import type { SendProgress, SendReceipt } from "./messaging-provider.port.ts";
+import type { InboundMedia, SendProgress, SendReceipt } from "./messaging-provider.port.ts";
 
 /** How a WhatsApp connection ended. */
 export interface ConnectionClosed {
@@ -27,7 +27,10 @@ export interface InboundWhatsAppMessage {
    */
   readonly from: string;
   readonly to: string;
+  /** The text, or the caption of a media message. */
   readonly text: string;
+  /** The message's file, if it carries one (WhatsApp: at most one). */
+  readonly media: readonly InboundMedia[];
   readonly at: Date;
 }
 
@@ -43,7 +46,8 @@ export type ConnectionEvent =
 /** One live socket of one session. */
 export interface WhatsAppConnection {
   /**
-   * Sends a text message; resolves once the server acknowledged it, and
+   * Sends a message (text, or one held attachment with its caption: the
+   * connection reads the file from the MediaStore it was given); resolves once the server acknowledged it, and
    * calls `progress.written` as soon as the stanza is on the socket. The
    * WhatsApp message id is derived from `message.id`, so sending the same
    * message twice can never produce two different messages. Throws

@@ -1,3 +1,4 @@
+import { mediaFromUrl } from "../../../src/domain/media.ts";
 import { describe, expect, it } from "vitest";
 import { deriveWaMessageId } from "../../../src/adapters/messaging/baileys/wa-message-id.ts";
 import { connect, openSession, outbound, startSim } from "./harness.ts";
@@ -112,7 +113,7 @@ describe("BaileysConnector: messages", () => {
       providerCode: "invalid-recipient",
     });
     await expect(
-      connection.send({ ...outbound(CONTACT, "x"), mediaUrls: ["https://example.com/a.png"] }),
+      connection.send({ ...outbound(CONTACT, "x"), media: [mediaFromUrl("https://example.com/a.png")] }),
     ).rejects.toMatchObject({
       retryable: false,
       providerCode: "media-unsupported",

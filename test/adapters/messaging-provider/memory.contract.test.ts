@@ -39,7 +39,7 @@ runMessagingProviderContract("memory (test fake)", { idempotentSends: true, logi
             from,
             to: ACCOUNT,
             text,
-            mediaUrls: [],
+            media: [],
             providerMessageId: `memory-inbound-${inboundCounter}`,
             at: new Date(),
           },

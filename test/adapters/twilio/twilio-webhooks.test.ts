@@ -133,7 +133,7 @@ describe("TwilioWebhookReceiver", () => {
             from: "sms:+15557654321",
             to: "sms:+15550001111",
             text: "yo",
-            mediaUrls: [],
+            media: [],
             providerMessageId: "SM9",
             at,
           },

@@ -1,6 +1,7 @@
 import type { Channel } from "../../../domain/address.ts";
 import type { MessageError } from "../../../domain/errors.ts";
 import type { Direction, Message, NewOutboundMessage, StatusChange } from "../../../domain/message.ts";
+import type { MessageMedia } from "../../../domain/media.ts";
 import type { MessageStatus } from "../../../domain/message-status.ts";
 import type { StoredMessage } from "../../../domain/message-lifecycle.ts";
 
@@ -16,7 +17,9 @@ export interface MessageRow {
   to_address: string | null;
   from_address: string | null;
   body: string;
+  /** Unused since v4 (always `[]`): `media` holds the attachments. */
   media_urls: string;
+  media: string;
   metadata: string | null;
   provider_message_id: string | null;
   attempts: number;
@@ -62,7 +65,7 @@ export function rowToMessage(row: MessageRow): Message {
     to: row.to_address ?? "",
     from: row.from_address,
     text: row.body,
-    mediaUrls: JSON.parse(row.media_urls) as string[],
+    media: JSON.parse(row.media) as MessageMedia[],
     metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
     providerMessageId: row.provider_message_id,
     attempts: row.attempts,
@@ -127,7 +130,8 @@ export function newRow(
     to_address: m.direction === "inbound" && m.to === "" ? null : m.to,
     from_address: m.from,
     body: m.text,
-    media_urls: JSON.stringify(m.mediaUrls),
+    media_urls: "[]",
+    media: JSON.stringify(m.media),
     metadata: m.metadata === null ? null : JSON.stringify(m.metadata),
     idempotency_key: idempotency?.key ?? null,
     idempotency_fingerprint: idempotency?.fingerprint ?? null,

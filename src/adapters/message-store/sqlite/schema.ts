@@ -69,6 +69,26 @@ const migrations: readonly string[] = [
   `
   CREATE INDEX messages_by_change ON messages (updated_at, seq);
   `,
+  // v4. Attachments as the domain's MessageMedia list (JSON), replacing the
+  // list of URLs: each old URL becomes a file to fetch from it. And which
+  // held files each message refers to, so the media retention asks one index
+  // whether a file is still needed instead of reading every message.
+  `
+  ALTER TABLE messages ADD COLUMN media TEXT NOT NULL DEFAULT '[]';
+  UPDATE messages SET media = (
+    SELECT json_group_array(json_object(
+      'id', NULL, 'kind', NULL, 'mimeType', NULL, 'size', NULL, 'sha256', NULL,
+      'filename', NULL, 'caption', NULL, 'sourceUrl', value, 'error', NULL))
+    FROM json_each(messages.media_urls)
+  ) WHERE media_urls <> '[]';
+  UPDATE messages SET media_urls = '[]';
+  CREATE TABLE message_media (
+    media_id TEXT NOT NULL,
+    message_seq INTEGER NOT NULL,
+    PRIMARY KEY (media_id, message_seq)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX message_media_by_message ON message_media (message_seq);
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -6,6 +6,7 @@ import {
   type EarlyStatusOptions,
 } from "../../../domain/early-statuses.ts";
 import { DomainError } from "../../../domain/errors.ts";
+import type { MessageMedia } from "../../../domain/media.ts";
 import type { Message, NewInboundMessage, NewOutboundMessage, Route } from "../../../domain/message.ts";
 import {
   acceptedOutbound,
@@ -14,8 +15,10 @@ import {
   afterRequeue,
   afterStatusReport,
   earlyStatusesAppliedBy,
+  heldMediaIds,
   isUnfinished,
   receivedInbound,
+  withMedia,
   type StoredMessage,
 } from "../../../domain/message-lifecycle.ts";
 import type {
@@ -69,6 +72,7 @@ const INSERT_COLUMNS = [
   "from_address",
   "body",
   "media_urls",
+  "media",
   "metadata",
   "provider_message_id",
   "attempts",
@@ -167,6 +171,32 @@ export class SqliteMessageStore implements MessageStore {
     return this.#group.run(() => this.#recordInbound(message));
   }
 
+  updateMedia(id: string, media: readonly MessageMedia[], now: Date): Promise<Message | undefined> {
+    return this.#group.run(() => {
+      const row = this.#one("SELECT * FROM messages WHERE id = ?", [id]);
+      if (!row) return undefined;
+      const next = withMedia(rowToStored(row), media, now);
+      this.#statement("UPDATE messages SET media = ?, updated_at = ? WHERE seq = ?").run([
+        JSON.stringify(next.message.media),
+        now.getTime(),
+        row.seq,
+      ]);
+      this.#statement("DELETE FROM message_media WHERE message_seq = ?").run([row.seq]);
+      this.#referMedia(next.message);
+      return next.message;
+    });
+  }
+
+  async mediaInUse(mediaId: string, since: Date): Promise<boolean> {
+    const found = this.#read<{ one: number }>(
+      `SELECT 1 AS one FROM message_media JOIN messages ON messages.seq = message_media.message_seq
+       WHERE message_media.media_id = ? AND (messages.status IN ('queued', 'sending') OR messages.updated_at >= ?)
+       LIMIT 1`,
+      [mediaId, since.getTime()],
+    );
+    return found.length > 0;
+  }
+
   requeueInFlight(now: Date): Promise<number> {
     return this.#group.run(() => {
       const rows = this.#all("SELECT * FROM messages WHERE status = 'sending' ORDER BY seq", []);
@@ -256,6 +286,7 @@ export class SqliteMessageStore implements MessageStore {
       row.to_address,
       ...params.slice(HEAD + 1),
     ]);
+    this.#referMedia(stored.message);
     return { kind: "created", message: stored.message };
   }
 
@@ -332,7 +363,17 @@ export class SqliteMessageStore implements MessageStore {
     this.#statement(`INSERT INTO messages (${COLUMNS}) VALUES (${COLUMN_SLOTS.replace("@head", "?")})`).run(
       insertParams(newRow(stored, null, false)),
     );
+    this.#referMedia(stored.message);
     return { message: stored.message, created: true };
+  }
+
+  /** Records which held files the message (already written) refers to. */
+  #referMedia(message: Message): void {
+    for (const mediaId of heldMediaIds(message)) {
+      this.#statement(
+        "INSERT OR IGNORE INTO message_media (media_id, message_seq) SELECT ?, seq FROM messages WHERE id = ?",
+      ).run([mediaId, message.id]);
+    }
   }
 
   /**

@@ -94,7 +94,7 @@ export class BaileysConnection implements WhatsAppConnection {
         false,
         "invalid-recipient",
       );
-    if (message.mediaUrls.length > 0) {
+    if (message.media.length > 0) {
       throw new ProviderError(BAILEYS_PROVIDER, "the Baileys provider sends text only", false, "media-unsupported");
     }
     const waId = deriveWaMessageId(message.id);

@@ -50,6 +50,7 @@ export async function toInboundMessage(message: WAMessage, context: InboundConte
       from,
       to: context.to,
       text,
+      media: [],
       at: seconds > 0 ? new Date(seconds * 1000) : context.now(),
     },
   };

@@ -117,7 +117,7 @@ export class TwilioWebhookReceiver implements WebhookReceiver {
         from: fromTwilioAddress(from, channel),
         to: params.To ? fromTwilioAddress(params.To, channel) : null,
         text: params.Body ?? "",
-        mediaUrls,
+        media: [],
         providerMessageId: sid,
         at: this.options.now?.() ?? new Date(),
       },

@@ -142,7 +142,6 @@ export class TwilioProvider implements MessagingProvider {
       to: toTwilioAddress(message.to, message.channel),
       ...sender,
       ...(message.text ? { body: message.text } : {}),
-      ...(message.mediaUrls.length > 0 ? { mediaUrl: [...message.mediaUrls] } : {}),
       ...(statusCallbackUrl ? { statusCallback: statusCallbackUrl } : {}),
     };
   }
