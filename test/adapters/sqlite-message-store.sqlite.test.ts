@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import Database from "libsql";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SqliteMessageStore } from "../../src/adapters/message-store/sqlite/sqlite.message-store.ts";
+import { mediaFromUrl } from "../../src/domain/media.ts";
 import { migrate, SCHEMA_VERSION } from "../../src/adapters/message-store/sqlite/schema.ts";
 import { anOutbound } from "../contracts/message-store.contract.ts";
 import { t } from "../contracts/message-store.fixtures.ts";
@@ -132,6 +133,30 @@ describe("SqliteMessageStore on disk", () => {
     const db = new Database(path);
     expect((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version).toBe(SCHEMA_VERSION);
     db.close();
+  });
+
+  it("migrates a version 3 database's media URLs to attachments fetched at send time", async () => {
+    const path = join(dir, "messages.db");
+    const v3 = new Database(path);
+    migrate(v3, 3);
+    v3.prepare(
+      `INSERT INTO messages (id, direction, status, channel, provider, session, to_address, body, media_urls,
+         attempts, created_at, updated_at, history, head, next_attempt_at)
+       VALUES ('old-media', 'outbound', 'queued', 'sms', 'twilio', 'default', 'sms:+14155550100', 'see this',
+         '["https://example.com/a.png","https://example.com/b.pdf"]', 0, 10, 10, '[{"status":"queued","at":10}]',
+         1, 10)`,
+    ).run([]);
+    v3.close();
+
+    const store = openStore(path);
+    const migrated = await store.get("old-media");
+    expect(migrated?.media).toEqual(
+      ["https://example.com/a.png", "https://example.com/b.pdf"].map((url) => mediaFromUrl(url)),
+    );
+    expect(migrated?.text).toBe("see this");
+    const [claimed] = await store.claim({ provider: "twilio", session: "default" }, 1, 60_000, t(20));
+    expect(claimed?.media).toHaveLength(2);
+    await store.close();
   });
 
   it("keeps at most 10,000 early status reports by default, the newest", async () => {

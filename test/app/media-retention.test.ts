@@ -2,7 +2,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DiskMediaStore } from "../../src/adapters/media-store/disk/disk.media-store.ts";
 import { silentLogger } from "../../src/domain/ports/logger.port.ts";
-import { MediaRetention } from "../../src/app/media/media-retention.ts";
+import { MediaRetention, retentionStart } from "../../src/app/media/media-retention.ts";
+import { SqliteMessageStore } from "../../src/adapters/message-store/sqlite/sqlite.message-store.ts";
+import { anOutbound, HELD_PNG } from "../contracts/message-store.fixtures.ts";
 import { eventually, startInProcessGateway } from "../support/in-process-gateway.ts";
 import { tempDir } from "../support/temp-dir.ts";
 import { chunked, mediaFixture } from "../support/media-fixtures.ts";
@@ -104,3 +106,52 @@ describe("media retention in the gateway", () => {
     }
   });
 });
+
+describe("MediaRetention with the message store's references", () => {
+  it("keeps a file a queued message needs, and lets it go once the message is older than the retention", async () => {
+    let now = new Date("2030-01-01T00:00:00Z");
+    const clock = { now: () => now };
+    const dir = await tempDir();
+    const media = new MemoryMediaStore(clock);
+    const messages = new SqliteMessageStore({ path: join(dir.path, "messages.db") });
+    try {
+      const file = await media.put(chunked(mediaFixture.png(3000)), { maxBytes: 10_000 });
+      const unused = await media.put(chunked(mediaFixture.jpeg(3000)), { maxBytes: 10_000 });
+      const attachment = {
+        ...HELD_PNG,
+        id: file.id,
+        sha256: file.sha256,
+        size: file.size,
+      };
+      const message = anOutbound({ id: "m-retained", media: [attachment], at: now });
+      await messages.enqueue(message);
+      const retention = new MediaRetention(media, clock, silentLogger, {
+        retentionDays: 30,
+        intervalMs: 3_600_000,
+        stillNeeded: (id) => messages.mediaInUse(id, retentionStart(clock, 30)),
+      });
+
+      // 40 days on, the message still waits (its session is down): its file stays, the unused one goes.
+      now = new Date(now.getTime() + 40 * DAY);
+      expect(await retention.sweepOnce()).toBe(1);
+      expect(await media.stat(file.id)).toBeDefined();
+      expect(await media.stat(unused.id)).toBeUndefined();
+
+      // Sent on day 40: kept while the message is recent, gone 30 days after its last change.
+      await messages.claim(ROUTE_OF(message), 1, 60_000, now);
+      await messages.recordAttempt(message.id, { kind: "sent", providerMessageId: "wa-1" }, now);
+      now = new Date(now.getTime() + 29 * DAY);
+      expect(await retention.sweepOnce()).toBe(0);
+      now = new Date(now.getTime() + 2 * DAY);
+      expect(await retention.sweepOnce()).toBe(1);
+      expect(await media.stat(file.id)).toBeUndefined();
+    } finally {
+      await messages.close();
+      await dir.remove();
+    }
+  });
+});
+
+function ROUTE_OF(message: { provider: string; session: string }) {
+  return { provider: message.provider, session: message.session };
+}
