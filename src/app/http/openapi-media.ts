@@ -8,6 +8,28 @@ const accepted = MediaKinds.map((kind) => {
 
 /** Schemas of the media routes, merged into the document's components. */
 export const mediaSchemas = {
+  MessageMedia: {
+    type: "object",
+    description:
+      "An attachment of a message. Held once `id` is set (download it at `url`, API key required); a file given " +
+      "by URL has `sourceUrl` and is fetched when the message is sent (then held); an inbound file whose download " +
+      "failed has `error` and is tried again in the background.",
+    properties: {
+      id: { type: ["string", "null"] },
+      kind: { type: ["string", "null"], enum: [...MediaKinds, null] },
+      mimeType: { type: ["string", "null"], description: "Read from the bytes" },
+      size: { type: ["integer", "null"] },
+      sha256: { type: ["string", "null"], description: "Hex SHA-256 of the bytes" },
+      filename: { type: ["string", "null"] },
+      caption: { type: ["string", "null"] },
+      sourceUrl: { type: ["string", "null"] },
+      url: { type: ["string", "null"], example: "/media/med_5c1e..." },
+      error: {
+        type: ["object", "null"],
+        properties: { code: { type: "string", example: "media.download_failed" }, message: { type: "string" } },
+      },
+    },
+  },
   Media: {
     type: "object",
     properties: {
