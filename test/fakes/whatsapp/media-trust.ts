@@ -8,10 +8,11 @@ export interface MediaTrust {
   /** Socket config `fetchAgent`: Baileys uploads with `node:https` through it. */
   fetchAgent: Agent;
   /** `dispatcher` for download options: Baileys downloads with `fetch`, which takes an undici dispatcher. */
-  dispatcher: object;
+  dispatcher: Dispatcher;
 }
 
-type AgentClass = new (options: { connect: { ca: Buffer } }) => object;
+type Dispatcher = NonNullable<RequestInit["dispatcher"]>;
+type AgentClass = new (options: { connect: { ca: Buffer } }) => Dispatcher;
 
 /**
  * Node's `fetch` only trusts a custom CA through an undici `Agent`, and the
