@@ -3,7 +3,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { handleControl } from "./control-http.ts";
 import { errorFor, twilioError, type TwilioErrorBody } from "./error-bodies.ts";
-import { fetchMediaUrls, InboundMediaFiles, mediaPathAccount, type FetchedMedia, type InboundFile } from "./fake-media.ts";
+import {
+  fetchMediaUrls,
+  InboundMediaFiles,
+  mediaPathAccount,
+  type FetchedMedia,
+  type InboundFile,
+} from "./fake-media.ts";
 import { inboundParams, signedWebhook, statusParams } from "./signed-webhooks.ts";
 
 /** A message the fake accepted, as Messages.json create received it. */
@@ -174,6 +180,11 @@ export class FakeTwilioApi {
     return this.post(message.statusCallback, params);
   }
 
+  /** Keeps a file of incoming message `messageSid` and returns its MediaUrl (served behind Basic auth). */
+  addInboundFile(messageSid: string, file: InboundFile): string {
+    return `${this.url}${this.inboundFiles.add(this.accountSid, messageSid, file)}`;
+  }
+
   /**
    * Posts a signed incoming message to `input.url`, its files kept and served
    * by the fake (NumMedia, MediaUrlN, MediaContentTypeN as Twilio sends them).
@@ -183,7 +194,7 @@ export class FakeTwilioApi {
     const messageSid = input.messageSid ?? `SM${randomBytes(16).toString("hex")}`;
     const media = [
       ...(input.files ?? []).map((file) => ({
-        url: `${this.url}${this.inboundFiles.add(this.accountSid, messageSid, file)}`,
+        url: this.addInboundFile(messageSid, file),
         contentType: file.contentType,
       })),
       ...(input.mediaUrls ?? []).map((url) => ({ url, contentType: "image/jpeg" })),
@@ -238,7 +249,10 @@ export class FakeTwilioApi {
     };
 
     const authorized = (account: string) =>
-      auth !== null && auth.username === this.accountSid && auth.password === this.authToken && account === this.accountSid;
+      auth !== null &&
+      auth.username === this.accountSid &&
+      auth.password === this.authToken &&
+      account === this.accountSid;
     const mediaAccount = mediaPathAccount(path);
     if (mediaAccount !== undefined && req.method === "GET") {
       if (!authorized(mediaAccount)) return answer(401, errorFor(20003, 401));
