@@ -93,13 +93,18 @@ describe("MMS out through Twilio: signed public links", () => {
     const urls = form.MediaUrl as string[];
     expect(urls).toHaveLength(2);
     urls.forEach((url, i) =>
-      expect(url).toMatch(
-        new RegExp(`^${gw.publicBaseUrl}/media/${ids[i]}/public\\?exp=\\d+&sig=[A-Za-z0-9_-]{43}$`),
-      ),
+      expect(url).toMatch(new RegExp(`^${gw.publicBaseUrl}/media/${ids[i]}/public\\?exp=\\d+&sig=[A-Za-z0-9_-]{43}$`)),
     );
     // What "Twilio" got when it fetched each link from the gateway: the uploaded bytes.
     expect(gw.fake.messages[0]!.media).toEqual([
-      { url: urls[0], status: 200, contentType: "image/png", size: png.byteLength, sha256: sha256Hex(png), error: null },
+      {
+        url: urls[0],
+        status: 200,
+        contentType: "image/png",
+        size: png.byteLength,
+        sha256: sha256Hex(png),
+        error: null,
+      },
       {
         url: urls[1],
         status: 200,
@@ -141,7 +146,10 @@ describe("MMS out through Twilio: signed public links", () => {
 
   it("answers 403 MEDIA.LINK_INVALID to a bad or missing signature and 403 MEDIA.LINK_EXPIRED to an old link", async () => {
     const gw = await served();
-    const [id, other] = [await upload(gw, mediaFixture.png(), "image/png"), await upload(gw, mediaFixture.png(), "image/png")];
+    const [id, other] = [
+      await upload(gw, mediaFixture.png(), "image/png"),
+      await upload(gw, mediaFixture.png(), "image/png"),
+    ];
     const link = new URL(linksAt(gw).link(id));
     const sig = link.searchParams.get("sig")!;
     const exp = link.searchParams.get("exp")!;
@@ -209,7 +217,9 @@ describe("MMS in through Twilio: files downloaded from Twilio", () => {
     const answer = (await control.json()) as { status: number; mediaUrls: string[] };
     expect(answer.status).toBe(200);
     expect(answer.mediaUrls[0]).toMatch(
-      new RegExp(`^${gw.fake.url}/2010-04-01/Accounts/${gw.fake.accountSid}/Messages/SM[0-9a-f]{32}/Media/ME[0-9a-f]{32}$`),
+      new RegExp(
+        `^${gw.fake.url}/2010-04-01/Accounts/${gw.fake.accountSid}/Messages/SM[0-9a-f]{32}/Media/ME[0-9a-f]{32}$`,
+      ),
     );
 
     const [message] = await inboundMessages(gw);

@@ -89,7 +89,10 @@ describe("POST /webhooks/twilio/inbound", () => {
 
   it("records a WhatsApp message with its media, held by the gateway, and a signed query string", async () => {
     const sticker = mediaFixture.webp(3_000);
-    const url = t.fake.addInboundFile("SM00000000000000000000000000000001", { contentType: "image/webp", bytes: sticker });
+    const url = t.fake.addInboundFile("SM00000000000000000000000000000001", {
+      contentType: "image/webp",
+      bytes: sticker,
+    });
     const params = inbound({
       from: "whatsapp:+15557654321",
       to: "whatsapp:+15550001111",

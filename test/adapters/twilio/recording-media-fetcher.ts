@@ -1,9 +1,4 @@
-import {
-  MediaFetchError,
-  type FetchedMedia,
-  type MediaFetchOptions,
-  type MediaFetcher,
-} from "../../../src/domain/ports/media-fetcher.port.ts";
+import type { FetchedMedia, MediaFetchOptions, MediaFetcher } from "../../../src/domain/ports/media-fetcher.port.ts";
 
 /** What one fetch was asked for. */
 export interface FetchCall {
@@ -18,7 +13,7 @@ export interface FetchCall {
  */
 export class RecordingMediaFetcher implements MediaFetcher {
   readonly calls: FetchCall[] = [];
-  failWith: MediaFetchError | Error | undefined;
+  failWith: Error | undefined;
 
   constructor(private readonly bytes: Uint8Array = new TextEncoder().encode("file")) {}
 

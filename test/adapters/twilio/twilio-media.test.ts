@@ -16,10 +16,13 @@ function downloads(apiBaseUrl?: string) {
 
 async function openError(d: ReturnType<typeof downloads>, failure: Error): Promise<unknown> {
   d.fetcher.failWith = failure;
-  return d.media.file(TWILIO_MEDIA, "image/png").open(1).then(
-    () => undefined,
-    (error: unknown) => error,
-  );
+  return d.media
+    .file(TWILIO_MEDIA, "image/png")
+    .open(1)
+    .then(
+      () => undefined,
+      (error: unknown) => error,
+    );
 }
 
 describe("TwilioMediaDownloads", () => {
@@ -86,7 +89,11 @@ describe("TwilioMediaDownloads", () => {
   it.each([
     ["a 503", new MediaFetchError("MEDIA.FETCH_FAILED", "api.twilio.com answered 503", true, 503), true],
     ["a timeout", new MediaFetchError("MEDIA.FETCH_FAILED", "no response within 10000 ms", true), true],
-    ["a 401 (the account's credentials, as for sends)", new MediaFetchError("MEDIA.FETCH_FAILED", "401", false, 401), true],
+    [
+      "a 401 (the account's credentials, as for sends)",
+      new MediaFetchError("MEDIA.FETCH_FAILED", "401", false, 401),
+      true,
+    ],
     ["a 404", new MediaFetchError("MEDIA.FETCH_FAILED", "api.twilio.com answered 404", false, 404), false],
     ["a refused address", new MediaFetchError("MEDIA.URL_FORBIDDEN", "the media URL is refused: x"), false],
     ["anything unexpected", new Error("socket hang up"), true],

@@ -148,7 +148,9 @@ describe("TwilioWebhookReceiver", () => {
   });
 
   it("reports each MediaUrlN as a file of its MediaContentTypeN's kind, fetched only when opened", async () => {
-    const urls = [0, 1, 2, 3].map((i) => `https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT}/Messages/MM9/Media/ME${i}`);
+    const urls = [0, 1, 2, 3].map(
+      (i) => `https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT}/Messages/MM9/Media/ME${i}`,
+    );
     const types = ["image/jpeg", "video/mp4", "audio/ogg", "application/pdf"];
     const result = await signed(
       "inbound",
@@ -164,7 +166,9 @@ describe("TwilioWebhookReceiver", () => {
     if (!result.ok || result.events[0]?.type !== "inbound") throw new Error("expected an inbound event");
     const { message } = result.events[0];
     expect(message.text).toBe("look");
-    expect(message.media.map(({ kind, mimeType, filename, caption }) => ({ kind, mimeType, filename, caption }))).toEqual([
+    expect(
+      message.media.map(({ kind, mimeType, filename, caption }) => ({ kind, mimeType, filename, caption })),
+    ).toEqual([
       { kind: "image", mimeType: "image/jpeg", filename: undefined, caption: undefined },
       { kind: "video", mimeType: "video/mp4", filename: undefined, caption: undefined },
       { kind: "audio", mimeType: "audio/ogg", filename: undefined, caption: undefined },

@@ -204,7 +204,12 @@ describe("TwilioProvider", () => {
     await p.send(aMessage({ text: "", media: [held("med_c")] }));
     expect(fake.creates()[0]?.form).not.toHaveProperty("Body");
     await p.send(
-      aMessage({ channel: "whatsapp", to: "whatsapp:+15557654321", text: "", media: [held("med_d", { caption: "hi" })] }),
+      aMessage({
+        channel: "whatsapp",
+        to: "whatsapp:+15557654321",
+        text: "",
+        media: [held("med_d", { caption: "hi" })],
+      }),
     );
     expect(fake.creates()[1]?.form.Body).toBe("hi");
   });
