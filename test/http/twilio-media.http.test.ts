@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { mediaLinkSecret, SignedMediaLinks } from "../../src/app/media/signed-media-links.ts";
 import { systemClock } from "../../src/domain/ports/clock.port.ts";
@@ -242,6 +244,32 @@ describe("MMS in through Twilio: files downloaded from Twilio", () => {
     expect(downloads.map((r) => [r.status, r.auth])).toEqual([
       [200, { username: gw.fake.accountSid, password: gw.fake.authToken }],
     ]);
+  });
+
+  it("downloads from no other address of this machine than the Twilio API's: another port is refused unconnected", async () => {
+    const gw = await served();
+    let connections = 0;
+    const elsewhere = createServer((_req, res) => res.end("not for the gateway"));
+    elsewhere.on("connection", () => void connections++);
+    await new Promise<void>((resolve) => elsewhere.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (elsewhere.address() as AddressInfo).port;
+      const sent = await gw.fake.sendInbound({
+        url: `${gw.publicBaseUrl}/webhooks/twilio/inbound`,
+        from: "+15557654321",
+        to: "+15550001111",
+        body: "elsewhere",
+        mediaUrls: [`http://127.0.0.1:${port}/ME1`],
+      });
+      expect(sent.status).toBe(200);
+      const [message] = await inboundMessages(gw);
+      expect(message?.text).toBe("elsewhere");
+      expect(message?.media[0]).toMatchObject({ id: null, error: { code: "media.download_failed" } });
+      expect(message?.media[0]?.error?.message).toMatch(/refused/);
+      expect(connections).toBe(0);
+    } finally {
+      await new Promise<void>((resolve) => elsewhere.close(() => resolve()));
+    }
   });
 
   it("records the message with the attachment's error when Twilio refuses the credentials, after its retries", async () => {

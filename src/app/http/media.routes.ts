@@ -71,10 +71,11 @@ export function mediaRoutes(deps: MediaRoutesDeps): Hono {
     routes.get(`/:id${PUBLIC_SUFFIX}`, (c) => {
       const id = c.req.param("id");
       const link = links.check(id, c.req.query("exp"), c.req.query("sig"));
-      if (!link.ok && link.reason === "expired")
-        throw new DomainError("MEDIA.LINK_EXPIRED", "this media link has expired");
-      if (!link.ok)
-        throw new DomainError("MEDIA.LINK_INVALID", "this media link is not valid: its signature does not match");
+      if (!link.ok) {
+        throw link.reason === "expired"
+          ? new DomainError("MEDIA.LINK_EXPIRED", "this media link has expired")
+          : new DomainError("MEDIA.LINK_INVALID", "this media link is not valid: its signature does not match");
+      }
       // Cached by the fetcher alone, and no longer than the link lives.
       return fileResponse(c, deps.store, id, { "cache-control": `private, max-age=${link.secondsLeft}` });
     });
