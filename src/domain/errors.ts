@@ -35,6 +35,8 @@ export const ErrorCodes = [
   "MEDIA.URL_INVALID",
   "MEDIA.URL_FORBIDDEN",
   "MEDIA.FETCH_FAILED",
+  "MEDIA.LINK_INVALID",
+  "MEDIA.LINK_EXPIRED",
   "INTERNAL",
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];

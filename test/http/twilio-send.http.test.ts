@@ -1,6 +1,9 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { MemoryMessagingProvider } from "../fakes/memory-messaging-provider.ts";
 import { eventually } from "../support/in-process-gateway.ts";
+import { mediaFixture, sha256Hex } from "../support/media-fixtures.ts";
 import { PUBLIC_BASE_URL, TWILIO_FROM, startTwilioGateway, type TwilioGateway } from "../support/twilio-gateway.ts";
 
 interface ApiMessage {
@@ -15,10 +18,23 @@ interface ApiMessage {
 }
 
 let t: TwilioGateway | undefined;
+const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   await t?.close();
   t = undefined;
+  for (const cleanup of cleanups.splice(0)) await cleanup();
 });
+
+/** A file server on a loopback port; its origin. */
+async function serveFiles(files: Record<string, Uint8Array>): Promise<string> {
+  const server = createServer((req, res) => {
+    const body = files[req.url ?? ""];
+    res.writeHead(body ? 200 : 404, { "content-type": "application/octet-stream" }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
 
 async function post(gw: TwilioGateway, body: Record<string, unknown>): Promise<Response> {
   return gw.gw.call("POST", "/messages", { body });
@@ -64,20 +80,32 @@ describe("sending through Twilio (real library, fake REST API)", () => {
     expect(sent.providerMessageId).toMatch(/^SM[0-9a-f]{32}$/);
   });
 
-  it("sends through a Messaging Service when one is configured, with media URLs", async () => {
+  it("sends through a Messaging Service, with files given by URL: held first, then linked for Twilio", async () => {
     const service = `MG${"ab".repeat(16)}`;
-    t = await startTwilioGateway({ TWILIO_FROM: "", TWILIO_MESSAGING_SERVICE_SID: service });
+    const files = { "/a.png": mediaFixture.png(5_000), "/b.jpg": mediaFixture.jpeg(7_000) };
+    const origin = await serveFiles(files);
+    t = await startTwilioGateway(
+      // The files are on this machine: the testing setting lets the gateway fetch them.
+      { TWILIO_FROM: "", TWILIO_MESSAGING_SERVICE_SID: service, MEDIA_FETCH_ALLOW_PRIVATE: "true" },
+      [],
+      { listen: true },
+    );
     const message = await accepted(t, {
       to: "sms:+15557654321",
       text: "look",
-      mediaUrls: ["https://example.com/a.jpg", "https://example.com/b.png"],
+      mediaUrls: [`${origin}/a.png`, `${origin}/b.jpg`],
     });
     expect((await settled(t, message.id)).status).toBe("sent");
     const form = t.fake.creates()[0]?.form;
     expect(form?.MessagingServiceSid).toBe(service);
     expect(form).not.toHaveProperty("From");
-    expect(form?.MediaUrl).toEqual(["https://example.com/a.jpg", "https://example.com/b.png"]);
-    expect(t.fake.messages[0]?.mediaUrls).toEqual(["https://example.com/a.jpg", "https://example.com/b.png"]);
+    // Twilio never sees the client's URLs: it gets the gateway's links to the copies it holds.
+    const urls = form?.MediaUrl as string[];
+    expect(urls.map((url) => url.startsWith(`${t!.publicBaseUrl}/media/`))).toEqual([true, true]);
+    expect(t.fake.messages[0]?.media.map((m) => [m.status, m.sha256])).toEqual([
+      [200, sha256Hex(files["/a.png"])],
+      [200, sha256Hex(files["/b.jpg"])],
+    ]);
   });
 
   it("retries a 429 through the dispatcher: the message ends sent after 2 attempts", async () => {

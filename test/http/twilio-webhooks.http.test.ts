@@ -2,6 +2,7 @@ import twilio from "twilio";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { inboundParams, statusParams } from "../fakes/twilio/signed-webhooks.ts";
 import { eventually, startInProcessGateway } from "../support/in-process-gateway.ts";
+import { mediaFixture, sha256Hex } from "../support/media-fixtures.ts";
 import { parsePrometheus, sampleValue } from "../support/prometheus-text.ts";
 import { PUBLIC_BASE_URL, startTwilioGateway, type TwilioGateway } from "../support/twilio-gateway.ts";
 
@@ -16,7 +17,7 @@ interface ApiMessage {
   from: string | null;
   to: string | null;
   text: string;
-  mediaUrls: string[];
+  media: { kind: string; mimeType: string | null; sha256: string | null; url: string | null; error: unknown }[];
   providerMessageId: string | null;
   error: { code: string; message: string; providerCode?: string } | null;
   history: { status: string }[];
@@ -86,22 +87,32 @@ describe("POST /webhooks/twilio/inbound", () => {
     });
   });
 
-  it("records a WhatsApp message with its media, and a signed query string", async () => {
+  it("records a WhatsApp message with its media, held by the gateway, and a signed query string", async () => {
+    const sticker = mediaFixture.webp(3_000);
+    const url = t.fake.addInboundFile("SM00000000000000000000000000000001", {
+      contentType: "image/webp",
+      bytes: sticker,
+    });
     const params = inbound({
       from: "whatsapp:+15557654321",
       to: "whatsapp:+15550001111",
       body: "",
-      mediaUrls: ["https://api.twilio.com/media/ME1"],
+      media: [{ url, contentType: "image/webp" }],
     });
     const res = await t.webhook("inbound", params, { query: "?tenant=a%20b&x=1" });
     expect(res.status).toBe(200);
-    expect((await inboundMessages())[0]).toMatchObject({
+    const [message] = await inboundMessages();
+    expect(message).toMatchObject({
       channel: "whatsapp",
       from: "whatsapp:+15557654321",
       to: "whatsapp:+15550001111",
       text: "",
-      mediaUrls: ["https://api.twilio.com/media/ME1"],
     });
+    expect(message?.media).toEqual([
+      expect.objectContaining({ kind: "image", mimeType: "image/webp", sha256: sha256Hex(sticker), error: null }),
+    ]);
+    const file = await t.gw.call("GET", message!.media[0]!.url!);
+    expect(sha256Hex(new Uint8Array(await file.arrayBuffer()))).toBe(sha256Hex(sticker));
   });
 
   it.each([

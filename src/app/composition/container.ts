@@ -15,6 +15,7 @@ import { MediaFetcher } from "../../domain/ports/media-fetcher.port.ts";
 import { MediaStore } from "../../domain/ports/media-store.port.ts";
 import { MessageStore } from "../../domain/ports/message-store.port.ts";
 import { MessagingProviders } from "../../domain/ports/messaging-provider.port.ts";
+import { PublicMediaLinks } from "../../domain/ports/public-media-links.port.ts";
 import { SessionStore } from "../../domain/ports/session-store.port.ts";
 import type { ApiKeyVerifier } from "../api-keys.ts";
 import { mediaLimits, type Config } from "../config/config.schema.ts";
@@ -25,6 +26,7 @@ import { InProcessDomainEvents } from "../in-process-domain-events.ts";
 import { InboundMediaIntake } from "../media/inbound-media-intake.ts";
 import { MediaRetention, retentionStart } from "../media/media-retention.ts";
 import { OutboundMedia } from "../media/outbound-media.ts";
+import { mediaLinkSecret, SignedMediaLinks } from "../media/signed-media-links.ts";
 import { Router } from "../routing.ts";
 import { GatewayMetrics } from "../telemetry/gateway-metrics.ts";
 import { MessageTelemetry } from "../telemetry/message-telemetry.ts";
@@ -165,6 +167,21 @@ export function registerGateway(container: DependencyContainer, { config, logger
         new OutboundMedia(get(MediaStore), get(MediaFetcher), get(MessageStore), get(Clock), mediaLimits(config)),
     ),
   );
+  // Only with a public URL to sign links under (required with Twilio, which fetches MMS files by them).
+  const publicBaseUrl = config.PUBLIC_BASE_URL;
+  if (publicBaseUrl) {
+    container.register(
+      SignedMediaLinks,
+      singleton(
+        (get) =>
+          new SignedMediaLinks(publicBaseUrl, mediaLinkSecret(config.MEDIA_LINK_SECRET, config.DATA_DIR), get(Clock)),
+      ),
+    );
+    container.register(
+      PublicMediaLinks,
+      singleton((get) => get(SignedMediaLinks)),
+    );
+  }
   container.register(
     StoreMedia,
     singleton((get) => new StoreMedia(get(MediaStore), mediaLimits(config))),
@@ -240,7 +257,7 @@ export function registerGateway(container: DependencyContainer, { config, logger
       const deliveries = get.optional(WebhookDeliveries);
       return createHttpApp({
         sendMessage: get(SendMessage),
-        media: { store: get(MediaStore), storeMedia: get(StoreMedia) },
+        media: { store: get(MediaStore), storeMedia: get(StoreMedia), links: get.optional(SignedMediaLinks) },
         sessions: providers.find((p) => p.sessions)?.sessions,
         store: get(MessageStore),
         health: get(CheckHealth),

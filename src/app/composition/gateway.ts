@@ -8,6 +8,7 @@ import {
   MessagingProviders,
   type SessionControl,
 } from "../../domain/ports/messaging-provider.port.ts";
+import { PublicMediaLinks } from "../../domain/ports/public-media-links.port.ts";
 import { SessionStore } from "../../domain/ports/session-store.port.ts";
 import { WhatsAppConnector } from "../../domain/ports/whatsapp-connector.port.ts";
 import { resolveApiKeys } from "../api-keys.ts";
@@ -106,6 +107,7 @@ async function registerProviders(container: DependencyContainer, { config, logge
   const connector = get.optional(WhatsAppConnector);
   const logins = sessionStore && connector ? { store: sessionStore, connector } : undefined;
   const providers = await createProviders(config, logger, logins, {
+    publicMediaLinks: get.optional(PublicMediaLinks),
     onRecovery: (record) => {
       metrics.recovery(record);
       traceRecovery(record);

@@ -1,8 +1,12 @@
+import { isIP } from "node:net";
+import { HttpMediaFetcher } from "../../adapters/media-fetch/http/http.media-fetcher.ts";
+import type { MediaFetcher } from "../../domain/ports/media-fetcher.port.ts";
 import {
   BAILEYS_PROVIDER,
   TWILIO_PROVIDER,
   type MessagingProvider,
 } from "../../domain/ports/messaging-provider.port.ts";
+import type { PublicMediaLinks } from "../../domain/ports/public-media-links.port.ts";
 import type { SessionStore } from "../../domain/ports/session-store.port.ts";
 import type { WhatsAppConnector } from "../../domain/ports/whatsapp-connector.port.ts";
 import type { Config } from "../config/config.schema.ts";
@@ -13,6 +17,10 @@ import { WhatsAppProvider } from "../sessions/whatsapp-provider.ts";
 
 export interface ProviderHooks {
   readonly onRecovery?: (record: RecoveryRecord) => void;
+  /** Links Twilio fetches outbound media by; registered whenever PUBLIC_BASE_URL is set, which Twilio requires. */
+  readonly publicMediaLinks?: PublicMediaLinks | undefined;
+  /** Replaces the fetcher of Twilio's inbound media built from the configuration (tests keep it on this machine). */
+  readonly twilioMediaFetcher?: MediaFetcher | undefined;
 }
 
 /** The Baileys connector, over the session store that keeps its logins (imported only when Baileys is enabled). */
@@ -77,6 +85,7 @@ export async function createProviders(
       if (!config.TWILIO_ACCOUNT_SID || !config.TWILIO_AUTH_TOKEN || !config.PUBLIC_BASE_URL) {
         throw new Error("the twilio provider needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and PUBLIC_BASE_URL");
       }
+      if (!hooks.publicMediaLinks) throw new Error("the twilio provider needs public media links");
       providers.push(
         new TwilioProvider({
           accountSid: config.TWILIO_ACCOUNT_SID,
@@ -85,6 +94,8 @@ export async function createProviders(
           messagingServiceSid: config.TWILIO_MESSAGING_SERVICE_SID,
           statusCallbackUrl: `${config.PUBLIC_BASE_URL}${providerWebhookPath(TWILIO_PROVIDER, "status")}`,
           apiBaseUrl: config.TWILIO_API_BASE_URL,
+          publicMediaLinks: hooks.publicMediaLinks,
+          mediaFetcher: hooks.twilioMediaFetcher ?? twilioMediaFetcher(config),
           logger: logger.child({ component: id }),
         }),
       );
@@ -93,4 +104,17 @@ export async function createProviders(
     }
   }
   return providers;
+}
+
+/**
+ * What downloads Twilio's inbound media: the gateway's usual address checks,
+ * with one exception when TWILIO_API_BASE_URL (a testing and proxy setting)
+ * points at an IP address that is not public: exactly that address and port.
+ */
+export function twilioMediaFetcher(config: Config): MediaFetcher {
+  const base = config.TWILIO_API_BASE_URL ? new URL(config.TWILIO_API_BASE_URL) : undefined;
+  const ip = base?.hostname.replace(/^\[(.*)\]$/, "$1");
+  const port = base && (base.port || (base.protocol === "https:" ? "443" : "80"));
+  const allowAddresses = ip && isIP(ip) !== 0 ? [`${base!.hostname}:${port}`] : [];
+  return new HttpMediaFetcher({ allowAddresses });
 }

@@ -9,7 +9,7 @@ export class ConfigError extends Error {
 }
 
 // Values of these are never echoed back in an error message.
-const secretVariables = new Set(["API_KEYS", "TWILIO_AUTH_TOKEN", "WEBHOOK_SECRET"]);
+const secretVariables = new Set(["API_KEYS", "TWILIO_AUTH_TOKEN", "WEBHOOK_SECRET", "MEDIA_LINK_SECRET"]);
 
 // Variables for which an empty value means "none" rather than "use the default".
 const emptyIsAValue = new Set(["DEFAULT_SESSION"]);

@@ -10,7 +10,7 @@ import type { RecordProviderEvent } from "../use-cases/record-provider-event.ts"
 import type { SendMessage } from "../use-cases/send-message.ts";
 import type { WebhookDeliveries } from "../webhooks/webhook-deliveries.ts";
 import { requireApiKey } from "./auth.ts";
-import { MEDIA_PATH, mediaRoutes, type MediaRoutesDeps } from "./media.routes.ts";
+import { isPublicMediaRequest, MEDIA_PATH, mediaRoutes, type MediaRoutesDeps } from "./media.routes.ts";
 import { messagesRoutes } from "./messages.routes.ts";
 import { problem } from "./problem.ts";
 import { rateLimit, TokenBuckets } from "./rate-limit.ts";
@@ -62,8 +62,11 @@ const alwaysPublic = new Set(["/health", "/ready", "/openapi.json", "/docs"]);
  */
 export function createHttpApp(deps: HttpDeps): Hono {
   const app = new Hono();
-  const isPublic = (path: string) =>
-    alwaysPublic.has(path) || (deps.publicMetrics && path === "/metrics") || isProviderWebhookPath(path);
+  const isPublic = (path: string, method: string) =>
+    alwaysPublic.has(path) ||
+    (deps.publicMetrics && path === "/metrics") ||
+    isProviderWebhookPath(path) ||
+    (deps.media.links !== undefined && isPublicMediaRequest(method, path));
 
   // Only with tracing on: even a no-op span per request has a cost on the hot path.
   if (deps.traceRequests) app.use(traceRequests());

@@ -13,9 +13,12 @@ declare module "hono" {
  * Bearer API keys on every route but the public ones. The key is compared in
  * constant time by the verifier; the response never says why a key failed.
  */
-export function requireApiKey(verifier: ApiKeyVerifier, isPublic: (path: string) => boolean): MiddlewareHandler {
+export function requireApiKey(
+  verifier: ApiKeyVerifier,
+  isPublic: (path: string, method: string) => boolean,
+): MiddlewareHandler {
   return async (c, next) => {
-    if (isPublic(c.req.path)) return next();
+    if (isPublic(c.req.path, c.req.method)) return next();
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer[ ]+([^\s]+)\s*$/i.exec(header);
     const fingerprint = match ? verifier.identify(match[1]!) : null;

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { DomainError } from "../../domain/errors.ts";
 import { MediaKinds, mediaNotFound } from "../../domain/media.ts";
 import type { MediaStore } from "../../domain/ports/media-store.port.ts";
+import type { SignedMediaLinks } from "../media/signed-media-links.ts";
 import type { StoreMedia, StoreMediaInput, UploadedMedia } from "../use-cases/store-media.ts";
 import { describeIssues, fieldIssues } from "./issues.ts";
 
@@ -15,6 +16,16 @@ export const MEDIA_PATH = "/media";
 export interface MediaRoutesDeps {
   readonly store: MediaStore;
   readonly storeMedia: StoreMedia;
+  /** Checks signed public links; without it there is no public route. */
+  readonly links?: Pick<SignedMediaLinks, "check"> | undefined;
+}
+
+const PUBLIC_SUFFIX = "/public";
+const PUBLIC_FILE_PATH = /^\/media\/[^/]+\/public$/;
+
+/** `GET`/`HEAD /media/{id}/public`: the one media request that needs no API key (its signature is checked instead). */
+export function isPublicMediaRequest(method: string, path: string): boolean {
+  return (method === "GET" || method === "HEAD") && PUBLIC_FILE_PATH.test(path);
 }
 
 const uploadOptions = z.strictObject({
@@ -28,7 +39,8 @@ const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
 
 /**
  * `POST /media` (the file as the raw body, or multipart field `file`),
- * `GET /media/{id}`, `DELETE /media/{id}`. Uploads stream to the store, so
+ * `GET /media/{id}`, `DELETE /media/{id}`, and with `links`
+ * `GET /media/{id}/public?exp=..&sig=..`. Uploads stream to the store, so
  * they are not held to BODY_LIMIT_BYTES but to the limit of their kind.
  */
 export function mediaRoutes(deps: MediaRoutesDeps): Hono {
@@ -51,25 +63,23 @@ export function mediaRoutes(deps: MediaRoutesDeps): Hono {
     return c.json(uploaded, 201, { location: `${MEDIA_PATH}/${uploaded.id}` });
   });
 
-  routes.get("/:id", async (c) => {
-    const id = c.req.param("id");
-    const found = await deps.store.get(id);
-    if (!found) throw mediaNotFound(id);
-    const { meta, stream } = found;
-    // Hono answers HEAD with this handler and drops the body: close the file now rather than at GC.
-    if (c.req.method === "HEAD") await stream.cancel();
-    return new Response(c.req.method === "HEAD" ? null : stream, {
-      status: 200,
-      headers: {
-        "content-type": meta.mimeType,
-        "content-length": String(meta.size),
-        "content-disposition": contentDisposition(meta.filename),
-        // The type is the one read from the bytes; a browser must not guess another (HTML, script).
-        "x-content-type-options": "nosniff",
-        etag: `"${meta.sha256}"`,
-      },
+  routes.get("/:id", (c) => fileResponse(c, deps.store, c.req.param("id")));
+
+  const links = deps.links;
+  if (links) {
+    // No API key here (see isPublicMediaRequest): the signed link is the credential.
+    routes.get(`/:id${PUBLIC_SUFFIX}`, (c) => {
+      const id = c.req.param("id");
+      const link = links.check(id, c.req.query("exp"), c.req.query("sig"));
+      if (!link.ok) {
+        throw link.reason === "expired"
+          ? new DomainError("MEDIA.LINK_EXPIRED", "this media link has expired")
+          : new DomainError("MEDIA.LINK_INVALID", "this media link is not valid: its signature does not match");
+      }
+      // Cached by the fetcher alone, and no longer than the link lives.
+      return fileResponse(c, deps.store, id, { "cache-control": `private, max-age=${link.secondsLeft}` });
     });
-  });
+  }
 
   routes.delete("/:id", async (c) => {
     const id = c.req.param("id");
@@ -78,6 +88,27 @@ export function mediaRoutes(deps: MediaRoutesDeps): Hono {
   });
 
   return routes;
+}
+
+/** The file's bytes, streamed, with headers that keep a browser from treating them as anything else. */
+async function fileResponse(c: Context, store: MediaStore, id: string, headers: Record<string, string> = {}) {
+  const found = await store.get(id);
+  if (!found) throw mediaNotFound(id);
+  const { meta, stream } = found;
+  // Hono answers HEAD with this handler and drops the body: close the file now rather than at GC.
+  if (c.req.method === "HEAD") await stream.cancel();
+  return new Response(c.req.method === "HEAD" ? null : stream, {
+    status: 200,
+    headers: {
+      "content-type": meta.mimeType,
+      "content-length": String(meta.size),
+      "content-disposition": contentDisposition(meta.filename),
+      // The type is the one read from the bytes; a browser must not guess another (HTML, script).
+      "x-content-type-options": "nosniff",
+      etag: `"${meta.sha256}"`,
+      ...headers,
+    },
+  });
 }
 
 /**

@@ -43,7 +43,7 @@ export const mediaSchemas = {
   },
 };
 
-/** `/media` and `/media/{id}`. */
+/** `/media`, `/media/{id}` and `/media/{id}/public`. */
 export const mediaPaths = {
   "/media": {
     post: {
@@ -116,6 +116,36 @@ export const mediaPaths = {
         204: { description: "Deleted" },
         401: problemResponse("Missing or wrong API key"),
         404: problemResponse("MEDIA.NOT_FOUND"),
+      },
+    },
+  },
+  "/media/{id}/public": {
+    get: {
+      summary: "Download a file by a signed link (no API key)",
+      description:
+        "The links the gateway gives Twilio for the files of an MMS: `PUBLIC_BASE_URL/media/{id}/public?exp=..&sig=..`, " +
+        "valid a day, signed with MEDIA_LINK_SECRET (or the key generated in DATA_DIR). Served only when " +
+        "PUBLIC_BASE_URL is set. HEAD answers the same headers without the body.",
+      security: [],
+      parameters: [
+        idParam,
+        { name: "exp", in: "query", required: true, schema: { type: "string", pattern: "^\\d{1,12}$" } },
+        { name: "sig", in: "query", required: true, schema: { type: "string", pattern: "^[A-Za-z0-9_-]{43}$" } },
+      ],
+      responses: {
+        200: {
+          description: "The bytes, as GET /media/{id} serves them, cacheable privately until the link expires",
+          content: { "*/*": { schema: { type: "string", format: "binary" } } },
+          headers: {
+            "Cache-Control": { schema: { type: "string", example: "private, max-age=86399" } },
+            "Content-Disposition": { schema: { type: "string" } },
+            "X-Content-Type-Options": { schema: { type: "string", enum: ["nosniff"] } },
+          },
+        },
+        403: problemResponse(
+          "MEDIA.LINK_INVALID (a missing, malformed or wrong signature) or MEDIA.LINK_EXPIRED (a genuine link past exp)",
+        ),
+        404: problemResponse("MEDIA.NOT_FOUND: a genuine link to a file deleted since"),
       },
     },
   },

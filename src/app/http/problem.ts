@@ -36,6 +36,9 @@ export const httpStatusOf: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
   "MEDIA.URL_INVALID": 400,
   "MEDIA.URL_FORBIDDEN": 422,
   "MEDIA.FETCH_FAILED": 502,
+  // A public media link with a bad, missing or outdated signature: refused, like any request without its credential.
+  "MEDIA.LINK_INVALID": 403,
+  "MEDIA.LINK_EXPIRED": 403,
   INTERNAL: 500,
 };
 

@@ -1,10 +1,14 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import pino from "pino";
+import { HttpMediaFetcher } from "../../../src/adapters/media-fetch/http/http.media-fetcher.ts";
 import { TwilioProvider } from "../../../src/adapters/messaging/twilio/twilio.provider.ts";
+import { SignedMediaLinks } from "../../../src/app/media/signed-media-links.ts";
+import { systemClock } from "../../../src/domain/ports/clock.port.ts";
 import type { ProviderEventListener, WebhookReceiver } from "../../../src/domain/ports/messaging-provider.port.ts";
 import { runMessagingProviderContract } from "../../contracts/messaging-provider.contract.ts";
 import { FakeTwilioApi, type FakeMessage } from "../../fakes/twilio/fake-twilio-api.ts";
+import { LoopbackOnlyMediaFetcher } from "../../support/loopback-media-fetcher.ts";
 
 const FROM = "+15550002000";
 const CALLBACKS_PATH = "/webhooks/twilio";
@@ -100,6 +104,9 @@ runMessagingProviderContract(
       from: FROM,
       apiBaseUrl: fake.url,
       statusCallbackUrl: `${callbacks.baseUrl}${CALLBACKS_PATH}/status`,
+      // The contract sends and receives text only.
+      publicMediaLinks: new SignedMediaLinks(callbacks.baseUrl, "contract-test-media-link-secret-0123", systemClock),
+      mediaFetcher: new LoopbackOnlyMediaFetcher(new HttpMediaFetcher()),
       logger: pino({ level: "silent" }),
     });
     await provider.start();

@@ -1,8 +1,10 @@
 import twilio from "twilio";
 import { describe, expect, it } from "vitest";
+import { TwilioMediaDownloads } from "../../../src/adapters/messaging/twilio/twilio-media.ts";
 import { TwilioWebhookReceiver } from "../../../src/adapters/messaging/twilio/twilio-webhooks.ts";
 import type { WebhookRequest } from "../../../src/domain/ports/messaging-provider.port.ts";
 import { inboundParams, statusParams } from "../../fakes/twilio/signed-webhooks.ts";
+import { RecordingMediaFetcher } from "./recording-media-fetcher.ts";
 
 const TOKEN = "0123456789abcdef0123456789abcdef";
 const ACCOUNT = `AC${"1".repeat(32)}`;
@@ -10,8 +12,10 @@ const URL_STATUS = "https://gw.example.test/webhooks/twilio/status";
 const URL_INBOUND = "https://gw.example.test/webhooks/twilio/inbound";
 const at = new Date("2026-11-02T10:00:00Z");
 const unknown: string[] = [];
+const fetcher = new RecordingMediaFetcher();
 const receiver = new TwilioWebhookReceiver({
   authToken: TOKEN,
+  media: new TwilioMediaDownloads({ fetcher, accountSid: ACCOUNT, authToken: TOKEN }),
   now: () => at,
   onUnknownStatus: (s) => void unknown.push(s),
 });
@@ -141,6 +145,38 @@ describe("TwilioWebhookReceiver", () => {
       ],
       answer: TWIML_ANSWER,
     });
+  });
+
+  it("reports each MediaUrlN as a file of its MediaContentTypeN's kind, fetched only when opened", async () => {
+    const urls = [0, 1, 2, 3].map(
+      (i) => `https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT}/Messages/MM9/Media/ME${i}`,
+    );
+    const types = ["image/jpeg", "video/mp4", "audio/ogg", "application/pdf"];
+    const result = await signed(
+      "inbound",
+      inboundParams({
+        accountSid: ACCOUNT,
+        messageSid: "MM9",
+        from: "whatsapp:+15557654321",
+        to: "whatsapp:+15550001111",
+        body: "look",
+        media: urls.map((url, i) => ({ url, contentType: types[i]! })),
+      }),
+    );
+    if (!result.ok || result.events[0]?.type !== "inbound") throw new Error("expected an inbound event");
+    const { message } = result.events[0];
+    expect(message.text).toBe("look");
+    expect(
+      message.media.map(({ kind, mimeType, filename, caption }) => ({ kind, mimeType, filename, caption })),
+    ).toEqual([
+      { kind: "image", mimeType: "image/jpeg", filename: undefined, caption: undefined },
+      { kind: "video", mimeType: "video/mp4", filename: undefined, caption: undefined },
+      { kind: "audio", mimeType: "audio/ogg", filename: undefined, caption: undefined },
+      { kind: "document", mimeType: "application/pdf", filename: undefined, caption: undefined },
+    ]);
+    expect(fetcher.calls).toEqual([]);
+    await message.media[1]!.open(1);
+    expect(fetcher.calls.map((c) => c.url)).toEqual([urls[1]]);
   });
 
   it.each([

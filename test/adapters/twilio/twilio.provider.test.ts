@@ -1,11 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BaseUrlRequestClient, rebase } from "../../../src/adapters/messaging/twilio/twilio-http-client.ts";
 import { TwilioProvider } from "../../../src/adapters/messaging/twilio/twilio.provider.ts";
+import { HttpMediaFetcher } from "../../../src/adapters/media-fetch/http/http.media-fetcher.ts";
+import { SignedMediaLinks } from "../../../src/app/media/signed-media-links.ts";
 import { ProviderError } from "../../../src/domain/errors.ts";
+import type { MessageMedia } from "../../../src/domain/media.ts";
+import { systemClock } from "../../../src/domain/ports/clock.port.ts";
 import type { Message } from "../../../src/domain/message.ts";
 import { silentLogger, type Logger } from "../../../src/domain/ports/logger.port.ts";
 import type { MessagingProvider } from "../../../src/domain/ports/messaging-provider.port.ts";
 import { FakeTwilioApi } from "../../fakes/twilio/fake-twilio-api.ts";
+import { LoopbackOnlyMediaFetcher } from "../../support/loopback-media-fetcher.ts";
 import { aSendingMessage } from "../../support/message-mother.ts";
 
 const FROM = "+15550001111";
@@ -24,15 +29,44 @@ afterEach(async () => {
   await fake.close();
 });
 
+// Not served: the fake refuses to fetch links that are not on this machine, and records that.
+const PUBLIC_BASE_URL = "https://gw.example.test";
+const links = new SignedMediaLinks(PUBLIC_BASE_URL, "provider-test-media-link-secret-0123", systemClock);
+
 function provider(overrides: Partial<ConstructorParameters<typeof TwilioProvider>[0]> = {}): TwilioProvider {
   return new TwilioProvider({
     accountSid: fake.accountSid,
     authToken: fake.authToken,
     from: FROM,
     apiBaseUrl: fake.url,
+    publicMediaLinks: links,
+    mediaFetcher: new LoopbackOnlyMediaFetcher(new HttpMediaFetcher()),
     logger,
     ...overrides,
   });
+}
+
+function held(id: string, overrides: Partial<MessageMedia> = {}): MessageMedia {
+  return {
+    id,
+    kind: "image",
+    mimeType: "image/png",
+    size: 10,
+    sha256: "0".repeat(64),
+    filename: null,
+    caption: null,
+    sourceUrl: null,
+    error: null,
+    ...overrides,
+  };
+}
+
+/** The media id and query a signed link carries. */
+function linkParts(link: string): { id: string; exp: string | null; sig: string | null } {
+  const url = new URL(link);
+  const match = /^\/media\/([^/]+)\/public$/.exec(url.pathname);
+  expect(url.origin).toBe(PUBLIC_BASE_URL);
+  return { id: decodeURIComponent(match![1]!), exp: url.searchParams.get("exp"), sig: url.searchParams.get("sig") };
 }
 
 function aMessage(overrides: Partial<Message> = {}): Message {
@@ -145,6 +179,48 @@ describe("TwilioProvider", () => {
       expect(text).not.toContain(fake.authToken);
       expect(text).not.toContain(basic);
     }
+  });
+
+  it("sends each held attachment as a MediaUrl, a signed link to it, with the text as Body", async () => {
+    const p = provider();
+    await p.send(aMessage({ text: "two photos", media: [held("med_a"), held("med_b")] }));
+    const form = fake.creates()[0]?.form;
+    expect(form?.Body).toBe("two photos");
+    const urls = form?.MediaUrl as string[];
+    expect(urls).toHaveLength(2);
+    expect(urls.map((url) => linkParts(url).id)).toEqual(["med_a", "med_b"]);
+    for (const url of urls) {
+      const { id, exp, sig } = linkParts(url);
+      expect(links.check(id, exp ?? undefined, sig ?? undefined)).toMatchObject({ ok: true });
+      // Valid for a day: Twilio may fetch late when it queues the message.
+      expect(Number(exp) * 1000 - Date.now()).toBeGreaterThan(23 * 3_600_000);
+    }
+    // The fake only fetches from this machine: the link is recorded, refused, never connected to.
+    expect(fake.messages[0]?.media.map((m) => [m.url, m.status])).toEqual(urls.map((url) => [url, 0]));
+  });
+
+  it("sends an attachment without text as MediaUrl alone, and a WhatsApp caption as its Body", async () => {
+    const p = provider();
+    await p.send(aMessage({ text: "", media: [held("med_c")] }));
+    expect(fake.creates()[0]?.form).not.toHaveProperty("Body");
+    await p.send(
+      aMessage({
+        channel: "whatsapp",
+        to: "whatsapp:+15557654321",
+        text: "",
+        media: [held("med_d", { caption: "hi" })],
+      }),
+    );
+    expect(fake.creates()[1]?.form.Body).toBe("hi");
+  });
+
+  it("refuses an attachment the gateway does not hold: not retryable, media-not-ready, nothing sent", async () => {
+    const p = provider();
+    const notHeld = { ...held("med_e"), id: null, sha256: null, sourceUrl: "https://example.com/a.png" };
+    const error = await sendError(p, aMessage({ media: [held("med_f"), notHeld] }));
+    expect(error).toMatchObject({ providerId: "twilio", retryable: false, providerCode: "media-not-ready" });
+    expect(error.message).toMatch(/attachment 2/);
+    expect(fake.requests).toHaveLength(0);
   });
 
   it("refuses to start without a sender", () => {

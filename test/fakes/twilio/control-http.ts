@@ -1,20 +1,27 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { FakeTwilioApi } from "./fake-twilio-api.ts";
-import { inboundParams } from "./signed-webhooks.ts";
+import type { InboundFile } from "./fake-media.ts";
 
 type Body = Record<string, unknown>;
 
 /**
  * The fake's control API, for process-level runners (the DoD runner):
  *
- * - `GET /control/messages`: messages accepted so far
- * - `GET /control/requests`: every REST request (auth, form, answer status)
+ * - `GET /control/messages`: messages accepted so far; each has `media: [{url, status, contentType, size,
+ *   sha256, error}]`, what fetching its MediaUrls gave (the fake fetches them as Twilio does, loopback URLs
+ *   only: any other is listed with an `error` and never connected to)
+ * - `GET /control/requests`: every REST request (auth, form, answer status), media downloads included
  * - `POST /control/fail {status, code?, message?, times?}`: script failures (status 0 drops the connection)
  * - `POST /control/reset`: forget messages, requests and scripted failures
  * - `POST /control/status {sid, status, errorCode?, errorMessage?}`: post a signed status callback for a message
- * - `POST /control/inbound {url, from, to, body?, mediaUrls?, messageSid?}`: post a signed incoming message to `url`
+ * - `POST /control/inbound {url, from, to, body?, media?: [{contentType, base64}], mediaUrls?, messageSid?}`:
+ *   post a signed incoming message to `url`. Each `media` file is kept by the fake and served, behind Basic auth
+ *   (account SID and auth token; 401 otherwise), at
+ *   `/2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{MediaSid}`, which the webhook names in
+ *   `MediaUrlN` with `MediaContentTypeN` (NumMedia counts them); `mediaUrls` are named as given, as image/jpeg
  *
- * The last two answer `{status}`: what the gateway answered.
+ * The last two answer `{status}`: what the gateway answered (`/control/inbound` also `messageSid` and
+ * `mediaUrls`).
  */
 export async function handleControl(
   fake: FakeTwilioApi,
@@ -53,19 +60,16 @@ export async function handleControl(
       }
       case "POST /control/inbound": {
         const body = await readJson(req);
-        const mediaUrls = Array.isArray(body.mediaUrls) ? body.mediaUrls.map(String) : [];
-        const params = inboundParams({
-          accountSid: fake.accountSid,
-          messageSid:
-            typeof body.messageSid === "string"
-              ? body.messageSid
-              : `SM${Date.now().toString(16)}${Math.random().toString(16).slice(2, 10)}`,
+        const sent = await fake.sendInbound({
+          url: str(body.url, "url"),
           from: str(body.from, "from"),
           to: str(body.to, "to"),
           body: typeof body.body === "string" ? body.body : "",
-          mediaUrls,
+          files: files(body.media),
+          mediaUrls: Array.isArray(body.mediaUrls) ? body.mediaUrls.map(String) : [],
+          ...(typeof body.messageSid === "string" ? { messageSid: body.messageSid } : {}),
         });
-        return json(res, 200, { status: await fake.post(str(body.url, "url"), params), messageSid: params.MessageSid });
+        return json(res, 200, sent);
       }
       default:
         return json(res, 404, { error: `no control route ${route}` });
@@ -93,6 +97,17 @@ async function readJson(req: IncomingMessage): Promise<Body> {
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
     throw new BadControlRequest("body must be a JSON object");
   return parsed as Body;
+}
+
+function files(value: unknown): InboundFile[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new BadControlRequest("media must be an array of {contentType, base64}");
+  return value.map((entry: unknown, i) => {
+    const file = (typeof entry === "object" && entry !== null ? entry : {}) as Body;
+    const base64 = str(file.base64, `media[${i}].base64`);
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64)) throw new BadControlRequest(`media[${i}].base64 is not base64`);
+    return { contentType: str(file.contentType, `media[${i}].contentType`), bytes: Buffer.from(base64, "base64") };
+  });
 }
 
 function int(value: unknown, name: string): number {

@@ -3,7 +3,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { handleControl } from "./control-http.ts";
 import { errorFor, twilioError, type TwilioErrorBody } from "./error-bodies.ts";
-import { signedWebhook, statusParams } from "./signed-webhooks.ts";
+import {
+  fetchMediaUrls,
+  InboundMediaFiles,
+  mediaPathAccount,
+  type FetchedMedia,
+  type InboundFile,
+} from "./fake-media.ts";
+import { inboundParams, signedWebhook, statusParams } from "./signed-webhooks.ts";
 
 /** A message the fake accepted, as Messages.json create received it. */
 export interface FakeMessage {
@@ -14,6 +21,8 @@ export interface FakeMessage {
   readonly messagingServiceSid: string | null;
   readonly body: string | null;
   readonly mediaUrls: readonly string[];
+  /** What fetching each MediaUrl gave, in order (the fake fetches them as Twilio does). */
+  readonly media: readonly FetchedMedia[];
   readonly statusCallback: string | null;
   readonly dateCreated: string;
 }
@@ -38,6 +47,20 @@ export interface ScriptedFailure {
   readonly times?: number;
 }
 
+/** An incoming message for the fake to post, signed, to the gateway's inbound webhook. */
+export interface FakeInbound {
+  /** The webhook URL Twilio would call (signed over it; see `deliverTo`). */
+  readonly url: string;
+  readonly from: string;
+  readonly to: string;
+  readonly body?: string;
+  /** Files the fake keeps and serves behind Basic auth, named by MediaUrlN pointing at the fake. */
+  readonly files?: readonly InboundFile[];
+  /** MediaUrls given as they are (announced as image/jpeg), after the files'. */
+  readonly mediaUrls?: readonly string[];
+  readonly messageSid?: string;
+}
+
 export interface FakeTwilioOptions {
   readonly accountSid?: string;
   readonly authToken?: string;
@@ -48,15 +71,19 @@ export interface FakeTwilioOptions {
  * A local stand-in for Twilio's REST API, for the real `twilio` library to
  * talk to (through TWILIO_API_BASE_URL): `POST /2010-04-01/Accounts/{Sid}/Messages.json`
  * with a form body and Basic auth, Twilio-shaped answers and error bodies,
- * scripted failures, and a record of every request. It can also play
- * Twilio's other half: post signed status callbacks to a message's
- * StatusCallback. A control API lives under /control (see control-http.ts).
+ * scripted failures, and a record of every request. Like Twilio, it fetches
+ * the MediaUrls of a new message (loopback URLs only) and records what it got.
+ * It can also play Twilio's other half: post signed status callbacks to a
+ * message's StatusCallback, and signed incoming messages whose files it
+ * serves behind Basic auth, as Twilio serves media. A control API lives
+ * under /control (see control-http.ts).
  */
 export class FakeTwilioApi {
   readonly accountSid: string;
   readonly authToken: string;
   readonly messages: FakeMessage[] = [];
   readonly requests: RecordedRequest[] = [];
+  private readonly inboundFiles = new InboundMediaFiles();
   /**
    * Where callbacks really go when the signed public URL is not reachable
    * from here (a gateway behind a proxy): this origin replaces the URL's
@@ -125,6 +152,7 @@ export class FakeTwilioApi {
     this.messages.length = 0;
     this.requests.length = 0;
     this.failures.length = 0;
+    this.inboundFiles.clear();
   }
 
   /** Creates that reached the Messages endpoint (accepted or refused). */
@@ -150,6 +178,37 @@ export class FakeTwilioApi {
       ...(error.message ? { errorMessage: error.message } : {}),
     });
     return this.post(message.statusCallback, params);
+  }
+
+  /** Keeps a file of incoming message `messageSid` and returns its MediaUrl (served behind Basic auth). */
+  addInboundFile(messageSid: string, file: InboundFile): string {
+    return `${this.url}${this.inboundFiles.add(this.accountSid, messageSid, file)}`;
+  }
+
+  /**
+   * Posts a signed incoming message to `input.url`, its files kept and served
+   * by the fake (NumMedia, MediaUrlN, MediaContentTypeN as Twilio sends them).
+   * Resolves with the gateway's HTTP status, the MessageSid and the MediaUrls.
+   */
+  async sendInbound(input: FakeInbound): Promise<{ status: number; messageSid: string; mediaUrls: string[] }> {
+    const messageSid = input.messageSid ?? `SM${randomBytes(16).toString("hex")}`;
+    const media = [
+      ...(input.files ?? []).map((file) => ({
+        url: this.addInboundFile(messageSid, file),
+        contentType: file.contentType,
+      })),
+      ...(input.mediaUrls ?? []).map((url) => ({ url, contentType: "image/jpeg" })),
+    ];
+    const params = inboundParams({
+      accountSid: this.accountSid,
+      messageSid,
+      from: input.from,
+      to: input.to,
+      body: input.body ?? "",
+      media,
+    });
+    const status = await this.post(input.url, params);
+    return { status, messageSid, mediaUrls: media.map((m) => m.url) };
   }
 
   /** Posts signed form `params` to `url` the way Twilio calls a webhook; resolves with the HTTP status. */
@@ -189,16 +248,24 @@ export class FakeTwilioApi {
       send(res, status, body);
     };
 
+    const authorized = (account: string) =>
+      auth !== null &&
+      auth.username === this.accountSid &&
+      auth.password === this.authToken &&
+      account === this.accountSid;
+    const mediaAccount = mediaPathAccount(path);
+    if (mediaAccount !== undefined && req.method === "GET") {
+      if (!authorized(mediaAccount)) return answer(401, errorFor(20003, 401));
+      const file = this.inboundFiles.get(path);
+      if (!file) return answer(404, errorFor(20404, 404));
+      record(200);
+      res.writeHead(200, { "content-type": file.contentType, "content-length": String(file.bytes.byteLength) });
+      res.end(file.bytes);
+      return;
+    }
     const match = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(path);
     if (!match || req.method !== "POST") return answer(404, errorFor(20404, 404));
-    if (
-      !auth ||
-      auth.username !== this.accountSid ||
-      auth.password !== this.authToken ||
-      match[1] !== this.accountSid
-    ) {
-      return answer(401, errorFor(20003, 401));
-    }
+    if (!authorized(match[1]!)) return answer(401, errorFor(20003, 401));
     const failure = this.failures[0];
     if (failure) {
       if (--failure.left <= 0) this.failures.shift();
@@ -211,6 +278,8 @@ export class FakeTwilioApi {
     }
     const invalid = validate(form);
     if (invalid) return answer(invalid.status, invalid);
+    // Fetched before the message is listed, so a test that sees the message sees its media.
+    const media = await fetchMediaUrls(many(form.MediaUrl), this.deliverTo);
     const message: FakeMessage = {
       sid: `SM${randomBytes(16).toString("hex")}`,
       accountSid: this.accountSid,
@@ -219,6 +288,7 @@ export class FakeTwilioApi {
       messagingServiceSid: one(form.MessagingServiceSid) ?? null,
       body: one(form.Body) ?? null,
       mediaUrls: many(form.MediaUrl),
+      media,
       statusCallback: one(form.StatusCallback) ?? null,
       dateCreated: new Date().toUTCString(),
     };

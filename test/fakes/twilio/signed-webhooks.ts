@@ -43,9 +43,15 @@ export function inboundParams(fields: {
   from: string;
   to: string;
   body?: string;
+  /** Each announced as image/jpeg. */
   mediaUrls?: readonly string[];
+  /** After `mediaUrls`, each with its own type. */
+  media?: readonly { readonly url: string; readonly contentType: string }[];
 }): Record<string, string> {
-  const media = fields.mediaUrls ?? [];
+  const media = [
+    ...(fields.mediaUrls ?? []).map((url) => ({ url, contentType: "image/jpeg" })),
+    ...(fields.media ?? []),
+  ];
   const params: Record<string, string> = {
     ToCountry: "US",
     SmsMessageSid: fields.messageSid,
@@ -60,9 +66,9 @@ export function inboundParams(fields: {
     From: fields.from,
     ApiVersion: "2010-04-01",
   };
-  media.forEach((url, i) => {
+  media.forEach(({ url, contentType }, i) => {
     params[`MediaUrl${i}`] = url;
-    params[`MediaContentType${i}`] = "image/jpeg";
+    params[`MediaContentType${i}`] = contentType;
   });
   return params;
 }

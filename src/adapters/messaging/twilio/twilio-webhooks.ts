@@ -3,6 +3,7 @@ import type { MessageError } from "../../../domain/errors.ts";
 import type { ProviderStatus } from "../../../domain/message-status.ts";
 import {
   TWILIO_PROVIDER,
+  type InboundMedia,
   type ProviderEvent,
   type WebhookAnswer,
   type WebhookReceiver,
@@ -11,6 +12,7 @@ import {
 } from "../../../domain/ports/messaging-provider.port.ts";
 import { channelOfTwilioAddress, fromTwilioAddress } from "./twilio-addresses.ts";
 import { readForm } from "./twilio-form.ts";
+import type { TwilioMediaDownloads } from "./twilio-media.ts";
 
 /** Twilio's session-less provider reports everything on this one session. */
 export const TWILIO_SESSION = "default";
@@ -62,6 +64,8 @@ const statusMap: Readonly<Record<string, ProviderStatus | null>> = {
 
 export interface TwilioWebhookOptions {
   readonly authToken: string;
+  /** Opens the files an incoming message names. */
+  readonly media: TwilioMediaDownloads;
   readonly now?: () => Date;
   /** Told about statuses Twilio may add later, which are accepted and ignored. */
   readonly onUnknownStatus?: (status: string, messageSid: string) => void;
@@ -101,11 +105,11 @@ export class TwilioWebhookReceiver implements WebhookReceiver {
     if (!Number.isInteger(numMedia) || numMedia < 0 || numMedia > MAX_MEDIA) {
       return malformed(`NumMedia must be an integer from 0 to ${MAX_MEDIA}`);
     }
-    const mediaUrls: string[] = [];
+    const media: InboundMedia[] = [];
     for (let i = 0; i < numMedia; i++) {
       const url = params[`MediaUrl${i}`];
       if (!url) return malformed(`MediaUrl${i} is missing while NumMedia is ${numMedia}`);
-      mediaUrls.push(url);
+      media.push(this.options.media.file(url, params[`MediaContentType${i}`] || undefined));
     }
     const channel = channelOfTwilioAddress(from);
     const event: ProviderEvent = {
@@ -117,7 +121,7 @@ export class TwilioWebhookReceiver implements WebhookReceiver {
         from: fromTwilioAddress(from, channel),
         to: params.To ? fromTwilioAddress(params.To, channel) : null,
         text: params.Body ?? "",
-        media: [],
+        media,
         providerMessageId: sid,
         at: this.options.now?.() ?? new Date(),
       },

@@ -2,8 +2,10 @@ import twilio from "twilio";
 import type { MessageListInstanceCreateOptions } from "twilio/lib/rest/api/v2010/account/message.js";
 import type { Channel } from "../../../domain/address.ts";
 import { ProviderError } from "../../../domain/errors.ts";
+import { isHeld } from "../../../domain/media.ts";
 import type { Message } from "../../../domain/message.ts";
 import type { Logger } from "../../../domain/ports/logger.port.ts";
+import type { MediaFetcher } from "../../../domain/ports/media-fetcher.port.ts";
 import {
   TWILIO_PROVIDER,
   type MessagingProvider,
@@ -11,9 +13,11 @@ import {
   type SendReceipt,
   type WebhookReceiver,
 } from "../../../domain/ports/messaging-provider.port.ts";
+import type { PublicMediaLinks } from "../../../domain/ports/public-media-links.port.ts";
 import { toTwilioAddress } from "./twilio-addresses.ts";
 import { toProviderError } from "./twilio-errors.ts";
 import { BaseUrlRequestClient } from "./twilio-http-client.ts";
+import { TwilioMediaDownloads } from "./twilio-media.ts";
 import { TWILIO_SESSION, TwilioWebhookReceiver } from "./twilio-webhooks.ts";
 
 export interface TwilioProviderOptions {
@@ -27,6 +31,10 @@ export interface TwilioProviderOptions {
   readonly statusCallbackUrl?: string | undefined;
   /** Another host for Twilio's REST API (a local fake in tests, an egress proxy); default Twilio's own. */
   readonly apiBaseUrl?: string | undefined;
+  /** Links Twilio fetches outbound attachments by (it takes media as URLs only). */
+  readonly publicMediaLinks: PublicMediaLinks;
+  /** Downloads the files of incoming messages; see TwilioMediaDownloads for whom it sends the credentials. */
+  readonly mediaFetcher: MediaFetcher;
   /** The adapter never hands it a secret. */
   readonly logger: Logger;
   readonly now?: () => Date;
@@ -60,6 +68,12 @@ export class TwilioProvider implements MessagingProvider {
     });
     this.webhooks = new TwilioWebhookReceiver({
       authToken: options.authToken,
+      media: new TwilioMediaDownloads({
+        fetcher: options.mediaFetcher,
+        accountSid: options.accountSid,
+        authToken: options.authToken,
+        apiBaseUrl: options.apiBaseUrl,
+      }),
       ...(options.now ? { now: options.now } : {}),
       onUnknownStatus: (status, messageSid) =>
         options.logger.warn(
@@ -138,11 +152,34 @@ export class TwilioProvider implements MessagingProvider {
       : messagingServiceSid
         ? { messagingServiceSid }
         : { from: toTwilioAddress(from!, message.channel) };
+    const mediaUrl = this.mediaUrls(message);
+    // On WhatsApp the body is shown as the attachment's caption; an SMS/MMS has none.
+    const body = message.text || message.media[0]?.caption || "";
     return {
       to: toTwilioAddress(message.to, message.channel),
       ...sender,
-      ...(message.text ? { body: message.text } : {}),
+      ...(body ? { body } : {}),
+      ...(mediaUrl.length > 0 ? { mediaUrl } : {}),
       ...(statusCallbackUrl ? { statusCallback: statusCallbackUrl } : {}),
     };
+  }
+
+  /**
+   * A signed public link per attachment, which Twilio fetches while it
+   * sends. The dispatcher holds every file before it calls `send`; one that
+   * is not held cannot be linked, and trying again would not change that.
+   */
+  private mediaUrls(message: Message): string[] {
+    return message.media.map((media, index) => {
+      if (!isHeld(media)) {
+        throw new ProviderError(
+          TWILIO_PROVIDER,
+          `attachment ${index + 1} is not held by the gateway, so Twilio cannot be given a link to it`,
+          false,
+          "media-not-ready",
+        );
+      }
+      return this.options.publicMediaLinks.link(media.id);
+    });
   }
 }
