@@ -3,6 +3,9 @@ import { loadConfig } from "../../src/app/config/load-config.ts";
 import { createLogger } from "../../src/app/logger.ts";
 import { MessagingProviders, type MessagingProvider } from "../../src/domain/ports/messaging-provider.port.ts";
 import { MemoryMessagingProvider } from "../fakes/memory-messaging-provider.ts";
+import { HttpMediaFetcher } from "../../src/adapters/media-fetch/http/http.media-fetcher.ts";
+import { MediaFetcher } from "../../src/domain/ports/media-fetcher.port.ts";
+import { LoopbackOnlyMediaFetcher } from "./loopback-media-fetcher.ts";
 import { tempDir } from "./temp-dir.ts";
 
 export const TEST_API_KEY = "test-key-0123456789";
@@ -46,9 +49,15 @@ export async function startInProcessGateway(
     config,
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? "silent"),
     version: "0.0.0-test",
-    ...(providers === "configured"
-      ? {}
-      : { register: (c) => c.register(MessagingProviders, { useValue: providers ?? [provider] }) }),
+    register: (c) => {
+      // Media URLs in tests are fetched from this machine only: any other is refused with no DNS lookup.
+      c.register(MediaFetcher, {
+        useValue: new LoopbackOnlyMediaFetcher(
+          new HttpMediaFetcher({ allowPrivate: config.MEDIA_FETCH_ALLOW_PRIVATE }),
+        ),
+      });
+      if (providers !== "configured") c.register(MessagingProviders, { useValue: providers ?? [provider] });
+    },
   });
   await gateway.start();
   return {

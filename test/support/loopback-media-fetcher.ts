@@ -30,7 +30,10 @@ export class LoopbackOnlyMediaFetcher implements MediaFetcher {
 function refuseUnlessLoopback(raw: string): void {
   let host: string;
   try {
-    host = new URL(raw).hostname.replace(/^\[(.*)\]$/, "$1");
+    const url = new URL(raw);
+    // Not http(s): the wrapped fetcher refuses it as invalid, without a lookup.
+    if (url.protocol !== "http:" && url.protocol !== "https:") return;
+    host = url.hostname.replace(/^\[(.*)\]$/, "$1");
   } catch {
     throw new MediaFetchError("MEDIA.URL_INVALID", "not a URL");
   }
