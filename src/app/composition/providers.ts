@@ -1,6 +1,8 @@
+import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { HttpMediaFetcher } from "../../adapters/media-fetch/http/http.media-fetcher.ts";
 import type { MediaFetcher } from "../../domain/ports/media-fetcher.port.ts";
+import type { MediaStore } from "../../domain/ports/media-store.port.ts";
 import {
   BAILEYS_PROVIDER,
   TWILIO_PROVIDER,
@@ -23,11 +25,16 @@ export interface ProviderHooks {
   readonly twilioMediaFetcher?: MediaFetcher | undefined;
 }
 
-/** The Baileys connector, over the session store that keeps its logins (imported only when Baileys is enabled). */
+/**
+ * The Baileys connector, over the session store that keeps its logins and
+ * the media store its messages' files are read from (imported only when
+ * Baileys is enabled).
+ */
 export async function createWhatsAppConnector(
   config: Config,
   logger: Logger,
   sessionStore: SessionStore,
+  mediaStore: MediaStore,
 ): Promise<WhatsAppConnector> {
   const { BaileysConnector } = await import("../../adapters/messaging/baileys/baileys.connector.ts");
   return new BaileysConnector({
@@ -36,6 +43,9 @@ export async function createWhatsAppConnector(
     baileysLogLevel: config.BAILEYS_LOG_LEVEL,
     keepAliveIntervalMs: config.WA_KEEPALIVE_INTERVAL_MS,
     ...(config.WA_WEBSOCKET_URL ? { waWebSocketUrl: config.WA_WEBSOCKET_URL } : {}),
+    media: mediaStore,
+    // Read at start: a CA file that is missing stops the gateway here, not at the first file.
+    ...(config.WA_MEDIA_CA_FILE ? { mediaCa: await readFile(config.WA_MEDIA_CA_FILE) } : {}),
   });
 }
 
