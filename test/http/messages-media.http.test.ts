@@ -177,6 +177,11 @@ describe("POST /messages with media", () => {
     const both = await send(gw, { to: TO, media: [{ id: a.id, url: "https://example.com/a.png" }] });
     expect(both.status).toBe(400);
 
+    const ogg = await upload(gw, mediaFixture.oggOpus());
+    const voiceWithText = await send(gw, { to: TO, text: "listen", media: [{ id: ogg.id }] });
+    expect(voiceWithText.status).toBe(400);
+    expect(((await problem(voiceWithText)) as { detail?: string }).detail).toMatch(/no caption on a voice note/);
+
     const empty = await send(gw, { to: TO, text: "" });
     expect(empty.status).toBe(400);
     expect(gw.provider.sent).toEqual([]);

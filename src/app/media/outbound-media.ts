@@ -19,6 +19,14 @@ import type { MediaStore } from "../../domain/ports/media-store.port.ts";
 import type { MessageStore } from "../../domain/ports/message-store.port.ts";
 import { StoreMedia } from "../use-cases/store-media.ts";
 
+/** Kinds WhatsApp shows without any caption: text given with them would be lost. */
+const UNCAPTIONED_ON_WHATSAPP: ReadonlySet<MediaKind> = new Set(["audio", "voice", "sticker"]);
+const UNCAPTIONED_NAMES: Partial<Record<MediaKind, string>> = {
+  audio: "an audio file",
+  voice: "a voice note",
+  sticker: "a sticker",
+};
+
 /** One attachment as a client asks for it in `POST /messages`: a held file (`id`) or a URL to fetch. */
 export interface AttachmentRequest {
   readonly id?: string | undefined;
@@ -89,6 +97,13 @@ export class OutboundMedia {
     const accepted: MessageMedia[] = [];
     for (const [index, request] of requests.entries()) {
       accepted.push(await this.#acceptOne(request, index));
+    }
+    const silent = accepted.find((media) => media.kind !== null && UNCAPTIONED_ON_WHATSAPP.has(media.kind));
+    if (channel === "whatsapp" && silent && (text !== "" || silent.caption !== null)) {
+      throw invalid(
+        "text",
+        `WhatsApp shows no caption on ${UNCAPTIONED_NAMES[silent.kind!]}: send the text as a message of its own`,
+      );
     }
     return accepted;
   }
