@@ -1,3 +1,4 @@
+import type { Agent } from "node:https";
 import makeWASocket, { DisconnectReason, initAuthCreds } from "@whiskeysockets/baileys";
 import type { AuthenticationCreds, AuthenticationState, WAMessage, WASocket } from "@whiskeysockets/baileys";
 import { silentLogger } from "./logger.ts";
@@ -18,6 +19,8 @@ export interface BareClientOptions {
   keepAliveIntervalMs?: number;
   defaultQueryTimeoutMs?: number;
   logger?: SimLogger;
+  /** Agent for media uploads: `new https.Agent({ ca })` trusts the simulator's media CA. */
+  fetchAgent?: Agent;
 }
 
 /**
@@ -52,6 +55,7 @@ export class BareClient {
       keepAliveIntervalMs: this.opts.keepAliveIntervalMs ?? 30_000,
       defaultQueryTimeoutMs: this.opts.defaultQueryTimeoutMs ?? 5_000,
       retryRequestDelayMs: 10,
+      ...(this.opts.fetchAgent ? { fetchAgent: this.opts.fetchAgent } : {}),
     });
     this.sock = sock;
     this.isOpen = false;

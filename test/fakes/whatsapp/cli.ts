@@ -1,6 +1,7 @@
 /**
  * Standalone simulator: `npx tsx test/fakes/whatsapp/cli.ts [--port N] [--verbose]`.
- * Prints one JSON line `{"ws": ..., "control": ...}` and serves until SIGINT/SIGTERM.
+ * Prints one JSON line `{"ws": ..., "control": ..., "caFile": ...}` (caFile: the PEM
+ * of the CA behind the media server's certificate) and serves until SIGINT/SIGTERM.
  */
 import { parseArgs } from "node:util";
 import { startWhatsAppSimulator } from "./simulator.ts";
@@ -41,7 +42,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 const sim = await startWhatsAppSimulator({ port, ...(values.verbose ? { logger: stderrLogger() } : {}) });
-process.stdout.write(`${JSON.stringify({ ws: sim.wsUrl, control: sim.controlUrl })}\n`);
+process.stdout.write(`${JSON.stringify({ ws: sim.wsUrl, control: sim.controlUrl, caFile: sim.caFile })}\n`);
 const stop = (): void => {
   sim.close().then(
     () => process.exit(0),

@@ -1,5 +1,6 @@
 import type { SimLogger } from "./logger.ts";
 import type { MessageLog } from "./message-log.ts";
+import type { SimMedia } from "./media.ts";
 import type { ServerIdentity } from "./noise.ts";
 import type { Registry } from "./registry.ts";
 
@@ -45,6 +46,8 @@ export interface SimContext {
   readonly log: MessageLog;
   readonly logger: SimLogger;
   readonly identity: ServerIdentity;
+  /** The media server, media verification and the simulated phones' uploads. */
+  readonly media: SimMedia;
   readonly timers: TimerSet;
   readonly unknownIqs: UnknownIq[];
   receipts: ReceiptSettings;

@@ -2,21 +2,26 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { BufferJSON } from "@whiskeysockets/baileys";
 import { ControlError } from "./errors.ts";
 import { parseFault } from "./faults.ts";
+import { MEDIA_FAULT_KINDS } from "./media-server.ts";
+import type { MediaFaultKind } from "./media-server.ts";
+import type { InboundMedia } from "./media-inbound.ts";
 import type { InboundRequest } from "./messaging.ts";
 import { normalizePhone } from "./registry.ts";
 import type { WhatsAppSimulator } from "./simulator.ts";
 
 const MAX_BODY_BYTES = 1024 * 1024;
+/** Inbound media travels as base64 in the JSON body. */
+const MAX_INBOUND_BODY_BYTES = 160 * 1024 * 1024;
 
 type Body = Record<string, unknown>;
 type Route = (body: Body, query: URLSearchParams) => unknown;
 
-async function readJson(req: IncomingMessage): Promise<Body> {
+async function readJson(req: IncomingMessage, maxBytes: number): Promise<Body> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new ControlError(413, "body too large");
+    if (size > maxBytes) throw new ControlError(413, "body too large");
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return {};
@@ -70,11 +75,14 @@ function routes(sim: WhatsAppSimulator): Record<string, Route> {
       return { until: new Date(Date.now() + seconds * 1000).toISOString() };
     },
     "POST /control/inbound": async (b) => {
-      if (typeof b.text !== "string") throw new ControlError(400, "text must be a string");
+      if (b.text !== undefined && typeof b.text !== "string") throw new ControlError(400, "text must be a string");
+      if (b.text === undefined && b.media === undefined) throw new ControlError(400, "text or media is needed");
       const request: InboundRequest = {
         from: phoneParam(b.from, "from"),
         to: phoneParam(b.to, "to"),
-        text: b.text,
+        ...(typeof b.text === "string" ? { text: b.text } : {}),
+        // Checked field by field in Messaging.inbound.
+        ...(b.media !== undefined ? { media: b.media as InboundMedia } : {}),
         ...(typeof b.encrypted === "boolean" ? { encrypted: b.encrypted } : {}),
         ...(typeof b.id === "string" ? { id: b.id } : {}),
         ...(typeof b.pushName === "string" ? { pushName: b.pushName } : {}),
@@ -107,6 +115,19 @@ function routes(sim: WhatsAppSimulator): Record<string, Route> {
     "GET /control/messages": (_b, q) => sim.messages(phoneParam(q.get("from"), "from")),
     "GET /control/client-receipts": (_b, q) => sim.clientReceipts(phoneParam(q.get("from"), "from")),
     "GET /control/stats": () => sim.stats(),
+    "POST /control/media/expire": (b) => {
+      if (b.sha256 !== undefined && (typeof b.sha256 !== "string" || !/^[0-9a-fA-F]{64}$/.test(b.sha256))) {
+        throw new ControlError(400, "sha256 must be the hex SHA-256 of the file");
+      }
+      return sim.expireMedia(b.sha256 as string | undefined);
+    },
+    "POST /control/media/fault": (b) => {
+      if (typeof b.kind !== "string" || !(MEDIA_FAULT_KINDS as readonly string[]).includes(b.kind)) {
+        throw new ControlError(400, `kind must be one of ${MEDIA_FAULT_KINDS.join(", ")}`);
+      }
+      const times = b.times === undefined ? 1 : numberParam(b.times, "times", 1, 1000);
+      return sim.mediaFault(b.kind as MediaFaultKind, Math.floor(times));
+    },
     "POST /control/reset": () => {
       sim.reset();
       return { ok: true };
@@ -130,7 +151,8 @@ export function createControlHandler(sim: WhatsAppSimulator): (req: IncomingMess
       return;
     }
     (async () => {
-      const body = req.method === "POST" ? await readJson(req) : {};
+      const limit = url.pathname === "/control/inbound" ? MAX_INBOUND_BODY_BYTES : MAX_BODY_BYTES;
+      const body = req.method === "POST" ? await readJson(req, limit) : {};
       reply(res, 200, await route(body, url.searchParams));
     })().catch((err: unknown) => {
       const status = err instanceof ControlError ? err.status : 500;

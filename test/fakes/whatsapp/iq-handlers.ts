@@ -137,13 +137,7 @@ const handlers: Record<string, IqHandler> = {
   "w:profile:picture:get:picture": () => {
     throw new IqError(404, "item-not-found");
   },
-  "w:m:set:media_conn": () => [
-    {
-      tag: "media_conn",
-      attrs: { auth: "simulator", ttl: "3600" },
-      content: [{ tag: "host", attrs: { hostname: "127.0.0.1", maxContentLengthBytes: "0" } }],
-    },
-  ],
+  "w:m:set:media_conn": (_conn, _iq, ctx) => [ctx.media.connNode()],
   "md:set:remove-companion-device": (conn) => {
     loggedIn(conn).removed = true;
     return undefined;

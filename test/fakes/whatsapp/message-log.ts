@@ -1,3 +1,5 @@
+import type { ReceivedMedia } from "./media-verify.ts";
+
 /** A message the simulator received from a linked account. */
 export interface ReceivedMessage {
   id: string;
@@ -9,6 +11,12 @@ export interface ReceivedMessage {
   text: string | null;
   /** The stanza type: text, media, reaction... */
   type: string;
+  /** "media" when the message carried media (verified or not), else "text". */
+  kind: "text" | "media";
+  /** The media, decrypted and verified against the message's hashes and MAC. */
+  media?: ReceivedMedia;
+  /** Why the media failed verification (then there is no `media`). */
+  mediaError?: string;
   /** Arrival time, epoch milliseconds. */
   at: number;
 }

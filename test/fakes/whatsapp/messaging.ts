@@ -11,6 +11,8 @@ import type { BinaryNode } from "@whiskeysockets/baileys";
 import type { SimConnection } from "./connection.ts";
 import type { SimContext } from "./context.ts";
 import { ControlError } from "./errors.ts";
+import { parseInboundMedia } from "./media-inbound.ts";
+import type { InboundMedia } from "./media-inbound.ts";
 import type { RealDevice, SimUser } from "./registry.ts";
 import { normalizePhone } from "./registry.ts";
 
@@ -20,7 +22,10 @@ export interface InboundRequest {
   from: string;
   /** Recipient phone number (a linked account). */
   to: string;
-  text: string;
+  /** The text; beside `media`, its caption when `media.caption` is absent. */
+  text?: string;
+  /** A file the contact sends: encrypted and put on the media server as a phone does (validated here). */
+  media?: InboundMedia;
   /** Signal-encrypt per device (default) or send a `<plaintext>` node. */
   encrypted?: boolean;
   id?: string;
@@ -92,13 +97,16 @@ export class Messaging {
     const copies = encryptedCopies(node);
     this.forward(sender, node, copies);
     if (dest.user === sender.user) return;
-    const text = await this.decryptForPhone(sender, dest.user, copies, id);
+    const message = await this.decryptForPhone(sender, dest.user, copies, id);
+    const media = message ? await this.ctx.media.inspect(id, message) : undefined;
     const duplicate = this.ctx.log.record({
       id,
       from: sender.user.phone,
       to: dest.user.phone,
-      text,
+      text: message ? textOf(message) : null,
       type: node.attrs.type ?? "text",
+      kind: media ? "media" : "text",
+      ...media,
       at: Date.now(),
     });
     this.ctx.logger.debug({ conn: conn.id, id, from: sender.user.phone, duplicate }, "message received");
@@ -130,7 +138,7 @@ export class Messaging {
     recipient: SimUser,
     copies: Array<{ jid: string; enc: BinaryNode }>,
     id: string,
-  ): Promise<string | null> {
+  ): Promise<proto.IMessage | null> {
     const copy = copies.find(({ jid }) => {
       const resolved = this.ctx.registry.resolve(jid);
       return resolved?.user === recipient && resolved.device === 0;
@@ -140,7 +148,7 @@ export class Messaging {
     if (!copy || (type !== "pkmsg" && type !== "msg") || !(content instanceof Uint8Array)) return null;
     try {
       const plain = await recipient.phoneDevice.decrypt(sender.lidJid, type, content);
-      return textOf(proto.Message.decode(unpadRandomMax16(plain)));
+      return proto.Message.decode(unpadRandomMax16(plain));
     } catch (err) {
       this.ctx.logger.warn({ id, from: sender.jid, err: String(err) }, "could not decrypt message");
       return null;
@@ -198,6 +206,8 @@ export class Messaging {
     if (type === "retry") {
       this.ctx.logger.warn({ conn: conn.id, id, to: node.attrs.to }, "client asked for a retry (decryption failed)");
     }
+    // A media re-upload request goes to the account's own phone, not to the chat.
+    if (type === "server-error") this.ctx.media.onRetryRequest(device, node);
     for (const each of ids) {
       this.ctx.log.receipt({
         id: each,
@@ -231,13 +241,20 @@ export class Messaging {
     const fromPhone = normalizePhone(String(request.from ?? ""));
     const toPhone = normalizePhone(String(request.to ?? ""));
     if (!fromPhone || !toPhone) throw new ControlError(400, "from and to must be phone numbers");
-    if (typeof request.text !== "string") throw new ControlError(400, "text must be a string");
+    if (request.text !== undefined && typeof request.text !== "string") {
+      throw new ControlError(400, "text must be a string");
+    }
+    if (request.text === undefined && request.media === undefined)
+      throw new ControlError(400, "text or media is needed");
+    const media = request.media === undefined ? undefined : parseInboundMedia(request.media, request.text);
     const recipient = this.ctx.registry.findByPhone(toPhone);
     const devices = recipient?.activeDevices ?? [];
     if (devices.length === 0) throw new ControlError(404, `no linked account ${toPhone}`);
     const sender = this.ctx.registry.user(fromPhone);
     const id = request.id ?? generateMessageID();
-    const message: proto.IMessage = { conversation: request.text };
+    const message: proto.IMessage = media
+      ? await this.ctx.media.inbound(id, media.media, media.bytes)
+      : { conversation: request.text ?? "" };
     for (const device of devices) {
       const content = request.encrypted === false ? undefined : await this.encryptFor(sender, device, message);
       device.deliver(
@@ -247,7 +264,7 @@ export class Messaging {
             id,
             from: sender.jid,
             t: now(),
-            type: "text",
+            type: media ? "media" : "text",
             sender_lid: sender.lidJid,
             ...(request.pushName ? { notify: request.pushName } : {}),
           },

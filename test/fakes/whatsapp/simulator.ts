@@ -10,6 +10,8 @@ import { applyFault } from "./faults.ts";
 import type { FaultRequest } from "./faults.ts";
 import { silentLogger } from "./logger.ts";
 import type { SimLogger } from "./logger.ts";
+import { SimMedia } from "./media.ts";
+import type { MediaFaultKind, MediaStats } from "./media-server.ts";
 import { MessageLog } from "./message-log.ts";
 import type { AccountStats, ClientReceipt, ReceivedMessage } from "./message-log.ts";
 import { Messaging } from "./messaging.ts";
@@ -44,12 +46,15 @@ export interface SimulatorOptions {
    * (mutates `WA_CERT_DETAILS.PUBLIC_KEY`). Baileys rc14 does not need it.
    */
   trustRootInProcess?: boolean;
+  /** Largest upload the media server takes (default 100 MiB; media_conn announces it). */
+  maxMediaBytes?: number;
 }
 
 export interface SimulatorStats {
   accounts: Record<string, AccountStats>;
   unknownIqs: UnknownIq[];
   openConnections: number;
+  media: MediaStats;
 }
 
 export interface LinkedAccountInfo {
@@ -67,6 +72,13 @@ export interface WhatsAppSimulator {
   readonly port: number;
   /** Public key of the simulator's certificate root. */
   readonly rootPublicKey: Uint8Array;
+  /**
+   * Path of the PEM certificate of the CA that signed the media server's
+   * certificate: trust it for uploads (`fetchAgent`) and downloads (`dispatcher`).
+   */
+  readonly caFile: string;
+  /** `127.0.0.1:PORT` of the HTTPS media server (what media_conn announces). */
+  readonly mediaHost: string;
   close(): Promise<void>;
   /** Links a new device without a QR; returns Baileys creds for it. */
   provisionAccount(opts?: { phone?: string; name?: string }): ProvisionedAccount;
@@ -97,17 +109,27 @@ export interface WhatsAppSimulator {
   waitForMessages(phone: string, count: number, timeoutMs?: number): Promise<ReceivedMessage[]>;
   stats(): SimulatorStats;
   accounts(): LinkedAccountInfo[];
-  /** Clears recorded messages, receipts, stats, faults settings, refusals and outage; keeps accounts. */
+  /**
+   * Downloads of the media whose plaintext SHA-256 (hex) is `sha256`, or of
+   * all media, answer 410 until the phone uploads it again. Returns how many blobs.
+   */
+  expireMedia(sha256?: string): { expired: number };
+  /** The next `times` (default 1) uploads to the media server get `kind`; returns how many are pending. */
+  mediaFault(kind: MediaFaultKind, times?: number): { pending: number };
+  /** Clears recorded messages, receipts, stats, faults settings, refusals and outage; keeps accounts and media. */
   reset(): void;
 }
 
 /** Starts a simulator on loopback. Close it with `close()`. */
 export async function startWhatsAppSimulator(options: SimulatorOptions = {}): Promise<WhatsAppSimulator> {
+  const logger = options.logger ?? silentLogger;
+  const media = await SimMedia.start({ maxBytes: options.maxMediaBytes ?? 100 * 1024 * 1024, logger });
   const ctx: SimContext = {
     registry: new Registry(),
     log: new MessageLog(),
-    logger: options.logger ?? silentLogger,
+    logger,
     identity: createServerIdentity(),
+    media,
     timers: new TimerSet(),
     unknownIqs: [],
     receipts: { ...DEFAULT_RECEIPTS, ...options.receipts },
@@ -142,6 +164,9 @@ export async function startWhatsAppSimulator(options: SimulatorOptions = {}): Pr
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, host, () => resolve());
+  }).catch(async (err: unknown) => {
+    await media.close();
+    throw err;
   });
   const port = (server.address() as AddressInfo).port;
   const isOnline = (phone: string): boolean => !!ctx.registry.findByPhone(phone)?.activeDevices.some((d) => d.online);
@@ -152,6 +177,8 @@ export async function startWhatsAppSimulator(options: SimulatorOptions = {}): Pr
     controlUrl: `http://${host}:${port}`,
     port,
     rootPublicKey: ctx.identity.rootKey.public,
+    caFile: media.caFile,
+    mediaHost: media.server.host,
     async close() {
       if (closed) return;
       closed = true;
@@ -165,6 +192,7 @@ export async function startWhatsAppSimulator(options: SimulatorOptions = {}): Pr
         server.close(() => resolve());
         server.closeAllConnections?.();
       });
+      await media.close();
     },
     provisionAccount(opts = {}) {
       const phone = opts.phone === undefined ? randomPhone() : normalizePhone(opts.phone);
@@ -219,6 +247,7 @@ export async function startWhatsAppSimulator(options: SimulatorOptions = {}): Pr
       accounts: ctx.log.stats(isOnline),
       unknownIqs: [...ctx.unknownIqs],
       openConnections: sessions.connections.size,
+      media: media.stats,
     }),
     accounts: () =>
       ctx.registry.linkedUsers().map((user) => ({
@@ -232,8 +261,11 @@ export async function startWhatsAppSimulator(options: SimulatorOptions = {}): Pr
           preKeys: d.preKeys.length,
         })),
       })),
+    expireMedia: (sha256) => ({ expired: media.expire(sha256) }),
+    mediaFault: (kind, times) => ({ pending: media.fault(kind, times) }),
     reset() {
       ctx.log.reset();
+      media.reset();
       ctx.unknownIqs.length = 0;
       ctx.receipts = { ...DEFAULT_RECEIPTS, ...options.receipts };
       ctx.frameDelayMs = options.frameDelayMs ?? 0;
