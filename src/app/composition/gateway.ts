@@ -101,7 +101,8 @@ async function registerProviders(container: DependencyContainer, { config, logge
   }
   const sessionStore = get.optional(SessionStore);
   if (sessionStore && !container.isRegistered(WhatsAppConnector, true)) {
-    container.register(WhatsAppConnector, { useValue: await createWhatsAppConnector(config, logger, sessionStore) });
+    const created = await createWhatsAppConnector(config, logger, sessionStore, get(MediaStore));
+    container.register(WhatsAppConnector, { useValue: created });
   }
   const connector = get.optional(WhatsAppConnector);
   const logins = sessionStore && connector ? { store: sessionStore, connector } : undefined;

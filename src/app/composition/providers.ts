@@ -1,3 +1,5 @@
+import { readFile } from "node:fs/promises";
+import type { MediaStore } from "../../domain/ports/media-store.port.ts";
 import {
   BAILEYS_PROVIDER,
   TWILIO_PROVIDER,
@@ -15,11 +17,16 @@ export interface ProviderHooks {
   readonly onRecovery?: (record: RecoveryRecord) => void;
 }
 
-/** The Baileys connector, over the session store that keeps its logins (imported only when Baileys is enabled). */
+/**
+ * The Baileys connector, over the session store that keeps its logins and
+ * the media store its messages' files are read from (imported only when
+ * Baileys is enabled).
+ */
 export async function createWhatsAppConnector(
   config: Config,
   logger: Logger,
   sessionStore: SessionStore,
+  mediaStore: MediaStore,
 ): Promise<WhatsAppConnector> {
   const { BaileysConnector } = await import("../../adapters/messaging/baileys/baileys.connector.ts");
   return new BaileysConnector({
@@ -28,6 +35,9 @@ export async function createWhatsAppConnector(
     baileysLogLevel: config.BAILEYS_LOG_LEVEL,
     keepAliveIntervalMs: config.WA_KEEPALIVE_INTERVAL_MS,
     ...(config.WA_WEBSOCKET_URL ? { waWebSocketUrl: config.WA_WEBSOCKET_URL } : {}),
+    media: mediaStore,
+    // Read at start: a CA file that is missing stops the gateway here, not at the first file.
+    ...(config.WA_MEDIA_CA_FILE ? { mediaCa: await readFile(config.WA_MEDIA_CA_FILE) } : {}),
   });
 }
 

@@ -55,6 +55,8 @@ const configShape = z.object({
 
   // WhatsApp (Baileys)
   WA_WEBSOCKET_URL: z.url({ protocol: /^wss?$/, message: "must be a ws:// or wss:// URL" }).optional(),
+  // Testing only: a CA certificate (PEM file) WhatsApp's media hosts are also trusted under (the simulator's caFile)
+  WA_MEDIA_CA_FILE: z.string().min(1).optional(),
   WA_KEEPALIVE_INTERVAL_MS: positiveInt.min(500).default(30_000),
   WA_SEND_WINDOW: positiveInt.max(64).default(8),
   BAILEYS_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("warn"),

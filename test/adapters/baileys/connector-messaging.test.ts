@@ -103,7 +103,7 @@ describe("BaileysConnector: messages", () => {
     expect(inbound.message).toMatchObject({ from: `whatsapp:+${CONTACT}`, text: "while you were away" });
   });
 
-  it("refuses a bad recipient or media as terminal errors", async () => {
+  it("refuses a bad recipient or an attachment not held yet as terminal errors", async () => {
     const sim = await startSim();
     const { connection } = await openSession(sim, ME);
 
@@ -116,7 +116,7 @@ describe("BaileysConnector: messages", () => {
       connection.send({ ...outbound(CONTACT, "x"), media: [mediaFromUrl("https://example.com/a.png")] }),
     ).rejects.toMatchObject({
       retryable: false,
-      providerCode: "media-unsupported",
+      providerCode: "media-not-ready",
     });
     expect(sim.messages(ME)).toEqual([]);
   });

@@ -1,3 +1,4 @@
+import { mkdtempSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +12,7 @@ import {
   type BaileysConnectorOptions,
 } from "../../../src/adapters/messaging/baileys/baileys.connector.ts";
 import { DiskSessionStore } from "../../../src/adapters/session-store/disk/disk.session-store.ts";
+import { DiskMediaStore } from "../../../src/adapters/media-store/disk/disk.media-store.ts";
 import { startWhatsAppSimulator } from "../../fakes/whatsapp/index.ts";
 import type { ProvisionedAccount, SimulatorOptions, WhatsAppSimulator } from "../../fakes/whatsapp/index.ts";
 import { aSendingMessage } from "../../support/message-mother.ts";
@@ -50,6 +52,18 @@ export async function storeProvisioned(
   await store.setMany(session, new Map([["creds", account.creds as unknown as StoredValue]]));
 }
 
+/** A disk media store in a temp dir removed after the test. */
+export function mediaStore(): DiskMediaStore {
+  const dir = mkdtempSync(join(tmpdir(), "baileys-media-"));
+  const store = new DiskMediaStore({ dir, synchronous: "normal" });
+  cleanups.push(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+  });
+  return store;
+}
+
+/** A connector on the simulator, trusting its media server (its CA); files come from a fresh media store unless `options.media`. */
 export function connectorFor(
   sim: WhatsAppSimulator,
   store: SessionStore,
@@ -57,6 +71,8 @@ export function connectorFor(
 ): BaileysConnector {
   return new BaileysConnector({
     store,
+    media: options.media ?? mediaStore(),
+    mediaCa: readFileSync(sim.caFile),
     logger: silentLogger,
     waWebSocketUrl: sim.wsUrl,
     connectTimeoutMs: 10_000,

@@ -12,6 +12,10 @@ const context = (lids: Record<string, string> = {}): InboundContext => ({
   to: "whatsapp:+15550001111",
   pnForLid: async (lid) => lids[lid] ?? null,
   now: () => new Date(0),
+  downloads: {
+    idleTimeoutMs: 1_000,
+    reupload: () => Promise.reject(new Error("no phone in a mapping test")),
+  },
 });
 
 function waMessage(key: WAMessage["key"], message: proto.IMessage | null, extra: Partial<WAMessage> = {}): WAMessage {
@@ -142,6 +146,7 @@ describe("toInboundMessage", () => {
         from: "whatsapp:+15550002222",
         to: "whatsapp:+15550001111",
         text: "hi",
+        media: [],
         at: new Date(1_800_000_000_000),
       },
     });

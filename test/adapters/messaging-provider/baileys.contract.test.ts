@@ -1,10 +1,11 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BufferJSON } from "@whiskeysockets/baileys";
 import pino from "pino";
 import { BaileysConnector } from "../../../src/adapters/messaging/baileys/baileys.connector.ts";
 import { DiskSessionStore } from "../../../src/adapters/session-store/disk/disk.session-store.ts";
+import { DiskMediaStore } from "../../../src/adapters/media-store/disk/disk.media-store.ts";
 import { WhatsAppProvider } from "../../../src/app/sessions/whatsapp-provider.ts";
 import type { StoredValue } from "../../../src/domain/ports/session-store.port.ts";
 import { runMessagingProviderContract } from "../../contracts/messaging-provider.contract.ts";
@@ -27,6 +28,7 @@ runMessagingProviderContract(
     const sim = await startWhatsAppSimulator();
     const dataDir = await mkdtemp(join(tmpdir(), "provider-contract-"));
     const store = new DiskSessionStore({ dataDir });
+    const media = new DiskMediaStore({ dir: join(dataDir, "media"), synchronous: "normal" });
     const logger = pino({ level: "silent" });
 
     /** One call to the simulator's control API (ARCHITECTURE.md lists it). */
@@ -49,6 +51,8 @@ runMessagingProviderContract(
     const provider = new WhatsAppProvider({
       connector: new BaileysConnector({
         store,
+        media,
+        mediaCa: await readFile(sim.caFile),
         logger,
         waWebSocketUrl: sim.wsUrl,
         connectTimeoutMs: 10_000,
@@ -106,6 +110,7 @@ runMessagingProviderContract(
       async dispose() {
         await provider.stop();
         await store.close();
+        await media.close();
         await sim.close();
         await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
       },

@@ -8,11 +8,15 @@ import {
 import type { Logger } from "../../../domain/ports/logger.port.ts";
 import type { ConnectionEvent, WhatsAppConnection } from "../../../domain/ports/whatsapp-connector.port.ts";
 import { withTimeout } from "../../../domain/timeout.ts";
-import type { BaileysEventMap, BinaryNode, WASocket } from "@whiskeysockets/baileys";
+import type { MediaStore } from "../../../domain/ports/media-store.port.ts";
+import type { BaileysEventMap, BinaryNode, WAMessage, WASocket } from "@whiskeysockets/baileys";
 import { addressToJid, jidToAddress } from "./addresses.ts";
 import type { StoreAuthState } from "./auth-state.ts";
 import { toConnectionClosed } from "./disconnect-mapping.ts";
+import type { MediaDownloads } from "./inbound-media.ts";
 import { toInboundMessage } from "./inbound-mapping.ts";
+import type { MediaTrust } from "./media-trust.ts";
+import { heldAttachment, mediaContent, textContent } from "./outbound-content.ts";
 import { toProviderError } from "./send-errors.ts";
 import { ServerAcks } from "./server-acks.ts";
 import type { SessionWrites } from "./session-writes.ts";
@@ -34,6 +38,21 @@ export interface BaileysConnectionDeps {
   /** How long requestPairingCode waits for the server to start the registration. */
   readonly registrationTimeoutMs: number;
   readonly qrTimeoutMs: number | undefined;
+  readonly media: ConnectionMedia;
+}
+
+/** What a connection needs for files: sent ones are read from the store, received ones downloaded. */
+export interface ConnectionMedia {
+  readonly store: MediaStore;
+  /** How long an upload may make no progress, a download give no bytes, a re-upload go unanswered. */
+  readonly timeoutMs: number;
+  readonly trust: MediaTrust;
+  /**
+   * The session's newest connection: the one that asks the phone to upload
+   * an expired file again, as the file may be opened (retried) after the
+   * socket that received it closed.
+   */
+  readonly newestConnection: () => BaileysConnection | undefined;
 }
 
 /**
@@ -54,9 +73,24 @@ export class BaileysConnection implements WhatsAppConnection {
   private readonly registration: Promise<void>;
   private registrationSettle!: { resolve(): void; reject(error: Error): void };
   private readonly detachers: Array<() => void> = [];
+  private readonly downloads: MediaDownloads;
 
   constructor(private readonly deps: BaileysConnectionDeps) {
     this.acks = new ServerAcks(deps.ackTimeoutMs);
+    const { media } = deps;
+    this.downloads = {
+      ...(media.trust.dispatcher ? { dispatcher: media.trust.dispatcher } : {}),
+      idleTimeoutMs: media.timeoutMs,
+      reupload: (message) => {
+        const newest = media.newestConnection();
+        if (!newest) {
+          return Promise.reject(
+            new ProviderError(BAILEYS_PROVIDER, "no WhatsApp connection of this session is open", true, "not-open"),
+          );
+        }
+        return newest.reuploadMedia(message);
+      },
+    };
     this.registration = new Promise<void>((resolve, reject) => {
       this.registrationSettle = { resolve, reject };
     });
@@ -76,11 +110,13 @@ export class BaileysConnection implements WhatsAppConnection {
   }
 
   /**
-   * Sends a text message with the WhatsApp id derived from `message.id` and
-   * resolves once the WhatsApp server acknowledged the stanza (its `<ack>`),
-   * with status `sent`; `progress.written` is called before that, as soon as
-   * Baileys wrote the stanza. Checks first that the recipient has devices: a
-   * send to nobody would otherwise "succeed" and lose the message.
+   * Sends a message, text or one held attachment (streamed from the
+   * MediaStore and uploaded first), with the WhatsApp id derived from
+   * `message.id`, and resolves once the WhatsApp server acknowledged the
+   * stanza (its `<ack>`), with status `sent`; `progress.written` is called
+   * before that, as soon as Baileys wrote the stanza (after the upload).
+   * Checks first that the recipient has devices: a send to nobody would
+   * otherwise "succeed" and lose the message.
    */
   async send(message: Message, progress?: SendProgress): Promise<SendReceipt> {
     if (this.state !== "open" || this.silenced) {
@@ -94,9 +130,7 @@ export class BaileysConnection implements WhatsAppConnection {
         false,
         "invalid-recipient",
       );
-    if (message.media.length > 0) {
-      throw new ProviderError(BAILEYS_PROVIDER, "the Baileys provider sends text only", false, "media-unsupported");
-    }
+    const attachment = heldAttachment(message);
     const waId = deriveWaMessageId(message.id);
     const { sock } = this.deps;
     try {
@@ -109,16 +143,29 @@ export class BaileysConnection implements WhatsAppConnection {
           "no-devices",
         );
       }
+      const outgoing = attachment
+        ? await mediaContent(message, attachment, this.deps.media.store)
+        : textContent(message);
+      if (outgoing.droppedCaption !== undefined) {
+        this.deps.logger.warn(
+          { session: this.deps.session, messageId: message.id, kind: attachment?.kind },
+          "baileys: WhatsApp shows no caption on this kind of file; the text is not sent",
+        );
+      }
       const ack = this.acks.expect(waId);
       try {
-        // linkPreview: null, or Baileys would fetch any URL in the text.
-        await sock.sendMessage(jid, { text: message.text, linkPreview: null }, { messageId: waId });
+        await sock.sendMessage(jid, outgoing.content, {
+          messageId: waId,
+          ...(attachment ? { mediaUploadTimeoutMs: this.deps.media.timeoutMs } : {}),
+        });
       } catch (error) {
         ack.cancel();
         throw error;
+      } finally {
+        outgoing.release();
       }
       progress?.written();
-      await ack.acked;
+      await ack.wait();
     } catch (error) {
       const failure = toProviderError(error);
       this.deps.logger.warn(
@@ -128,6 +175,28 @@ export class BaileysConnection implements WhatsAppConnection {
       throw failure;
     }
     return { providerMessageId: waId, status: "sent" };
+  }
+
+  /**
+   * Asks the sender's phone to upload a received message's file again (it
+   * expired on WhatsApp's servers), on this socket; resolves with the
+   * message pointing at the new copy. Any open socket of the login can ask,
+   * not only the one that received the message.
+   */
+  async reuploadMedia(message: WAMessage): Promise<WAMessage> {
+    if (this.state !== "open" || this.silenced) {
+      throw new ProviderError(BAILEYS_PROVIDER, "the WhatsApp connection is not open", true, "not-open");
+    }
+    const { sock } = this.deps;
+    // Baileys builds the new copy's URL on the media host media_conn named;
+    // a socket that never asked would use its built-in default host.
+    await sock.refreshMediaConn(false);
+    const ms = this.deps.media.timeoutMs;
+    return withTimeout(
+      sock.updateMediaMessage(message),
+      ms,
+      () => new ProviderError(BAILEYS_PROVIDER, `the phone did not upload the file again within ${ms} ms`, true, "408"),
+    );
   }
 
   async requestPairingCode(phone: string): Promise<string> {
@@ -232,6 +301,7 @@ export class BaileysConnection implements WhatsAppConnection {
         to: jidToAddress(this.deps.auth.creds.me?.id) ?? jidToAddress(this.me) ?? "",
         pnForLid: (lid) => this.deps.sock.signalRepository.lidMapping.getPNForLID(lid),
         now: () => new Date(),
+        downloads: this.downloads,
       });
       if (mapped.kind === "message") this.deliver({ type: "inbound", message: mapped.message });
       else

@@ -1,4 +1,5 @@
 import type { Logger } from "../../../domain/ports/logger.port.ts";
+import type { MediaStore } from "../../../domain/ports/media-store.port.ts";
 import type { SessionStore } from "../../../domain/ports/session-store.port.ts";
 import type {
   ConnectionEvent,
@@ -10,6 +11,7 @@ import type { UserFacingSocketConfig } from "@whiskeysockets/baileys";
 import { loadAuthState } from "./auth-state.ts";
 import { BaileysConnection } from "./baileys-connection.ts";
 import { baileysLogger } from "./connector-logger.ts";
+import { mediaTrustFor, type MediaTrust } from "./media-trust.ts";
 import { SessionWrites } from "./session-writes.ts";
 
 export interface BaileysConnectorOptions {
@@ -30,9 +32,23 @@ export interface BaileysConnectorOptions {
   readonly ackTimeoutMs?: number;
   /** Lifetime of every QR code; default Baileys' own (60 s for the first, 20 s for the next). Tests shorten it. */
   readonly qrTimeoutMs?: number;
+  /** Where the files of outbound messages are read from. */
+  readonly media: MediaStore;
+  /**
+   * A CA certificate (PEM) that WhatsApp's media hosts are trusted under,
+   * besides the default ones. A testing setting (WA_MEDIA_CA_FILE): the
+   * simulator's media server has a certificate of its own CA.
+   */
+  readonly mediaCa?: string | Buffer;
+  /**
+   * How long a media upload may make no progress, a download give no bytes,
+   * and the phone take to upload an expired file again (default 60 s).
+   */
+  readonly mediaTimeoutMs?: number;
 }
 
 const DEFAULT_ACK_TIMEOUT_MS = 30_000;
+const DEFAULT_MEDIA_TIMEOUT_MS = 60_000;
 
 /**
  * The only history syncs we take: the small bootstrap ones, which carry the
@@ -54,6 +70,9 @@ const BOOTSTRAP_SYNC: ReadonlySet<number> = new Set([
  */
 export class BaileysConnector implements WhatsAppConnector {
   private readonly writes = new Map<string, SessionWrites>();
+  /** Each session's newest connection; weak, so a session that is gone keeps nothing alive. */
+  private readonly newest = new Map<string, WeakRef<BaileysConnection>>();
+  private trust: Promise<MediaTrust> | undefined;
 
   constructor(private readonly options: BaileysConnectorOptions) {}
 
@@ -65,6 +84,7 @@ export class BaileysConnector implements WhatsAppConnector {
     await writes.flush();
     const auth = await loadAuthState(store, writes, logger);
     const libLogger = baileysLogger(logger, session, this.options.baileysLogLevel ?? "warn");
+    const trust = await (this.trust ??= mediaTrustFor(this.options.mediaCa, logger));
     const sock = makeWASocket({
       ...this.socketTimings(),
       auth: { creds: auth.creds, keys: makeCacheableSignalKeyStore(auth.keys, libLogger) },
@@ -75,9 +95,10 @@ export class BaileysConnector implements WhatsAppConnector {
       syncFullHistory: false,
       shouldSyncHistoryMessage: ({ syncType }) => BOOTSTRAP_SYNC.has(syncType ?? -1),
       generateHighQualityLinkPreview: false,
+      ...(trust.fetchAgent ? { fetchAgent: trust.fetchAgent } : {}),
     });
     logger.info({ session, newLogin: auth.isNew }, "baileys: socket opened");
-    return new BaileysConnection({
+    const connection = new BaileysConnection({
       session,
       sock,
       auth,
@@ -87,7 +108,15 @@ export class BaileysConnector implements WhatsAppConnector {
       ackTimeoutMs: this.options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS,
       registrationTimeoutMs: this.options.connectTimeoutMs ?? DEFAULT_CONNECTION_CONFIG.connectTimeoutMs,
       qrTimeoutMs: this.options.qrTimeoutMs,
+      media: {
+        store: this.options.media,
+        timeoutMs: this.options.mediaTimeoutMs ?? DEFAULT_MEDIA_TIMEOUT_MS,
+        trust,
+        newestConnection: () => this.newest.get(session)?.deref(),
+      },
     });
+    this.newest.set(session, new WeakRef(connection));
+    return connection;
   }
 
   /** Waits for the store writes of every session (the gateway is shutting down). */

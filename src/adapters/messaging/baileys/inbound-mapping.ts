@@ -2,6 +2,7 @@ import type { InboundWhatsAppMessage } from "../../../domain/ports/whatsapp-conn
 import { isLidUser, isPnUser, normalizeMessageContent, toNumber } from "@whiskeysockets/baileys";
 import type { WAMessage } from "@whiskeysockets/baileys";
 import { jidToAddress } from "./addresses.ts";
+import { findMedia, toInboundMedia, type MediaDownloads } from "./inbound-media.ts";
 
 /** What mapping an inbound message needs besides the message. */
 export interface InboundContext {
@@ -10,6 +11,8 @@ export interface InboundContext {
   /** The phone-number jid behind a LID (Baileys' lid-mapping store), or null when unknown. */
   readonly pnForLid: (lidJid: string) => Promise<string | null>;
   readonly now: () => Date;
+  /** How the file of a media message is downloaded when the gateway opens it. */
+  readonly downloads: MediaDownloads;
 }
 
 export type InboundMapping =
@@ -26,8 +29,10 @@ export function textOf(message: WAMessage): string | undefined {
 /**
  * Maps one upserted message from someone else to an inbound message, or says
  * why it is not one: our own messages, groups, broadcasts and status posts,
- * newsletters, and anything without text (reactions, protocol messages,
- * messages that failed to decrypt) are skipped. The sender is given by phone
+ * newsletters, and anything with neither text nor a file (reactions,
+ * protocol messages, messages that failed to decrypt) are skipped. A file
+ * (photo, video, audio, voice note, document, sticker) comes as `media`,
+ * its caption as the text; it is downloaded only when the gateway opens it. The sender is given by phone
  * number: a LID-addressed message carries its sender's number in
  * `remoteJidAlt` (the stanza's `sender_pn`); failing that, Baileys'
  * lid-mapping store is asked.
@@ -39,7 +44,10 @@ export async function toInboundMessage(message: WAMessage, context: InboundConte
   const chat = key.remoteJid ?? undefined;
   if (!isPnUser(chat) && !isLidUser(chat)) return skipped("not a 1:1 chat");
   const text = textOf(message);
-  if (text === undefined) return skipped(message.messageStubType ? `stub ${message.messageStubType}` : "no text");
+  const found = findMedia(message.message);
+  if (text === undefined && !found) {
+    return skipped(message.messageStubType ? `stub ${message.messageStubType}` : "no text or file");
+  }
   const from = await senderAddress(chat!, key as { remoteJidAlt?: string; senderPn?: string }, context);
   if (!from) return skipped("sender's phone number unknown (LID without mapping)");
   const seconds = toNumber(message.messageTimestamp ?? 0);
@@ -49,8 +57,8 @@ export async function toInboundMessage(message: WAMessage, context: InboundConte
       providerMessageId: key.id,
       from,
       to: context.to,
-      text,
-      media: [],
+      text: text ?? found?.fields.caption ?? "",
+      media: found ? [toInboundMedia(message, found, context.downloads)] : [],
       at: seconds > 0 ? new Date(seconds * 1000) : context.now(),
     },
   };

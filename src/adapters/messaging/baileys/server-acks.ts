@@ -1,5 +1,6 @@
 import { ProviderError } from "../../../domain/errors.ts";
 import { BAILEYS_PROVIDER } from "../../../domain/ports/messaging-provider.port.ts";
+import { withTimeout } from "../../../domain/timeout.ts";
 import { isRetryableCode } from "./send-errors.ts";
 
 interface Waiter {
@@ -25,10 +26,14 @@ export class ServerAcks {
   constructor(private readonly timeoutMs: number) {}
 
   /**
-   * Starts waiting for the ack of `id`; call it before the stanza is sent so
-   * a fast ack cannot be missed. `cancel()` stops waiting (the send failed).
+   * Starts listening for the ack of `id`; call it before the stanza is sent
+   * so a fast ack cannot be missed. `wait()` resolves once the ack came (at
+   * once if it came already) and rejects when it does not come within the
+   * timeout, counted from the call to `wait()`: call it once the stanza is
+   * written, so the time a send spends before that (a media upload) does not
+   * count. `cancel()` stops listening (the send failed).
    */
-  expect(id: string): { readonly acked: Promise<void>; cancel(): void } {
+  expect(id: string): { wait(): Promise<void>; cancel(): void } {
     let waiter!: Waiter;
     const acked = new Promise<void>((resolve, reject) => {
       waiter = { resolve, reject };
@@ -37,31 +42,28 @@ export class ServerAcks {
     acked.catch(() => undefined);
     if (this.failure) {
       waiter.reject(this.failure);
-      return { acked, cancel: () => undefined };
+      return { wait: () => acked, cancel: () => undefined };
     }
     let set = this.waiting.get(id);
     if (!set) this.waiting.set(id, (set = new Set()));
     set.add(waiter);
-    const timer = setTimeout(
-      () =>
-        waiter.reject(
-          new ProviderError(
-            BAILEYS_PROVIDER,
-            `no server ack for message ${id} within ${this.timeoutMs} ms`,
-            true,
-            "408",
-          ),
-        ),
-      this.timeoutMs,
-    );
     const settle = (): void => {
-      clearTimeout(timer);
       const waiters = this.waiting.get(id);
       waiters?.delete(waiter);
       if (waiters?.size === 0) this.waiting.delete(id);
     };
     acked.then(settle, settle);
-    return { acked, cancel: () => waiter.resolve() };
+    const timeout = (): Error =>
+      new ProviderError(BAILEYS_PROVIDER, `no server ack for message ${id} within ${this.timeoutMs} ms`, true, "408");
+    return {
+      wait: () =>
+        withTimeout(acked, this.timeoutMs, timeout).catch((error: unknown) => {
+          // Given up: stop listening for this ack.
+          waiter.reject(error as Error);
+          throw error;
+        }),
+      cancel: () => waiter.resolve(),
+    };
   }
 
   /** Settles the waiters of an ack: resolved, or rejected when the server refused the message. */
