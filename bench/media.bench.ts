@@ -10,14 +10,33 @@
 //
 //   npx tsx bench/media.bench.ts        (or npm run bench -- media)
 //   BENCH_ROUNDS=3: rounds per file (raw and gateway take turns going first)
+//   BENCH_MEMORY_TRACE=DIR: also split each step's RSS growth into V8 heap,
+//     buffers and the rest, from process.memoryUsage() inside each process
+//   BENCH_NODE_OPTIONS: V8 or Node flags for both the gateway and raw Baileys
+//     (e.g. --max-semi-space-size=1), to see what the collector's timing does
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startSimProcess } from "./baileys-raw.bench.ts";
 import { startGateway, waitForOpen, type GatewayProcess } from "./support/gateway-process.ts";
+import {
+  gatewayTraceEnv,
+  memoryTraceDir,
+  printMemoryTrace,
+  bareTraceEnv,
+  rawTraceEnv,
+  type TracedStep,
+} from "./support/memory-trace-report.ts";
 import { MiB, MP4_HEAD, PDF_HEAD, writeBenchFile, type BenchFile } from "./support/media-files.ts";
-import { sendRaw, sendThroughGateway, uploadToGateway, type Measured } from "./support/media-scenarios.ts";
+import {
+  sendRaw,
+  sendThroughGateway,
+  uploadToBare,
+  uploadToGateway,
+  type Measured,
+} from "./support/media-scenarios.ts";
+import { portFromJsonLine, startProcess } from "./support/processes.ts";
 import type { RawMediaCommand, RawMediaFile } from "./support/raw-media.ts";
 import { startRawSessions, writeRawAccounts, type RawSessionsProcess } from "./support/raw-sessions-process.ts";
 import { benchPhone, linkAccounts, seedSession } from "./support/sim-control.ts";
@@ -29,8 +48,13 @@ if (!Number.isInteger(rounds) || rounds < 1) throw new Error("BENCH_ROUNDS must 
 /** Issue 16's targets. */
 const TARGET = { ratio: 1.5, sendRssMb: 32, uploadRssMb: 16 };
 /** As `npm start` runs the gateway (glibc arenas capped); raw Baileys gets the same. */
-const PROCESS_ENV = { MALLOC_ARENA_MAX: "2" };
+const PROCESS_ENV: Record<string, string> = {
+  MALLOC_ARENA_MAX: "2",
+  ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
+};
+const traceDir = memoryTraceDir();
 const RAW_MEDIA_ENTRY = join(import.meta.dirname, "support/raw-media.ts");
+const BARE_UPLOAD_ENTRY = join(import.meta.dirname, "support/bare-upload-server.ts");
 /** Before each measurement: the last one's leftovers (receipts, store writes, the simulator's check) settle. */
 const SETTLE_MS = 500;
 
@@ -45,6 +69,8 @@ interface Case {
 
 interface Round {
   raw: Measured & { inProcessMs: number };
+  /** The same file streamed to a bare node:http handler: the upload's baseline. */
+  bareUpload: Measured;
   upload: Measured;
   gateway: Measured;
 }
@@ -55,6 +81,7 @@ const caFile = (sim as { caFile?: string }).caFile;
 const dir = await mkdtemp(join(tmpdir(), "bench-media-"));
 let gw: GatewayProcess | undefined;
 let raw: RawSessionsProcess<RawMediaCommand> | undefined;
+let bare: Awaited<ReturnType<typeof startProcess>> | undefined;
 try {
   if (!caFile) throw new Error("the simulator printed no caFile: it has no media server");
   const contact = `1559${String(process.pid % 100_000).padStart(5, "0")}001`;
@@ -89,6 +116,17 @@ try {
     filename: "warm-up.pdf",
   };
 
+  if (traceDir) await mkdir(traceDir, { recursive: true });
+  // The upload baseline: a bare node:http handler streaming to disk.
+  const bareDir = join(dir, "bare-uploads");
+  await mkdir(bareDir);
+  bare = await startProcess(
+    BARE_UPLOAD_ENTRY,
+    { ...PROCESS_ENV, BARE_UPLOAD_DIR: bareDir, ...(traceDir ? bareTraceEnv(traceDir) : {}) },
+    portFromJsonLine("port"),
+  );
+  const bareServer = { pid: bare.child.pid!, url: `http://127.0.0.1:${bare.port}/upload` };
+
   // Raw Baileys: one linked account in its own process.
   const [account] = await linkAccounts(sim, [benchPhone()]);
   const rawPhone = account!.phone;
@@ -98,7 +136,7 @@ try {
     await startRawSessions<RawMediaCommand>(
       sim.ws,
       accountsFile,
-      { ...PROCESS_ENV, RAW_MEDIA_CA_FILE: caFile },
+      { ...PROCESS_ENV, RAW_MEDIA_CA_FILE: caFile, ...(traceDir ? rawTraceEnv(traceDir) : {}) },
       60_000,
       RAW_MEDIA_ENTRY,
     )
@@ -113,6 +151,7 @@ try {
     DATA_DIR: dataDir,
     DEFAULT_SESSION: "default",
     WA_MEDIA_CA_FILE: caFile,
+    ...(traceDir ? gatewayTraceEnv(traceDir) : {}),
   });
   await waitForOpen(gw, "default", 30_000, 20);
 
@@ -135,11 +174,13 @@ try {
   const results = new Map<Case, Round[]>(cases.map((c) => [c, []]));
   for (let r = 0; r < rounds; r++) {
     for (const c of cases) {
-      const rawTurn = async (): Promise<Round["raw"]> => {
+      const rawTurn = async (): Promise<Pick<Round, "raw" | "bareUpload">> => {
         await sleep(SETTLE_MS);
-        return sendRaw(raw!, sim, { fromPhone: rawPhone, file: c.file, media: c.raw });
+        const bareUpload = await uploadToBare(bareServer, c.file, c.contentType);
+        await sleep(SETTLE_MS);
+        return { bareUpload, raw: await sendRaw(raw!, sim, { fromPhone: rawPhone, file: c.file, media: c.raw }) };
       };
-      const gatewayTurn = async (): Promise<Omit<Round, "raw">> => {
+      const gatewayTurn = async (): Promise<Pick<Round, "upload" | "gateway">> => {
         await sleep(SETTLE_MS);
         const upload = await uploadToGateway(gw!, c.file, c.contentType, c.filename);
         await sleep(SETTLE_MS);
@@ -148,15 +189,17 @@ try {
       // Taking turns at going first: the speed of these shared machines drifts within minutes.
       if (r % 2 === 0) {
         const rawResult = await rawTurn();
-        results.get(c)!.push({ raw: rawResult, ...(await gatewayTurn()) });
+        results.get(c)!.push({ ...rawResult, ...(await gatewayTurn()) });
       } else {
         const gatewayResult = await gatewayTurn();
-        results.get(c)!.push({ raw: await rawTurn(), ...gatewayResult });
+        results.get(c)!.push({ ...(await rawTurn()), ...gatewayResult });
       }
     }
   }
   printResults(results);
+  if (traceDir) printMemoryTrace(tracedSteps(results, traceDir));
 } finally {
+  await bare?.stop();
   await raw?.stop();
   await gw?.stop();
   await sim.stop();
@@ -165,6 +208,20 @@ try {
 // Figures printed; nothing of ours should keep the event loop, but leave for sure.
 process.exit(0);
 
+function tracedSteps(results: Map<Case, Round[]>, dir: string): TracedStep[] {
+  const gateway = gatewayTraceEnv(dir).BENCH_MEMORY_TRACE_FILE!;
+  const raw = rawTraceEnv(dir).BENCH_MEMORY_TRACE_FILE!;
+  const bareFile = bareTraceEnv(dir).BENCH_MEMORY_TRACE_FILE!;
+  return [...results].flatMap(([c, list]) =>
+    list.flatMap((round, i) => [
+      { label: `${c.name}, round ${i + 1}: raw send`, traceFile: raw, window: round.raw.window },
+      { label: `${c.name}, round ${i + 1}: bare upload`, traceFile: bareFile, window: round.bareUpload.window },
+      { label: `${c.name}, round ${i + 1}: POST /media`, traceFile: gateway, window: round.upload.window },
+      { label: `${c.name}, round ${i + 1}: gateway send`, traceFile: gateway, window: round.gateway.window },
+    ]),
+  );
+}
+
 function printResults(results: Map<Case, Round[]>): void {
   const mb = (n: number): string => n.toFixed(1);
   const ms = (n: number): string => n.toFixed(0);
@@ -172,7 +229,8 @@ function printResults(results: Map<Case, Round[]>): void {
   console.log(
     `\nMedia on the simulator, ${rounds} rounds per file: raw Baileys (sendMessage of the file by path, own process)` +
       `\nbeside the gateway (POST /media, then POST /messages until GET /messages/{id} shows sent); both timed to the` +
-      `\nserver's ack. RSS growth: peak VmRSS during the step minus VmRSS just before it, of the process doing it.`,
+      `\nserver's ack. RSS growth: peak VmRSS during the step minus VmRSS just before it, of the process doing it.` +
+      `\nBare upload: the same file streamed by a bare node:http handler to disk (the baseline of POST /media).`,
   );
   for (const [c, list] of results) {
     console.log(`\n${c.name} (${c.file.size} bytes, verified on the simulator by SHA-256 every time)`);
@@ -186,6 +244,8 @@ function printResults(results: Map<Case, Round[]>): void {
         "gateway send RSS +MB",
         "POST /media ms",
         "POST /media RSS +MB",
+        "bare upload ms",
+        "bare upload RSS +MB",
         "raw CPU ms",
         "gateway CPU ms (send)",
       ],
@@ -198,6 +258,8 @@ function printResults(results: Map<Case, Round[]>): void {
         mb(round.gateway.rss.growthMb),
         ms(round.upload.ms),
         mb(round.upload.rss.growthMb),
+        ms(round.bareUpload.ms),
+        mb(round.bareUpload.rss.growthMb),
         ms(round.raw.cpuMs),
         ms(round.gateway.cpuMs),
       ]),
@@ -205,7 +267,16 @@ function printResults(results: Map<Case, Round[]>): void {
   }
   console.log("\nSummary: medians of the rounds; RSS growth as the largest of the rounds (a peak is what hurts)");
   printTable(
-    ["file", "gateway send ms", "raw send ms", "ratio", "gateway send RSS +MB", "raw RSS +MB", "POST /media RSS +MB"],
+    [
+      "file",
+      "gateway send ms",
+      "raw send ms",
+      "ratio",
+      "gateway send RSS +MB",
+      "raw RSS +MB",
+      "POST /media RSS +MB",
+      "bare upload RSS +MB",
+    ],
     [...results].map(([c, list]) => {
       const median = (of: (r: Round) => number): number => summarize(list.map(of)).median;
       const max = (of: (r: Round) => number): number => Math.max(...list.map(of));
@@ -223,6 +294,7 @@ function printResults(results: Map<Case, Round[]>): void {
         `${mb(sendRss)} (<= ${TARGET.sendRssMb}: ${word(sendRss <= TARGET.sendRssMb)})`,
         mb(max((r) => r.raw.rss.growthMb)),
         `${mb(uploadRss)}${uploadTarget}`,
+        mb(max((r) => r.bareUpload.rss.growthMb)),
       ];
     }),
   );

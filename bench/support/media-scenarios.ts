@@ -20,6 +20,8 @@ export interface Measured {
   rss: RssGrowth;
   /** CPU time (user + system) the measured process used meanwhile. */
   cpuMs: number;
+  /** When it ran (epoch ms), to find it in a memory trace. */
+  window: { from: number; to: number };
 }
 
 /** What POST /media answers (201). */
@@ -34,6 +36,7 @@ export interface UploadedMedia {
 /** `work` timed, with the RSS growth and CPU time of process `pid` while it ran. */
 async function measure<T>(pid: number, work: () => Promise<T>): Promise<Measured & { value: T }> {
   const cpuBefore = await cpuMs(pid);
+  const from = Date.now();
   const sampler = sampleRss(pid);
   const start = performance.now();
   let value: T;
@@ -46,7 +49,8 @@ async function measure<T>(pid: number, work: () => Promise<T>): Promise<Measured
   }
   const ms = performance.now() - start;
   const rss = sampler.stop();
-  return { value, ms, rss, cpuMs: (await cpuMs(pid)) - cpuBefore };
+  const window = { from, to: Date.now() };
+  return { value, ms, rss, cpuMs: (await cpuMs(pid)) - cpuBefore, window };
 }
 
 /** A whole send takes seconds; bounds leave room for a busy machine. */
@@ -70,6 +74,21 @@ export async function uploadToGateway(
     throw new Error(`POST /media kept other bytes: ${JSON.stringify(media)}, sent ${file.size} B ${file.sha256}`);
   }
   return { ...measured, media };
+}
+
+/** The same upload to the bare node:http baseline (bare-upload-server.ts), checked by its answer's hash. */
+export async function uploadToBare(
+  server: { pid: number; url: string },
+  file: BenchFile,
+  contentType: string,
+): Promise<Measured> {
+  const { value: answer, ...measured } = await measure(server.pid, () => postFile(server.url, file, contentType));
+  if (answer.status !== 201) throw new Error(`bare upload -> ${answer.status}: ${answer.text}`);
+  const got = JSON.parse(answer.text) as { size: number; sha256: string };
+  if (got.sha256 !== file.sha256 || got.size !== file.size) {
+    throw new Error(`the bare server got other bytes: ${answer.text}, sent ${file.size} B ${file.sha256}`);
+  }
+  return measured;
 }
 
 function postFile(url: string, file: BenchFile, contentType: string): Promise<{ status: number; text: string }> {

@@ -17,6 +17,8 @@ import type { AnyMessageContent, AuthenticationCreds, BinaryNode } from "@whiske
 import { BareClient } from "../../test/fakes/whatsapp/baileys-client.ts";
 import { mediaTrust } from "../../test/fakes/whatsapp/media-trust.ts";
 import type { RawAccount } from "./raw-sessions.ts";
+// Does nothing unless BENCH_MEMORY_TRACE_FILE is set (BENCH_MEMORY_TRACE on the benchmark).
+import "./memory-trace.ts";
 
 /** A file the raw socket sends by path, as a raw program would: `{video: {url}}` or `{document: {url}}`. */
 export interface RawMediaFile {
