@@ -108,13 +108,23 @@ try {
       filename: "document.pdf",
     },
   ];
-  const warmUp: Case = {
-    name: "warm-up",
-    file: await writeBenchFile(join(files, "warm-up.pdf"), PDF_HEAD, MiB),
-    raw: { kind: "document", path: join(files, "warm-up.pdf"), mimetype: "application/pdf", fileName: "warm-up.pdf" },
-    contentType: "application/pdf",
-    filename: "warm-up.pdf",
-  };
+  // Small files of both kinds, through every path once before anything is timed.
+  const warmUps: Case[] = [
+    {
+      name: "warm-up video",
+      file: await writeBenchFile(join(files, "warm-up.mp4"), MP4_HEAD, MiB),
+      raw: { kind: "video", path: join(files, "warm-up.mp4"), mimetype: "video/mp4" },
+      contentType: "video/mp4",
+      filename: "warm-up.mp4",
+    },
+    {
+      name: "warm-up document",
+      file: await writeBenchFile(join(files, "warm-up.pdf"), PDF_HEAD, MiB),
+      raw: { kind: "document", path: join(files, "warm-up.pdf"), mimetype: "application/pdf", fileName: "warm-up.pdf" },
+      contentType: "application/pdf",
+      filename: "warm-up.pdf",
+    },
+  ];
 
   if (traceDir) await mkdir(traceDir, { recursive: true });
   // The upload baseline: a bare node:http handler streaming to disk.
@@ -155,11 +165,6 @@ try {
   });
   await waitForOpen(gw, "default", 30_000, 20);
 
-  // Warm-up on both sides: the contact's Signal session, media_conn, a small file through every path.
-  raw.command({ cmd: "text", text: "warm-up" });
-  await raw.expect("acked", 30_000);
-  await sendRaw(raw, sim, { fromPhone: rawPhone, file: warmUp.file, media: warmUp.raw });
-  const warm = await uploadToGateway(gw, warmUp.file, warmUp.contentType, warmUp.filename);
   const gatewaySend = (c: Case, mediaId: string): Promise<Measured> =>
     sendThroughGateway(gw!, sim, {
       to: `whatsapp:+${contact}`,
@@ -169,7 +174,15 @@ try {
       file: c.file,
       kind: c.raw.kind,
     });
-  await gatewaySend(warmUp, warm.media.id);
+  // Warm-up on every side: the contact's Signal session, media_conn, each kind of file through each path.
+  raw.command({ cmd: "text", text: "warm-up" });
+  await raw.expect("acked", 30_000);
+  for (const c of warmUps) {
+    await uploadToBare(bareServer, c.file, c.contentType);
+    await sendRaw(raw, sim, { fromPhone: rawPhone, file: c.file, media: c.raw });
+    const warm = await uploadToGateway(gw, c.file, c.contentType, c.filename);
+    await gatewaySend(c, warm.media.id);
+  }
 
   const results = new Map<Case, Round[]>(cases.map((c) => [c, []]));
   for (let r = 0; r < rounds; r++) {
