@@ -15,6 +15,8 @@ interface TraceLine {
   heapUsed: number;
   external: number;
   arrayBuffers: number;
+  newSpace: number;
+  oldSpace: number;
 }
 
 /** One measured step of one process: its label, its trace file, when it ran. */
@@ -69,7 +71,7 @@ export function printMemoryTrace(steps: readonly TracedStep[]): void {
     const before = lines.filter((l) => l.at <= step.window.from).at(-1);
     const during = lines.filter((l) => l.at > step.window.from && l.at <= step.window.to);
     if (!before || during.length === 0) {
-      rows.push([step.label, "no trace", "", "", "", "", ""]);
+      rows.push([step.label, "no trace", "", "", "", "", "", ""]);
       continue;
     }
     const peak = during.reduce((a, b) => (b.rss > a.rss ? b : a));
@@ -78,7 +80,8 @@ export function printMemoryTrace(steps: readonly TracedStep[]): void {
       step.label,
       cell(before, peak, "rss"),
       cell(before, peak, "heapUsed"),
-      cell(before, peak, "heapTotal"),
+      cell(before, peak, "newSpace"),
+      cell(before, peak, "oldSpace"),
       cell(before, peak, "arrayBuffers"),
       cell(before, peak, "external"),
       String(mostBuffers),
@@ -87,5 +90,8 @@ export function printMemoryTrace(steps: readonly TracedStep[]): void {
   console.log(
     "\nMemory trace (process.memoryUsage() in the process, every 20 ms): just before each step -> at its RSS peak, MB",
   );
-  printTable(["step", "rss", "heap used", "heap total", "arrayBuffers", "external", "most arrayBuffers during"], rows);
+  printTable(
+    ["step", "rss", "heap used", "young gen", "old gen", "arrayBuffers", "external", "most arrayBuffers during"],
+    rows,
+  );
 }
