@@ -12,6 +12,7 @@
 //   BENCH_ROUNDS=3: rounds per file (raw and gateway take turns going first)
 //   BENCH_MEMORY_TRACE=DIR: also split each step's RSS growth into V8 heap,
 //     buffers and the rest, from process.memoryUsage() inside each process
+//     (instead of the gateway's heap after a full collection, printed otherwise)
 //   BENCH_NODE_OPTIONS: V8 or Node flags for both the gateway and raw Baileys
 //     (e.g. --max-semi-space-size=1), to see what the collector's timing does
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
@@ -36,6 +37,7 @@ import {
   uploadToGateway,
   type Measured,
 } from "./support/media-scenarios.ts";
+import { memoryBreakdown, memoryProbeEnv, type MemoryBreakdown } from "./support/memory-breakdown.ts";
 import { portFromJsonLine, startProcess } from "./support/processes.ts";
 import type { RawMediaCommand, RawMediaFile } from "./support/raw-media.ts";
 import { startRawSessions, writeRawAccounts, type RawSessionsProcess } from "./support/raw-sessions-process.ts";
@@ -155,13 +157,17 @@ try {
   // The gateway: one session, linked before it starts.
   const dataDir = join(dir, "gateway");
   const gwPhone = await seedSession(sim, dataDir, "default");
+  // One preload per gateway: the trace, or else the probe that reads the heap after a full collection.
+  const probe: Record<string, string> = traceDir ? gatewayTraceEnv(traceDir) : memoryProbeEnv(dir);
+  const nodeOptions = [probe.NODE_OPTIONS, process.env.BENCH_NODE_OPTIONS].filter(Boolean).join(" ");
   gw = await startGateway({
     ...PROCESS_ENV,
     WA_WEBSOCKET_URL: sim.ws,
     DATA_DIR: dataDir,
     DEFAULT_SESSION: "default",
     WA_MEDIA_CA_FILE: caFile,
-    ...(traceDir ? gatewayTraceEnv(traceDir) : {}),
+    ...probe,
+    ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
   });
   await waitForOpen(gw, "default", 30_000, 20);
 
@@ -183,6 +189,8 @@ try {
     const warm = await uploadToGateway(gw, c.file, c.contentType, c.filename);
     await gatewaySend(c, warm.media.id);
   }
+
+  const heapAfterWarmUp = await memoryBreakdown(gw.pid, dir);
 
   const results = new Map<Case, Round[]>(cases.map((c) => [c, []]));
   for (let r = 0; r < rounds; r++) {
@@ -209,7 +217,9 @@ try {
       }
     }
   }
+  const heapAfterRounds = await memoryBreakdown(gw.pid, dir);
   printResults(results);
+  printHeap(heapAfterWarmUp, heapAfterRounds);
   if (traceDir) printMemoryTrace(tracedSteps(results, traceDir));
 } finally {
   await bare?.stop();
@@ -220,6 +230,14 @@ try {
 }
 // Figures printed; nothing of ours should keep the event loop, but leave for sure.
 process.exit(0);
+
+/** Whether the sends leave anything behind: the gateway's memory before and after a full collection. */
+function printHeap(afterWarmUp: MemoryBreakdown | undefined, afterRounds: MemoryBreakdown | undefined): void {
+  if (!afterWarmUp || !afterRounds) return;
+  console.log("\nGateway memory, MB, before -> after a full collection (bench/support/memory-probe.ts)");
+  console.log(`after the warm-up: ${afterWarmUp.summary}`);
+  console.log(`after the rounds:  ${afterRounds.summary}`);
+}
 
 function tracedSteps(results: Map<Case, Round[]>, dir: string): TracedStep[] {
   const gateway = gatewayTraceEnv(dir).BENCH_MEMORY_TRACE_FILE!;
