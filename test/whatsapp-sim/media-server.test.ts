@@ -102,6 +102,8 @@ describe("the simulator's media server", () => {
 
       expect(start).toMatchObject({ ws: expect.any(String), control: expect.any(String), caFile: expect.any(String) });
       expect(new X509Certificate(readFileSync(start.caFile)).ca).toBe(true);
+      const health = (await (await fetch(`${start.control}/control/health`)).json()) as { caFile: string };
+      expect(health.caFile).toBe(start.caFile);
       const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGTERM");
       expect(await exited).toBe(0);

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { addressToJid, jidToAddress } from "../../../src/adapters/messaging/baileys/addresses.ts";
 import { toConnectionClosed } from "../../../src/adapters/messaging/baileys/disconnect-mapping.ts";
 import { toInboundMessage, type InboundContext } from "../../../src/adapters/messaging/baileys/inbound-mapping.ts";
+import { defaultFilename } from "../../../src/adapters/messaging/baileys/outbound-content.ts";
 import { toProviderError } from "../../../src/adapters/messaging/baileys/send-errors.ts";
 import { toProviderStatus } from "../../../src/adapters/messaging/baileys/status-mapping.ts";
 import { deriveWaMessageId } from "../../../src/adapters/messaging/baileys/wa-message-id.ts";
@@ -208,5 +209,75 @@ describe("toInboundMessage", () => {
     const mapped = await Promise.all(cases.map((message) => toInboundMessage(message, context())));
 
     expect(mapped.map((m) => m.kind)).toEqual(["skipped", "skipped", "skipped", "skipped", "skipped", "skipped"]);
+  });
+});
+
+describe("toInboundMessage: files", () => {
+  const from = { remoteJid: "15550002222@s.whatsapp.net", fromMe: false };
+  const file = { url: "https://127.0.0.1:1/f", directPath: "/f", mediaKey: new Uint8Array(32) };
+
+  it("maps every kind of file, its caption as the text, inside wrappers", async () => {
+    const messages: WAMessage[] = [
+      waMessage({ ...from, id: "F1" }, { imageMessage: { ...file, mimetype: "image/jpeg", caption: "pic" } }),
+      waMessage({ ...from, id: "F2" }, { videoMessage: { ...file, mimetype: "video/mp4" } }),
+      waMessage({ ...from, id: "F3" }, { audioMessage: { ...file, mimetype: "audio/mpeg", ptt: false } }),
+      waMessage({ ...from, id: "F4" }, { audioMessage: { ...file, mimetype: "audio/ogg; codecs=opus", ptt: true } }),
+      waMessage(
+        { ...from, id: "F5" },
+        {
+          documentWithCaptionMessage: {
+            message: { documentMessage: { ...file, mimetype: "application/pdf", fileName: "a.pdf", caption: "doc" } },
+          },
+        },
+      ),
+      waMessage({ ...from, id: "F6" }, { stickerMessage: { ...file, mimetype: "image/webp" } }),
+      waMessage(
+        { ...from, id: "F7" },
+        { ephemeralMessage: { message: { imageMessage: { ...file, mimetype: "image/png" } } } },
+      ),
+    ];
+
+    const mapped = await Promise.all(messages.map((message) => toInboundMessage(message, context())));
+
+    const summary = mapped.map((m) => {
+      if (m.kind !== "message") return m;
+      const [media] = m.message.media;
+      return { text: m.message.text, kind: media?.kind, mimeType: media?.mimeType, filename: media?.filename };
+    });
+    expect(summary).toEqual([
+      { text: "pic", kind: "image", mimeType: "image/jpeg", filename: undefined },
+      { text: "", kind: "video", mimeType: "video/mp4", filename: undefined },
+      { text: "", kind: "audio", mimeType: "audio/mpeg", filename: undefined },
+      { text: "", kind: "voice", mimeType: "audio/ogg; codecs=opus", filename: undefined },
+      { text: "doc", kind: "document", mimeType: "application/pdf", filename: "a.pdf" },
+      { text: "", kind: "sticker", mimeType: "image/webp", filename: undefined },
+      { text: "", kind: "image", mimeType: "image/png", filename: undefined },
+    ]);
+  });
+
+  it("a file without a key or location fails to open for good", async () => {
+    const mapped = await toInboundMessage(
+      waMessage({ ...from, id: "F8" }, { imageMessage: { mimetype: "image/jpeg" } }),
+      context(),
+    );
+
+    expect(mapped.kind).toBe("message");
+    const media = mapped.kind === "message" ? mapped.message.media[0] : undefined;
+    await expect(media!.open(1)).rejects.toMatchObject({ retryable: false, providerCode: "media-unavailable" });
+  });
+});
+
+describe("defaultFilename", () => {
+  it("names a document after its kind and an extension for its type", () => {
+    expect(
+      [
+        "application/pdf",
+        "image/jpeg",
+        "text/plain",
+        "application/x-tar",
+        "application/vnd.weird+xml",
+        "text/csv; charset=utf-8",
+      ].map((type) => defaultFilename("document", type)),
+    ).toEqual(["document.pdf", "document.jpg", "document.txt", "document.tar", "document.bin", "document.csv"]);
   });
 });

@@ -56,7 +56,7 @@ function numberParam(value: unknown, name: string, min: number, max: number): nu
  */
 function routes(sim: WhatsAppSimulator): Record<string, Route> {
   return {
-    "GET /control/health": () => ({ ok: true, ws: sim.wsUrl }),
+    "GET /control/health": () => ({ ok: true, ws: sim.wsUrl, mediaHost: sim.mediaHost, caFile: sim.caFile }),
     "POST /control/scan": async (b) => sim.scanQr(String(b.qr ?? ""), phoneParam(b.phone, "phone")),
     "POST /control/pairing-code": async (b) => sim.enterPairingCode(phoneParam(b.phone, "phone"), String(b.code ?? "")),
     "POST /control/accounts": (b) => {

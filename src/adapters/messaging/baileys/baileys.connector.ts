@@ -11,7 +11,7 @@ import type { UserFacingSocketConfig } from "@whiskeysockets/baileys";
 import { loadAuthState } from "./auth-state.ts";
 import { BaileysConnection } from "./baileys-connection.ts";
 import { baileysLogger } from "./connector-logger.ts";
-import { mediaTrustFor, type MediaTrust } from "./media-trust.ts";
+import { assertCertificate, mediaTrustFor, type MediaTrust } from "./media-trust.ts";
 import { SessionWrites } from "./session-writes.ts";
 
 export interface BaileysConnectorOptions {
@@ -74,7 +74,9 @@ export class BaileysConnector implements WhatsAppConnector {
   private readonly newest = new Map<string, WeakRef<BaileysConnection>>();
   private trust: Promise<MediaTrust> | undefined;
 
-  constructor(private readonly options: BaileysConnectorOptions) {}
+  constructor(private readonly options: BaileysConnectorOptions) {
+    if (options.mediaCa !== undefined) assertCertificate(options.mediaCa);
+  }
 
   async connect(session: string, listener: (event: ConnectionEvent) => void): Promise<WhatsAppConnection> {
     const { store, logger } = this.options;

@@ -32,10 +32,10 @@ export function textOf(message: WAMessage): string | undefined {
  * newsletters, and anything with neither text nor a file (reactions,
  * protocol messages, messages that failed to decrypt) are skipped. A file
  * (photo, video, audio, voice note, document, sticker) comes as `media`,
- * its caption as the text; it is downloaded only when the gateway opens it. The sender is given by phone
- * number: a LID-addressed message carries its sender's number in
- * `remoteJidAlt` (the stanza's `sender_pn`); failing that, Baileys'
- * lid-mapping store is asked.
+ * its caption as the text; it is downloaded only when the gateway opens
+ * it. The sender is given by phone number: a LID-addressed message carries
+ * its sender's number in `remoteJidAlt` (the stanza's `sender_pn`); failing
+ * that, Baileys' lid-mapping store is asked.
  */
 export async function toInboundMessage(message: WAMessage, context: InboundContext): Promise<InboundMapping> {
   const { key } = message;

@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import { Agent as HttpsAgent } from "node:https";
 import type { Logger } from "../../../domain/ports/logger.port.ts";
 
@@ -57,4 +58,18 @@ export async function mediaTrustFor(ca: string | Buffer | undefined, logger: Log
     return { fetchAgent };
   }
   return { fetchAgent, dispatcher };
+}
+
+/**
+ * Throws unless `ca` is a certificate (PEM or DER), so a wrong file stops
+ * the gateway at start instead of failing every media transfer later.
+ */
+export function assertCertificate(ca: string | Buffer): void {
+  try {
+    new X509Certificate(ca);
+  } catch (error) {
+    throw new Error(`the media CA is not a certificate: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
 }
