@@ -29,6 +29,11 @@ const all = [
     "many-sessions.bench.ts",
     "BENCH_SESSIONS (200) sessions in one gateway beside raw Baileys: restart, idle, drop all, a message each",
   ],
+  [
+    "media",
+    "media.bench.ts",
+    "a 16 MiB video and a 50 MiB document through the gateway beside raw Baileys: time to ack, RSS growth",
+  ],
 ] as const;
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));

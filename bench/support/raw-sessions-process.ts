@@ -11,11 +11,12 @@ const ENTRY = join(import.meta.dirname, "raw-sessions.ts");
 
 type RawEvent = { event: string } & Record<string, unknown>;
 
-export interface RawSessionsProcess {
+/** `C`: the commands its entry understands (raw-sessions.ts's by default; each entry also takes status and stop). */
+export interface RawSessionsProcess<C extends { cmd: string } = RawCommand> {
   readonly pid: number;
   /** Resolves with the next `event` line (or one already received and not yet taken); throws after `timeoutMs`. */
   expect(event: string, timeoutMs: number): Promise<RawEvent>;
-  command(command: RawCommand): void;
+  command(command: C): void;
   /** Stops every socket and the process; with `save`, its creds go back to the accounts file first. */
   stop(save?: boolean): Promise<void>;
   /** SIGKILL now, for an exit handler. */
@@ -30,15 +31,17 @@ export async function writeRawAccounts(file: string, accounts: readonly RawAccou
 /**
  * Starts the raw process; it connects every account at once. Resolves with
  * the process and the time from spawn to its "open" event (all sockets open).
+ * `entry`: another raw program speaking the same protocol (e.g. raw-media.ts).
  */
-export async function startRawSessions(
+export async function startRawSessions<C extends { cmd: string } = RawCommand>(
   wsUrl: string,
   accountsFile: string,
   env: Record<string, string>,
   openTimeoutMs: number,
-): Promise<{ proc: RawSessionsProcess; openMs: number }> {
+  entry = ENTRY,
+): Promise<{ proc: RawSessionsProcess<C>; openMs: number }> {
   const start = performance.now();
-  const child = spawn(process.execPath, ["--import", "tsx", ENTRY], {
+  const child = spawn(process.execPath, ["--import", "tsx", entry], {
     env: { ...process.env, ...env, RAW_WS: wsUrl, RAW_ACCOUNTS_FILE: accountsFile },
     stdio: ["pipe", "pipe", "inherit"],
   });
@@ -73,7 +76,7 @@ export async function startRawSessions(
     received.push(event);
   });
 
-  const command = (cmd: RawCommand): void => void child.stdin!.write(`${JSON.stringify(cmd)}\n`);
+  const command = (cmd: C | RawCommand): void => void child.stdin!.write(`${JSON.stringify(cmd)}\n`);
   const next = (event: string, timeoutMs: number): Promise<RawEvent> => {
     const i = received.findIndex((e) => e.event === event);
     if (i >= 0) return Promise.resolve(received.splice(i, 1)[0]!);
@@ -104,7 +107,7 @@ export async function startRawSessions(
     }
   };
 
-  const proc: RawSessionsProcess = {
+  const proc: RawSessionsProcess<C> = {
     pid: child.pid!,
     expect,
     command,
