@@ -117,7 +117,9 @@ try {
     );
     return log.find((entry) => entry.media?.sha256 === sha256Hex(picture));
   }, "the phone to decrypt the picture");
-  say(`   the customer's phone decrypted a ${seen.media!.kind} captioned "${seen.media!.caption ?? ""}", same bytes\n`);
+  say(
+    `   the customer's phone decrypted the ${seen.media!.kind}, captioned "${seen.media!.caption ?? ""}", same bytes\n`,
+  );
 
   say("6. The customer answers with a photo...");
   const photo = mediaFixture.jpeg(16 * 1024);
