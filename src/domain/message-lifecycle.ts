@@ -6,6 +6,7 @@ import {
   type EarlyStatusLimits,
 } from "./early-statuses.ts";
 import type { MessageError } from "./errors.ts";
+import { deleted, edited, plainConversation, type Conversation, type MessageTarget } from "./conversation.ts";
 import { isHeld, type MessageMedia } from "./media.ts";
 import type { Message, NewInboundMessage, NewOutboundMessage, StatusChange } from "./message.ts";
 import { canTransition, statusesPassed, type MessageStatus } from "./message-status.ts";
@@ -54,6 +55,7 @@ export function acceptedOutbound(message: NewOutboundMessage): StoredMessage {
       from: message.from,
       text: message.text,
       media: [...message.media],
+      ...conversationOf(message),
       metadata: message.metadata,
       providerMessageId: null,
       attempts: 0,
@@ -85,6 +87,7 @@ export function receivedInbound(message: NewInboundMessage): StoredMessage {
       from: message.from,
       text: message.text,
       media: [...message.media],
+      ...conversationOf(message),
       metadata: null,
       providerMessageId: message.providerMessageId,
       attempts: 0,
@@ -96,6 +99,63 @@ export function receivedInbound(message: NewInboundMessage): StoredMessage {
     nextAttemptAt: null,
     leaseUntil: null,
   };
+}
+
+/** A new message's conversation facts: as given, else plain text or media. */
+function conversationOf(message: NewOutboundMessage | NewInboundMessage): Conversation {
+  return message.conversation ?? plainConversation(message.media.length > 0 ? "media" : "text");
+}
+
+/** A change to a message that is not a status move (see {@link amended}). */
+export type Amendment =
+  /** Its text was replaced (an edit received, or ours sent): the old one is kept in `edits`. */
+  | { readonly kind: "edited"; readonly text: string }
+  /** Deleted for everyone: the record stays, its text and files go. */
+  | { readonly kind: "deleted" }
+  /** A queued message of ours, deleted before it was sent: it fails and is never sent. */
+  | { readonly kind: "cancelled" }
+  /** The message it refers to, as the provider needs it, found when it is sent. */
+  | { readonly kind: "target"; readonly target: MessageTarget };
+
+/** The reason a cancelled message shows. */
+export const CANCELLED: MessageError = {
+  code: "message.cancelled",
+  message: "deleted before it was sent",
+  retryable: false,
+};
+
+/**
+ * The message after `amendment`, or undefined when it does not apply: a
+ * cancel of a message no longer queued (in flight or sent: it must be
+ * deleted for everyone instead), an edit or delete of a deleted message.
+ */
+export function amended(stored: StoredMessage, amendment: Amendment, now: Date): StoredMessage | undefined {
+  const m = stored.message;
+  const at = now.toISOString();
+  switch (amendment.kind) {
+    case "edited":
+      if (m.deletedAt !== null || amendment.text === m.text) return undefined;
+      return { ...stored, message: { ...m, ...edited(m, m.text, now), text: amendment.text, updatedAt: at } };
+    case "deleted":
+      if (m.deletedAt !== null) return undefined;
+      return { ...stored, message: { ...m, ...deleted(m, now), text: "", media: [], updatedAt: at } };
+    case "cancelled":
+      if (m.direction !== "outbound" || m.status !== "queued") return undefined;
+      return {
+        message: {
+          ...m,
+          ...deleted(m, now),
+          status: "failed",
+          error: CANCELLED,
+          updatedAt: at,
+          history: [...m.history, { status: "failed", at }],
+        },
+        nextAttemptAt: null,
+        leaseUntil: null,
+      };
+    case "target":
+      return { ...stored, message: { ...m, target: amendment.target, updatedAt: at } };
+  }
 }
 
 /**

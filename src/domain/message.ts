@@ -1,4 +1,5 @@
 import type { Channel } from "./address.ts";
+import type { Conversation } from "./conversation.ts";
 import type { MessageError } from "./errors.ts";
 import type { MessageMedia } from "./media.ts";
 import type { MessageStatus } from "./message-status.ts";
@@ -17,8 +18,11 @@ export interface StatusChange {
   readonly at: string;
 }
 
-/** A message as stored and as shown by the API. Times are ISO-8601 strings. */
-export interface Message {
+/**
+ * A message as stored and as shown by the API. Times are ISO-8601 strings.
+ * Its conversation facts (kind, reply, reaction, edits, LID...) are flat on it.
+ */
+export interface Message extends Conversation {
   readonly id: string;
   readonly direction: Direction;
   readonly status: MessageStatus;
@@ -52,6 +56,8 @@ export interface NewOutboundMessage extends Route {
   /** Attachments (WhatsApp: at most one; Twilio: up to 10). */
   readonly media: readonly MessageMedia[];
   readonly metadata: Readonly<Record<string, unknown>> | null;
+  /** Kind, reply, location, contacts, reaction, edit or delete; absent: plain text or media. */
+  readonly conversation?: Conversation;
   /** Client's Idempotency-Key, if any, and a fingerprint of the request it came with. */
   readonly idempotency: { readonly key: string; readonly fingerprint: string } | null;
   readonly at: Date;
@@ -67,6 +73,8 @@ export interface NewInboundMessage extends Route {
   readonly text: string;
   /** Attachments (WhatsApp: at most one; Twilio: up to 10). */
   readonly media: readonly MessageMedia[];
+  /** Kind, reply, location, contacts, reaction, LID; absent: plain text or media. */
+  readonly conversation?: Conversation;
   /** The provider's id, which dedupes redeliveries of the same message. */
   readonly providerMessageId: string;
   readonly at: Date;

@@ -5,6 +5,7 @@ import { changeCases } from "./message-store-changes.cases.ts";
 import { earlyStatusCases } from "./message-store-early-status.cases.ts";
 import { historyCases } from "./message-store-history.cases.ts";
 import { runCases } from "./message-store-run.cases.ts";
+import { plainConversation } from "../../src/domain/conversation.ts";
 import { mediaFromUrl } from "../../src/domain/media.ts";
 import {
   ALICE,
@@ -59,6 +60,64 @@ export function runMessageStoreContract(
     afterEach(async () => {
       for (const cleanup of cleanups) await cleanup();
       cleanups = [];
+    });
+
+    describe("conversation facts and amendments", () => {
+      it("round-trips a message's conversation facts", async () => {
+        const conversation = {
+          ...plainConversation("location"),
+          replyTo: "m-earlier",
+          location: { latitude: 44.43, longitude: 26.1, name: "Shop", address: null },
+          lid: "12345678901234@lid",
+        };
+        const message = await enqueue({ text: "", conversation });
+        expect(await store.get(message.id)).toMatchObject(conversation);
+        const inbound = anInbound({
+          conversation: { ...plainConversation("reaction"), reaction: { messageId: message.id, emoji: "👍" } },
+        });
+        const recorded = await store.recordInbound(inbound);
+        expect((await store.get(recorded.message.id))?.reaction).toEqual({ messageId: message.id, emoji: "👍" });
+      });
+
+      it("edits a text keeping the old one, deletes dropping text and files, and refuses to change a deleted one", async () => {
+        const message = await enqueue({ text: "first", media: [HELD_PNG] });
+        const editedOnce = await store.amend(message.id, { kind: "edited", text: "second" }, t(100));
+        expect(editedOnce?.changed).toBe(true);
+        expect(editedOnce?.message).toMatchObject({ text: "second", editedAt: iso(100) });
+        expect(editedOnce?.message.edits).toEqual([{ text: "first", replacedAt: iso(100) }]);
+        const gone = await store.amend(message.id, { kind: "deleted" }, t(200));
+        expect(gone?.message).toMatchObject({ text: "", media: [], deletedAt: iso(200), edits: [] });
+        expect(await store.mediaInUse(HELD_PNG.id, t(0))).toBe(false);
+        expect((await store.amend(message.id, { kind: "edited", text: "third" }, t(300)))?.changed).toBe(false);
+        expect(await store.get(message.id)).toMatchObject({ text: "", deletedAt: iso(200) });
+        expect(await store.amend("no-such-id", { kind: "deleted" }, t(300))).toBeUndefined();
+      });
+
+      it("cancels a queued message (never handed out again, the next one of its recipient is), but not one in flight", async () => {
+        const first = await enqueue({ to: ALICE, at: t(0) });
+        const second = await enqueue({ to: ALICE, at: t(1) });
+        const cancelled = await store.amend(first.id, { kind: "cancelled" }, t(10));
+        expect(cancelled?.message).toMatchObject({
+          status: "failed",
+          error: { code: "message.cancelled" },
+          deletedAt: iso(10),
+        });
+        const claimed = await store.claim(ROUTE, 10, 60_000, t(20));
+        expect(ids(claimed)).toEqual([second.id]);
+        expect((await store.amend(second.id, { kind: "cancelled" }, t(30)))?.changed).toBe(false);
+        expect((await store.get(second.id))?.status).toBe("sending");
+      });
+
+      it("finds a message by its provider id in either direction", async () => {
+        const sent = await enqueue({ to: BOB });
+        await store.claim(ROUTE, 1, 60_000, t(10));
+        await store.recordAttempt(sent.id, { kind: "sent", providerMessageId: "wa-out-1" }, t(20));
+        const { message: received } = await store.recordInbound(anInbound({ providerMessageId: "wa-in-1" }));
+        expect((await store.findByProviderMessageId(sent.provider, "wa-out-1"))?.id).toBe(sent.id);
+        expect((await store.findByProviderMessageId(received.provider, "wa-in-1"))?.id).toBe(received.id);
+        expect(await store.findByProviderMessageId(sent.provider, "wa-unknown")).toBeUndefined();
+        expect(await store.findByProviderMessageId("other-provider", "wa-out-1")).toBeUndefined();
+      });
     });
 
     describe("media", () => {
@@ -118,6 +177,7 @@ export function runMessageStoreContract(
           from: "sms:+14155550199",
           text: "Your code is 1234 – ünïcødé ✓",
           media: [HELD_PNG, mediaFromUrl("https://example.com/b.pdf", { caption: "the bill" })],
+          ...plainConversation("media"),
           metadata: { orderId: 42, tags: ["a", "b"], nested: { ok: true, none: null } },
           providerMessageId: null,
           attempts: 0,

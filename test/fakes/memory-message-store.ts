@@ -15,6 +15,8 @@ import {
   afterClaim,
   afterRequeue,
   afterStatusReport,
+  amended,
+  type Amendment,
   earlyStatusesAppliedBy,
   heldMediaIds,
   isUnfinished,
@@ -132,6 +134,27 @@ export class MemoryMessageStore implements MessageStore {
     this.#assertOpen();
     const entry = this.#byId.get(id);
     return entry && this.#save(entry, withMedia(entry, media, now));
+  }
+
+  async amend(
+    id: string,
+    amendment: Amendment,
+    now: Date,
+  ): Promise<{ readonly message: Message; readonly changed: boolean } | undefined> {
+    this.#assertOpen();
+    const entry = this.#byId.get(id);
+    if (!entry) return undefined;
+    const next = amended(entry, amendment, now);
+    if (!next) return { message: copy(entry.message), changed: false };
+    return { message: this.#save(entry, next), changed: true };
+  }
+
+  async findByProviderMessageId(provider: string, providerMessageId: string): Promise<Message | undefined> {
+    this.#assertOpen();
+    const entry = this.#entries.findLast(
+      (e) => e.message.provider === provider && e.message.providerMessageId === providerMessageId,
+    );
+    return entry && copy(entry.message);
   }
 
   async mediaInUse(mediaId: string, since: Date): Promise<boolean> {

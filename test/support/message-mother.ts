@@ -1,3 +1,4 @@
+import { plainConversation } from "../../src/domain/conversation.ts";
 import type { Message } from "../../src/domain/message.ts";
 
 let counter = 0;
@@ -21,6 +22,7 @@ export function aSendingMessage(overrides: Partial<Message> = {}): Message {
     from: null,
     text: "hello",
     media: [],
+    ...plainConversation(overrides.media?.length ? "media" : "text"),
     metadata: null,
     providerMessageId: null,
     attempts: 0,

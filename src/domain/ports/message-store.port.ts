@@ -1,6 +1,7 @@
 import { injectionToken, type InjectionToken } from "../injection-token.ts";
 import type { MessageError } from "../errors.ts";
 import type { MessageMedia } from "../media.ts";
+import type { Amendment } from "../message-lifecycle.ts";
 import type { Direction, Message, NewInboundMessage, NewOutboundMessage, Route } from "../message.ts";
 import type { MessageStatus, ProviderStatus } from "../message-status.ts";
 
@@ -123,6 +124,21 @@ export interface MessageStore {
    * order. Returns the updated message, or undefined for an unknown id.
    */
   updateMedia(id: string, media: readonly MessageMedia[], now: Date): Promise<Message | undefined>;
+
+  /**
+   * Applies a change that is not a status move (an edit, a delete for
+   * everyone, the cancel of a queued message, the target found at send
+   * time; see `amended`), atomically with reading the message. Returns the
+   * message after it and whether it changed; undefined for an unknown id.
+   */
+  amend(
+    id: string,
+    amendment: Amendment,
+    now: Date,
+  ): Promise<{ readonly message: Message; readonly changed: boolean } | undefined>;
+
+  /** The newest message of a provider with this provider id (either direction), if any. */
+  findByProviderMessageId(provider: string, providerMessageId: string): Promise<Message | undefined>;
 
   /**
    * Whether a message still needs the held file `mediaId`: one that is

@@ -1,6 +1,7 @@
 import type { Channel } from "../../../domain/address.ts";
 import type { MessageError } from "../../../domain/errors.ts";
 import type { Direction, Message, NewOutboundMessage, StatusChange } from "../../../domain/message.ts";
+import { plainConversation, type Conversation } from "../../../domain/conversation.ts";
 import type { MessageMedia } from "../../../domain/media.ts";
 import type { MessageStatus } from "../../../domain/message-status.ts";
 import type { StoredMessage } from "../../../domain/message-lifecycle.ts";
@@ -20,6 +21,7 @@ export interface MessageRow {
   /** Unused since v4 (always `[]`): `media` holds the attachments. */
   media_urls: string;
   media: string;
+  conversation: string;
   metadata: string | null;
   provider_message_id: string | null;
   attempts: number;
@@ -49,6 +51,7 @@ function parseHistory(json: string): StoredStatusChange[] {
 }
 
 export function rowToMessage(row: MessageRow): Message {
+  const media = JSON.parse(row.media) as MessageMedia[];
   const history: StatusChange[] = parseHistory(row.history).map((change) => ({
     status: change.status,
     at: toIso(change.at),
@@ -65,7 +68,9 @@ export function rowToMessage(row: MessageRow): Message {
     to: row.to_address ?? "",
     from: row.from_address,
     text: row.body,
-    media: JSON.parse(row.media) as MessageMedia[],
+    media,
+    ...plainConversation(media.length > 0 ? "media" : "text"),
+    ...(JSON.parse(row.conversation) as Partial<Conversation>),
     metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
     providerMessageId: row.provider_message_id,
     attempts: row.attempts,
@@ -132,6 +137,7 @@ export function newRow(
     body: m.text,
     media_urls: "[]",
     media: JSON.stringify(m.media),
+    conversation: conversationJson(m),
     metadata: m.metadata === null ? null : JSON.stringify(m.metadata),
     idempotency_key: idempotency?.key ?? null,
     idempotency_fingerprint: idempotency?.fingerprint ?? null,
@@ -139,4 +145,23 @@ export function newRow(
     created_at: Date.parse(m.createdAt),
     ...changedColumns(stored),
   };
+}
+
+/** The conversation facts of a message, as stored in its `conversation` column. */
+export function conversationJson(m: Conversation): string {
+  const conversation: Conversation = {
+    kind: m.kind,
+    replyTo: m.replyTo,
+    location: m.location,
+    contacts: m.contacts,
+    reaction: m.reaction,
+    edit: m.edit,
+    revoke: m.revoke,
+    target: m.target,
+    editedAt: m.editedAt,
+    deletedAt: m.deletedAt,
+    edits: m.edits,
+    lid: m.lid,
+  };
+  return JSON.stringify(conversation);
 }

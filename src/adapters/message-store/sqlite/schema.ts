@@ -89,6 +89,14 @@ const migrations: readonly string[] = [
   ) STRICT, WITHOUT ROWID;
   CREATE INDEX message_media_by_message ON message_media (message_seq);
   `,
+  // v5. A message's conversation facts (kind, reply, location, contacts,
+  // reaction, edit, delete, edits, LID) as one JSON object; '{}' on older rows
+  // reads as a plain text or media message. Inbound replies, reactions and
+  // edits look their target up by provider id in either direction.
+  `
+  ALTER TABLE messages ADD COLUMN conversation TEXT NOT NULL DEFAULT '{}';
+  CREATE INDEX messages_by_provider_id ON messages (provider, provider_message_id) WHERE provider_message_id IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -14,6 +14,8 @@ import {
   afterClaim,
   afterRequeue,
   afterStatusReport,
+  amended,
+  type Amendment,
   earlyStatusesAppliedBy,
   heldMediaIds,
   isUnfinished,
@@ -38,7 +40,7 @@ import type { GroupCommit } from "../../shared/sqlite/group-commit.ts";
 import type { Param, PreparedStatements } from "../../shared/sqlite/statements.ts";
 import type { SyncFile } from "../../shared/sqlite/wal-sync.ts";
 import { EarlyStatuses } from "./early-statuses.ts";
-import { changedColumns, newRow, rowToMessage, rowToStored, type MessageRow } from "./row-mapping.ts";
+import { changedColumns, conversationJson, newRow, rowToMessage, rowToStored, type MessageRow } from "./row-mapping.ts";
 import { migrate } from "./schema.ts";
 
 export interface SqliteMessageStoreOptions extends EarlyStatusOptions {
@@ -73,6 +75,7 @@ const INSERT_COLUMNS = [
   "body",
   "media_urls",
   "media",
+  "conversation",
   "metadata",
   "provider_message_id",
   "attempts",
@@ -185,6 +188,36 @@ export class SqliteMessageStore implements MessageStore {
       this.#referMedia(next.message);
       return next.message;
     });
+  }
+
+  amend(
+    id: string,
+    amendment: Amendment,
+    now: Date,
+  ): Promise<{ readonly message: Message; readonly changed: boolean } | undefined> {
+    return this.#group.run(() => {
+      const row = this.#one("SELECT * FROM messages WHERE id = ?", [id]);
+      if (!row) return undefined;
+      const next = amended(rowToStored(row), amendment, now);
+      if (!next) return { message: rowToMessage(row), changed: false };
+      this.#statement("UPDATE messages SET body = ?, media = ?, conversation = ? WHERE seq = ?").run([
+        next.message.text,
+        JSON.stringify(next.message.media),
+        conversationJson(next.message),
+        row.seq,
+      ]);
+      this.#statement("DELETE FROM message_media WHERE message_seq = ?").run([row.seq]);
+      this.#referMedia(next.message);
+      return { message: this.#write(row, next).message, changed: true };
+    });
+  }
+
+  async findByProviderMessageId(provider: string, providerMessageId: string): Promise<Message | undefined> {
+    const row = this.#one(
+      "SELECT * FROM messages WHERE provider = ? AND provider_message_id = ? ORDER BY seq DESC LIMIT 1",
+      [provider, providerMessageId],
+    );
+    return row && rowToMessage(row);
   }
 
   async mediaInUse(mediaId: string, since: Date): Promise<boolean> {
