@@ -1,3 +1,4 @@
+import type { ContactLookup, PresenceState } from "../../src/domain/ports/messaging-provider.port.ts";
 import type { Message } from "../../src/domain/message.ts";
 import type { SendReceipt } from "../../src/domain/ports/messaging-provider.port.ts";
 import type { SessionStore } from "../../src/domain/ports/session-store.port.ts";
@@ -54,6 +55,21 @@ export class ScriptedConnection implements WhatsAppConnection {
   async send(message: Message): Promise<SendReceipt> {
     this.sent.push(message);
     return { providerMessageId: `wa-${message.id}` };
+  }
+
+  /** Read marks and presence updates asked of this connection, in order. */
+  readonly chatActions: string[] = [];
+
+  async markRead(providerMessageId: string, from: string): Promise<void> {
+    this.chatActions.push(`read ${providerMessageId} from ${from}`);
+  }
+
+  async presence(to: string, state: PresenceState): Promise<void> {
+    this.chatActions.push(`${state} to ${to}`);
+  }
+
+  async lookup(address: string): Promise<ContactLookup> {
+    return { address, onWhatsApp: true, lid: null };
   }
 
   async requestPairingCode(): Promise<string> {

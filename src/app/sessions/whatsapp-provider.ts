@@ -10,9 +10,10 @@ import {
   type ProviderEventListener,
   type SendReceipt,
   type SessionControl,
+  type ConversationControl,
 } from "../../domain/ports/messaging-provider.port.ts";
 import type { SessionStore } from "../../domain/ports/session-store.port.ts";
-import type { WhatsAppConnector } from "../../domain/ports/whatsapp-connector.port.ts";
+import type { WhatsAppConnection, WhatsAppConnector } from "../../domain/ports/whatsapp-connector.port.ts";
 import { isValidSessionId, type SessionInfo } from "../../domain/session.ts";
 import type { ReconnectSettings } from "./reconnect-policy.ts";
 import { SessionSupervisor, type RecoveryRecord } from "./session-supervisor.ts";
@@ -56,6 +57,12 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
   readonly id = BAILEYS_PROVIDER;
   readonly channels = ["whatsapp"] as const;
   readonly sessions: SessionControl = this;
+  readonly conversations: ConversationControl = {
+    markRead: (message) =>
+      this.connection(message.session).markRead(message.providerMessageId ?? "", message.from ?? ""),
+    presence: (session, to, state) => this.connection(session).presence(to, state),
+    lookup: (session, address) => this.connection(session).lookup(address),
+  };
   readonly sendWindow: number;
   private readonly supervisors = new Map<string, SessionSupervisor>();
   private readonly listeners = new Set<ProviderEventListener>();
@@ -204,6 +211,13 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
     return supervisor.requestPairingCode(phone);
   }
 
+  /** The session's open connection; a session that is down fails retryably, an unknown one with SESSION.NOT_FOUND. */
+  private connection(session: string): WhatsAppConnection {
+    const connection = this.required(session).liveConnection;
+    if (!connection) throw new ProviderError(this.id, `session "${session}" is not connected`, true);
+    return connection;
+  }
+
   private required(id: string): SessionSupervisor {
     const supervisor = this.supervisors.get(id);
     if (!supervisor) throw new DomainError("SESSION.NOT_FOUND", `no session "${id}"`);
@@ -247,6 +261,7 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
             to: m.to || null,
             text: m.text,
             media: m.media,
+            ...(m.conversation ? { conversation: m.conversation } : {}),
             providerMessageId: m.providerMessageId,
             at: m.at,
           },

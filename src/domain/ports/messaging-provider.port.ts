@@ -77,6 +77,8 @@ export interface MessagingProvider {
   readonly channels: readonly Channel[];
   /** Present only on providers with logins (WhatsApp accounts). */
   readonly sessions?: SessionControl;
+  /** Present only on providers with read marks, typing and a directory of who is on them (WhatsApp). */
+  readonly conversations?: ConversationControl;
   /** Present only on providers that report through signed HTTP callbacks (Twilio). */
   readonly webhooks?: WebhookReceiver;
   /**
@@ -119,6 +121,33 @@ export interface MessagingProvider {
    * instead, so its listeners may hear nothing.
    */
   subscribe(listener: ProviderEventListener): () => void;
+}
+
+/** What a chat shows while someone is about to send: typing, recording a voice note, or nothing any more. */
+export const PresenceStates = ["composing", "recording", "paused"] as const;
+export type PresenceState = (typeof PresenceStates)[number];
+
+/** Whether an address has an account on the provider, as the provider answers it. */
+export interface ContactLookup {
+  /** In phone-number form (`whatsapp:+E164`). */
+  readonly address: string;
+  readonly onWhatsApp: boolean;
+  /** Its LID when the provider told it. */
+  readonly lid: string | null;
+}
+
+/**
+ * The parts of a chat that are not messages (WhatsApp). Each throws
+ * `ProviderError` (retryable when the session is not connected) or
+ * `DomainError` SESSION.NOT_FOUND.
+ */
+export interface ConversationControl {
+  /** Marks an inbound message read: the sender sees blue ticks. */
+  markRead(message: Message): Promise<void>;
+  /** Shows `state` to `to` (an address) in the chat with the session's account. */
+  presence(session: string, to: string, state: PresenceState): Promise<void>;
+  /** Asks whether `address` is on WhatsApp, through `session`. */
+  lookup(session: string, address: string): Promise<ContactLookup>;
 }
 
 /** Login management of a provider with sessions. */

@@ -2,7 +2,14 @@ import { injectionToken, type InjectionToken } from "../injection-token.ts";
 import type { Message } from "../message.ts";
 import type { ProviderStatus } from "../message-status.ts";
 import type { DisconnectReason } from "../session.ts";
-import type { InboundMedia, SendProgress, SendReceipt } from "./messaging-provider.port.ts";
+import type { Conversation } from "../conversation.ts";
+import type {
+  ContactLookup,
+  InboundMedia,
+  PresenceState,
+  SendProgress,
+  SendReceipt,
+} from "./messaging-provider.port.ts";
 
 /** How a WhatsApp connection ended. */
 export interface ConnectionClosed {
@@ -31,6 +38,13 @@ export interface InboundWhatsAppMessage {
   readonly text: string;
   /** The message's file, if it carries one (WhatsApp: at most one). */
   readonly media: readonly InboundMedia[];
+  /**
+   * Kind, reply, location, contacts, reaction, edit, delete and the sender's
+   * LID. Message ids in it (`replyTo`, `reaction.messageId`...) are the
+   * provider's: the app turns them into ours where it knows the message.
+   * Absent: a plain text or media message.
+   */
+  readonly conversation?: Conversation;
   readonly at: Date;
 }
 
@@ -54,6 +68,15 @@ export interface WhatsAppConnection {
    * `ProviderError` (retryable when the connection is not usable).
    */
   send(message: Message, progress?: SendProgress): Promise<SendReceipt>;
+
+  /** Marks an inbound message read (blue ticks): `from` is its sender's address. */
+  markRead(providerMessageId: string, from: string): Promise<void>;
+
+  /** Shows typing (`composing`), recording or nothing (`paused`) to `to`. */
+  presence(to: string, state: PresenceState): Promise<void>;
+
+  /** Whether `address` has WhatsApp, and its LID. */
+  lookup(address: string): Promise<ContactLookup>;
 
   /** Asks for an 8-character pairing code for `phone` (E.164 digits without `+`), instead of a QR. */
   requestPairingCode(phone: string): Promise<string>;

@@ -2,6 +2,7 @@ import { ProviderError } from "../../../domain/errors.ts";
 import type { Message } from "../../../domain/message.ts";
 import {
   BAILEYS_PROVIDER,
+  type ContactLookup,
   type SendProgress,
   type SendReceipt,
 } from "../../../domain/ports/messaging-provider.port.ts";
@@ -197,6 +198,18 @@ export class BaileysConnection implements WhatsAppConnection {
       ms,
       () => new ProviderError(BAILEYS_PROVIDER, `the phone did not upload the file again within ${ms} ms`, true, "408"),
     );
+  }
+
+  async markRead(): Promise<void> {
+    throw new ProviderError(BAILEYS_PROVIDER, "read marks are not available yet", false, "not-supported");
+  }
+
+  async presence(): Promise<void> {
+    throw new ProviderError(BAILEYS_PROVIDER, "presence is not available yet", false, "not-supported");
+  }
+
+  async lookup(): Promise<ContactLookup> {
+    throw new ProviderError(BAILEYS_PROVIDER, "contact lookups are not available yet", false, "not-supported");
   }
 
   async requestPairingCode(phone: string): Promise<string> {
