@@ -112,7 +112,7 @@ export type Amendment =
   | { readonly kind: "edited"; readonly text: string }
   /** Deleted for everyone: the record stays, its text and files go. */
   | { readonly kind: "deleted" }
-  /** A queued message of ours, deleted before it was sent: it fails and is never sent. */
+  /** A queued message of ours never handed out to a provider, deleted: it fails and is never sent. */
   | { readonly kind: "cancelled" }
   /** The message it refers to, as the provider needs it, found when it is sent. */
   | { readonly kind: "target"; readonly target: MessageTarget };
@@ -126,8 +126,9 @@ export const CANCELLED: MessageError = {
 
 /**
  * The message after `amendment`, or undefined when it does not apply: a
- * cancel of a message no longer queued (in flight or sent: it must be
- * deleted for everyone instead), an edit or delete of a deleted message.
+ * cancel of a message ever handed out to its provider (it may have reached
+ * the recipient: it must be deleted for everyone instead), an edit or delete
+ * of a deleted message.
  */
 export function amended(stored: StoredMessage, amendment: Amendment, now: Date): StoredMessage | undefined {
   const m = stored.message;
@@ -140,7 +141,11 @@ export function amended(stored: StoredMessage, amendment: Amendment, now: Date):
       if (m.deletedAt !== null) return undefined;
       return { ...stored, message: { ...m, ...deleted(m, now), text: "", media: [], updatedAt: at } };
     case "cancelled":
-      if (m.direction !== "outbound" || m.status !== "queued") return undefined;
+      // Only a message never handed out: one that was (even if back in the queue after a retry or
+      // a restart) may already be on the recipient's phone, and must be deleted for everyone instead.
+      if (m.direction !== "outbound" || m.status !== "queued" || m.history.some((h) => h.status === "sending")) {
+        return undefined;
+      }
       return {
         message: {
           ...m,

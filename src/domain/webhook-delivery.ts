@@ -1,5 +1,12 @@
 /** The events a webhook receiver gets, named as in the payload's `type`. */
-export const WebhookEventTypes = ["message.inbound", "message.status", "session.state"] as const;
+export const WebhookEventTypes = [
+  "message.inbound",
+  "message.status",
+  "session.state",
+  "message.reaction",
+  "message.edited",
+  "message.deleted",
+] as const;
 export type WebhookEventType = (typeof WebhookEventTypes)[number];
 
 /**

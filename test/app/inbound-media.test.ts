@@ -65,7 +65,7 @@ async function setup(repairDelaysMs: number[] = []) {
   const seen: DomainEvent[] = [];
   events.subscribe((e) => seen.push(e));
   const intake = new InboundMediaIntake(mediaStore, defaultMediaLimits, logger, { attempts: 3, retryDelayMs: 1 });
-  const recorder = new RecordProviderEvent(store, events, systemClock, logger, intake, repairDelaysMs);
+  const recorder = new RecordProviderEvent(store, events, systemClock, logger, { media: intake, repairDelaysMs });
   const provider = new MemoryMessagingProvider("memory", ["whatsapp"]);
   const record = (message: ReportedInboundMessage) => recorder.handle(provider, { type: "inbound", message });
   return { store, mediaStore, seen, record };

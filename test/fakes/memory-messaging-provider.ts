@@ -1,6 +1,8 @@
 import { ProviderError } from "../../src/domain/errors.ts";
 import type { Message } from "../../src/domain/message.ts";
 import type {
+  ContactLookup,
+  ConversationControl,
   MessagingProvider,
   ProviderEvent,
   ProviderEventListener,
@@ -16,6 +18,23 @@ import type { Channel } from "../../src/domain/address.ts";
  */
 export class MemoryMessagingProvider implements MessagingProvider {
   readonly sent: Message[] = [];
+  /** Read marks, presence updates and lookups asked of this provider, in order. */
+  readonly chatActions: string[] = [];
+  /** Numbers (`whatsapp:+E164`) this provider says are not on WhatsApp. */
+  readonly notOnWhatsApp = new Set<string>();
+  readonly conversations: ConversationControl = {
+    markRead: async (message) => {
+      this.chatActions.push(`read ${message.providerMessageId ?? message.id}`);
+    },
+    presence: async (session, to, state) => {
+      if (!this.isReady(session)) throw new ProviderError(this.id, `session "${session}" is not connected`, true);
+      this.chatActions.push(`${state} ${session} ${to}`);
+    },
+    lookup: async (session, address): Promise<ContactLookup> => {
+      this.chatActions.push(`lookup ${session} ${address}`);
+      return { address, onWhatsApp: !this.notOnWhatsApp.has(address), lid: null };
+    },
+  };
   /**
    * Set above 1 to behave like a provider with a send window: a send is
    * written at once (recorded in `written`, `progress.written()` called) and

@@ -32,6 +32,8 @@ import { GatewayMetrics } from "../telemetry/gateway-metrics.ts";
 import { MessageTelemetry } from "../telemetry/message-telemetry.ts";
 import { MessageSpans, tracingActive } from "../telemetry/tracing.ts";
 import { CheckHealth } from "../use-cases/check-health.ts";
+import { ConversationActions } from "../use-cases/conversation-actions.ts";
+import { ConversationEffects } from "../use-cases/conversation-effects.ts";
 import { RecordProviderEvent } from "../use-cases/record-provider-event.ts";
 import { SendMessage } from "../use-cases/send-message.ts";
 import { StoreMedia } from "../use-cases/store-media.ts";
@@ -147,13 +149,20 @@ export function registerGateway(container: DependencyContainer, { config, logger
     RecordProviderEvent,
     singleton(
       (get) =>
-        new RecordProviderEvent(
-          get(MessageStore),
-          get(DomainEvents),
-          get(Clock),
-          logger,
-          new InboundMediaIntake(get(MediaStore), mediaLimits(config), logger.child({ component: "media" })),
-        ),
+        new RecordProviderEvent(get(MessageStore), get(DomainEvents), get(Clock), logger, {
+          media: new InboundMediaIntake(get(MediaStore), mediaLimits(config), logger.child({ component: "media" })),
+          autoRead: config.WA_AUTO_READ,
+        }),
+    ),
+  );
+  container.register(
+    ConversationEffects,
+    singleton((get) => new ConversationEffects(get(MessageStore), get(DomainEvents), get(Clock))),
+  );
+  container.register(
+    ConversationActions,
+    singleton(
+      (get) => new ConversationActions(get(MessageStore), get(MessagingProviders), get(DomainEvents), get(Clock)),
     ),
   );
   container.register(
@@ -205,6 +214,7 @@ export function registerGateway(container: DependencyContainer, { config, logger
       // Telemetry subscribes first: an accepted message's span is open before its route wakes.
       const telemetry = get(MessageTelemetry);
       const outboundMedia = get(OutboundMedia);
+      const effects = get(ConversationEffects);
       return new Dispatcher(
         get(MessageStore),
         get(MessagingProviders),
@@ -223,7 +233,8 @@ export function registerGateway(container: DependencyContainer, { config, logger
         },
         {
           instrumentSend: (message, send) => telemetry.dispatch(message, send),
-          prepareMedia: (message, signal) => outboundMedia.prepare(message, signal),
+          prepare: async (message, signal) => effects.prepare(await outboundMedia.prepare(message, signal)),
+          afterSent: (message) => effects.sent(message),
         },
       );
     }),
@@ -257,6 +268,8 @@ export function registerGateway(container: DependencyContainer, { config, logger
       const deliveries = get.optional(WebhookDeliveries);
       return createHttpApp({
         sendMessage: get(SendMessage),
+        conversations: get(ConversationActions),
+        defaultSession: config.DEFAULT_SESSION,
         media: { store: get(MediaStore), storeMedia: get(StoreMedia), links: get.optional(SignedMediaLinks) },
         sessions: providers.find((p) => p.sessions)?.sessions,
         store: get(MessageStore),

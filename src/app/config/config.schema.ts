@@ -121,6 +121,8 @@ const configShape = z.object({
   MEDIA_RETENTION_DAYS: positiveInt.max(36_500).default(30),
   // Testing only: lets media URLs point at loopback and private addresses (SSRF protection off)
   MEDIA_FETCH_ALLOW_PRIVATE: bool.default(false),
+  // WhatsApp: mark every inbound message read (blue ticks) once it is recorded
+  WA_AUTO_READ: bool.default(false),
   // Signs public media links (Twilio fetches MMS files by them); unset: a key generated in DATA_DIR/media-link.key
   MEDIA_LINK_SECRET: z.string().min(32, "must be at least 32 characters (e.g. openssl rand -base64 32)").optional(),
   MEDIA_MAX_BYTES_IMAGE: mediaBytes.default(defaultMediaLimits.image),

@@ -1,6 +1,6 @@
 import { ProviderError, type MessageError } from "../../domain/errors.ts";
 import type { AttemptOutcome } from "../../domain/ports/message-store.port.ts";
-import { MediaNotReady } from "../media/outbound-media.ts";
+import { PreparationError } from "./preparation-error.ts";
 import { backoffDelayMs, type BackoffPolicy } from "./backoff.ts";
 
 export type FailureOutcome = Extract<AttemptOutcome, { kind: "retry" | "failed" }>;
@@ -50,7 +50,8 @@ function toMessageError(error: unknown): MessageError {
       ...(error.providerCode === undefined ? {} : { providerCode: error.providerCode }),
     };
   }
-  if (error instanceof MediaNotReady) return { code: error.code, message: error.message, retryable: error.retryable };
+  if (error instanceof PreparationError)
+    return { code: error.code, message: error.message, retryable: error.retryable };
   if (error instanceof SendTimeoutError) return { code: "PROVIDER.TIMEOUT", message: error.message, retryable: true };
   // An unexpected error is a bug or an outage of ours: retrying is the safe side.
   const message = error instanceof Error ? error.message : String(error);

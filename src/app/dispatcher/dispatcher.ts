@@ -9,8 +9,10 @@ import { RouteWorker, type RouteWorkerOptions } from "./route-worker.ts";
 export interface DispatcherHooks {
   /** Wraps each send attempt (tracing). */
   readonly instrumentSend?: <T>(message: Message, send: () => Promise<T>) => Promise<T>;
-  /** Makes a message's attachments ready before it is sent (OutboundMedia.prepare). */
-  readonly prepareMedia?: (message: Message, signal: AbortSignal) => Promise<Message>;
+  /** Makes a message ready before it is sent (its files, the message it points at). */
+  readonly prepare?: (message: Message, signal: AbortSignal) => Promise<Message>;
+  /** Called once a message's `sent` is recorded. */
+  readonly afterSent?: (message: Message) => Promise<void>;
 }
 
 export interface DispatcherOptions extends RouteWorkerOptions {
@@ -98,7 +100,8 @@ export class Dispatcher {
         clock: this.clock,
         logger: this.logger,
         ...(this.hooks.instrumentSend ? { instrumentSend: this.hooks.instrumentSend } : {}),
-        ...(this.hooks.prepareMedia ? { prepareMedia: this.hooks.prepareMedia } : {}),
+        ...(this.hooks.prepare ? { prepare: this.hooks.prepare } : {}),
+        ...(this.hooks.afterSent ? { afterSent: this.hooks.afterSent } : {}),
       },
       this.options,
     );

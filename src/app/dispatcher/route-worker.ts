@@ -22,11 +22,13 @@ export interface RouteWorkerDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   /**
-   * Makes a message's attachments ready before it is sent (fetches files
-   * given by URL; see OutboundMedia.prepare), within the send timeout.
-   * Absent: messages go as they are.
+   * Makes a message ready before it is sent (fetches files given by URL,
+   * finds the message a reply or reaction points at), within the send
+   * timeout; throws `PreparationError`. Absent: messages go as they are.
    */
-  readonly prepareMedia?: (message: Message, signal: AbortSignal) => Promise<Message>;
+  readonly prepare?: (message: Message, signal: AbortSignal) => Promise<Message>;
+  /** Called once a message's `sent` is recorded (an edit or delete applies to its target then). */
+  readonly afterSent?: (message: Message) => Promise<void>;
   /** Wraps each send attempt (tracing); runs it as is when absent. */
   readonly instrumentSend?: <T>(message: Message, send: () => Promise<T>) => Promise<T>;
 }
@@ -198,6 +200,13 @@ export class RouteWorker {
       const updated = await recorded;
       const reached = updated.history.slice(message.history.length).map((h) => h.status);
       events.publish({ type: "message.status", message: updated, reached });
+      if (outcome.kind === "sent" && this.deps.afterSent) {
+        await this.deps
+          .afterSent(updated)
+          .catch((error: unknown) =>
+            logger.error({ err: error, messageId: message.id }, "dispatch: applying a sent message's effects failed"),
+          );
+      }
     } catch (error) {
       // The lease keeps the message safe: it is handed out again once it expires.
       logger.error({ err: error, messageId: message.id, ...this.route }, "dispatch: recording the attempt failed");
@@ -240,13 +249,13 @@ export class RouteWorker {
 
   /** The message with its files ready to send; aborted (and retried later) past the send timeout. */
   private async prepare(message: Message): Promise<Message> {
-    const prepareMedia = this.deps.prepareMedia;
-    if (!prepareMedia || message.media.length === 0) return message;
+    const prepare = this.deps.prepare;
+    if (!prepare) return message;
     const abort = new AbortController();
     const ms = this.options.sendTimeoutMs;
     try {
-      return await withTimeout(prepareMedia(message, abort.signal), ms, () => {
-        const error = new SendTimeoutError(`the message's media was not ready within ${ms} ms`);
+      return await withTimeout(prepare(message, abort.signal), ms, () => {
+        const error = new SendTimeoutError(`the message was not ready to send within ${ms} ms`);
         abort.abort(error);
         return error;
       });

@@ -7,10 +7,12 @@ import type { ApiKeyVerifier } from "../api-keys.ts";
 import type { Logger } from "../logger.ts";
 import type { CheckHealth } from "../use-cases/check-health.ts";
 import type { RecordProviderEvent } from "../use-cases/record-provider-event.ts";
+import type { ConversationActions } from "../use-cases/conversation-actions.ts";
 import type { SendMessage } from "../use-cases/send-message.ts";
 import type { WebhookDeliveries } from "../webhooks/webhook-deliveries.ts";
 import { requireApiKey } from "./auth.ts";
 import { isPublicMediaRequest, MEDIA_PATH, mediaRoutes, type MediaRoutesDeps } from "./media.routes.ts";
+import { contactsRoutes, messageActionsRoutes, presenceRoutes } from "./conversations.routes.ts";
 import { messagesRoutes } from "./messages.routes.ts";
 import { problem } from "./problem.ts";
 import { rateLimit, TokenBuckets } from "./rate-limit.ts";
@@ -50,6 +52,10 @@ export interface HttpDeps {
   readonly rateLimit?: { readonly perSecond: number; readonly burst: number };
   /** Media uploads and downloads (`/media`): streamed, held to their kind's limit rather than `bodyLimitBytes`. */
   readonly media: MediaRoutesDeps;
+  /** Reactions, edits, deletes, read marks, presence and contact lookups. */
+  readonly conversations: ConversationActions;
+  /** DEFAULT_SESSION: where a contact lookup goes when the query names no session. */
+  readonly defaultSession: string;
   /** Outbound webhook deliveries, when WEBHOOK_URL is set: their routes exist only then. */
   readonly webhookDeliveries?: WebhookDeliveries;
 }
@@ -88,11 +94,19 @@ export function createHttpApp(deps: HttpDeps): Hono {
     app.use(rateLimit(new TokenBuckets(deps.rateLimit), (c) => c.get("apiKeyFingerprint")));
 
   app.route("/", systemRoutes({ health: deps.health, openapi: deps.openapi, metrics: deps.metrics }));
+  const conversation = {
+    actions: deps.conversations,
+    bodyLimitBytes: deps.bodyLimitBytes,
+    defaultSession: deps.defaultSession,
+  };
+  app.route("/sessions", presenceRoutes(conversation));
   app.route("/sessions", sessionsRoutes({ sessions: deps.sessions, bodyLimitBytes: deps.bodyLimitBytes }));
+  app.route("/messages", messageActionsRoutes(conversation));
   app.route(
     "/messages",
     messagesRoutes({ sendMessage: deps.sendMessage, store: deps.store, bodyLimitBytes: deps.bodyLimitBytes }),
   );
+  app.route("/contacts", contactsRoutes(conversation));
   app.route(MEDIA_PATH, mediaRoutes(deps.media));
   if (deps.webhookDeliveries)
     app.route(WEBHOOK_DELIVERIES_PATH, webhooksRoutes({ deliveries: deps.webhookDeliveries }));

@@ -35,6 +35,30 @@ export const sendMessageBody = z
       .regex(SESSION_ID, "must be 1-64 letters, digits, _ or -, starting with a letter or digit")
       .optional(),
     from: z.string().min(1).max(64).optional().describe("Sender address, where the provider lets you choose it"),
+    replyTo: z.string().min(1).max(128).optional().describe("The message this one answers: our id, or a provider id"),
+    location: z
+      .strictObject({
+        latitude: z.number().min(-90).max(90),
+        longitude: z.number().min(-180).max(180),
+        name: z.string().min(1).max(256).optional(),
+        address: z.string().min(1).max(512).optional(),
+      })
+      .optional()
+      .describe("A place (WhatsApp)"),
+    contacts: z
+      .array(
+        z.strictObject({
+          name: z.string().min(1).max(256),
+          phones: z
+            .array(z.string().regex(/^\+[1-9]\d{4,14}$/, "must be E.164, like +40712345678"))
+            .min(1)
+            .max(5),
+        }),
+      )
+      .min(1)
+      .max(10)
+      .optional()
+      .describe("Contact cards (WhatsApp vCards)"),
     media: z.array(attachment).min(1).max(10).optional().describe("Attachments (WhatsApp: one per message)"),
     mediaUrls: z
       .array(z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).max(2048))
@@ -53,10 +77,21 @@ export const sendMessageBody = z
       .optional()
       .describe("Your own data, stored with the message and returned as is"),
   })
-  .refine((b) => b.text.length > 0 || (b.media?.length ?? 0) + (b.mediaUrls?.length ?? 0) > 0, {
-    message: "must not be empty (unless media is given)",
-    path: ["text"],
-  })
+  .refine(
+    (b) =>
+      b.text.length > 0 ||
+      (b.media?.length ?? 0) + (b.mediaUrls?.length ?? 0) > 0 ||
+      b.location !== undefined ||
+      b.contacts !== undefined,
+    { message: "must not be empty (unless media, a location or contacts are given)", path: ["text"] },
+  )
+  .refine(
+    (b) =>
+      [b.text.length > 0 || (b.media?.length ?? 0) + (b.mediaUrls?.length ?? 0) > 0, b.location, b.contacts].filter(
+        Boolean,
+      ).length <= 1,
+    { message: "a message is text and media, or a location, or contacts: not several", path: ["location"] },
+  )
   .refine((b) => (b.media?.length ?? 0) + (b.mediaUrls?.length ?? 0) <= 10, {
     message: "at most 10 attachments in all",
     path: ["media"],

@@ -17,6 +17,7 @@ import type { Clock } from "../../domain/ports/clock.port.ts";
 import { MediaFetchError, type MediaFetcher } from "../../domain/ports/media-fetcher.port.ts";
 import type { MediaStore } from "../../domain/ports/media-store.port.ts";
 import type { MessageStore } from "../../domain/ports/message-store.port.ts";
+import { PreparationError } from "../dispatcher/preparation-error.ts";
 import { StoreMedia } from "../use-cases/store-media.ts";
 
 /** Kinds WhatsApp shows without any caption: text given with them would be lost. */
@@ -41,15 +42,14 @@ export interface AttachmentRequest {
  * follows the fetch (5xx, timeouts); the dispatcher retries those with its
  * usual backoff and fails the message with `code` after the last attempt.
  */
-export class MediaNotReady extends Error {
-  override readonly name = "MediaNotReady";
+export class MediaNotReady extends PreparationError {
   constructor(
     /** `media.fetch_failed`, `media.unsupported_type`, `media.too_large` or `media.not_found`. */
-    readonly code: string,
+    code: string,
     message: string,
-    readonly retryable: boolean,
+    retryable: boolean,
   ) {
-    super(message);
+    super(code, message, retryable);
   }
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Clock } from "../../domain/ports/clock.port.ts";
 import type { DomainEvents } from "../../domain/ports/domain-events.port.ts";
 import type { MessageStore } from "../../domain/ports/message-store.port.ts";
+import type { Conversation } from "../../domain/conversation.ts";
 import type { MessageMedia } from "../../domain/media.ts";
 import type {
   InboundMedia,
@@ -14,6 +15,15 @@ import type { InboundMediaIntake } from "../media/inbound-media-intake.ts";
 
 /** When a file that could not be downloaded is tried again, after the message was recorded with its `error`. */
 const REPAIR_DELAYS_MS = [30_000, 120_000, 600_000];
+
+export interface RecordProviderEventOptions {
+  /** Keeps inbound files in the MediaStore; absent: they are recorded with an error. */
+  readonly media?: InboundMediaIntake;
+  /** When files that failed are tried again (default 30 s, 2 min, 10 min). */
+  readonly repairDelaysMs?: readonly number[];
+  /** WA_AUTO_READ: every inbound message is marked read once recorded. */
+  readonly autoRead?: boolean;
+}
 
 /**
  * Turns what a provider reports into stored facts and domain events: inbound
@@ -31,9 +41,16 @@ export class RecordProviderEvent {
     private readonly events: DomainEvents,
     private readonly clock: Clock,
     private readonly logger: Logger,
-    private readonly media?: InboundMediaIntake,
-    private readonly repairDelaysMs: readonly number[] = REPAIR_DELAYS_MS,
-  ) {}
+    options: RecordProviderEventOptions = {},
+  ) {
+    this.media = options.media;
+    this.repairDelaysMs = options.repairDelaysMs ?? REPAIR_DELAYS_MS;
+    this.autoRead = options.autoRead ?? false;
+  }
+
+  private readonly media: InboundMediaIntake | undefined;
+  private readonly repairDelaysMs: readonly number[];
+  private readonly autoRead: boolean;
 
   /** Subscribes to a provider; returns the unsubscribe. */
   attach(provider: MessagingProvider): () => void {
@@ -50,7 +67,7 @@ export class RecordProviderEvent {
   async handle(provider: MessagingProvider, event: ProviderEvent): Promise<void> {
     switch (event.type) {
       case "inbound":
-        return this.recordInbound(event.message);
+        return this.recordInbound(provider, event.message);
       case "status": {
         const applied = await this.store.applyStatus(
           {
@@ -76,17 +93,86 @@ export class RecordProviderEvent {
     }
   }
 
-  private async recordInbound(reported: ReportedInboundMessage): Promise<void> {
-    const { media: files, ...rest } = reported;
+  private async recordInbound(provider: MessagingProvider, reported: ReportedInboundMessage): Promise<void> {
+    const { media: files, conversation: reportedConversation, ...rest } = reported;
+    const conversation = reportedConversation && (await this.ourIds(provider.id, reportedConversation));
+    // An edit or a delete changes the message it names; it is no message of its own.
+    if (conversation?.kind === "edit" || conversation?.kind === "revoke") {
+      return this.applyToTarget(provider.id, rest.from, conversation);
+    }
     const taken = await this.takeMedia(files);
-    const { message, created } = await this.store.recordInbound({ id: randomUUID(), ...rest, media: taken.media });
+    const { message, created } = await this.store.recordInbound({
+      id: randomUUID(),
+      ...rest,
+      media: taken.media,
+      ...(conversation ? { conversation } : {}),
+    });
     if (!created) {
       // A redelivery: the first one's files are the message's.
       await this.media?.release(taken.media);
       return;
     }
+    if (message.kind === "reaction") {
+      this.events.publish({ type: "message.reaction", message });
+      return;
+    }
     this.events.publish({ type: "message.inbound", message });
     if (taken.failed.length > 0) this.repairLater(message.id, files, taken.media, 0);
+    if (this.autoRead && provider.conversations) {
+      provider.conversations
+        .markRead(message)
+        .catch((error: unknown) =>
+          this.logger.warn({ err: error, messageId: message.id }, "events: marking an inbound message read failed"),
+        );
+    }
+  }
+
+  /** The provider's message ids in a reported conversation, replaced by ours where we hold the message. */
+  private async ourIds(provider: string, conversation: Conversation): Promise<Conversation> {
+    const ours = async (providerId: string): Promise<string> =>
+      (await this.store.findByProviderMessageId(provider, providerId))?.id ?? providerId;
+    return {
+      ...conversation,
+      replyTo: conversation.replyTo === null ? null : await ours(conversation.replyTo),
+      reaction: conversation.reaction && {
+        ...conversation.reaction,
+        messageId: await ours(conversation.reaction.messageId),
+      },
+      edit: conversation.edit && { ...conversation.edit, messageId: await ours(conversation.edit.messageId) },
+      revoke: conversation.revoke && { messageId: await ours(conversation.revoke.messageId) },
+    };
+  }
+
+  /** A received edit or delete, applied to the message it names (announced when it changed something). */
+  private async applyToTarget(provider: string, from: string, conversation: Conversation): Promise<void> {
+    const now = this.clock.now();
+    const edit = conversation.edit;
+    const targetId = edit?.messageId ?? conversation.revoke?.messageId;
+    if (!targetId) return;
+    // Only the sender of a message can change it.
+    const target = await this.store.get(targetId);
+    if (target && (target.direction !== "inbound" || target.from !== from)) {
+      this.logger.warn(
+        { provider, targetId, from },
+        "events: ignored an edit or delete of a message its sender did not send",
+      );
+      return;
+    }
+    const result = await this.store.amend(
+      targetId,
+      edit ? { kind: "edited", text: edit.text } : { kind: "deleted" },
+      now,
+    );
+    if (!result) {
+      this.logger.info(
+        { provider, targetId, kind: conversation.kind },
+        "events: an edit or delete of a message never recorded",
+      );
+      return;
+    }
+    if (result.changed) {
+      this.events.publish({ type: edit ? "message.edited" : "message.deleted", message: result.message });
+    }
   }
 
   private async takeMedia(

@@ -28,6 +28,9 @@ function toWebhookEvent(event: PublicDomainEvent, at: Date): WebhookEvent {
   switch (event.type) {
     case "message.inbound":
     case "message.status":
+    case "message.reaction":
+    case "message.edited":
+    case "message.deleted":
       return {
         type: event.type,
         body: JSON.stringify({ type: event.type, timestamp, data: toMessageView(event.message) }),

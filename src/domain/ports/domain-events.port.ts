@@ -11,7 +11,13 @@ export type PublicDomainEvent =
   | { readonly type: "message.inbound"; readonly message: Message }
   /** `reached`: the statuses this change moved through, oldest first (an attempt may go sent -> delivered at once). */
   | { readonly type: "message.status"; readonly message: Message; readonly reached: readonly MessageStatus[] }
-  | { readonly type: "session.state"; readonly session: SessionInfo };
+  | { readonly type: "session.state"; readonly session: SessionInfo }
+  /** A reaction received (the reaction itself, a message of kind `reaction`). */
+  | { readonly type: "message.reaction"; readonly message: Message }
+  /** A message's text was edited (received from its sender, or ours once the edit went out): the message after it. */
+  | { readonly type: "message.edited"; readonly message: Message }
+  /** A message was deleted for everyone, or a queued one of ours cancelled: the message after it. */
+  | { readonly type: "message.deleted"; readonly message: Message };
 
 /** What only parts of this process react to; never sent to a webhook. */
 export type InternalDomainEvent =
