@@ -3,6 +3,7 @@ import { ErrorCodes } from "../../domain/errors.ts";
 import { MessageStatuses } from "../../domain/message-status.ts";
 import { SessionStates } from "../../domain/session.ts";
 import { bearer, json, problemResponse, ref } from "./openapi-parts.ts";
+import { conversationPaths, conversationProperties } from "./openapi-conversations.ts";
 import { mediaPaths, mediaSchemas } from "./openapi-media.ts";
 import { sessionPaths, sessionSchemas } from "./openapi-sessions.ts";
 import { webhookPaths, webhookSchemas } from "./openapi-webhooks.ts";
@@ -37,6 +38,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
             from: { type: ["string", "null"] },
             text: { type: "string" },
             media: { type: "array", items: ref("MessageMedia") },
+            ...conversationProperties,
             metadata: { type: ["object", "null"] },
             providerMessageId: { type: ["string", "null"] },
             attempts: { type: "integer" },
@@ -157,6 +159,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
             404: problemResponse("No such message"),
           },
         },
+        ...conversationPaths["/messages/{id}"],
       },
       "/health": {
         get: {
@@ -175,6 +178,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       ...sessionPaths,
       ...webhookPaths,
       ...mediaPaths,
+      ...Object.fromEntries(Object.entries(conversationPaths).filter(([path]) => path !== "/messages/{id}")),
     },
   };
 }
