@@ -3,6 +3,7 @@ import type { Message } from "../../../domain/message.ts";
 import {
   BAILEYS_PROVIDER,
   type ContactLookup,
+  type PresenceState,
   type SendProgress,
   type SendReceipt,
 } from "../../../domain/ports/messaging-provider.port.ts";
@@ -17,7 +18,10 @@ import { toConnectionClosed } from "./disconnect-mapping.ts";
 import type { MediaDownloads } from "./inbound-media.ts";
 import { toInboundMessage } from "./inbound-mapping.ts";
 import type { MediaTrust } from "./media-trust.ts";
-import { heldAttachment, mediaContent, textContent } from "./outbound-content.ts";
+import { ChatActions, storedLidForPn } from "./chat-actions.ts";
+import type { ChatAddressing } from "./chat-addressing.ts";
+import { heldAttachment } from "./outbound-content.ts";
+import { checkSendable, outboundContent } from "./outbound-conversation.ts";
 import { toProviderError } from "./send-errors.ts";
 import { ServerAcks } from "./server-acks.ts";
 import type { SessionWrites } from "./session-writes.ts";
@@ -40,6 +44,8 @@ export interface BaileysConnectionDeps {
   readonly registrationTimeoutMs: number;
   readonly qrTimeoutMs: number | undefined;
   readonly media: ConnectionMedia;
+  /** Which chats are addressed by LID, so what we send lands in the chat the contact writes in. */
+  readonly chats: ChatAddressing;
 }
 
 /** What a connection needs for files: sent ones are read from the store, received ones downloaded. */
@@ -75,9 +81,11 @@ export class BaileysConnection implements WhatsAppConnection {
   private registrationSettle!: { resolve(): void; reject(error: Error): void };
   private readonly detachers: Array<() => void> = [];
   private readonly downloads: MediaDownloads;
+  private readonly actions: ChatActions;
 
   constructor(private readonly deps: BaileysConnectionDeps) {
     this.acks = new ServerAcks(deps.ackTimeoutMs);
+    this.actions = new ChatActions(deps.sock, deps.chats);
     const { media } = deps;
     this.downloads = {
       ...(media.trust.dispatcher ? { dispatcher: media.trust.dispatcher } : {}),
@@ -111,8 +119,10 @@ export class BaileysConnection implements WhatsAppConnection {
   }
 
   /**
-   * Sends a message, text or one held attachment (streamed from the
-   * MediaStore and uploaded first), with the WhatsApp id derived from
+   * Sends a message of any kind (text, one held attachment streamed from
+   * the MediaStore and uploaded first, a location, contacts, a reply, a
+   * reaction, an edit, a delete) in the recipient's chat, addressed as the
+   * chat is (see ChatAddressing), with the WhatsApp id derived from
    * `message.id`, and resolves once the WhatsApp server acknowledged the
    * stanza (its `<ack>`), with status `sent`; `progress.written` is called
    * before that, as soon as Baileys wrote the stanza (after the upload).
@@ -120,21 +130,14 @@ export class BaileysConnection implements WhatsAppConnection {
    * otherwise "succeed" and lose the message.
    */
   async send(message: Message, progress?: SendProgress): Promise<SendReceipt> {
-    if (this.state !== "open" || this.silenced) {
-      throw new ProviderError(BAILEYS_PROVIDER, "the WhatsApp connection is not open", true, "not-open");
-    }
-    const jid = addressToJid(message.to);
-    if (!jid)
-      throw new ProviderError(
-        BAILEYS_PROVIDER,
-        `not a WhatsApp phone number: ${message.to}`,
-        false,
-        "invalid-recipient",
-      );
-    const attachment = heldAttachment(message);
+    this.assertOpen();
+    const pnJid = this.recipientJid(message.to);
+    checkSendable(message);
+    const attachment = message.kind === "text" || message.kind === "media" ? heldAttachment(message) : undefined;
     const waId = deriveWaMessageId(message.id);
     const { sock } = this.deps;
     try {
+      const jid = await this.deps.chats.chatJid(pnJid);
       const devices = await sock.getUSyncDevices([jid], true, false);
       if (devices.length === 0) {
         throw new ProviderError(
@@ -144,9 +147,7 @@ export class BaileysConnection implements WhatsAppConnection {
           "no-devices",
         );
       }
-      const outgoing = attachment
-        ? await mediaContent(message, attachment, this.deps.media.store)
-        : textContent(message);
+      const outgoing = await outboundContent(message, jid, this.deps.media.store);
       if (outgoing.droppedCaption !== undefined) {
         this.deps.logger.warn(
           { session: this.deps.session, messageId: message.id, kind: attachment?.kind },
@@ -157,6 +158,7 @@ export class BaileysConnection implements WhatsAppConnection {
       try {
         await sock.sendMessage(jid, outgoing.content, {
           messageId: waId,
+          ...(outgoing.quoted ? { quoted: outgoing.quoted } : {}),
           ...(attachment ? { mediaUploadTimeoutMs: this.deps.media.timeoutMs } : {}),
         });
       } catch (error) {
@@ -185,9 +187,7 @@ export class BaileysConnection implements WhatsAppConnection {
    * not only the one that received the message.
    */
   async reuploadMedia(message: WAMessage): Promise<WAMessage> {
-    if (this.state !== "open" || this.silenced) {
-      throw new ProviderError(BAILEYS_PROVIDER, "the WhatsApp connection is not open", true, "not-open");
-    }
+    this.assertOpen();
     const { sock } = this.deps;
     // Baileys builds the new copy's URL on the media host media_conn named;
     // a socket that never asked would use its built-in default host.
@@ -200,16 +200,22 @@ export class BaileysConnection implements WhatsAppConnection {
     );
   }
 
-  async markRead(): Promise<void> {
-    throw new ProviderError(BAILEYS_PROVIDER, "read marks are not available yet", false, "not-supported");
+  async markRead(providerMessageId: string, from: string): Promise<void> {
+    this.assertOpen();
+    const jid = this.recipientJid(from);
+    await this.act("read mark", () => this.actions.markRead(providerMessageId, jid));
   }
 
-  async presence(): Promise<void> {
-    throw new ProviderError(BAILEYS_PROVIDER, "presence is not available yet", false, "not-supported");
+  async presence(to: string, state: PresenceState): Promise<void> {
+    this.assertOpen();
+    const jid = this.recipientJid(to);
+    await this.act("presence", () => this.actions.presence(jid, state));
   }
 
-  async lookup(): Promise<ContactLookup> {
-    throw new ProviderError(BAILEYS_PROVIDER, "contact lookups are not available yet", false, "not-supported");
+  async lookup(address: string): Promise<ContactLookup> {
+    this.assertOpen();
+    const jid = this.recipientJid(address);
+    return this.act("lookup", () => this.actions.lookup(jid));
   }
 
   async requestPairingCode(phone: string): Promise<string> {
@@ -266,6 +272,35 @@ export class BaileysConnection implements WhatsAppConnection {
     this.endSocket();
   }
 
+  private assertOpen(): void {
+    if (this.state !== "open" || this.silenced) {
+      throw new ProviderError(BAILEYS_PROVIDER, "the WhatsApp connection is not open", true, "not-open");
+    }
+  }
+
+  /** The phone-number jid of an address; a terminal error for anything else. */
+  private recipientJid(address: string): string {
+    const jid = addressToJid(address);
+    if (!jid) {
+      throw new ProviderError(BAILEYS_PROVIDER, `not a WhatsApp phone number: ${address}`, false, "invalid-recipient");
+    }
+    return jid;
+  }
+
+  /** Runs a chat action, its failure as a ProviderError (logged). */
+  private async act<T>(what: string, action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      const failure = toProviderError(error);
+      this.deps.logger.warn(
+        { session: this.deps.session, err: failure.message, retryable: failure.retryable },
+        `baileys: ${what} failed`,
+      );
+      throw failure;
+    }
+  }
+
   private onConnectionUpdate(update: BaileysEventMap["connection.update"]): void {
     if (update.qr) {
       const ttl = this.deps.qrTimeoutMs ?? (this.qrCount === 0 ? FIRST_QR_MS : NEXT_QR_MS);
@@ -313,11 +348,15 @@ export class BaileysConnection implements WhatsAppConnection {
       const mapped = await toInboundMessage(message, {
         to: jidToAddress(this.deps.auth.creds.me?.id) ?? jidToAddress(this.me) ?? "",
         pnForLid: (lid) => this.deps.sock.signalRepository.lidMapping.getPNForLID(lid),
+        lidForPn: (pn) => storedLidForPn(this.deps.sock, pn),
         now: () => new Date(),
         downloads: this.downloads,
       });
-      if (mapped.kind === "message") this.deliver({ type: "inbound", message: mapped.message });
-      else
+      if (mapped.kind === "message") {
+        // Before the app hears of it: its answer must go to the chat this came in.
+        this.deps.chats.note(mapped.chat.pnJid, mapped.chat.lidJid);
+        this.deliver({ type: "inbound", message: mapped.message });
+      } else
         this.deps.logger.debug(
           { session: this.deps.session, waId: message.key.id, why: mapped.why },
           "baileys: upsert skipped",
