@@ -4,12 +4,13 @@ import { ControlError } from "./errors.ts";
 import { parseFault } from "./faults.ts";
 import { MEDIA_FAULT_KINDS } from "./media-server.ts";
 import type { MediaFaultKind } from "./media-server.ts";
-import type { InboundMedia } from "./media-inbound.ts";
 import type { InboundRequest } from "./messaging.ts";
 import { normalizePhone } from "./registry.ts";
 import type { WhatsAppSimulator } from "./simulator.ts";
 
 const MAX_BODY_BYTES = 1024 * 1024;
+/** What a contact can send in `POST /control/inbound`, passed on as given. */
+const INBOUND_CONTENT = ["text", "media", "replyTo", "reaction", "edit", "revoke", "location", "contacts"] as const;
 /** Inbound media travels as base64 in the JSON body. */
 const MAX_INBOUND_BODY_BYTES = 160 * 1024 * 1024;
 
@@ -75,14 +76,17 @@ function routes(sim: WhatsAppSimulator): Record<string, Route> {
       return { until: new Date(Date.now() + seconds * 1000).toISOString() };
     },
     "POST /control/inbound": async (b) => {
-      if (b.text !== undefined && typeof b.text !== "string") throw new ControlError(400, "text must be a string");
-      if (b.text === undefined && b.media === undefined) throw new ControlError(400, "text or media is needed");
+      if (b.fromLid !== undefined && typeof b.fromLid !== "boolean") {
+        throw new ControlError(400, "fromLid must be a boolean");
+      }
+      const content: Partial<InboundRequest> = {};
+      // Checked field by field in Messaging.inbound (parseInboundContent).
+      for (const key of INBOUND_CONTENT) if (b[key] !== undefined) Object.assign(content, { [key]: b[key] });
       const request: InboundRequest = {
         from: phoneParam(b.from, "from"),
         to: phoneParam(b.to, "to"),
-        ...(typeof b.text === "string" ? { text: b.text } : {}),
-        // Checked field by field in Messaging.inbound.
-        ...(b.media !== undefined ? { media: b.media as InboundMedia } : {}),
+        ...content,
+        ...(b.fromLid === true ? { fromLid: true } : {}),
         ...(typeof b.encrypted === "boolean" ? { encrypted: b.encrypted } : {}),
         ...(typeof b.id === "string" ? { id: b.id } : {}),
         ...(typeof b.pushName === "string" ? { pushName: b.pushName } : {}),
@@ -114,6 +118,11 @@ function routes(sim: WhatsAppSimulator): Record<string, Route> {
     "POST /control/frame-delay": (b) => ({ ms: sim.setFrameDelay(numberParam(b.ms, "ms", 0, 60_000)) }),
     "GET /control/messages": (_b, q) => sim.messages(phoneParam(q.get("from"), "from")),
     "GET /control/client-receipts": (_b, q) => sim.clientReceipts(phoneParam(q.get("from"), "from")),
+    "GET /control/presence": (_b, q) => sim.presence(phoneParam(q.get("from"), "from")),
+    "POST /control/contacts": (b) => {
+      if (typeof b.onWhatsApp !== "boolean") throw new ControlError(400, "onWhatsApp must be a boolean");
+      return sim.setContact(phoneParam(b.phone, "phone"), b.onWhatsApp);
+    },
     "GET /control/stats": () => sim.stats(),
     "POST /control/media/expire": (b) => {
       if (b.sha256 !== undefined && (typeof b.sha256 !== "string" || !/^[0-9a-fA-F]{64}$/.test(b.sha256))) {

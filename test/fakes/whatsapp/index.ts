@@ -4,7 +4,13 @@
  * down by. Test infrastructure only; the product never imports it.
  */
 export { startWhatsAppSimulator, WS_PATH } from "./simulator.ts";
-export type { LinkedAccountInfo, SimulatorOptions, SimulatorStats, WhatsAppSimulator } from "./simulator.ts";
+export type {
+  ContactInfo,
+  LinkedAccountInfo,
+  SimulatorOptions,
+  SimulatorStats,
+  WhatsAppSimulator,
+} from "./simulator.ts";
 export type { ProvisionedAccount } from "./provision.ts";
 export type { FaultKind, FaultRequest } from "./faults.ts";
 export { FAULT_KINDS } from "./faults.ts";
@@ -14,7 +20,9 @@ export type { MediaKind, ReceivedMedia } from "./media-verify.ts";
 export { MEDIA_KINDS } from "./media-verify.ts";
 export type { MediaFaultKind, MediaStats } from "./media-server.ts";
 export { MEDIA_FAULT_KINDS } from "./media-server.ts";
-export type { AccountStats, ClientReceipt, ReceivedMessage } from "./message-log.ts";
+export type { AccountStats, ClientReceipt, PresenceUpdate, ReceivedMessage } from "./message-log.ts";
+export type { DecodedContent, MessageKind, SharedLocation } from "./message-decode.ts";
+export type { ContactCard } from "./vcard.ts";
 export type { ReceiptSettings, UnknownIq } from "./context.ts";
 export type { LinkResult } from "./pairing.ts";
 export { parseQr } from "./adv.ts";

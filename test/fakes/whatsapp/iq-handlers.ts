@@ -69,7 +69,7 @@ async function fetchBundles(iq: BinaryNode, ctx: SimContext): Promise<BinaryNode
   for (const request of getBinaryNodeChildren(getBinaryNodeChild(iq, "key"), "user")) {
     const jid = request.attrs.jid;
     const resolved = jid ? ctx.registry.resolve(jid) : undefined;
-    if (!jid || !resolved) continue;
+    if (!jid || !resolved || !ctx.registry.isOnWhatsApp(resolved.user.phone)) continue;
     if (resolved.device === 0) {
       users.push(bundleToNode(jid, await resolved.user.phoneDevice.freshBundle()));
       continue;

@@ -1,18 +1,27 @@
 import type { ReceivedMedia } from "./media-verify.ts";
+import type { DecodedContent, MessageKind } from "./message-decode.ts";
 
 /** A message the simulator received from a linked account. */
-export interface ReceivedMessage {
+export interface ReceivedMessage extends Omit<DecodedContent, "kind" | "text"> {
   id: string;
   /** Sender phone number (the linked account). */
   from: string;
-  /** Recipient phone number, or the raw jid when it is not a phone user. */
+  /**
+   * Recipient phone number, or the raw jid when it is not a phone user.
+   * A message addressed to the recipient's LID still names its phone here:
+   * one chat, whichever way the client addressed it.
+   */
   to: string;
-  /** Decrypted text; null when the message had none or could not be decrypted. */
+  /** The recipient's LID jid (`digits@lid`), when the recipient is a user. */
+  toLid?: string;
+  /** How the client addressed the stanza: to the phone number's jid or to the LID. */
+  addressing?: "pn" | "lid";
+  /** Decrypted text (a caption, a reaction's emoji, an edit's new text); null when the message had none or could not be decrypted. */
   text: string | null;
   /** The stanza type: text, media, reaction... */
   type: string;
-  /** "media" when the message carried media (verified or not), else "text". */
-  kind: "text" | "media";
+  /** What the decrypted message is; "text" also when it could not be decrypted. */
+  kind: MessageKind;
   /** The media, decrypted and verified against the message's hashes and MAC. */
   media?: ReceivedMedia;
   /** Why the media failed verification (then there is no `media`). */
@@ -28,6 +37,14 @@ export interface ClientReceipt {
   to: string;
   /** "delivery" when the stanza had no type (or "inactive"), else its type (read, read-self, retry...). */
   type: string;
+  at: number;
+}
+
+/** A presence or chat state a linked account sent (`sendPresenceUpdate`). */
+export interface PresenceUpdate {
+  /** The chat's phone number (or raw jid); null for `available`/`unavailable`, which go to everyone. */
+  to: string | null;
+  state: "composing" | "recording" | "paused" | "available" | "unavailable";
   at: number;
 }
 
@@ -47,6 +64,7 @@ interface AccountLog {
   connections: number;
   messages: ReceivedMessage[];
   receipts: ClientReceipt[];
+  presence: PresenceUpdate[];
   ids: Set<string>;
   received: number;
   duplicates: number;
@@ -62,7 +80,16 @@ export class MessageLog {
   private account(phone: string): AccountLog {
     let log = this.accounts.get(phone);
     if (!log) {
-      log = { connections: 0, messages: [], receipts: [], ids: new Set(), received: 0, duplicates: 0, iqs: new Map() };
+      log = {
+        connections: 0,
+        messages: [],
+        receipts: [],
+        presence: [],
+        ids: new Set(),
+        received: 0,
+        duplicates: 0,
+        iqs: new Map(),
+      };
       this.accounts.set(phone, log);
     }
     return log;
@@ -94,6 +121,16 @@ export class MessageLog {
     const log = this.account(receipt.from);
     log.receipts.push(receipt);
     if (log.receipts.length > MAX_KEPT) log.receipts.shift();
+  }
+
+  presence(phone: string, update: PresenceUpdate): void {
+    const log = this.account(phone);
+    log.presence.push(update);
+    if (log.presence.length > MAX_KEPT) log.presence.shift();
+  }
+
+  presenceUpdates(phone: string): PresenceUpdate[] {
+    return [...(this.accounts.get(phone)?.presence ?? [])];
   }
 
   messages(phone: string): ReceivedMessage[] {

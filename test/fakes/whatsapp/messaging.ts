@@ -3,6 +3,7 @@ import {
   generateMessageID,
   getBinaryNodeChild,
   getBinaryNodeChildren,
+  isLidUser,
   proto,
   unixTimestampSeconds,
   unpadRandomMax16,
@@ -11,12 +12,21 @@ import type { BinaryNode } from "@whiskeysockets/baileys";
 import type { SimConnection } from "./connection.ts";
 import type { SimContext } from "./context.ts";
 import { ControlError } from "./errors.ts";
-import { parseInboundMedia } from "./media-inbound.ts";
+import { composeInbound, parseInboundContent } from "./inbound-content.ts";
+import type { InboundContent } from "./inbound-content.ts";
 import type { InboundMedia } from "./media-inbound.ts";
+import { decodeContent } from "./message-decode.ts";
+import type { SharedLocation } from "./message-decode.ts";
+import { MessageMemory } from "./message-memory.ts";
 import type { RealDevice, SimUser } from "./registry.ts";
 import { normalizePhone } from "./registry.ts";
+import type { ContactCard } from "./vcard.ts";
 
-/** An inbound message a simulated contact sends to a linked account. */
+/**
+ * An inbound message a simulated contact sends to a linked account: `text`
+ * and/or `media`, or one of `reaction`, `edit`, `revoke`, `location`,
+ * `contacts`.
+ */
 export interface InboundRequest {
   /** Sender phone number (a simulated contact). */
   from: string;
@@ -26,23 +36,22 @@ export interface InboundRequest {
   text?: string;
   /** A file the contact sends: encrypted and put on the media server as a phone does (validated here). */
   media?: InboundMedia;
+  /** The id of the message this one quotes (with text, media, location or contacts). */
+  replyTo?: string;
+  /** A reaction to message `id`; an empty emoji removes the contact's reaction. */
+  reaction?: { id: string; emoji: string };
+  /** New text for message `id`, which the contact sent earlier. */
+  edit?: { id: string; text: string };
+  /** Deletes for everyone message `id`, which the contact sent earlier. */
+  revoke?: { id: string };
+  location?: SharedLocation;
+  contacts?: ContactCard[];
+  /** The contact writes from its LID (`lid@lid`, with `sender_pn`), as WhatsApp addresses many users now. */
+  fromLid?: boolean;
   /** Signal-encrypt per device (default) or send a `<plaintext>` node. */
   encrypted?: boolean;
   id?: string;
   pushName?: string;
-}
-
-function textOf(message: proto.IMessage): string | null {
-  const m = message.deviceSentMessage?.message ?? message;
-  return (
-    m.conversation ??
-    m.extendedTextMessage?.text ??
-    m.imageMessage?.caption ??
-    m.videoMessage?.caption ??
-    m.documentMessage?.caption ??
-    m.reactionMessage?.text ??
-    null
-  );
 }
 
 /** Every `<enc>` of a client message with the device jid it is meant for. */
@@ -74,6 +83,9 @@ const now = (): string => String(unixTimestampSeconds());
  * and inbound messages from simulated contacts.
  */
 export class Messaging {
+  /** What went through, both ways, for replies, edits and reactions to quote and check. */
+  private readonly memory = new MessageMemory();
+
   constructor(private readonly ctx: SimContext) {}
 
   async onClientMessage(conn: SimConnection, node: BinaryNode): Promise<void> {
@@ -98,19 +110,24 @@ export class Messaging {
     this.forward(sender, node, copies);
     if (dest.user === sender.user) return;
     const message = await this.decryptForPhone(sender, dest.user, copies, id);
+    if (message) this.memory.remember(id, { message, author: sender.user.phone });
     const media = message ? await this.ctx.media.inspect(id, message) : undefined;
+    const content = message ? decodeContent(message) : { kind: "text" as const, text: null };
     const duplicate = this.ctx.log.record({
       id,
       from: sender.user.phone,
       to: dest.user.phone,
-      text: message ? textOf(message) : null,
+      toLid: dest.user.lidJid,
+      addressing: isLidUser(to) ? "lid" : "pn",
       type: node.attrs.type ?? "text",
-      kind: media ? "media" : "text",
+      ...content,
       ...media,
       at: Date.now(),
     });
     this.ctx.logger.debug({ conn: conn.id, id, from: sender.user.phone, duplicate }, "message received");
-    if (dest.user.activeDevices.length === 0 && !duplicate) this.scheduleReceipts(sender, id, to);
+    // A number without WhatsApp has no phone to deliver to: the message stays at one tick.
+    const deliverable = this.ctx.registry.isOnWhatsApp(dest.user.phone);
+    if (dest.user.activeDevices.length === 0 && deliverable && !duplicate) this.scheduleReceipts(sender, id, to);
   }
 
   /** Copies each `<enc>` addressed to a real device into a message stanza for it. */
@@ -122,12 +139,18 @@ export class Messaging {
       const target = resolved.user.devices.get(resolved.device);
       if (!target || target.removed || target === sender) continue;
       const ownDevice = resolved.user === sender.user;
+      // A chat addressed by LID reaches the other side from the sender's LID, with its number beside it.
+      const byLid = !ownDevice && isLidUser(node.attrs.to);
       const attrs: Record<string, string> = {
         id: node.attrs.id!,
-        from: sender.jid,
+        from: byLid ? sender.lidJid : sender.jid,
         t: now(),
         type: node.attrs.type ?? "text",
-        ...(ownDevice ? { recipient: node.attrs.to! } : { sender_lid: sender.user.lidJid }),
+        ...(ownDevice
+          ? { recipient: node.attrs.to! }
+          : byLid
+            ? { sender_pn: sender.user.jid }
+            : { sender_lid: sender.user.lidJid }),
       };
       target.deliver({ tag: "message", attrs, content: identity ? [enc, identity] : [enc] }, node.attrs.id);
     }
@@ -182,7 +205,12 @@ export class Messaging {
     const sent = this.ctx.log.messages(fromPhone).find((m) => m.id === request.id);
     if (!sent) throw new ControlError(404, `no message ${request.id} from ${fromPhone}`);
     const devices = this.ctx.registry.findByPhone(fromPhone)?.activeDevices ?? [];
-    const chatJid = normalizePhone(sent.to) ? `${sent.to}@s.whatsapp.net` : sent.to;
+    const chatJid =
+      sent.addressing === "lid" && sent.toLid
+        ? sent.toLid
+        : normalizePhone(sent.to)
+          ? `${sent.to}@s.whatsapp.net`
+          : sent.to;
     for (const device of devices) {
       device.deliver({
         tag: "receipt",
@@ -236,39 +264,46 @@ export class Messaging {
     }
   }
 
-  /** Delivers a message from a simulated contact to every device of a linked account. */
+  /**
+   * Delivers a message from a simulated contact to every device of a linked
+   * account, built as the contact's phone builds it (see composeInbound).
+   */
   async inbound(request: InboundRequest): Promise<{ id: string }> {
     const fromPhone = normalizePhone(String(request.from ?? ""));
     const toPhone = normalizePhone(String(request.to ?? ""));
     if (!fromPhone || !toPhone) throw new ControlError(400, "from and to must be phone numbers");
-    if (request.text !== undefined && typeof request.text !== "string") {
-      throw new ControlError(400, "text must be a string");
-    }
-    if (request.text === undefined && request.media === undefined)
-      throw new ControlError(400, "text or media is needed");
-    const media = request.media === undefined ? undefined : parseInboundMedia(request.media, request.text);
+    const content = parseInboundContent(request);
     const recipient = this.ctx.registry.findByPhone(toPhone);
     const devices = recipient?.activeDevices ?? [];
-    if (devices.length === 0) throw new ControlError(404, `no linked account ${toPhone}`);
+    if (!recipient || devices.length === 0) throw new ControlError(404, `no linked account ${toPhone}`);
+    if (!this.ctx.registry.isOnWhatsApp(fromPhone)) throw new ControlError(409, `${fromPhone} is not on WhatsApp`);
     const sender = this.ctx.registry.user(fromPhone);
     const id = request.id ?? generateMessageID();
-    const message: proto.IMessage = media
-      ? await this.ctx.media.inbound(id, media.media, media.bytes)
-      : { conversation: request.text ?? "" };
+    const fromLid = request.fromLid === true;
+    const message = await composeInbound(content, {
+      sender,
+      recipient,
+      fromLid,
+      memory: this.memory,
+      upload: (media, bytes) => this.ctx.media.inbound(id, media, bytes),
+      userOf: (phone) => this.ctx.registry.findByPhone(phone),
+    });
+    this.memory.remember(id, { message, author: fromPhone });
+    const attrs: Record<string, string> = {
+      id,
+      from: fromLid ? sender.lidJid : sender.jid,
+      type: stanzaType(content),
+      ...(fromLid ? { sender_pn: sender.jid } : { sender_lid: sender.lidJid }),
+      ...(content.kind === "edit" ? { edit: "1" } : content.kind === "revoke" ? { edit: "7" } : {}),
+      ...(request.pushName ? { notify: request.pushName } : {}),
+    };
     for (const device of devices) {
-      const content = request.encrypted === false ? undefined : await this.encryptFor(sender, device, message);
+      const encrypted = request.encrypted === false ? undefined : await this.encryptFor(sender, device, message);
       device.deliver(
         {
           tag: "message",
-          attrs: {
-            id,
-            from: sender.jid,
-            t: now(),
-            type: media ? "media" : "text",
-            sender_lid: sender.lidJid,
-            ...(request.pushName ? { notify: request.pushName } : {}),
-          },
-          content: content ?? [{ tag: "plaintext", attrs: {}, content: proto.Message.encode(message).finish() }],
+          attrs: { ...attrs, t: now() },
+          content: encrypted ?? [{ tag: "plaintext", attrs: {}, content: proto.Message.encode(message).finish() }],
         },
         id,
       );
@@ -290,5 +325,19 @@ export class Messaging {
       this.ctx.logger.warn({ to: device.jid, err: String(err) }, "no Signal session possible; sending plaintext");
       return undefined;
     }
+  }
+}
+
+/** The stanza type WhatsApp gives each kind of message (what Baileys puts on the ones it sends). */
+function stanzaType(content: InboundContent): string {
+  switch (content.kind) {
+    case "media":
+    case "location":
+    case "contacts":
+      return "media";
+    case "reaction":
+      return "reaction";
+    default:
+      return "text";
   }
 }

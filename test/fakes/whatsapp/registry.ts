@@ -129,6 +129,8 @@ export function lidForPhone(phone: string): string {
 export class Registry {
   private readonly byPhone = new Map<string, SimUser>();
   private readonly byLid = new Map<string, SimUser>();
+  /** Numbers made unknown to WhatsApp (`POST /control/contacts`); every other number has an account. */
+  private readonly offWhatsApp = new Set<string>();
 
   user(phone: string): SimUser {
     let user = this.byPhone.get(phone);
@@ -160,6 +162,20 @@ export class Registry {
     if (decoded.server !== "s.whatsapp.net" && decoded.server !== "c.us") return undefined;
     const phone = normalizePhone(decoded.user);
     return phone ? { user: this.user(phone), device } : undefined;
+  }
+
+  isOnWhatsApp(phone: string): boolean {
+    return !this.offWhatsApp.has(phone);
+  }
+
+  setOnWhatsApp(phone: string, on: boolean): void {
+    if (on) this.offWhatsApp.delete(phone);
+    else this.offWhatsApp.add(phone);
+  }
+
+  /** Every number is on WhatsApp again. */
+  resetOnWhatsApp(): void {
+    this.offWhatsApp.clear();
   }
 
   /** Users that have at least one linked device. */

@@ -7,6 +7,7 @@ import { answerIq } from "./iq-handlers.ts";
 import type { ExtraIqHandlers } from "./iq-handlers.ts";
 import type { Messaging } from "./messaging.ts";
 import type { Pairing } from "./pairing.ts";
+import { recordPresence } from "./presence.ts";
 import type { RealDevice } from "./registry.ts";
 
 /**
@@ -101,8 +102,12 @@ export class Sessions implements ConnectionEvents {
       case "ack":
         this.messaging.onClientAck(conn, node);
         return;
+      case "presence":
+      case "chatstate":
+        if (conn.device) recordPresence(this.ctx, conn.device, node);
+        return;
       default:
-        // presence, chatstate, ib (unified_session), call...: nothing to answer.
+        // ib (unified_session), call...: nothing to answer.
         this.ctx.logger.debug({ conn: conn.id, tag: node.tag }, "ignored node");
     }
   }

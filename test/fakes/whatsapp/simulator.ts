@@ -13,7 +13,7 @@ import type { SimLogger } from "./logger.ts";
 import { SimMedia } from "./media.ts";
 import type { MediaFaultKind, MediaStats } from "./media-server.ts";
 import { MessageLog } from "./message-log.ts";
-import type { AccountStats, ClientReceipt, ReceivedMessage } from "./message-log.ts";
+import type { AccountStats, ClientReceipt, PresenceUpdate, ReceivedMessage } from "./message-log.ts";
 import { Messaging } from "./messaging.ts";
 import type { InboundRequest, ReceiptRequest } from "./messaging.ts";
 import { createServerIdentity } from "./noise.ts";
@@ -48,6 +48,14 @@ export interface SimulatorOptions {
   trustRootInProcess?: boolean;
   /** Largest upload the media server takes (default 100 MiB; media_conn announces it). */
   maxMediaBytes?: number;
+}
+
+/** Whether a number has a WhatsApp account, as `POST /control/contacts` answers. */
+export interface ContactInfo {
+  phone: string;
+  onWhatsApp: boolean;
+  /** The number's LID jid; null when it is not on WhatsApp. */
+  lid: string | null;
 }
 
 export interface SimulatorStats {
@@ -105,6 +113,14 @@ export interface WhatsAppSimulator {
   messages(phone: string): ReceivedMessage[];
   /** Receipts linked account `phone` sent for messages it received. */
   clientReceipts(phone: string): ClientReceipt[];
+  /** Presence and chat states linked account `phone` sent (`sendPresenceUpdate`), in order. */
+  presence(phone: string): PresenceUpdate[];
+  /**
+   * Makes a number known or unknown to WhatsApp: usync then answers that it
+   * has no account (Baileys' `onWhatsApp` leaves it out) and it cannot send.
+   * Every number is on WhatsApp until told otherwise; `reset()` restores that.
+   */
+  setContact(phone: string, onWhatsApp: boolean): ContactInfo;
   /** Resolves once `phone` has sent at least `count` messages (rejects after `timeoutMs`). */
   waitForMessages(phone: string, count: number, timeoutMs?: number): Promise<ReceivedMessage[]>;
   stats(): SimulatorStats;
@@ -116,7 +132,10 @@ export interface WhatsAppSimulator {
   expireMedia(sha256?: string): { expired: number };
   /** The next `times` (default 1) uploads to the media server get `kind`; returns how many are pending. */
   mediaFault(kind: MediaFaultKind, times?: number): { pending: number };
-  /** Clears recorded messages, receipts, stats, faults settings, refusals and outage; keeps accounts and media. */
+  /**
+   * Clears recorded messages, receipts, presence, stats, faults settings,
+   * refusals, outage and numbers made unknown to WhatsApp; keeps accounts and media.
+   */
   reset(): void;
 }
 
@@ -234,6 +253,16 @@ export async function startWhatsAppSimulator(options: SimulatorOptions = {}): Pr
     },
     messages: (phone) => ctx.log.messages(phone),
     clientReceipts: (phone) => ctx.log.receipts(phone),
+    presence: (phone) => ctx.log.presenceUpdates(phone),
+    setContact(phone, onWhatsApp) {
+      const normalized = normalizePhone(phone);
+      if (!normalized) throw new ControlError(400, "phone must be a phone number");
+      if (!onWhatsApp && ctx.registry.findByPhone(normalized)?.activeDevices.length) {
+        throw new ControlError(409, `${normalized} is a linked account`);
+      }
+      ctx.registry.setOnWhatsApp(normalized, onWhatsApp);
+      return { phone: normalized, onWhatsApp, lid: onWhatsApp ? ctx.registry.user(normalized).lidJid : null };
+    },
     async waitForMessages(phone, count, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -271,6 +300,7 @@ export async function startWhatsAppSimulator(options: SimulatorOptions = {}): Pr
       ctx.frameDelayMs = options.frameDelayMs ?? 0;
       ctx.outageUntil = 0;
       ctx.refusals.clear();
+      ctx.registry.resetOnWhatsApp();
       for (const conn of sessions.connections) conn.silent = false;
     },
   };

@@ -26,7 +26,9 @@ function contactPhone(userNode: BinaryNode): string | undefined {
 /**
  * Answers a usync query: for each listed user, one child per requested
  * protocol. `devices` lists the simulated phone (0) and every linked device;
- * `lid` is mandatory for Baileys to send at all; `contact` says "in".
+ * `lid` is mandatory for Baileys to send at all (Baileys stores the
+ * PN-LID mapping it gives); `contact` says "in". A number made unknown to
+ * WhatsApp gets `contact type=out` and nothing else: no devices, no LID.
  */
 export function answerUsync(iq: BinaryNode, registry: Registry): BinaryNode[] {
   const usync = getBinaryNodeChild(iq, "usync");
@@ -37,7 +39,7 @@ export function answerUsync(iq: BinaryNode, registry: Registry): BinaryNode[] {
     const phone = contactPhone(userNode);
     const jid = userNode.attrs.jid ?? (phone ? `${phone.replace(/^\+/, "")}@s.whatsapp.net` : undefined);
     const resolved = jid ? registry.resolve(jid) : undefined;
-    if (!jid || !resolved) {
+    if (!jid || !resolved || !registry.isOnWhatsApp(resolved.user.phone)) {
       if (jid) list.push({ tag: "user", attrs: { jid }, content: [{ tag: "contact", attrs: { type: "out" } }] });
       continue;
     }
