@@ -1,4 +1,9 @@
-import type { ContactLookup, PresenceState } from "../../../domain/ports/messaging-provider.port.ts";
+import { ProviderError } from "../../../domain/errors.ts";
+import {
+  BAILEYS_PROVIDER,
+  type ContactLookup,
+  type PresenceState,
+} from "../../../domain/ports/messaging-provider.port.ts";
 import { jidDecode, jidNormalizedUser } from "@whiskeysockets/baileys";
 import type { WASocket } from "@whiskeysockets/baileys";
 import { jidToAddress } from "./addresses.ts";
@@ -44,7 +49,9 @@ export class ChatActions {
   async lookup(pnJid: string): Promise<ContactLookup> {
     const address = jidToAddress(pnJid)!;
     const found = await this.sock.onWhatsApp(pnJid);
-    const onWhatsApp = found?.some((entry) => entry.exists) ?? false;
+    // rc14 answers a query that timed out with nothing rather than an error: that is no "no".
+    if (!found) throw new ProviderError(BAILEYS_PROVIDER, "WhatsApp did not answer the lookup", true, "408");
+    const onWhatsApp = found.some((entry) => entry.exists);
     if (!onWhatsApp) return { address, onWhatsApp, lid: null };
     const lid = await this.sock.signalRepository.lidMapping.getLIDForPN(pnJid);
     return { address, onWhatsApp, lid: lid ? jidNormalizedUser(lid) : null };
