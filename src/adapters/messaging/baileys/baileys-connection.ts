@@ -348,7 +348,7 @@ export class BaileysConnection implements WhatsAppConnection {
       const mapped = await toInboundMessage(message, {
         to: jidToAddress(this.deps.auth.creds.me?.id) ?? jidToAddress(this.me) ?? "",
         pnForLid: (lid) => this.deps.sock.signalRepository.lidMapping.getPNForLID(lid),
-        lidForPn: (pn) => storedLidForPn(this.deps.sock, pn),
+        lidForPn: (pn) => storedLidForPn(this.deps.sock.authState.keys, pn),
         now: () => new Date(),
         downloads: this.downloads,
       });

@@ -5,7 +5,7 @@ import {
   type PresenceState,
 } from "../../../domain/ports/messaging-provider.port.ts";
 import { jidDecode, jidNormalizedUser } from "@whiskeysockets/baileys";
-import type { WASocket } from "@whiskeysockets/baileys";
+import type { SignalKeyStore, WASocket } from "@whiskeysockets/baileys";
 import { jidToAddress } from "./addresses.ts";
 import type { ChatAddressing } from "./chat-addressing.ts";
 
@@ -64,10 +64,10 @@ export class ChatActions {
  * would send a usync query for an unknown number): read from the store's
  * `lid-mapping` keys, `<phone digits>` -> `<LID digits>`.
  */
-export async function storedLidForPn(sock: WASocket, pnJid: string): Promise<string | null> {
+export async function storedLidForPn(keys: SignalKeyStore, pnJid: string): Promise<string | null> {
   const phone = jidDecode(pnJid)?.user;
   if (!phone) return null;
-  const found = await sock.authState.keys.get("lid-mapping", [phone]);
+  const found = await keys.get("lid-mapping", [phone]);
   const lid = found[phone];
   return typeof lid === "string" && lid ? `${lid}@lid` : null;
 }
