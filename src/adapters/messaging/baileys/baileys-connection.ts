@@ -20,13 +20,11 @@ import { toInboundMessage } from "./inbound-mapping.ts";
 import type { MediaTrust } from "./media-trust.ts";
 import { ChatActions, storedLidForPn } from "./chat-actions.ts";
 import type { ChatAddressing } from "./chat-addressing.ts";
-import { heldAttachment } from "./outbound-content.ts";
-import { checkSendable, outboundContent } from "./outbound-conversation.ts";
+import { sendOnSocket } from "./send-message.ts";
 import { toProviderError } from "./send-errors.ts";
 import { ServerAcks } from "./server-acks.ts";
 import type { SessionWrites } from "./session-writes.ts";
 import { toProviderStatus } from "./status-mapping.ts";
-import { deriveWaMessageId } from "./wa-message-id.ts";
 
 /** Baileys' QR lifetimes when `qrTimeout` is not set: the first ref 60 s, the next ones 20 s. */
 const FIRST_QR_MS = 60_000;
@@ -118,66 +116,16 @@ export class BaileysConnection implements WhatsAppConnection {
     this.detachers.push(() => deps.sock.ws.off("CB:ack,class:message", onAck));
   }
 
-  /**
-   * Sends a message of any kind (text, one held attachment streamed from
-   * the MediaStore and uploaded first, a location, contacts, a reply, a
-   * reaction, an edit, a delete) in the recipient's chat, addressed as the
-   * chat is (see ChatAddressing), with the WhatsApp id derived from
-   * `message.id`, and resolves once the WhatsApp server acknowledged the
-   * stanza (its `<ack>`), with status `sent`; `progress.written` is called
-   * before that, as soon as Baileys wrote the stanza (after the upload).
-   * Checks first that the recipient has devices: a send to nobody would
-   * otherwise "succeed" and lose the message.
-   */
+  /** Sends a message of any kind in the recipient's chat; see `sendOnSocket`. */
   async send(message: Message, progress?: SendProgress): Promise<SendReceipt> {
     this.assertOpen();
-    const pnJid = this.recipientJid(message.to);
-    checkSendable(message);
-    const attachment = message.kind === "text" || message.kind === "media" ? heldAttachment(message) : undefined;
-    const waId = deriveWaMessageId(message.id);
-    const { sock } = this.deps;
-    try {
-      const jid = await this.deps.chats.chatJid(pnJid);
-      const devices = await sock.getUSyncDevices([jid], true, false);
-      if (devices.length === 0) {
-        throw new ProviderError(
-          BAILEYS_PROVIDER,
-          `WhatsApp listed no devices for ${message.to}; nothing was sent`,
-          true,
-          "no-devices",
-        );
-      }
-      const outgoing = await outboundContent(message, jid, this.deps.media.store);
-      if (outgoing.droppedCaption !== undefined) {
-        this.deps.logger.warn(
-          { session: this.deps.session, messageId: message.id, kind: attachment?.kind },
-          "baileys: WhatsApp shows no caption on this kind of file; the text is not sent",
-        );
-      }
-      const ack = this.acks.expect(waId);
-      try {
-        await sock.sendMessage(jid, outgoing.content, {
-          messageId: waId,
-          ...(outgoing.quoted ? { quoted: outgoing.quoted } : {}),
-          ...(attachment ? { mediaUploadTimeoutMs: this.deps.media.timeoutMs } : {}),
-        });
-      } catch (error) {
-        ack.cancel();
-        throw error;
-      } finally {
-        outgoing.release();
-      }
-      progress?.written();
-      await ack.wait();
-    } catch (error) {
-      const failure = toProviderError(error);
-      this.deps.logger.warn(
-        { session: this.deps.session, messageId: message.id, waId, err: failure.message, retryable: failure.retryable },
-        "baileys: send failed",
-      );
-      throw failure;
-    }
-    return { providerMessageId: waId, status: "sent" };
+    const { sock, chats, media, logger, session } = this.deps;
+    return sendOnSocket(
+      { sock, acks: this.acks, chats, media, logger, session },
+      message,
+      this.recipientJid(message.to),
+      progress,
+    );
   }
 
   /**
@@ -203,6 +151,14 @@ export class BaileysConnection implements WhatsAppConnection {
   async markRead(providerMessageId: string, from: string): Promise<void> {
     this.assertOpen();
     const jid = this.recipientJid(from);
+    if (!providerMessageId) {
+      throw new ProviderError(
+        BAILEYS_PROVIDER,
+        "a read mark needs the WhatsApp id of the message",
+        false,
+        "no-message-id",
+      );
+    }
     await this.act("read mark", () => this.actions.markRead(providerMessageId, jid));
   }
 
