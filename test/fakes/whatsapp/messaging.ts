@@ -16,6 +16,7 @@ import { composeInbound, parseInboundContent } from "./inbound-content.ts";
 import type { InboundContent } from "./inbound-content.ts";
 import type { InboundMedia } from "./media-inbound.ts";
 import { decodeContent } from "./message-decode.ts";
+import type { ReceivedMessage } from "./message-log.ts";
 import type { SharedLocation } from "./message-decode.ts";
 import { MessageMemory } from "./message-memory.ts";
 import type { RealDevice, SimUser } from "./registry.ts";
@@ -205,12 +206,7 @@ export class Messaging {
     const sent = this.ctx.log.messages(fromPhone).find((m) => m.id === request.id);
     if (!sent) throw new ControlError(404, `no message ${request.id} from ${fromPhone}`);
     const devices = this.ctx.registry.findByPhone(fromPhone)?.activeDevices ?? [];
-    const chatJid =
-      sent.addressing === "lid" && sent.toLid
-        ? sent.toLid
-        : normalizePhone(sent.to)
-          ? `${sent.to}@s.whatsapp.net`
-          : sent.to;
+    const chatJid = chatJidOf(sent);
     for (const device of devices) {
       device.deliver({
         tag: "receipt",
@@ -326,6 +322,12 @@ export class Messaging {
       return undefined;
     }
   }
+}
+
+/** The chat a sent message's receipts come from: the jid its sender addressed (a LID, a phone, or a raw jid). */
+function chatJidOf(sent: ReceivedMessage): string {
+  if (sent.addressing === "lid" && sent.toLid) return sent.toLid;
+  return normalizePhone(sent.to) ? `${sent.to}@s.whatsapp.net` : sent.to;
 }
 
 /** The stanza type WhatsApp gives each kind of message (what Baileys puts on the ones it sends). */
