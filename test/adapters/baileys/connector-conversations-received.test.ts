@@ -150,6 +150,22 @@ describe("BaileysConnector: one identity per contact (LID)", () => {
     expect(byId.get(later.providerMessageId)).toMatchObject({ to: CONTACT, addressing: "pn" });
   });
 
+  it("a message answered in a LID chat reports its receipts like any other", async () => {
+    const sim = await startSim({ receipts: { delayMs: 300 } });
+    const { connection, events } = await openSession(sim, ME);
+    await received(sim, events, { text: "hello from my LID", fromLid: true });
+
+    const { providerMessageId } = await connection.send(aSendingMessage({ to: `whatsapp:+${CONTACT}` }));
+    await events.waitFor("status", (e) => e.providerMessageId === providerMessageId && e.status === "read");
+
+    const statuses = events
+      .of("status")
+      .filter((e) => e.providerMessageId === providerMessageId)
+      .map((e) => e.status);
+    expect(statuses).toEqual(["delivered", "read"]);
+    expect(sim.messages(ME).find((m) => m.id === providerMessageId)).toMatchObject({ addressing: "lid" });
+  });
+
   it("after a restart, the mapping is in the store and the chat is still answered by LID", async () => {
     const sim = await startSim({ receipts: { delivery: false, read: false } });
     const { connection, events, connector, store } = await openSession(sim, ME);
