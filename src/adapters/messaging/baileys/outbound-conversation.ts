@@ -32,6 +32,11 @@ export function checkSendable(message: Message): void {
   }
 }
 
+/** Content that reads no file: nothing to let go of. */
+function only(content: AnyMessageContent): OutboundContent {
+  return { content, release: () => undefined };
+}
+
 /**
  * What Baileys sends for a message in the chat `chatJid`, by its kind: a
  * text or a file (with the quoted message when it is a reply), a location,
@@ -41,7 +46,6 @@ export function checkSendable(message: Message): void {
  */
 export async function outboundContent(message: Message, chatJid: string, store: MediaStore): Promise<OutboundContent> {
   const target = message.target;
-  const only = (content: AnyMessageContent): OutboundContent => ({ content, release: () => undefined });
   switch (message.kind) {
     case "reaction":
       return only({ react: { text: message.reaction!.emoji, key: targetKey(chatJid, target!) } });
@@ -62,7 +66,6 @@ export async function outboundContent(message: Message, chatJid: string, store: 
 }
 
 async function quotableContent(message: Message, store: MediaStore): Promise<OutboundContent> {
-  const only = (content: AnyMessageContent): OutboundContent => ({ content, release: () => undefined });
   if (message.kind === "location") {
     const { latitude, longitude, name, address } = message.location!;
     return only({
