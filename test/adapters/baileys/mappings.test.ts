@@ -12,6 +12,7 @@ import { deriveWaMessageId } from "../../../src/adapters/messaging/baileys/wa-me
 const context = (lids: Record<string, string> = {}): InboundContext => ({
   to: "whatsapp:+15550001111",
   pnForLid: async (lid) => lids[lid] ?? null,
+  lidForPn: async () => null,
   now: () => new Date(0),
   downloads: {
     idleTimeoutMs: 1_000,
@@ -150,6 +151,7 @@ describe("toInboundMessage", () => {
         media: [],
         at: new Date(1_800_000_000_000),
       },
+      chat: { pnJid: "15550002222@s.whatsapp.net" },
     });
   });
 
@@ -187,7 +189,7 @@ describe("toInboundMessage", () => {
     expect(mapped).toMatchObject({ kind: "message", message: { text: "poof" } });
   });
 
-  it("skips our own, group, status, reaction, protocol and undecryptable messages", async () => {
+  it("skips our own, group, status, other protocol and undecryptable messages", async () => {
     const cases: WAMessage[] = [
       waMessage({ remoteJid: "15550002222@s.whatsapp.net", fromMe: true, id: "S1" }, { conversation: "mine" }),
       waMessage(
@@ -200,8 +202,9 @@ describe("toInboundMessage", () => {
       ),
       waMessage(
         { remoteJid: "15550002222@s.whatsapp.net", fromMe: false, id: "S4" },
-        { reactionMessage: { text: "👍", key: { id: "X" } } },
+        { protocolMessage: { type: proto.Message.ProtocolMessage.Type.EPHEMERAL_SETTING } },
       ),
+      // A delete that names no message.
       waMessage({ remoteJid: "15550002222@s.whatsapp.net", fromMe: false, id: "S5" }, { protocolMessage: { type: 0 } }),
       waMessage({ remoteJid: "15550002222@s.whatsapp.net", fromMe: false, id: "S6" }, null, { messageStubType: 2 }),
     ];

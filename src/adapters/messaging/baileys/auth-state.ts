@@ -27,6 +27,8 @@ export interface StoreAuthState {
    * out) and about to be wiped, and a late write must not bring it back.
    */
   seal(): void;
+  /** Whether `seal()` was called: writes of the login's other state (see ChatAddressing) stop too. */
+  isSealed(): boolean;
 }
 
 /**
@@ -98,6 +100,7 @@ export async function loadAuthState(
       sealed = true;
       writes.dropPendingCreds();
     },
+    isSealed: () => sealed,
   };
 }
 

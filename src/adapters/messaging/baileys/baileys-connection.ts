@@ -3,6 +3,7 @@ import type { Message } from "../../../domain/message.ts";
 import {
   BAILEYS_PROVIDER,
   type ContactLookup,
+  type PresenceState,
   type SendProgress,
   type SendReceipt,
 } from "../../../domain/ports/messaging-provider.port.ts";
@@ -17,12 +18,13 @@ import { toConnectionClosed } from "./disconnect-mapping.ts";
 import type { MediaDownloads } from "./inbound-media.ts";
 import { toInboundMessage } from "./inbound-mapping.ts";
 import type { MediaTrust } from "./media-trust.ts";
-import { heldAttachment, mediaContent, textContent } from "./outbound-content.ts";
+import { ChatActions, storedLidForPn } from "./chat-actions.ts";
+import type { ChatAddressing } from "./chat-addressing.ts";
+import { sendOnSocket } from "./send-message.ts";
 import { toProviderError } from "./send-errors.ts";
 import { ServerAcks } from "./server-acks.ts";
 import type { SessionWrites } from "./session-writes.ts";
 import { toProviderStatus } from "./status-mapping.ts";
-import { deriveWaMessageId } from "./wa-message-id.ts";
 
 /** Baileys' QR lifetimes when `qrTimeout` is not set: the first ref 60 s, the next ones 20 s. */
 const FIRST_QR_MS = 60_000;
@@ -40,6 +42,8 @@ export interface BaileysConnectionDeps {
   readonly registrationTimeoutMs: number;
   readonly qrTimeoutMs: number | undefined;
   readonly media: ConnectionMedia;
+  /** Which chats are addressed by LID, so what we send lands in the chat the contact writes in. */
+  readonly chats: ChatAddressing;
 }
 
 /** What a connection needs for files: sent ones are read from the store, received ones downloaded. */
@@ -75,9 +79,11 @@ export class BaileysConnection implements WhatsAppConnection {
   private registrationSettle!: { resolve(): void; reject(error: Error): void };
   private readonly detachers: Array<() => void> = [];
   private readonly downloads: MediaDownloads;
+  private readonly actions: ChatActions;
 
   constructor(private readonly deps: BaileysConnectionDeps) {
     this.acks = new ServerAcks(deps.ackTimeoutMs);
+    this.actions = new ChatActions(deps.sock, deps.chats);
     const { media } = deps;
     this.downloads = {
       ...(media.trust.dispatcher ? { dispatcher: media.trust.dispatcher } : {}),
@@ -110,72 +116,16 @@ export class BaileysConnection implements WhatsAppConnection {
     this.detachers.push(() => deps.sock.ws.off("CB:ack,class:message", onAck));
   }
 
-  /**
-   * Sends a message, text or one held attachment (streamed from the
-   * MediaStore and uploaded first), with the WhatsApp id derived from
-   * `message.id`, and resolves once the WhatsApp server acknowledged the
-   * stanza (its `<ack>`), with status `sent`; `progress.written` is called
-   * before that, as soon as Baileys wrote the stanza (after the upload).
-   * Checks first that the recipient has devices: a send to nobody would
-   * otherwise "succeed" and lose the message.
-   */
+  /** Sends a message of any kind in the recipient's chat; see `sendOnSocket`. */
   async send(message: Message, progress?: SendProgress): Promise<SendReceipt> {
-    if (this.state !== "open" || this.silenced) {
-      throw new ProviderError(BAILEYS_PROVIDER, "the WhatsApp connection is not open", true, "not-open");
-    }
-    const jid = addressToJid(message.to);
-    if (!jid)
-      throw new ProviderError(
-        BAILEYS_PROVIDER,
-        `not a WhatsApp phone number: ${message.to}`,
-        false,
-        "invalid-recipient",
-      );
-    const attachment = heldAttachment(message);
-    const waId = deriveWaMessageId(message.id);
-    const { sock } = this.deps;
-    try {
-      const devices = await sock.getUSyncDevices([jid], true, false);
-      if (devices.length === 0) {
-        throw new ProviderError(
-          BAILEYS_PROVIDER,
-          `WhatsApp listed no devices for ${message.to}; nothing was sent`,
-          true,
-          "no-devices",
-        );
-      }
-      const outgoing = attachment
-        ? await mediaContent(message, attachment, this.deps.media.store)
-        : textContent(message);
-      if (outgoing.droppedCaption !== undefined) {
-        this.deps.logger.warn(
-          { session: this.deps.session, messageId: message.id, kind: attachment?.kind },
-          "baileys: WhatsApp shows no caption on this kind of file; the text is not sent",
-        );
-      }
-      const ack = this.acks.expect(waId);
-      try {
-        await sock.sendMessage(jid, outgoing.content, {
-          messageId: waId,
-          ...(attachment ? { mediaUploadTimeoutMs: this.deps.media.timeoutMs } : {}),
-        });
-      } catch (error) {
-        ack.cancel();
-        throw error;
-      } finally {
-        outgoing.release();
-      }
-      progress?.written();
-      await ack.wait();
-    } catch (error) {
-      const failure = toProviderError(error);
-      this.deps.logger.warn(
-        { session: this.deps.session, messageId: message.id, waId, err: failure.message, retryable: failure.retryable },
-        "baileys: send failed",
-      );
-      throw failure;
-    }
-    return { providerMessageId: waId, status: "sent" };
+    this.assertOpen();
+    const { sock, chats, media, logger, session } = this.deps;
+    return sendOnSocket(
+      { sock, acks: this.acks, chats, media, logger, session },
+      message,
+      this.recipientJid(message.to),
+      progress,
+    );
   }
 
   /**
@@ -185,9 +135,7 @@ export class BaileysConnection implements WhatsAppConnection {
    * not only the one that received the message.
    */
   async reuploadMedia(message: WAMessage): Promise<WAMessage> {
-    if (this.state !== "open" || this.silenced) {
-      throw new ProviderError(BAILEYS_PROVIDER, "the WhatsApp connection is not open", true, "not-open");
-    }
+    this.assertOpen();
     const { sock } = this.deps;
     // Baileys builds the new copy's URL on the media host media_conn named;
     // a socket that never asked would use its built-in default host.
@@ -200,16 +148,30 @@ export class BaileysConnection implements WhatsAppConnection {
     );
   }
 
-  async markRead(): Promise<void> {
-    throw new ProviderError(BAILEYS_PROVIDER, "read marks are not available yet", false, "not-supported");
+  async markRead(providerMessageId: string, from: string): Promise<void> {
+    this.assertOpen();
+    const jid = this.recipientJid(from);
+    if (!providerMessageId) {
+      throw new ProviderError(
+        BAILEYS_PROVIDER,
+        "a read mark needs the WhatsApp id of the message",
+        false,
+        "no-message-id",
+      );
+    }
+    await this.act("read mark", () => this.actions.markRead(providerMessageId, jid));
   }
 
-  async presence(): Promise<void> {
-    throw new ProviderError(BAILEYS_PROVIDER, "presence is not available yet", false, "not-supported");
+  async presence(to: string, state: PresenceState): Promise<void> {
+    this.assertOpen();
+    const jid = this.recipientJid(to);
+    await this.act("presence", () => this.actions.presence(jid, state));
   }
 
-  async lookup(): Promise<ContactLookup> {
-    throw new ProviderError(BAILEYS_PROVIDER, "contact lookups are not available yet", false, "not-supported");
+  async lookup(address: string): Promise<ContactLookup> {
+    this.assertOpen();
+    const jid = this.recipientJid(address);
+    return this.act("lookup", () => this.actions.lookup(jid));
   }
 
   async requestPairingCode(phone: string): Promise<string> {
@@ -266,6 +228,35 @@ export class BaileysConnection implements WhatsAppConnection {
     this.endSocket();
   }
 
+  private assertOpen(): void {
+    if (this.state !== "open" || this.silenced) {
+      throw new ProviderError(BAILEYS_PROVIDER, "the WhatsApp connection is not open", true, "not-open");
+    }
+  }
+
+  /** The phone-number jid of an address; a terminal error for anything else. */
+  private recipientJid(address: string): string {
+    const jid = addressToJid(address);
+    if (!jid) {
+      throw new ProviderError(BAILEYS_PROVIDER, `not a WhatsApp phone number: ${address}`, false, "invalid-recipient");
+    }
+    return jid;
+  }
+
+  /** Runs a chat action, its failure as a ProviderError (logged). */
+  private async act<T>(what: string, action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      const failure = toProviderError(error);
+      this.deps.logger.warn(
+        { session: this.deps.session, err: failure.message, retryable: failure.retryable },
+        `baileys: ${what} failed`,
+      );
+      throw failure;
+    }
+  }
+
   private onConnectionUpdate(update: BaileysEventMap["connection.update"]): void {
     if (update.qr) {
       const ttl = this.deps.qrTimeoutMs ?? (this.qrCount === 0 ? FIRST_QR_MS : NEXT_QR_MS);
@@ -313,11 +304,15 @@ export class BaileysConnection implements WhatsAppConnection {
       const mapped = await toInboundMessage(message, {
         to: jidToAddress(this.deps.auth.creds.me?.id) ?? jidToAddress(this.me) ?? "",
         pnForLid: (lid) => this.deps.sock.signalRepository.lidMapping.getPNForLID(lid),
+        lidForPn: (pn) => storedLidForPn(this.deps.sock.authState.keys, pn),
         now: () => new Date(),
         downloads: this.downloads,
       });
-      if (mapped.kind === "message") this.deliver({ type: "inbound", message: mapped.message });
-      else
+      if (mapped.kind === "message") {
+        // Before the app hears of it: its answer must go to the chat this came in.
+        this.deps.chats.note(mapped.chat.pnJid, mapped.chat.lidJid);
+        this.deliver({ type: "inbound", message: mapped.message });
+      } else
         this.deps.logger.debug(
           { session: this.deps.session, waId: message.key.id, why: mapped.why },
           "baileys: upsert skipped",

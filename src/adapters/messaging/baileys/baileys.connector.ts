@@ -10,6 +10,7 @@ import makeWASocket, { DEFAULT_CONNECTION_CONFIG, makeCacheableSignalKeyStore, p
 import type { UserFacingSocketConfig } from "@whiskeysockets/baileys";
 import { loadAuthState } from "./auth-state.ts";
 import { BaileysConnection } from "./baileys-connection.ts";
+import { ChatAddressing } from "./chat-addressing.ts";
 import { baileysLogger } from "./connector-logger.ts";
 import { assertCertificate, mediaTrustFor, type MediaTrust } from "./media-trust.ts";
 import { SessionWrites } from "./session-writes.ts";
@@ -116,6 +117,7 @@ export class BaileysConnector implements WhatsAppConnector {
         trust,
         newestConnection: () => this.newest.get(session)?.deref(),
       },
+      chats: new ChatAddressing({ store, writes, sealed: () => auth.isSealed(), logger }),
     });
     this.newest.set(session, new WeakRef(connection));
     return connection;

@@ -1,8 +1,10 @@
+import { plainConversation, type Conversation } from "../../../domain/conversation.ts";
 import type { InboundWhatsAppMessage } from "../../../domain/ports/whatsapp-connector.port.ts";
-import { isLidUser, isPnUser, normalizeMessageContent, toNumber } from "@whiskeysockets/baileys";
+import { isLidUser, isPnUser, jidNormalizedUser, toNumber } from "@whiskeysockets/baileys";
 import type { WAMessage } from "@whiskeysockets/baileys";
 import { jidToAddress } from "./addresses.ts";
-import { findMedia, toInboundMedia, type MediaDownloads } from "./inbound-media.ts";
+import { readContent, type ReadContent } from "./inbound-conversation.ts";
+import { toInboundMedia, type MediaDownloads } from "./inbound-media.ts";
 
 /** What mapping an inbound message needs besides the message. */
 export interface InboundContext {
@@ -10,32 +12,38 @@ export interface InboundContext {
   readonly to: string;
   /** The phone-number jid behind a LID (Baileys' lid-mapping store), or null when unknown. */
   readonly pnForLid: (lidJid: string) => Promise<string | null>;
+  /** The LID jid of a phone-number jid as the lid-mapping store knows it, or null; never asks WhatsApp. */
+  readonly lidForPn: (pnJid: string) => Promise<string | null>;
   readonly now: () => Date;
   /** How the file of a media message is downloaded when the gateway opens it. */
   readonly downloads: MediaDownloads;
 }
 
 export type InboundMapping =
-  | { readonly kind: "message"; readonly message: InboundWhatsAppMessage }
+  | {
+      readonly kind: "message";
+      readonly message: InboundWhatsAppMessage;
+      /** How the chat is addressed: the sender's phone-number jid, and its LID jid when the chat is LID-addressed. */
+      readonly chat: { readonly pnJid: string; readonly lidJid?: string };
+    }
   | { readonly kind: "skipped"; readonly why: string };
-
-/** The text of a message: `conversation` or an extended text, inside any ephemeral/view-once wrapper. */
-export function textOf(message: WAMessage): string | undefined {
-  const content = normalizeMessageContent(message.message);
-  const text = content?.conversation ?? content?.extendedTextMessage?.text;
-  return typeof text === "string" && text.length > 0 ? text : undefined;
-}
 
 /**
  * Maps one upserted message from someone else to an inbound message, or says
  * why it is not one: our own messages, groups, broadcasts and status posts,
- * newsletters, and anything with neither text nor a file (reactions,
- * protocol messages, messages that failed to decrypt) are skipped. A file
- * (photo, video, audio, voice note, document, sticker) comes as `media`,
- * its caption as the text; it is downloaded only when the gateway opens
- * it. The sender is given by phone number: a LID-addressed message carries
- * its sender's number in `remoteJidAlt` (the stanza's `sender_pn`); failing
- * that, Baileys' lid-mapping store is asked.
+ * newsletters, messages that failed to decrypt, and contents we do not
+ * carry (see readContent) are skipped. A file (photo, video, audio, voice
+ * note, document, sticker) comes as `media`, its caption as the text; it is
+ * downloaded only when the gateway opens it. Replies, reactions, edits,
+ * deletes, locations and contact cards come with their `conversation`
+ * facts, which name other messages by their WhatsApp ids.
+ *
+ * The sender is given by phone number: a LID-addressed message carries its
+ * sender's number in `remoteJidAlt` (the stanza's `sender_pn`); failing
+ * that, Baileys' lid-mapping store is asked. Its LID, whenever known (the
+ * chat's own jid, the `sender_lid` of a phone-addressed message, the
+ * store), is `conversation.lid`, written as WhatsApp writes a LID without
+ * its device: `<digits>@lid` (its digits alone would read like a number).
  */
 export async function toInboundMessage(message: WAMessage, context: InboundContext): Promise<InboundMapping> {
   const { key } = message;
@@ -43,13 +51,17 @@ export async function toInboundMessage(message: WAMessage, context: InboundConte
   if (!key.id) return skipped("no message id");
   const chat = key.remoteJid ?? undefined;
   if (!isPnUser(chat) && !isLidUser(chat)) return skipped("not a 1:1 chat");
-  const text = textOf(message);
-  const found = findMedia(message.message);
-  if (text === undefined && !found) {
-    return skipped(message.messageStubType ? `stub ${message.messageStubType}` : "no text or file");
-  }
-  const from = await senderAddress(chat!, key as { remoteJidAlt?: string; senderPn?: string }, context);
-  if (!from) return skipped("sender's phone number unknown (LID without mapping)");
+  if (!message.message && message.messageStubType) return skipped(`stub ${message.messageStubType}`);
+  const content = readContent(message.message);
+  if ("skipped" in content) return skipped(content.skipped);
+  const alternates = key as { remoteJidAlt?: string; senderPn?: string };
+  const pnJid = await senderPnJid(chat!, alternates, context);
+  const from = jidToAddress(pnJid);
+  if (!pnJid || !from) return skipped("sender's phone number unknown (LID without mapping)");
+  const lidJid = isLidUser(chat) ? chat : undefined;
+  const lid = lidJid ?? (isLidUser(alternates.remoteJidAlt) ? alternates.remoteJidAlt : await context.lidForPn(pnJid));
+  const { read } = content;
+  const conversation = conversationOf(read, lid ? jidNormalizedUser(lid) : null);
   const seconds = toNumber(message.messageTimestamp ?? 0);
   return {
     kind: "message",
@@ -57,23 +69,33 @@ export async function toInboundMessage(message: WAMessage, context: InboundConte
       providerMessageId: key.id,
       from,
       to: context.to,
-      text: text ?? found?.fields.caption ?? "",
-      media: found ? [toInboundMedia(message, found, context.downloads)] : [],
+      text: read.text,
+      media: read.media ? [toInboundMedia(message, read.media, context.downloads)] : [],
+      ...(conversation ? { conversation } : {}),
       at: seconds > 0 ? new Date(seconds * 1000) : context.now(),
     },
+    chat: { pnJid: jidNormalizedUser(pnJid), ...(lidJid ? { lidJid: jidNormalizedUser(lidJid) } : {}) },
   };
 }
 
-async function senderAddress(
+/** The conversation facts, or undefined for a plain text or file from a sender whose LID is unknown. */
+function conversationOf(read: ReadContent, lid: string | null): Conversation | undefined {
+  const plain = (read.kind === "text" || read.kind === "media") && read.replyTo === null;
+  if (plain && lid === null) return undefined;
+  const { kind, replyTo, location, contacts, reaction, edit, revoke } = read;
+  return { ...plainConversation(kind), replyTo, location, contacts, reaction, edit, revoke, lid };
+}
+
+async function senderPnJid(
   chat: string,
   key: { remoteJidAlt?: string; senderPn?: string },
   context: InboundContext,
 ): Promise<string | undefined> {
-  if (isPnUser(chat)) return jidToAddress(chat);
+  if (isPnUser(chat)) return chat;
   // rc14 names the alternate jid remoteJidAlt; older 7.x builds said senderPn.
-  const alternate = jidToAddress(key.remoteJidAlt) ?? jidToAddress(key.senderPn);
-  if (alternate) return alternate;
-  return jidToAddress(await context.pnForLid(chat));
+  if (isPnUser(key.remoteJidAlt)) return key.remoteJidAlt;
+  if (isPnUser(key.senderPn)) return key.senderPn;
+  return (await context.pnForLid(chat)) ?? undefined;
 }
 
 function skipped(why: string): InboundMapping {

@@ -5,11 +5,13 @@ import { isHeld, normalizeMimeType, OGG_OPUS, type HeldMedia, type MediaKind } f
 import type { Message } from "../../../domain/message.ts";
 import type { MediaStore } from "../../../domain/ports/media-store.port.ts";
 import { BAILEYS_PROVIDER } from "../../../domain/ports/messaging-provider.port.ts";
-import type { AnyMessageContent } from "@whiskeysockets/baileys";
+import type { AnyMessageContent, WAMessage } from "@whiskeysockets/baileys";
 
 /** What Baileys is given to send: the content, and how to let go of the file it reads. */
 export interface OutboundContent {
   readonly content: AnyMessageContent;
+  /** The message a reply quotes. */
+  readonly quoted?: WAMessage;
   /** Closes the file stream (whether or not Baileys read it to the end). */
   release(): void;
   /** A caption that the kind cannot carry (WhatsApp shows none on audio, voice notes and stickers). */
