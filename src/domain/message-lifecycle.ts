@@ -6,11 +6,11 @@ import {
   type EarlyStatusLimits,
 } from "./early-statuses.ts";
 import type { MessageError } from "./errors.ts";
-import { deleted, edited, plainConversation, type Conversation, type MessageTarget } from "./conversation.ts";
+import { deleted, edited, plainConversation, type Conversation } from "./conversation.ts";
 import { isHeld, type MessageMedia } from "./media.ts";
 import type { Message, NewInboundMessage, NewOutboundMessage, StatusChange } from "./message.ts";
 import { canTransition, statusesPassed, type MessageStatus } from "./message-status.ts";
-import type { AttemptOutcome, StatusUpdate } from "./ports/message-store.port.ts";
+import type { Amendment, AttemptOutcome, StatusUpdate } from "./ports/message-store.port.ts";
 
 // What each event of a message's life does to it: acceptance, a claim, an
 // attempt's outcome, a provider's status report, a requeue at start. Stores
@@ -105,17 +105,6 @@ export function receivedInbound(message: NewInboundMessage): StoredMessage {
 function conversationOf(message: NewOutboundMessage | NewInboundMessage): Conversation {
   return message.conversation ?? plainConversation(message.media.length > 0 ? "media" : "text");
 }
-
-/** A change to a message that is not a status move (see {@link amended}). */
-export type Amendment =
-  /** Its text was replaced (an edit received, or ours sent): the old one is kept in `edits`. */
-  | { readonly kind: "edited"; readonly text: string }
-  /** Deleted for everyone: the record stays, its text and files go. */
-  | { readonly kind: "deleted" }
-  /** A queued message of ours never handed out to a provider, deleted: it fails and is never sent. */
-  | { readonly kind: "cancelled" }
-  /** The message it refers to, as the provider needs it, found when it is sent. */
-  | { readonly kind: "target"; readonly target: MessageTarget };
 
 /** The reason a cancelled message shows. */
 export const CANCELLED: MessageError = {

@@ -16,7 +16,6 @@ import {
   afterRequeue,
   afterStatusReport,
   amended,
-  type Amendment,
   earlyStatusesAppliedBy,
   heldMediaIds,
   isUnfinished,
@@ -25,6 +24,7 @@ import {
   type StoredMessage,
 } from "../../src/domain/message-lifecycle.ts";
 import type {
+  Amendment,
   AttemptOutcome,
   EnqueueResult,
   ListFilter,

@@ -1,7 +1,7 @@
 import { injectionToken, type InjectionToken } from "../injection-token.ts";
 import type { MessageError } from "../errors.ts";
+import type { MessageTarget } from "../conversation.ts";
 import type { MessageMedia } from "../media.ts";
-import type { Amendment } from "../message-lifecycle.ts";
 import type { Direction, Message, NewInboundMessage, NewOutboundMessage, Route } from "../message.ts";
 import type { MessageStatus, ProviderStatus } from "../message-status.ts";
 
@@ -11,6 +11,17 @@ export type EnqueueResult =
   | { readonly kind: "existing"; readonly message: Message }
   /** Same Idempotency-Key, different request. */
   | { readonly kind: "conflict"; readonly message: Message };
+
+/** A change to a message that is not a status move (see `amended` in message-lifecycle.ts). */
+export type Amendment =
+  /** Its text was replaced (an edit received, or ours sent): the old one is kept in `edits`. */
+  | { readonly kind: "edited"; readonly text: string }
+  /** Deleted for everyone: the record stays, its text and files go. */
+  | { readonly kind: "deleted" }
+  /** A queued message of ours never handed out to a provider, deleted: it fails and is never sent. */
+  | { readonly kind: "cancelled" }
+  /** The message it refers to, as the provider needs it, found when it is sent. */
+  | { readonly kind: "target"; readonly target: MessageTarget };
 
 /** How one send attempt ended. */
 export type AttemptOutcome =

@@ -15,7 +15,6 @@ import {
   afterRequeue,
   afterStatusReport,
   amended,
-  type Amendment,
   earlyStatusesAppliedBy,
   heldMediaIds,
   isUnfinished,
@@ -24,6 +23,7 @@ import {
   type StoredMessage,
 } from "../../../domain/message-lifecycle.ts";
 import type {
+  Amendment,
   AttemptOutcome,
   EnqueueResult,
   ListFilter,
