@@ -1,7 +1,14 @@
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { deriveWaMessageId } from "../../src/adapters/messaging/baileys/wa-message-id.ts";
 import { startWhatsAppSimulator, type ReceivedMessage, type WhatsAppSimulator } from "../fakes/whatsapp/index.ts";
-import { eventually, startInProcessGateway, type InProcessGateway } from "../support/in-process-gateway.ts";
+import { startGatewayProcess, type GatewayProcess } from "../support/gateway-process.ts";
+import {
+  eventually,
+  startInProcessGateway,
+  TEST_API_KEY,
+  type InProcessGateway,
+} from "../support/in-process-gateway.ts";
 import { seedLinkedSession } from "../support/linked-session.ts";
 import { tempDir } from "../support/temp-dir.ts";
 import { newWebhookSecret, WebhookReceiver } from "../support/webhook-receiver.ts";
@@ -219,5 +226,70 @@ describe("a WhatsApp conversation through the gateway", () => {
     expect(nobody.onWhatsApp).toBe(false);
     const somebody = (await (await gw.call("GET", `/contacts/${CUSTOMER_ADDRESS}`)).json()) as { onWhatsApp: boolean };
     expect(somebody.onWhatsApp).toBe(true);
+  });
+
+  it("sends a reply, a reaction and a delete accepted before a kill -9 once each, after the restart", async () => {
+    const sim = await startWhatsAppSimulator({ receipts: { delivery: false, read: false } });
+    cleanups.push(() => sim.close());
+    const dir = await tempDir();
+    cleanups.push(dir.remove);
+    await seedLinkedSession(sim, dir.path, "default", PHONE);
+    const start = async (): Promise<GatewayProcess> => {
+      const gw = await startGatewayProcess(join(import.meta.dirname, "../../src/main.ts"), {
+        GATEWAY_PROVIDERS: "baileys",
+        WA_WEBSOCKET_URL: sim.wsUrl,
+        WA_MEDIA_CA_FILE: sim.caFile,
+        RECONNECT_BACKOFF_BASE_MS: "50",
+        RECONNECT_BACKOFF_MAX_MS: "300",
+        DATA_DIR: dir.path,
+        API_KEYS: TEST_API_KEY,
+      });
+      cleanups.push(() => {
+        if (gw.child.exitCode === null) gw.child.kill("SIGKILL");
+      });
+      return gw;
+    };
+    const call = async (gw: GatewayProcess, method: string, path: string, body?: object): Promise<Response> =>
+      fetch(`${gw.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${TEST_API_KEY}`, "content-type": "application/json" },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+    const first = await start();
+    const { id: theirId } = await sim.inbound({ from: CUSTOMER, to: PHONE, text: "Can I change my order?" });
+    const question = await eventually(async () => {
+      const page = (await (await call(first, "GET", "/messages?direction=inbound")).json()) as { items: MessageView[] };
+      return page.items[0];
+    }, 20_000);
+    // WhatsApp unreachable for a while: everything below is accepted and waits in the queue.
+    sim.outage(4);
+    const reply = (await (
+      await call(first, "POST", "/messages", { to: CUSTOMER_ADDRESS, text: "Sure, what to?", replyTo: question.id })
+    ).json()) as MessageView;
+    const reaction = (await (
+      await call(first, "POST", `/messages/${question.id}/reactions`, { emoji: "👌" })
+    ).json()) as MessageView;
+    const cancelled = (await (
+      await call(first, "POST", "/messages", { to: CUSTOMER_ADDRESS, text: "never mind" })
+    ).json()) as MessageView;
+    const deleted = (await (await call(first, "DELETE", `/messages/${cancelled.id}`)).json()) as MessageView;
+    expect(deleted).toMatchObject({ id: cancelled.id, status: "failed", error: { code: "message.cancelled" } });
+    first.child.kill("SIGKILL");
+    await first.exited;
+    expect(sim.messages(PHONE)).toEqual([]);
+
+    const second = await start();
+    await eventually(async () => {
+      const m = (await (await call(second, "GET", `/messages/${reaction.id}`)).json()) as MessageView;
+      return m.status === "sent" ? m : undefined;
+    }, 30_000);
+    const received = sim.messages(PHONE);
+    expect(received.map((m) => m.id)).toEqual([deriveWaMessageId(reply.id), deriveWaMessageId(reaction.id)]);
+    expect(received[0]).toMatchObject({ kind: "text", replyTo: theirId });
+    expect(received[1]).toMatchObject({ kind: "reaction", reaction: { id: theirId, emoji: "👌" } });
+    // The cancelled message never went out.
+    expect(sim.messages(PHONE).some((m) => m.id === deriveWaMessageId(cancelled.id))).toBe(false);
+    second.child.kill("SIGTERM");
+    expect((await second.exited).code).toBe(0);
   });
 });
