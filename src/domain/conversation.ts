@@ -84,6 +84,10 @@ export interface Conversation {
    * in phone-number form whenever the number is known.
    */
   readonly lid: string | null;
+  /** The group (`whatsapp:group:<id>`) of a message received in a group; null in a 1:1 chat. */
+  readonly group: string | null;
+  /** Who sent a message received in a group (phone-number form when known; `lid` beside it). */
+  readonly participant: string | null;
 }
 
 /** A plain text or media message's conversation facts: nothing but its kind. */
@@ -101,6 +105,8 @@ export function plainConversation(kind: MessageKind = "text"): Conversation {
     deletedAt: null,
     edits: [],
     lid: null,
+    group: null,
+    participant: null,
   };
 }
 

@@ -6,6 +6,7 @@ export const WebhookEventTypes = [
   "message.reaction",
   "message.edited",
   "message.deleted",
+  "group.updated",
 ] as const;
 export type WebhookEventType = (typeof WebhookEventTypes)[number];
 

@@ -1,3 +1,5 @@
+import { DomainError } from "../../src/domain/errors.ts";
+import type { ConnectionGroups } from "../../src/domain/ports/group-control.port.ts";
 import type { ContactLookup, PresenceState } from "../../src/domain/ports/messaging-provider.port.ts";
 import type { Message } from "../../src/domain/message.ts";
 import type { SendReceipt } from "../../src/domain/ports/messaging-provider.port.ts";
@@ -56,6 +58,28 @@ export class ScriptedConnection implements WhatsAppConnection {
     this.sent.push(message);
     return { providerMessageId: `wa-${message.id}` };
   }
+
+  readonly groups: ConnectionGroups = {
+    list: async () => [],
+    get: async (groupId) => {
+      throw new DomainError("GROUP.NOT_FOUND", `no group ${groupId}`);
+    },
+    create: async () => {
+      throw new DomainError("GROUP.NOT_ADMIN", "the scripted connection has no groups");
+    },
+    changeParticipants: async (groupId) => {
+      throw new DomainError("GROUP.NOT_FOUND", `no group ${groupId}`);
+    },
+    update: async (groupId) => {
+      throw new DomainError("GROUP.NOT_FOUND", `no group ${groupId}`);
+    },
+    leave: async (groupId) => {
+      throw new DomainError("GROUP.NOT_FOUND", `no group ${groupId}`);
+    },
+    inviteLink: async (groupId) => {
+      throw new DomainError("GROUP.NOT_FOUND", `no group ${groupId}`);
+    },
+  };
 
   /** Read marks and presence updates asked of this connection, in order. */
   readonly chatActions: string[] = [];

@@ -51,7 +51,7 @@ export interface SupervisorDeps {
   /** Every change of what `info()` shows. */
   readonly onChange: (info: SessionInfo) => void;
   /** Inbound messages and status reports of the live connection. */
-  readonly onTraffic: (event: Extract<ConnectionEvent, { type: "inbound" | "status" }>) => void;
+  readonly onTraffic: (event: Extract<ConnectionEvent, { type: "inbound" | "status" | "group" }>) => void;
   readonly onRecovery?: (record: RecoveryRecord) => void;
 }
 

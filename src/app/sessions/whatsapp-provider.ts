@@ -13,6 +13,7 @@ import {
   type ConversationControl,
 } from "../../domain/ports/messaging-provider.port.ts";
 import type { SessionStore } from "../../domain/ports/session-store.port.ts";
+import type { GroupControl } from "../../domain/ports/group-control.port.ts";
 import type { WhatsAppConnection, WhatsAppConnector } from "../../domain/ports/whatsapp-connector.port.ts";
 import { isValidSessionId, type SessionInfo } from "../../domain/session.ts";
 import type { ReconnectSettings } from "./reconnect-policy.ts";
@@ -57,6 +58,16 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
   readonly id = BAILEYS_PROVIDER;
   readonly channels = ["whatsapp"] as const;
   readonly sessions: SessionControl = this;
+  readonly groups: GroupControl = {
+    list: (session) => this.connection(session).groups.list(),
+    get: (session, groupId) => this.connection(session).groups.get(groupId),
+    create: (session, subject, participants) => this.connection(session).groups.create(subject, participants),
+    changeParticipants: (session, groupId, change) =>
+      this.connection(session).groups.changeParticipants(groupId, change),
+    update: (session, groupId, change) => this.connection(session).groups.update(groupId, change),
+    leave: (session, groupId) => this.connection(session).groups.leave(groupId),
+    inviteLink: (session, groupId) => this.connection(session).groups.inviteLink(groupId),
+  };
   readonly conversations: ConversationControl = {
     markRead: (message) =>
       this.connection(message.session).markRead(message.providerMessageId ?? "", message.from ?? ""),
@@ -248,6 +259,10 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
       onTraffic: (event) => {
         if (event.type === "status") {
           this.emit({ type: "status", providerMessageId: event.providerMessageId, status: event.status });
+          return;
+        }
+        if (event.type === "group") {
+          this.emit({ type: "group", session: id, update: event.update });
           return;
         }
         const m = event.message;

@@ -17,8 +17,9 @@ import { newMessageId } from "../message-id.ts";
 const LOOKUP_TTL_MS = 6 * 3_600_000;
 const LOOKUP_CACHE_MAX = 10_000;
 
-/** The chat a message belongs to: its recipient when we sent it, its sender when we received it. */
+/** The chat a message belongs to: its group; else its recipient when we sent it, its sender when we received it. */
 export function chatOf(message: Message): string {
+  if (message.group !== null) return message.group;
   return message.direction === "outbound" ? message.to : (message.from ?? "");
 }
 

@@ -84,6 +84,9 @@ export class RecordProviderEvent {
         }
         return;
       }
+      case "group":
+        this.events.publish({ type: "group.updated", session: event.session, update: event.update });
+        return;
       case "session": {
         if (event.ready) this.events.publish({ type: "session.ready", provider: provider.id, session: event.session });
         const info = provider.sessions?.get(event.session);

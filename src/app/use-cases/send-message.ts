@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { formatAddress, parseAddress, type Channel } from "../../domain/address.ts";
+import { formatAddress, isGroupAddress, parseAddress, type Channel } from "../../domain/address.ts";
 import { plainConversation, type Conversation } from "../../domain/conversation.ts";
 import { DomainError } from "../../domain/errors.ts";
 import type { Message } from "../../domain/message.ts";
@@ -123,6 +123,7 @@ export class SendMessage {
           }
         : null,
       contacts: contacts ? contacts.map((card) => ({ name: card.name, phones: [...card.phones] })) : null,
+      group: isGroupAddress(to) ? to : null,
     };
   }
 }

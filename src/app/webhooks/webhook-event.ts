@@ -36,6 +36,12 @@ function toWebhookEvent(event: PublicDomainEvent, at: Date): WebhookEvent {
         body: JSON.stringify({ type: event.type, timestamp, data: toMessageView(event.message) }),
         orderingKey: messageOrderingKey(event.message.id),
       };
+    case "group.updated":
+      return {
+        type: event.type,
+        body: JSON.stringify({ type: event.type, timestamp, data: { session: event.session, ...event.update } }),
+        orderingKey: `group:${event.session}:${event.update.group}`,
+      };
     case "session.state":
       return {
         type: event.type,

@@ -1,4 +1,5 @@
 import { injectionToken, type InjectionToken } from "../injection-token.ts";
+import type { GroupUpdate } from "../group.ts";
 import type { Message } from "../message.ts";
 import type { MessageStatus } from "../message-status.ts";
 import type { SessionInfo } from "../session.ts";
@@ -17,7 +18,9 @@ export type PublicDomainEvent =
   /** A message's text was edited (received from its sender, or ours once the edit went out): the message after it. */
   | { readonly type: "message.edited"; readonly message: Message }
   /** A message was deleted for everyone, or a queued one of ours cancelled: the message after it. */
-  | { readonly type: "message.deleted"; readonly message: Message };
+  | { readonly type: "message.deleted"; readonly message: Message }
+  /** A group a session is in changed (members, roles, subject, description). */
+  | { readonly type: "group.updated"; readonly session: string; readonly update: GroupUpdate };
 
 /** What only parts of this process react to; never sent to a webhook. */
 export type InternalDomainEvent =

@@ -1,7 +1,9 @@
 import { injectionToken, type InjectionToken } from "../injection-token.ts";
 import type { Channel } from "../address.ts";
 import type { MessageError } from "../errors.ts";
+import type { GroupUpdate } from "../group.ts";
 import type { MediaKind } from "../media.ts";
+import type { GroupControl } from "./group-control.port.ts";
 import type { Message, NewInboundMessage } from "../message.ts";
 import type { MediaSource } from "./media-store.port.ts";
 import type { ProviderStatus } from "../message-status.ts";
@@ -61,7 +63,9 @@ export type ProviderEvent =
       readonly status: ProviderStatus;
       readonly error?: MessageError;
     }
-  | { readonly type: "session"; readonly session: string; readonly state: SessionState; readonly ready: boolean };
+  | { readonly type: "session"; readonly session: string; readonly state: SessionState; readonly ready: boolean }
+  /** A group changed: members joined, left, were promoted or demoted, or its subject or description changed. */
+  | { readonly type: "group"; readonly session: string; readonly update: GroupUpdate };
 
 export type ProviderEventListener = (event: ProviderEvent) => void;
 
@@ -77,6 +81,8 @@ export interface MessagingProvider {
   readonly channels: readonly Channel[];
   /** Present only on providers with logins (WhatsApp accounts). */
   readonly sessions?: SessionControl;
+  /** Present only on providers with groups (WhatsApp). */
+  readonly groups?: GroupControl;
   /** Present only on providers with read marks, typing and a directory of who is on them (WhatsApp). */
   readonly conversations?: ConversationControl;
   /** Present only on providers that report through signed HTTP callbacks (Twilio). */

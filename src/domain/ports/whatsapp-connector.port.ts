@@ -3,6 +3,8 @@ import type { Message } from "../message.ts";
 import type { ProviderStatus } from "../message-status.ts";
 import type { DisconnectReason } from "../session.ts";
 import type { Conversation } from "../conversation.ts";
+import type { GroupUpdate } from "../group.ts";
+import type { ConnectionGroups } from "./group-control.port.ts";
 import type {
   ContactLookup,
   InboundMedia,
@@ -55,7 +57,8 @@ export type ConnectionEvent =
   | { readonly type: "open"; readonly me: string }
   | { readonly type: "close"; readonly closed: ConnectionClosed }
   | { readonly type: "inbound"; readonly message: InboundWhatsAppMessage }
-  | { readonly type: "status"; readonly providerMessageId: string; readonly status: ProviderStatus };
+  | { readonly type: "status"; readonly providerMessageId: string; readonly status: ProviderStatus }
+  | { readonly type: "group"; readonly update: GroupUpdate };
 
 /** One live socket of one session. */
 export interface WhatsAppConnection {
@@ -68,6 +71,9 @@ export interface WhatsAppConnection {
    * `ProviderError` (retryable when the connection is not usable).
    */
   send(message: Message, progress?: SendProgress): Promise<SendReceipt>;
+
+  /** Group management through this connection's account. */
+  readonly groups: ConnectionGroups;
 
   /** Marks an inbound message read (blue ticks): `from` is its sender's address. */
   markRead(providerMessageId: string, from: string): Promise<void>;

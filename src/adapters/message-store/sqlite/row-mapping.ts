@@ -162,6 +162,8 @@ export function conversationJson(m: Conversation): string {
     deletedAt: m.deletedAt,
     edits: m.edits,
     lid: m.lid,
+    group: m.group,
+    participant: m.participant,
   };
   return JSON.stringify(conversation);
 }

@@ -8,6 +8,7 @@ import {
   type SendReceipt,
 } from "../../../domain/ports/messaging-provider.port.ts";
 import type { Logger } from "../../../domain/ports/logger.port.ts";
+import type { ConnectionGroups } from "../../../domain/ports/group-control.port.ts";
 import type { ConnectionEvent, WhatsAppConnection } from "../../../domain/ports/whatsapp-connector.port.ts";
 import { withTimeout } from "../../../domain/timeout.ts";
 import type { MediaStore } from "../../../domain/ports/media-store.port.ts";
@@ -147,6 +148,9 @@ export class BaileysConnection implements WhatsAppConnection {
       () => new ProviderError(BAILEYS_PROVIDER, `the phone did not upload the file again within ${ms} ms`, true, "408"),
     );
   }
+
+  /** Not built yet: every group call is refused. */
+  readonly groups: ConnectionGroups = notYet();
 
   async markRead(providerMessageId: string, from: string): Promise<void> {
     this.assertOpen();
@@ -378,4 +382,19 @@ export class BaileysConnection implements WhatsAppConnection {
       this.deps.logger.warn({ err: error, session: this.deps.session }, "baileys: error while ending the socket");
     });
   }
+}
+
+function notYet(): ConnectionGroups {
+  const refuse = async (): Promise<never> => {
+    throw new ProviderError(BAILEYS_PROVIDER, "groups are not available yet", false, "not-supported");
+  };
+  return {
+    list: refuse,
+    get: refuse,
+    create: refuse,
+    changeParticipants: refuse,
+    update: refuse,
+    leave: refuse,
+    inviteLink: refuse,
+  };
 }
