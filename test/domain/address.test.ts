@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatAddress, parseAddress } from "../../src/domain/address.ts";
+import { formatAddress, groupAddress, isGroupAddress, parseAddress } from "../../src/domain/address.ts";
 import { DomainError } from "../../src/domain/errors.ts";
 
 describe("parseAddress", () => {
@@ -47,5 +47,27 @@ describe("parseAddress", () => {
 
   it("formats back to the prefixed notation", () => {
     expect(formatAddress(parseAddress(" +40712345678 ", "to", "whatsapp", "sms"))).toBe("whatsapp:+40712345678");
+  });
+});
+
+describe("group addresses", () => {
+  it("reads whatsapp:group:<id> and writes it back", () => {
+    const parsed = parseAddress("whatsapp:group:120363012345678901", "to", undefined, "sms");
+    expect(parsed).toEqual({ channel: "whatsapp", group: "120363012345678901" });
+    expect(formatAddress(parsed)).toBe("whatsapp:group:120363012345678901");
+    expect(parseAddress("whatsapp:group:40712345678-1600000000", "to", "whatsapp", "sms").group).toBe(
+      "40712345678-1600000000",
+    );
+    expect(isGroupAddress("whatsapp:group:120363012345678901")).toBe(true);
+    expect(isGroupAddress("whatsapp:+40712345678")).toBe(false);
+  });
+
+  it("refuses a malformed group id and a group on SMS", () => {
+    for (const bad of ["whatsapp:group:", "whatsapp:group:abc", "whatsapp:group:123@g.us", "whatsapp:group:12"]) {
+      expect(() => parseAddress(bad, "to", undefined, "whatsapp")).toThrow(/group/);
+    }
+    expect(() => parseAddress("whatsapp:group:120363012345678901", "to", "sms", "sms")).toThrow(/sms/);
+    expect(() => groupAddress("nope")).toThrow(DomainError);
+    expect(groupAddress("120363012345678901")).toBe("whatsapp:group:120363012345678901");
   });
 });

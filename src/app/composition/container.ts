@@ -34,6 +34,7 @@ import { MessageSpans, tracingActive } from "../telemetry/tracing.ts";
 import { CheckHealth } from "../use-cases/check-health.ts";
 import { ConversationActions } from "../use-cases/conversation-actions.ts";
 import { ConversationEffects } from "../use-cases/conversation-effects.ts";
+import { GroupActions } from "../use-cases/group-actions.ts";
 import { RecordProviderEvent } from "../use-cases/record-provider-event.ts";
 import { SendMessage } from "../use-cases/send-message.ts";
 import { StoreMedia } from "../use-cases/store-media.ts";
@@ -166,6 +167,10 @@ export function registerGateway(container: DependencyContainer, { config, logger
     ),
   );
   container.register(
+    GroupActions,
+    singleton((get) => new GroupActions(get(MessagingProviders))),
+  );
+  container.register(
     MediaFetcher,
     singleton(() => new HttpMediaFetcher({ allowPrivate: config.MEDIA_FETCH_ALLOW_PRIVATE })),
   );
@@ -269,6 +274,7 @@ export function registerGateway(container: DependencyContainer, { config, logger
       return createHttpApp({
         sendMessage: get(SendMessage),
         conversations: get(ConversationActions),
+        groups: get(GroupActions),
         defaultSession: config.DEFAULT_SESSION,
         media: { store: get(MediaStore), storeMedia: get(StoreMedia), links: get.optional(SignedMediaLinks) },
         sessions: providers.find((p) => p.sessions)?.sessions,

@@ -8,11 +8,13 @@ import type { Logger } from "../logger.ts";
 import type { CheckHealth } from "../use-cases/check-health.ts";
 import type { RecordProviderEvent } from "../use-cases/record-provider-event.ts";
 import type { ConversationActions } from "../use-cases/conversation-actions.ts";
+import type { GroupActions } from "../use-cases/group-actions.ts";
 import type { SendMessage } from "../use-cases/send-message.ts";
 import type { WebhookDeliveries } from "../webhooks/webhook-deliveries.ts";
 import { requireApiKey } from "./auth.ts";
 import { isPublicMediaRequest, MEDIA_PATH, mediaRoutes, type MediaRoutesDeps } from "./media.routes.ts";
 import { contactsRoutes, messageActionsRoutes, presenceRoutes } from "./conversations.routes.ts";
+import { groupsRoutes } from "./groups.routes.ts";
 import { messagesRoutes } from "./messages.routes.ts";
 import { problem } from "./problem.ts";
 import { rateLimit, TokenBuckets } from "./rate-limit.ts";
@@ -54,6 +56,8 @@ export interface HttpDeps {
   readonly media: MediaRoutesDeps;
   /** Reactions, edits, deletes, read marks, presence and contact lookups. */
   readonly conversations: ConversationActions;
+  /** WhatsApp groups through a session. */
+  readonly groups: GroupActions;
   /** DEFAULT_SESSION: where a contact lookup goes when the query names no session. */
   readonly defaultSession: string;
   /** Outbound webhook deliveries, when WEBHOOK_URL is set: their routes exist only then. */
@@ -100,6 +104,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
     defaultSession: deps.defaultSession,
   };
   app.route("/sessions", presenceRoutes(conversation));
+  app.route("/sessions", groupsRoutes({ groups: deps.groups, bodyLimitBytes: deps.bodyLimitBytes }));
   app.route("/sessions", sessionsRoutes({ sessions: deps.sessions, bodyLimitBytes: deps.bodyLimitBytes }));
   app.route("/messages", messageActionsRoutes(conversation));
   app.route(

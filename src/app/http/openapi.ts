@@ -4,6 +4,7 @@ import { MessageStatuses } from "../../domain/message-status.ts";
 import { SessionStates } from "../../domain/session.ts";
 import { bearer, json, problemResponse, ref } from "./openapi-parts.ts";
 import { conversationPaths, conversationProperties } from "./openapi-conversations.ts";
+import { groupPaths, groupSchemas } from "./openapi-groups.ts";
 import { mediaPaths, mediaSchemas } from "./openapi-media.ts";
 import { sessionPaths, sessionSchemas } from "./openapi-sessions.ts";
 import { webhookPaths, webhookSchemas } from "./openapi-webhooks.ts";
@@ -39,6 +40,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
             text: { type: "string" },
             media: { type: "array", items: ref("MessageMedia") },
             ...conversationProperties,
+            group: { type: ["string", "null"], description: "The group of a group message (whatsapp:group:<id>)" },
+            participant: { type: ["string", "null"], description: "Who sent a message received in a group" },
             metadata: { type: ["object", "null"] },
             providerMessageId: { type: ["string", "null"] },
             attempts: { type: "integer" },
@@ -95,6 +98,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
         },
         ...webhookSchemas,
         ...mediaSchemas,
+        ...groupSchemas,
       },
     },
     paths: {
@@ -178,6 +182,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       ...sessionPaths,
       ...webhookPaths,
       ...mediaPaths,
+      ...groupPaths,
       ...Object.fromEntries(Object.entries(conversationPaths).filter(([path]) => path !== "/messages/{id}")),
     },
   };
