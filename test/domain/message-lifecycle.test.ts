@@ -1,3 +1,4 @@
+import { plainConversation } from "../../src/domain/conversation.ts";
 import { mediaFromUrl } from "../../src/domain/media.ts";
 import { describe, expect, it } from "vitest";
 import type { EarlyStatus } from "../../src/domain/early-statuses.ts";
@@ -64,6 +65,7 @@ describe("acceptance", () => {
         from: null,
         text: "hello",
         media: [mediaFromUrl("https://example.test/a.png")],
+        ...plainConversation("media"),
         metadata: { order: 7 },
         providerMessageId: null,
         attempts: 0,
