@@ -1,6 +1,13 @@
 import type { Agent } from "node:https";
 import makeWASocket, { DisconnectReason, initAuthCreds } from "@whiskeysockets/baileys";
-import type { AuthenticationCreds, AuthenticationState, WAMessage, WASocket } from "@whiskeysockets/baileys";
+import type {
+  AuthenticationCreds,
+  AuthenticationState,
+  BaileysEventMap,
+  GroupMetadata,
+  WAMessage,
+  WASocket,
+} from "@whiskeysockets/baileys";
 import { silentLogger } from "./logger.ts";
 import type { SimLogger } from "./logger.ts";
 import { createMemoryKeyStore } from "./signal-peer.ts";
@@ -21,7 +28,15 @@ export interface BareClientOptions {
   logger?: SimLogger;
   /** Agent for media uploads: `new https.Agent({ ca })` trusts the simulator's media CA. */
   fetchAgent?: Agent;
+  /** Baileys' `cachedGroupMetadata`: answers here spare the metadata query before each group send. */
+  cachedGroupMetadata?: (jid: string) => Promise<GroupMetadata | undefined>;
 }
+
+/** A group event Baileys emitted, as it emitted it. */
+export type GroupEvent =
+  | { event: "groups.upsert"; data: BaileysEventMap["groups.upsert"] }
+  | { event: "groups.update"; data: BaileysEventMap["groups.update"] }
+  | { event: "group-participants.update"; data: BaileysEventMap["group-participants.update"] };
 
 /**
  * A bare Baileys socket driven against the simulator, with the bookkeeping
@@ -37,6 +52,8 @@ export class BareClient {
   readonly statuses = new Map<string, number>();
   readonly received: WAMessage[] = [];
   readonly closeCodes: number[] = [];
+  /** groups.upsert, groups.update and group-participants.update, in order. */
+  readonly groupEvents: GroupEvent[] = [];
   private readonly listeners = new Set<() => void>();
 
   constructor(private readonly opts: BareClientOptions) {
@@ -56,6 +73,7 @@ export class BareClient {
       defaultQueryTimeoutMs: this.opts.defaultQueryTimeoutMs ?? 5_000,
       retryRequestDelayMs: 10,
       ...(this.opts.fetchAgent ? { fetchAgent: this.opts.fetchAgent } : {}),
+      ...(this.opts.cachedGroupMetadata ? { cachedGroupMetadata: this.opts.cachedGroupMetadata } : {}),
     });
     this.sock = sock;
     this.isOpen = false;
@@ -76,6 +94,9 @@ export class BareClient {
         if (key.id && typeof update.status === "number") this.setStatus(key.id, update.status);
       this.notify();
     });
+    sock.ev.on("groups.upsert", (data) => this.groupEvent({ event: "groups.upsert", data }));
+    sock.ev.on("groups.update", (data) => this.groupEvent({ event: "groups.update", data }));
+    sock.ev.on("group-participants.update", (data) => this.groupEvent({ event: "group-participants.update", data }));
     sock.ev.on("messages.upsert", ({ messages }) => {
       for (const message of messages) {
         if (message.key.fromMe) {
@@ -87,6 +108,11 @@ export class BareClient {
       this.notify();
     });
     return sock;
+  }
+
+  private groupEvent(event: GroupEvent): void {
+    this.groupEvents.push(event);
+    this.notify();
   }
 
   private setStatus(id: string, status: number): void {
