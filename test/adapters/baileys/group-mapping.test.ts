@@ -191,15 +191,19 @@ function boom(message: string, statusCode: number, data?: unknown): Error {
 }
 
 describe("toGroupError", () => {
-  it("maps WhatsApp's query errors to GROUP codes, a closed connection to a retryable provider error", () => {
+  it("maps WhatsApp's query errors to GROUP codes (403: not in the group), a closed connection to a retryable provider error", () => {
     const notFound = toGroupError(boom("item-not-found", 500, 404), "1");
     const forbidden = toGroupError(boom("forbidden", 500, 403), "1");
+    const notAdmin = toGroupError(boom("not-authorized", 500, 401), "1");
+    const loggedOut = toGroupError(boom("Connection Failure", 401), "1");
     const metadataNotFound = toGroupError(boom("item-not-found", 404, { tag: "error" }), "1");
     const closed = toGroupError(boom("Connection Closed", 428), "1");
     expect(notFound).toBeInstanceOf(DomainError);
     expect((notFound as DomainError).code).toBe("GROUP.NOT_FOUND");
     expect((metadataNotFound as DomainError).code).toBe("GROUP.NOT_FOUND");
-    expect((forbidden as DomainError).code).toBe("GROUP.NOT_ADMIN");
+    expect((forbidden as DomainError).code).toBe("GROUP.NOT_FOUND");
+    expect((notAdmin as DomainError).code).toBe("GROUP.NOT_ADMIN");
+    expect(loggedOut).toBeInstanceOf(ProviderError);
     expect(closed).toBeInstanceOf(ProviderError);
     expect((closed as ProviderError).retryable).toBe(true);
   });
