@@ -13,7 +13,12 @@ import {
 } from "../../../src/adapters/messaging/baileys/group-mapping.ts";
 import { GroupMetadataCache } from "../../../src/adapters/messaging/baileys/group-metadata-cache.ts";
 import { toInboundMessage, type InboundContext } from "../../../src/adapters/messaging/baileys/inbound-mapping.ts";
+import { outboundContent } from "../../../src/adapters/messaging/baileys/outbound-conversation.ts";
+import { plainConversation } from "../../../src/domain/conversation.ts";
 import { DomainError, ProviderError } from "../../../src/domain/errors.ts";
+import type { Message } from "../../../src/domain/message.ts";
+import { aSendingMessage } from "../../support/message-mother.ts";
+import { mediaStore } from "./harness.ts";
 
 const GROUP = "120363000000000001@g.us";
 const PN = "15550002222@s.whatsapp.net";
@@ -230,5 +235,26 @@ describe("GroupMetadataCache", () => {
     expect((await second).subject).toBe("v2");
     expect((await cache.get(GROUP)).subject).toBe("v3");
     expect(queries).toBe(3);
+  });
+});
+
+describe("outboundContent in a group", () => {
+  const target = { providerMessageId: "Q1", fromMe: false, text: "who's in?" };
+  const toGroup = (overrides: Partial<Message>): Message =>
+    aSendingMessage({ to: "whatsapp:group:120363000000000001", text: "", ...overrides });
+
+  it("names the sender of someone else's message in a reaction's key and a reply's quote; ours by fromMe", async () => {
+    const store = mediaStore();
+    const reaction = toGroup({ ...plainConversation("reaction"), reaction: { messageId: "x", emoji: "👍" }, target });
+    const reply = toGroup({ text: "me", replyTo: "x", target });
+    const toOurs = toGroup({ text: "me too", replyTo: "y", target: { ...target, fromMe: true } });
+
+    const reacted = await outboundContent(reaction, GROUP, store, LID);
+    const replied = await outboundContent(reply, GROUP, store, LID);
+    const ours = await outboundContent(toOurs, GROUP, store, LID);
+
+    expect(reacted.content).toMatchObject({ react: { key: { remoteJid: GROUP, id: "Q1", participant: LID } } });
+    expect(replied.quoted?.key).toEqual({ remoteJid: GROUP, fromMe: false, id: "Q1", participant: LID });
+    expect(ours.quoted?.key).toEqual({ remoteJid: GROUP, fromMe: true, id: "Q1" });
   });
 });
