@@ -9,13 +9,12 @@ import {
   type SendReceipt,
 } from "../../../domain/ports/messaging-provider.port.ts";
 import type { Logger } from "../../../domain/ports/logger.port.ts";
-import type { ConnectionGroups } from "../../../domain/ports/group-control.port.ts";
 import type { ConnectionEvent, WhatsAppConnection } from "../../../domain/ports/whatsapp-connector.port.ts";
 import { withTimeout } from "../../../domain/timeout.ts";
 import type { MediaStore } from "../../../domain/ports/media-store.port.ts";
-import type { BaileysEventMap, BinaryNode, GroupMetadata, WAMessage, WASocket } from "@whiskeysockets/baileys";
+import { areJidsSameUser, jidNormalizedUser } from "@whiskeysockets/baileys";
+import type { BaileysEventMap, BinaryNode, WAMessage, WASocket } from "@whiskeysockets/baileys";
 import { addressToJid, groupAddressToJid, jidToAddress } from "./addresses.ts";
-import { participantsUpdate, settingsUpdates } from "./group-mapping.ts";
 import type { GroupMetadataCache } from "./group-metadata-cache.ts";
 import type { OwnIds } from "./group-members.ts";
 import type { RecentGroupSenders } from "./group-senders.ts";
@@ -131,19 +130,8 @@ export class BaileysConnection implements WhatsAppConnection {
     });
     this.on("messages.upsert", (upsert) => this.enqueue(() => this.onUpsert(upsert)));
     this.on("messages.update", (updates) => this.enqueue(() => this.onUpdate(updates)));
-    this.on("group-participants.update", (event) => {
-      // At once, not in turn: a send that starts now must see the new members.
-      deps.groupCache.invalidate(event.id);
-      this.enqueue(async () => this.deliverGroupUpdates([await participantsUpdate(event, this.pnForLid)]));
-    });
-    this.on("groups.update", (changes) => {
-      for (const change of changes) {
-        if (!change.id) continue;
-        if (Array.isArray(change.participants)) deps.groupCache.set(change as GroupMetadata);
-        else deps.groupCache.invalidate(change.id);
-        this.enqueue(async () => this.deliverGroupUpdates(await settingsUpdates(change, this.pnForLid)));
-      }
-    });
+    this.on("group-participants.update", (event) => this.relayGroupUpdates(this.groups.participantsChanged(event)));
+    this.on("groups.update", (changes) => this.relayGroupUpdates(this.groups.groupsChanged(changes)));
     const onAck = (node: BinaryNode): void => this.acks.onAck(node.attrs);
     deps.sock.ws.on("CB:ack,class:message", onAck);
     this.detachers.push(() => deps.sock.ws.off("CB:ack,class:message", onAck));
@@ -182,7 +170,7 @@ export class BaileysConnection implements WhatsAppConnection {
     );
   }
 
-  readonly groups: ConnectionGroups;
+  readonly groups: BaileysGroups;
 
   async markRead(providerMessageId: string, from: string): Promise<void> {
     this.assertOpen();
@@ -365,8 +353,12 @@ export class BaileysConnection implements WhatsAppConnection {
     }
   }
 
-  private readonly pnForLid = (lid: string): Promise<string | null> =>
-    this.deps.sock.signalRepository.lidMapping.getPNForLID(lid);
+  /** The number behind a LID; our own LID is not always in Baileys' lid-mapping store. */
+  private readonly pnForLid = async (lid: string): Promise<string | null> => {
+    const own = this.ownIds();
+    if (own.pn && own.lid && areJidsSameUser(lid, own.lid)) return jidNormalizedUser(own.pn);
+    return this.deps.sock.signalRepository.lidMapping.getPNForLID(lid);
+  };
 
   /** Our phone-number jid and LID, as the login knows them. */
   private ownIds(): OwnIds {
@@ -374,8 +366,11 @@ export class BaileysConnection implements WhatsAppConnection {
     return { pn: me?.id ?? this.me, lid: me?.lid ?? this.deps.sock.user?.lid ?? undefined };
   }
 
-  private deliverGroupUpdates(updates: ReadonlyArray<GroupUpdate | undefined>): void {
-    for (const update of updates) if (update) this.deliver({ type: "group", update });
+  /** Reports group changes in turn with the other events (they are read at once, see BaileysGroups). */
+  private relayGroupUpdates(updates: Promise<readonly GroupUpdate[]>): void {
+    this.enqueue(async () => {
+      for (const update of await updates) this.deliver({ type: "group", update });
+    });
   }
 
   private deliver(event: ConnectionEvent): void {

@@ -1,12 +1,12 @@
 import { DomainError, ProviderError } from "../../../domain/errors.ts";
-import type { GroupInfo, ParticipantsChange } from "../../../domain/group.ts";
+import type { GroupInfo, GroupUpdate, ParticipantsChange } from "../../../domain/group.ts";
 import type { ConnectionGroups } from "../../../domain/ports/group-control.port.ts";
 import type { Logger } from "../../../domain/ports/logger.port.ts";
 import { BAILEYS_PROVIDER } from "../../../domain/ports/messaging-provider.port.ts";
-import type { GroupMetadata, ParticipantAction, WASocket } from "@whiskeysockets/baileys";
+import type { BaileysEventMap, GroupMetadata, ParticipantAction, WASocket } from "@whiskeysockets/baileys";
 import { jidToAddress, memberAddressToJid } from "./addresses.ts";
 import { toGroupError } from "./group-errors.ts";
-import { toGroupInfo } from "./group-mapping.ts";
+import { participantsUpdate, settingsUpdates, toGroupInfo } from "./group-mapping.ts";
 import type { GroupMetadataCache } from "./group-metadata-cache.ts";
 import type { OwnIds, PnForLid } from "./group-members.ts";
 
@@ -29,9 +29,10 @@ const ACTIONS = ["add", "remove", "promote", "demote"] as const satisfies readon
 const NOT_ADMIN_STATUSES = new Set(["401"]);
 
 /**
- * WhatsApp group management on one Baileys socket. Every change drops the
- * group from the metadata cache, so the next message goes to the members as
- * they are after it.
+ * WhatsApp group management on one Baileys socket, and what its group
+ * events mean. Every change (ours, or one WhatsApp tells of) drops the group
+ * from the metadata cache, so the next message goes to the members as they
+ * are after it.
  */
 export class BaileysGroups implements ConnectionGroups {
   constructor(private readonly context: GroupsContext) {}
@@ -119,6 +120,32 @@ export class BaileysGroups implements ConnectionGroups {
     const code = await this.query(groupId, (sock) => sock.groupInviteCode(jid));
     if (!code) throw new ProviderError(BAILEYS_PROVIDER, `WhatsApp gave no invite code for ${groupId}`, true);
     return INVITE_URL + code;
+  }
+
+  /**
+   * Members joined, left or changed role (Baileys' `group-participants.update`):
+   * the group leaves the cache at once, so a send that starts now encrypts
+   * for the members as they are; resolves with the change to report.
+   */
+  participantsChanged(event: BaileysEventMap["group-participants.update"]): Promise<GroupUpdate[]> {
+    this.context.cache.invalidate(event.id);
+    return participantsUpdate(event, this.context.pnForLid).then((update) => (update ? [update] : []));
+  }
+
+  /**
+   * A `groups.update`: a whole group's metadata (Baileys fetched every
+   * group) refreshes the cache; a change (subject, description, a setting)
+   * drops the group from it. Resolves with the changes to report.
+   */
+  async groupsChanged(changes: ReadonlyArray<Partial<GroupMetadata>>): Promise<GroupUpdate[]> {
+    for (const change of changes) {
+      if (!change.id) continue;
+      if (Array.isArray(change.participants)) this.context.cache.set(change as GroupMetadata);
+      else this.context.cache.invalidate(change.id);
+    }
+    const updates: GroupUpdate[] = [];
+    for (const change of changes) updates.push(...(await settingsUpdates(change, this.context.pnForLid)));
+    return updates;
   }
 
   /** Runs a group query on the open socket, its failure in our words (logged). */
