@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import type { BareClient, GroupEvent } from "../fakes/whatsapp/baileys-client.ts";
 import { lidForPhone } from "../fakes/whatsapp/registry.ts";
 import { jid, linkedClient, startSim, textOf } from "./harness.ts";
 
@@ -27,17 +26,6 @@ async function call(
   return { status: res.status, json: (await res.json()) as Json };
 }
 
-function participantsEvent(client: BareClient, action: string) {
-  return client.waitFor(
-    () =>
-      client.groupEvents.find(
-        (e): e is Extract<GroupEvent, { event: "group-participants.update" }> =>
-          e.event === "group-participants.update" && e.data.action === action,
-      )?.data,
-    `${action} event`,
-  );
-}
-
 describe("groups through the control API", () => {
   it("create, read, change members and details over HTTP; linked members hear of each change", async () => {
     const sim = await startSim();
@@ -53,10 +41,7 @@ describe("groups through the control API", () => {
     const { id, jid: groupJid } = created.json as { id: string; jid: string };
     expect(id).toMatch(/^1203630\d{11}$/);
     expect(groupJid).toBe(`${id}@g.us`);
-    const upsert = await alice.waitFor(
-      () => alice.groupEvents.find((e) => e.event === "groups.upsert")?.data as Json,
-      "groups.upsert",
-    );
+    const upsert = await alice.waitForGroupEvent("groups.upsert");
     expect(upsert[0]).toMatchObject({ id: groupJid, subject: "Made by the server", owner: lid(M1), ownerPn: jid(M1) });
 
     const one = await call(base, "GET", `/control/groups/${id}`);
@@ -79,8 +64,8 @@ describe("groups through the control API", () => {
       { phone: M2, action: "remove", status: "200" },
     ]);
     expect(changed.json.group.participants.map((p: Json) => p.phone)).toEqual([M1, ALICE, M3]);
-    const added = await participantsEvent(alice, "add");
-    const removed = await participantsEvent(alice, "remove");
+    const added = await alice.waitForGroupEvent("group-participants.update", (u) => u.action === "add");
+    const removed = await alice.waitForGroupEvent("group-participants.update", (u) => u.action === "remove");
     expect(added).toMatchObject({
       id: groupJid,
       author: lid(M1),
@@ -94,10 +79,7 @@ describe("groups through the control API", () => {
       by: M3,
     });
     expect(renamed.json).toMatchObject({ subject: "Renamed", description: "about" });
-    const update = await alice.waitFor(
-      () => alice.groupEvents.find((e) => e.event === "groups.update" && e.data[0]?.subject)?.data as Json,
-      "groups.update",
-    );
+    const update = await alice.waitForGroupEvent("groups.update", (u) => u[0]?.subject !== undefined);
     expect(update[0]).toMatchObject({ id: groupJid, subject: "Renamed", author: lid(M3) });
     expect((await alice.sock!.groupMetadata(groupJid)).desc).toBe("about");
   });
