@@ -252,6 +252,9 @@ export class GroupMessages {
       throw new ControlError(409, `${request.from} is not on WhatsApp`);
     const sender = this.ctx.registry.user(request.from);
     if (!group.has(sender)) throw new ControlError(409, `${request.from} is not a member of group ${group.id}`);
+    if (group.announce && !group.isAdmin(sender)) {
+      throw new ControlError(409, `only admins send to group ${group.id} (announcement)`);
+    }
     const id = request.id ?? generateMessageID();
     const lid = group.addressingMode === "lid" || request.fromLid === true;
     const message = await composeInbound(request.content, {

@@ -114,7 +114,7 @@ export class Messaging {
         : ((group ? this.groupMessages.refusal(sender, to) : undefined) ?? this.takeRefusal(sender.user.phone));
     if (refusal !== undefined) {
       conn.send({ tag: "ack", attrs: { class: "message", id, from: to, t: now(), error: String(refusal) } });
-      this.ctx.logger.debug({ conn: conn.id, id, code: refusal }, "message refused (scripted)");
+      this.ctx.logger.debug({ conn: conn.id, id, code: refusal }, "message refused");
       return;
     }
     conn.send({ tag: "ack", attrs: { class: "message", id, from: to, t: now() } });
@@ -267,9 +267,10 @@ export class Messaging {
         at: Date.now(),
       });
     }
-    if (type === "sender" || type === "peer_msg" || type === "hist_sync" || type === "retry") return;
+    if (type === "sender" || type === "peer_msg" || type === "hist_sync") return;
     if (isJidGroup(node.attrs.to)) {
-      this.groupMessages.relayReceipt(device, node, ids);
+      // A retry in a group would have the sender resend to that device alone: not simulated.
+      if (type !== "retry") this.groupMessages.relayReceipt(device, node, ids);
       return;
     }
     if (!target || target.user === device.user) return;
