@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import type { BareClient, GroupEvent } from "../fakes/whatsapp/baileys-client.ts";
 import { lidForPhone } from "../fakes/whatsapp/registry.ts";
 import { jid, linkedClient, startSim } from "./harness.ts";
 
@@ -10,22 +9,6 @@ const M2 = "15550009752";
 const M3 = "15550009753";
 const M4 = "15550009754";
 const lid = (phone: string): string => `${lidForPhone(phone)}@lid`;
-
-/** Resolves with the first group event of that kind matching `match`. */
-function groupEvent<E extends GroupEvent["event"]>(
-  client: BareClient,
-  event: E,
-  match: (data: Extract<GroupEvent, { event: E }>["data"]) => boolean,
-) {
-  return client.waitFor(
-    () =>
-      client.groupEvents.find(
-        (e): e is Extract<GroupEvent, { event: E }> =>
-          e.event === event && match((e as Extract<GroupEvent, { event: E }>).data),
-      )?.data,
-    event,
-  );
-}
 
 describe("groups: membership, and who can read what follows", () => {
   it("an added member gets the sender key and reads the next message; a removed one gets nothing", async () => {
@@ -49,7 +32,7 @@ describe("groups: membership, and who can read what follows", () => {
     const members = sim.group(group.id).participants.map((p) => p.phone);
     expect(members.sort()).toEqual([ALICE, M1, M3, M4]);
     // Baileys hears of its own changes too.
-    const add = await groupEvent(alice, "group-participants.update", (u) => u.action === "add");
+    const add = await alice.waitForGroupEvent("group-participants.update", (u) => u.action === "add");
     expect(add).toMatchObject({
       id: group.id,
       author: lid(ALICE),
@@ -65,9 +48,9 @@ describe("groups: membership, and who can read what follows", () => {
 
     const again = await alice.sock!.groupParticipantsUpdate(group.id, [jid(M1), jid(M2)], "add");
     await alice.sock!.groupParticipantsUpdate(group.id, [jid(BOB)], "promote");
-    const promoted = await groupEvent(bob, "group-participants.update", (u) => u.action === "promote");
+    const promoted = await bob.waitForGroupEvent("group-participants.update", (u) => u.action === "promote");
     await alice.sock!.groupParticipantsUpdate(group.id, [jid(BOB)], "demote");
-    const demoted = await groupEvent(bob, "group-participants.update", (u) => u.action === "demote");
+    const demoted = await bob.waitForGroupEvent("group-participants.update", (u) => u.action === "demote");
 
     expect(again.map((r) => [r.jid, r.status])).toEqual([
       [jid(M1), "409"],
@@ -79,7 +62,7 @@ describe("groups: membership, and who can read what follows", () => {
       participants: [{ id: lid(BOB), admin: "admin" }],
     });
     expect(demoted.participants[0]).toMatchObject({ id: lid(BOB), admin: null });
-    const upsert = await groupEvent(bob, "groups.upsert", (g) => g[0]?.id === group.id);
+    const upsert = await bob.waitForGroupEvent("groups.upsert", (g) => g[0]?.id === group.id);
     expect(upsert[0]).toMatchObject({ subject: "Ranks", author: lid(ALICE), authorPn: jid(ALICE) });
   });
 
@@ -87,7 +70,7 @@ describe("groups: membership, and who can read what follows", () => {
     const sim = await startSim();
     const bob = await linkedClient(sim, BOB);
     const group = sim.createGroup({ subject: "Admins only", members: [M1, BOB, M2], admins: [M1] });
-    await groupEvent(bob, "groups.upsert", (g) => g[0]?.id === group.jid);
+    await bob.waitForGroupEvent("groups.upsert", (g) => g[0]?.id === group.jid);
 
     await expect(bob.sock!.groupParticipantsUpdate(group.jid, [jid(M3)], "add")).rejects.toMatchObject({
       message: "not-authorized",
@@ -109,9 +92,9 @@ describe("groups: membership, and who can read what follows", () => {
     const other = sim.createGroup({ subject: "Elsewhere", members: [M2, ALICE] });
 
     await sock.groupUpdateSubject(group.id, "New name");
-    const renamed = await groupEvent(bob, "groups.update", (u) => u[0]?.subject !== undefined);
+    const renamed = await bob.waitForGroupEvent("groups.update", (u) => u[0]?.subject !== undefined);
     await sock.groupUpdateDescription(group.id, "what we do");
-    const described = await groupEvent(bob, "groups.update", (u) => u[0]?.desc !== undefined);
+    const described = await bob.waitForGroupEvent("groups.update", (u) => u[0]?.desc !== undefined);
     await sock.groupUpdateDescription(group.id, "what we do now");
     const code = await sock.groupInviteCode(group.id);
     const all = await sock.groupFetchAllParticipating();
@@ -126,7 +109,7 @@ describe("groups: membership, and who can read what follows", () => {
     expect(all[other.jid]).toMatchObject({ subject: "Elsewhere", owner: lid(M2) });
 
     await bob.sock!.groupLeave(group.id);
-    const left = await groupEvent(alice, "group-participants.update", (u) => u.action === "remove");
+    const left = await alice.waitForGroupEvent("group-participants.update", (u) => u.action === "remove");
     expect(left).toMatchObject({ id: group.id, author: lid(BOB), participants: [{ id: lid(BOB) }] });
     expect(sim.group(group.id).participants.map((p) => p.phone)).toEqual([ALICE, M1]);
     await expect(bob.sock!.groupMetadata(group.id)).rejects.toMatchObject({ data: 403 });

@@ -1,6 +1,7 @@
 import type { GroupMetadata } from "@whiskeysockets/baileys";
 import { describe, expect, it } from "vitest";
 import { mediaTrust } from "../fakes/whatsapp/media-trust.ts";
+import { lidForPhone } from "../fakes/whatsapp/registry.ts";
 import { mediaFixture, sha256Hex } from "../support/media-fixtures.ts";
 import { jid, linkedClient, startSim, textOf } from "./harness.ts";
 
@@ -9,6 +10,7 @@ const BOB = "15550007302";
 const M1 = "15550009731";
 const M2 = "15550009732";
 const M3 = "15550009733";
+const lid = (phone: string): string => `${lidForPhone(phone)}@lid`;
 const groupId = (groupJid: string): string => groupJid.split("@")[0]!;
 
 describe("groups: a linked client creates a group and writes to it", () => {
@@ -42,6 +44,10 @@ describe("groups: a linked client creates a group and writes to it", () => {
       expect(entry.group).toBe(groupId(created.id));
       expect([...entry.decryptedBy!].sort()).toEqual([M1, M2, M3].sort());
     }
+    // Each member's phone reports it read (the default receipts), named as participant.
+    const readByAll = (): boolean =>
+      [M1, M2, M3].every((p) => alice.userReceipts.get(text!.key.id!)?.get(lid(p))?.readTimestamp);
+    await alice.waitFor(() => readByAll() || undefined, "every member's read");
   });
 
   it("replies, reactions and locations to a group decode as in a chat", async () => {
@@ -78,6 +84,30 @@ describe("groups: a linked client creates a group and writes to it", () => {
     expect(bob.received.map(textOf)).toContain("one");
     const logged = await sim.waitForMessages(ALICE, 2);
     expect([...logged[1]!.decryptedBy!].sort()).toEqual([BOB, M1].sort());
+  });
+
+  it("receipts: a member's phone reports delivered and read when told; a linked member's read comes through", async () => {
+    const sim = await startSim({ receipts: { delivery: false, read: false } });
+    const alice = await linkedClient(sim, ALICE);
+    const bob = await linkedClient(sim, BOB);
+    const group = sim.createGroup({ subject: "Seen", members: [ALICE, BOB, M1] });
+    const sent = await alice.sock!.sendMessage(group.jid, { text: "read me" });
+    const id = sent!.key.id!;
+    await sim.waitForMessages(ALICE, 1);
+    const receiptOf = (who: string) => alice.userReceipts.get(id)?.get(who);
+    const readBy = (who: string) => () => (receiptOf(who)?.readTimestamp ? receiptOf(who) : undefined);
+
+    const atBob = await bob.waitFor(() => bob.received.find((m) => m.key.id === id), "bob's copy");
+    await bob.sock!.readMessages([atBob.key]);
+    const bobs = await alice.waitFor(readBy(lid(BOB)), "Bob's read");
+    expect(receiptOf(lid(M1))).toBeUndefined();
+    expect(sim.receipt({ from: ALICE, id, type: "delivery" })).toEqual({ devices: 1 });
+    sim.receipt({ from: ALICE, id, type: "read" });
+    const m1s = await alice.waitFor(readBy(lid(M1)), "M1's read");
+
+    expect(m1s.receiptTimestamp).toBeTruthy();
+    expect(bobs.receiptTimestamp).toBeTruthy();
+    expect(sim.clientReceipts(BOB)).toContainEqual(expect.objectContaining({ id, type: "read", to: group.jid }));
   });
 
   it("without a metadata cache each send queries the group; with one, 100 sends cost no query", async () => {

@@ -14,6 +14,7 @@ import type { Groups, SenderKeyState, SimGroup } from "./groups.ts";
 import { composeInbound } from "./inbound-content.ts";
 import type { InboundContent } from "./inbound-content.ts";
 import { decodeContent } from "./message-decode.ts";
+import type { ReceivedMessage } from "./message-log.ts";
 import type { MessageMemory } from "./message-memory.ts";
 import type { RealDevice, SimUser } from "./registry.ts";
 
@@ -179,17 +180,63 @@ export class GroupMessages {
   private scheduleReceipts(sender: RealDevice, id: string, group: SimGroup, readers: string[]): void {
     const { delivery, read, delayMs } = this.ctx.receipts;
     const at = (ms: number, fn: () => void): void => (ms > 0 ? this.ctx.timers.after(ms, fn) : fn());
+    if (delivery) at(delayMs, () => this.receipts([sender], id, group, readers, "delivery"));
+    if (read) at(delivery ? 2 * delayMs : delayMs, () => this.receipts([sender], id, group, readers, "read"));
+  }
+
+  /**
+   * Receipts of the simulated phones among `readers` (members with linked
+   * devices send their own) to `devices`: one per member, naming it as
+   * `participant`. Returns how many members reported.
+   */
+  private receipts(
+    devices: RealDevice[],
+    id: string,
+    group: SimGroup,
+    readers: string[],
+    type: "delivery" | "read",
+  ): number {
+    let reported = 0;
     for (const phone of readers) {
       const member = this.ctx.registry.findByPhone(phone);
-      // Members with linked devices send their own receipts.
       if (!member || member.activeDevices.length > 0) continue;
-      const send = (type?: string): void =>
-        sender.deliver({
+      reported++;
+      const attrs = { id, from: group.jid, participant: group.jidOf(member), t: now() };
+      for (const device of devices) {
+        device.deliver({ tag: "receipt", attrs: type === "read" ? { ...attrs, type: "read" } : attrs });
+      }
+    }
+    return reported;
+  }
+
+  /** `POST /control/receipt` for a group message: every simulated phone that decrypted it reports now. */
+  receiptsNow(devices: RealDevice[], sent: ReceivedMessage, type: "delivery" | "read"): void {
+    const group = sent.group === undefined ? undefined : this.groups.find(sent.group);
+    if (group) this.receipts(devices, sent.id, group, sent.decryptedBy ?? [], type);
+  }
+
+  /**
+   * A linked member's receipt for a group message (`to` the group,
+   * `participant` its author) goes to the author's devices, naming the
+   * member, as WhatsApp passes group receipts on.
+   */
+  relayReceipt(reader: RealDevice, node: BinaryNode, ids: string[]): void {
+    const group = this.groups.find(node.attrs.to ?? "");
+    const author = node.attrs.participant ? this.ctx.registry.resolve(node.attrs.participant)?.user : undefined;
+    if (!group || !author || author === reader.user || node.attrs.type === "server-error") return;
+    for (const id of ids) {
+      for (const device of author.activeDevices) {
+        device.deliver({
           tag: "receipt",
-          attrs: { id, from: group.jid, participant: group.jidOf(member), t: now(), ...(type ? { type } : {}) },
+          attrs: {
+            id,
+            from: group.jid,
+            participant: group.jidOf(reader.user),
+            t: now(),
+            ...(node.attrs.type && node.attrs.type !== "inactive" ? { type: node.attrs.type } : {}),
+          },
         });
-      if (delivery) at(delayMs, () => send());
-      if (read) at(delivery ? 2 * delayMs : delayMs, () => send("read"));
+      }
     }
   }
 
@@ -205,6 +252,9 @@ export class GroupMessages {
       throw new ControlError(409, `${request.from} is not on WhatsApp`);
     const sender = this.ctx.registry.user(request.from);
     if (!group.has(sender)) throw new ControlError(409, `${request.from} is not a member of group ${group.id}`);
+    if (group.announce && !group.isAdmin(sender)) {
+      throw new ControlError(409, `only admins send to group ${group.id} (announcement)`);
+    }
     const id = request.id ?? generateMessageID();
     const lid = group.addressingMode === "lid" || request.fromLid === true;
     const message = await composeInbound(request.content, {

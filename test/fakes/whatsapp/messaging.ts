@@ -114,7 +114,7 @@ export class Messaging {
         : ((group ? this.groupMessages.refusal(sender, to) : undefined) ?? this.takeRefusal(sender.user.phone));
     if (refusal !== undefined) {
       conn.send({ tag: "ack", attrs: { class: "message", id, from: to, t: now(), error: String(refusal) } });
-      this.ctx.logger.debug({ conn: conn.id, id, code: refusal }, "message refused (scripted)");
+      this.ctx.logger.debug({ conn: conn.id, id, code: refusal }, "message refused");
       return;
     }
     conn.send({ tag: "ack", attrs: { class: "message", id, from: to, t: now() } });
@@ -219,7 +219,8 @@ export class Messaging {
   /**
    * The recipient of a message that linked account `from` sent reports it
    * delivered or read, now: to every device of the sender, as the automatic
-   * receipts go (see `scheduleReceipts`).
+   * receipts go (see `scheduleReceipts`). For a group message, each member
+   * whose simulated phone decrypted it reports, as `participant`.
    */
   receipt(request: ReceiptRequest): { devices: number } {
     const fromPhone = normalizePhone(String(request.from ?? ""));
@@ -227,6 +228,10 @@ export class Messaging {
     const sent = this.ctx.log.messages(fromPhone).find((m) => m.id === request.id);
     if (!sent) throw new ControlError(404, `no message ${request.id} from ${fromPhone}`);
     const devices = this.ctx.registry.findByPhone(fromPhone)?.activeDevices ?? [];
+    if (sent.group !== undefined) {
+      this.groupMessages.receiptsNow(devices, sent, request.type);
+      return { devices: devices.length };
+    }
     const chatJid = chatJidOf(sent);
     for (const device of devices) {
       device.deliver({
@@ -262,8 +267,13 @@ export class Messaging {
         at: Date.now(),
       });
     }
-    if (!target || target.user === device.user || type === "sender" || type === "peer_msg" || type === "hist_sync")
+    if (type === "sender" || type === "peer_msg" || type === "hist_sync") return;
+    if (isJidGroup(node.attrs.to)) {
+      // A retry in a group would have the sender resend to that device alone: not simulated.
+      if (type !== "retry") this.groupMessages.relayReceipt(device, node, ids);
       return;
+    }
+    if (!target || target.user === device.user) return;
     for (const recipient of target.user.activeDevices) {
       recipient.deliver({
         tag: "receipt",
