@@ -57,6 +57,8 @@ export interface MessageTarget {
   readonly fromMe: boolean;
   /** The target's text, shown in the quote of a reply. */
   readonly text: string;
+  /** Who sent a target received in a group (its `participant`): WhatsApp names a group message by its sender too. */
+  readonly participant?: string | null;
 }
 
 /** WhatsApp lets the sender edit a message for 15 minutes after sending it. */

@@ -154,6 +154,6 @@ describe("toInboundMessage: the sender's LID", () => {
 
     expect(fromAlt).toMatchObject({ message: { conversation: { lid: LID } }, chat: { pnJid: PN } });
     expect(fromStore).toMatchObject({ message: { conversation: { lid: LID } } });
-    expect(fromStore.kind === "message" && fromStore.chat.lidJid).toBeUndefined();
+    expect(fromStore.kind === "message" && "lidJid" in fromStore.chat).toBe(false);
   });
 });

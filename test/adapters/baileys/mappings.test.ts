@@ -189,12 +189,13 @@ describe("toInboundMessage", () => {
     expect(mapped).toMatchObject({ kind: "message", message: { text: "poof" } });
   });
 
-  it("skips our own, group, status, other protocol and undecryptable messages", async () => {
+  it("skips our own, group stub, status, other protocol and undecryptable messages", async () => {
     const cases: WAMessage[] = [
       waMessage({ remoteJid: "15550002222@s.whatsapp.net", fromMe: true, id: "S1" }, { conversation: "mine" }),
       waMessage(
         { remoteJid: "120363000000000000@g.us", participant: "15550002222@s.whatsapp.net", fromMe: false, id: "S2" },
-        { conversation: "group" },
+        null,
+        { messageStubType: 20 },
       ),
       waMessage(
         { remoteJid: "status@broadcast", participant: "15550002222@s.whatsapp.net", fromMe: false, id: "S3" },

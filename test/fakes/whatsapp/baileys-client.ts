@@ -1,6 +1,14 @@
 import type { Agent } from "node:https";
 import makeWASocket, { DisconnectReason, initAuthCreds } from "@whiskeysockets/baileys";
-import type { AuthenticationCreds, AuthenticationState, WAMessage, WASocket } from "@whiskeysockets/baileys";
+import type { proto } from "@whiskeysockets/baileys";
+import type {
+  AuthenticationCreds,
+  AuthenticationState,
+  BaileysEventMap,
+  GroupMetadata,
+  WAMessage,
+  WASocket,
+} from "@whiskeysockets/baileys";
 import { silentLogger } from "./logger.ts";
 import type { SimLogger } from "./logger.ts";
 import { createMemoryKeyStore } from "./signal-peer.ts";
@@ -21,7 +29,14 @@ export interface BareClientOptions {
   logger?: SimLogger;
   /** Agent for media uploads: `new https.Agent({ ca })` trusts the simulator's media CA. */
   fetchAgent?: Agent;
+  /** Baileys' `cachedGroupMetadata`: answers here spare the metadata query before each group send. */
+  cachedGroupMetadata?: (jid: string) => Promise<GroupMetadata | undefined>;
 }
+
+export type GroupEventName = "groups.upsert" | "groups.update" | "group-participants.update";
+
+/** A group event Baileys emitted, as it emitted it. */
+export type GroupEvent = { [E in GroupEventName]: { event: E; data: BaileysEventMap[E] } }[GroupEventName];
 
 /**
  * A bare Baileys socket driven against the simulator, with the bookkeeping
@@ -37,6 +52,14 @@ export class BareClient {
   readonly statuses = new Map<string, number>();
   readonly received: WAMessage[] = [];
   readonly closeCodes: number[] = [];
+  /**
+   * Per-member receipts of group messages, by message id then member jid:
+   * from message-receipt.update, and from the `userReceipt` of an upsert
+   * (Baileys folds receipts into a sent message still in its event buffer).
+   */
+  readonly userReceipts = new Map<string, Map<string, proto.IUserReceipt>>();
+  /** groups.upsert, groups.update and group-participants.update, in order. */
+  readonly groupEvents: GroupEvent[] = [];
   private readonly listeners = new Set<() => void>();
 
   constructor(private readonly opts: BareClientOptions) {
@@ -56,6 +79,7 @@ export class BareClient {
       defaultQueryTimeoutMs: this.opts.defaultQueryTimeoutMs ?? 5_000,
       retryRequestDelayMs: 10,
       ...(this.opts.fetchAgent ? { fetchAgent: this.opts.fetchAgent } : {}),
+      ...(this.opts.cachedGroupMetadata ? { cachedGroupMetadata: this.opts.cachedGroupMetadata } : {}),
     });
     this.sock = sock;
     this.isOpen = false;
@@ -76,8 +100,16 @@ export class BareClient {
         if (key.id && typeof update.status === "number") this.setStatus(key.id, update.status);
       this.notify();
     });
+    sock.ev.on("message-receipt.update", (updates) => {
+      for (const { key, receipt } of updates) this.userReceipt(key.id, receipt);
+      this.notify();
+    });
+    sock.ev.on("groups.upsert", (data) => this.groupEvent({ event: "groups.upsert", data }));
+    sock.ev.on("groups.update", (data) => this.groupEvent({ event: "groups.update", data }));
+    sock.ev.on("group-participants.update", (data) => this.groupEvent({ event: "group-participants.update", data }));
     sock.ev.on("messages.upsert", ({ messages }) => {
       for (const message of messages) {
+        for (const receipt of message.userReceipt ?? []) this.userReceipt(message.key.id, receipt);
         if (message.key.fromMe) {
           if (message.key.id && typeof message.status === "number") this.setStatus(message.key.id, message.status);
         } else {
@@ -87,6 +119,18 @@ export class BareClient {
       this.notify();
     });
     return sock;
+  }
+
+  private userReceipt(id: string | null | undefined, receipt: proto.IUserReceipt): void {
+    if (!id || !receipt.userJid) return;
+    let byUser = this.userReceipts.get(id);
+    if (!byUser) this.userReceipts.set(id, (byUser = new Map()));
+    byUser.set(receipt.userJid, { ...byUser.get(receipt.userJid), ...receipt });
+  }
+
+  private groupEvent(event: GroupEvent): void {
+    this.groupEvents.push(event);
+    this.notify();
   }
 
   private setStatus(id: string, status: number): void {
@@ -121,6 +165,21 @@ export class BareClient {
       };
       this.listeners.add(listener);
     });
+  }
+
+  /** Resolves with the data of the first group event `event` (seen so far or to come) that `match` accepts. */
+  waitForGroupEvent<E extends GroupEventName>(
+    event: E,
+    match: (data: BaileysEventMap[E]) => boolean = () => true,
+    timeoutMs?: number,
+  ): Promise<BaileysEventMap[E]> {
+    const find = (): BaileysEventMap[E] | undefined => {
+      for (const seen of this.groupEvents) {
+        if (seen.event === event && match(seen.data as BaileysEventMap[E])) return seen.data as BaileysEventMap[E];
+      }
+      return undefined;
+    };
+    return this.waitFor(find, event, timeoutMs);
   }
 
   waitForOpen(timeoutMs?: number): Promise<true> {

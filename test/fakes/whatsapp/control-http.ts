@@ -6,7 +6,7 @@ import { MEDIA_FAULT_KINDS } from "./media-server.ts";
 import type { MediaFaultKind } from "./media-server.ts";
 import type { InboundRequest } from "./messaging.ts";
 import { normalizePhone } from "./registry.ts";
-import type { WhatsAppSimulator } from "./simulator.ts";
+import type { GroupRequest, GroupUpdateRequest, ParticipantsRequest, WhatsAppSimulator } from "./simulator.ts";
 
 const MAX_BODY_BYTES = 1024 * 1024;
 /** What a contact can send in `POST /control/inbound`, passed on as given. */
@@ -42,6 +42,12 @@ function phoneParam(value: unknown, name: string): string {
   const phone = typeof value === "string" ? normalizePhone(value) : undefined;
   if (!phone) throw new ControlError(400, `${name} must be a phone number`);
   return phone;
+}
+
+function groupParam(value: unknown): string {
+  if (typeof value !== "string" || !/^\d{5,30}(@g\.us)?$/.test(value))
+    throw new ControlError(400, "group must be a group id");
+  return value;
 }
 
 function numberParam(value: unknown, name: string, min: number, max: number): number {
@@ -84,7 +90,7 @@ function routes(sim: WhatsAppSimulator): Record<string, Route> {
       for (const key of INBOUND_CONTENT) if (b[key] !== undefined) Object.assign(content, { [key]: b[key] });
       const request: InboundRequest = {
         from: phoneParam(b.from, "from"),
-        to: phoneParam(b.to, "to"),
+        ...(b.group === undefined ? { to: phoneParam(b.to, "to") } : { group: groupParam(b.group) }),
         ...content,
         ...(b.fromLid === true ? { fromLid: true } : {}),
         ...(typeof b.encrypted === "boolean" ? { encrypted: b.encrypted } : {}),
@@ -137,11 +143,24 @@ function routes(sim: WhatsAppSimulator): Record<string, Route> {
       const times = b.times === undefined ? 1 : numberParam(b.times, "times", 1, 1000);
       return sim.mediaFault(b.kind as MediaFaultKind, Math.floor(times));
     },
+    "POST /control/groups": (b) => sim.createGroup(b as unknown as GroupRequest),
+    "GET /control/groups": () => sim.groups(),
     "POST /control/reset": () => {
       sim.reset();
       return { ok: true };
     },
   };
+}
+
+/** Routes under `/control/groups/{id}`: the group's id is a path segment. */
+function groupRoutes(sim: WhatsAppSimulator, method: string, path: string): Route | undefined {
+  const match = /^\/control\/groups\/([^/]+)(\/participants)?$/.exec(path);
+  if (!match) return undefined;
+  const id = decodeURIComponent(match[1]!);
+  if (match[2]) return method === "POST" ? (b) => sim.updateParticipants(id, b as ParticipantsRequest) : undefined;
+  if (method === "GET") return () => sim.group(id);
+  if (method === "POST") return (b) => sim.updateGroup(id, b as GroupUpdateRequest);
+  return undefined;
 }
 
 /** Builds the HTTP request handler for the control API. */
@@ -154,7 +173,7 @@ export function createControlHandler(sim: WhatsAppSimulator): (req: IncomingMess
   };
   return (req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
-    const route = table[`${req.method} ${url.pathname}`];
+    const route = table[`${req.method} ${url.pathname}`] ?? groupRoutes(sim, req.method ?? "", url.pathname);
     if (!route) {
       reply(res, 404, { error: `no route ${req.method} ${url.pathname}` });
       return;

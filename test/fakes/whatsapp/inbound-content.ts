@@ -145,7 +145,8 @@ export function parseInboundContent(input: InboundFields): InboundContent {
 /** Who sends to whom, and how the sender's phone addresses the chat. */
 export interface InboundParties {
   sender: SimUser;
-  recipient: SimUser;
+  /** The chat: the recipient of a 1:1 message, or the jid of the group the message goes to. */
+  chat: SimUser | string;
   /** The contact writes from its LID: jids in the message are LIDs too. */
   fromLid: boolean;
   memory: MessageMemory;
@@ -160,13 +161,19 @@ const { Type } = proto.Message.ProtocolMessage;
 /**
  * Builds the message a WhatsApp phone sends for this content. Keys of an
  * earlier message are written from the sender's side (the chat is the
- * recipient, `fromMe` is whether the contact wrote it); an edit comes in
+ * recipient or the group, `fromMe` is whether the contact wrote it, in a
+ * group `participant` is who did); an edit comes in
  * the editedMessage wrapper, as phones send edits.
  */
 export async function composeInbound(content: InboundContent, parties: InboundParties): Promise<proto.IMessage> {
-  const { sender, recipient, fromLid, memory } = parties;
+  const { sender, chat, fromLid, memory } = parties;
   const jidOf = (user: SimUser): string => (fromLid ? user.lidJid : user.jid);
-  const keyOf = (id: string, fromMe: boolean): proto.IMessageKey => ({ remoteJid: jidOf(recipient), fromMe, id });
+  const keyOf = (id: string, fromMe: boolean): proto.IMessageKey => {
+    if (typeof chat !== "string") return { remoteJid: jidOf(chat), fromMe, id };
+    // In a group, a key also names who wrote the message.
+    const author = fromMe ? sender : parties.userOf(memory.find(id)?.author ?? "");
+    return { remoteJid: chat, fromMe, id, ...(author ? { participant: jidOf(author) } : {}) };
+  };
   const ownMessage = (id: string, what: string): proto.IMessageKey => {
     const known = memory.find(id);
     if (known && known.author !== sender.phone) {

@@ -6,12 +6,17 @@
 export { startWhatsAppSimulator, WS_PATH } from "./simulator.ts";
 export type {
   ContactInfo,
+  GroupRequest,
+  GroupUpdateRequest,
+  ParticipantResult,
+  ParticipantsRequest,
   LinkedAccountInfo,
   SimulatorOptions,
   SimulatorStats,
   WhatsAppSimulator,
 } from "./simulator.ts";
 export type { ProvisionedAccount } from "./provision.ts";
+export type { AddressingMode, GroupInfo } from "./groups.ts";
 export type { FaultKind, FaultRequest } from "./faults.ts";
 export { FAULT_KINDS } from "./faults.ts";
 export type { InboundRequest, ReceiptRequest } from "./messaging.ts";

@@ -142,7 +142,6 @@ const handlers: Record<string, IqHandler> = {
     loggedIn(conn).removed = true;
     return undefined;
   },
-  "w:g2:get:participating": () => [{ tag: "groups", attrs: {} }],
   "urn:xmpp:whatsapp:dirty:set:*": () => undefined,
 };
 

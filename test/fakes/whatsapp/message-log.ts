@@ -26,6 +26,10 @@ export interface ReceivedMessage extends Omit<DecodedContent, "kind" | "text"> {
   media?: ReceivedMedia;
   /** Why the media failed verification (then there is no `media`). */
   mediaError?: string;
+  /** The group's id (`1203630...`) when the message went to a group; `to` is then the group's jid. */
+  group?: string;
+  /** For a group message: phones of the members whose simulated phone decrypted it (the sender aside). */
+  decryptedBy?: string[];
   /** Arrival time, epoch milliseconds. */
   at: number;
 }
@@ -58,6 +62,8 @@ export interface AccountStats {
   duplicates: number;
   /** IQs the account's devices sent, by `xmlns:type:first child` (privacy:set:tokens...). */
   iqs: Record<string, number>;
+  /** Group metadata queries (`w:g2` `query`: groupMetadata, and Baileys' lookup before a group send without a cache). */
+  groupMetadataQueries: number;
 }
 
 interface AccountLog {
@@ -69,6 +75,7 @@ interface AccountLog {
   received: number;
   duplicates: number;
   iqs: Map<string, number>;
+  groupMetadataQueries: number;
 }
 
 const MAX_KEPT = 50_000;
@@ -89,6 +96,7 @@ export class MessageLog {
         received: 0,
         duplicates: 0,
         iqs: new Map(),
+        groupMetadataQueries: 0,
       };
       this.accounts.set(phone, log);
     }
@@ -115,6 +123,10 @@ export class MessageLog {
   iq(phone: string, kind: string): void {
     const iqs = this.account(phone).iqs;
     iqs.set(kind, (iqs.get(kind) ?? 0) + 1);
+  }
+
+  groupMetadataQuery(phone: string): void {
+    this.account(phone).groupMetadataQueries++;
   }
 
   receipt(receipt: ClientReceipt): void {
@@ -151,6 +163,7 @@ export class MessageLog {
         uniqueIds: log.ids.size,
         duplicates: log.duplicates,
         iqs: Object.fromEntries(log.iqs),
+        groupMetadataQueries: log.groupMetadataQueries,
       };
     }
     return out;

@@ -3,6 +3,7 @@ import {
   generateMessageID,
   getBinaryNodeChild,
   getBinaryNodeChildren,
+  isJidGroup,
   isLidUser,
   proto,
   unixTimestampSeconds,
@@ -22,6 +23,8 @@ import { MessageMemory } from "./message-memory.ts";
 import type { RealDevice, SimUser } from "./registry.ts";
 import { normalizePhone } from "./registry.ts";
 import type { ContactCard } from "./vcard.ts";
+import { GroupMessages } from "./group-messages.ts";
+import type { Groups } from "./groups.ts";
 
 /**
  * An inbound message a simulated contact sends to a linked account: `text`
@@ -31,8 +34,10 @@ import type { ContactCard } from "./vcard.ts";
 export interface InboundRequest {
   /** Sender phone number (a simulated contact). */
   from: string;
-  /** Recipient phone number (a linked account). */
-  to: string;
+  /** Recipient phone number (a linked account); not needed with `group`. */
+  to?: string;
+  /** A group (id or jid) the sender is a member of: the message goes to every linked member's devices. */
+  group?: string;
   /** The text; beside `media`, its caption when `media.caption` is absent. */
   text?: string;
   /** A file the contact sends: encrypted and put on the media server as a phone does (validated here). */
@@ -86,25 +91,41 @@ const now = (): string => String(unixTimestampSeconds());
 export class Messaging {
   /** What went through, both ways, for replies, edits and reactions to quote and check. */
   private readonly memory = new MessageMemory();
+  private readonly groupMessages: GroupMessages;
 
-  constructor(private readonly ctx: SimContext) {}
+  constructor(
+    private readonly ctx: SimContext,
+    groups: Groups,
+  ) {
+    this.groupMessages = new GroupMessages(ctx, groups, this.memory, (sender, device, message) =>
+      this.encryptFor(sender, device, message),
+    );
+  }
 
   async onClientMessage(conn: SimConnection, node: BinaryNode): Promise<void> {
     const sender = conn.device;
     const id = node.attrs.id;
     const to = node.attrs.to;
     if (!sender || !id || !to) return;
-    const refusal = node.attrs.category === "peer" ? undefined : this.takeRefusal(sender.user.phone);
+    const group = isJidGroup(to);
+    const refusal =
+      node.attrs.category === "peer"
+        ? undefined
+        : ((group ? this.groupMessages.refusal(sender, to) : undefined) ?? this.takeRefusal(sender.user.phone));
     if (refusal !== undefined) {
       conn.send({ tag: "ack", attrs: { class: "message", id, from: to, t: now(), error: String(refusal) } });
-      this.ctx.logger.debug({ conn: conn.id, id, code: refusal }, "message refused (scripted)");
+      this.ctx.logger.debug({ conn: conn.id, id, code: refusal }, "message refused");
       return;
     }
     conn.send({ tag: "ack", attrs: { class: "message", id, from: to, t: now() } });
     if (node.attrs.category === "peer") return;
+    if (group) {
+      await this.groupMessages.fromClient(sender, node);
+      return;
+    }
     const dest = this.ctx.registry.resolve(to);
     if (!dest) {
-      this.ctx.logger.warn({ conn: conn.id, to, id }, "message to an unsupported jid (groups are not simulated)");
+      this.ctx.logger.warn({ conn: conn.id, to, id }, "message to an unsupported jid");
       return;
     }
     const copies = encryptedCopies(node);
@@ -198,7 +219,8 @@ export class Messaging {
   /**
    * The recipient of a message that linked account `from` sent reports it
    * delivered or read, now: to every device of the sender, as the automatic
-   * receipts go (see `scheduleReceipts`).
+   * receipts go (see `scheduleReceipts`). For a group message, each member
+   * whose simulated phone decrypted it reports, as `participant`.
    */
   receipt(request: ReceiptRequest): { devices: number } {
     const fromPhone = normalizePhone(String(request.from ?? ""));
@@ -206,6 +228,10 @@ export class Messaging {
     const sent = this.ctx.log.messages(fromPhone).find((m) => m.id === request.id);
     if (!sent) throw new ControlError(404, `no message ${request.id} from ${fromPhone}`);
     const devices = this.ctx.registry.findByPhone(fromPhone)?.activeDevices ?? [];
+    if (sent.group !== undefined) {
+      this.groupMessages.receiptsNow(devices, sent, request.type);
+      return { devices: devices.length };
+    }
     const chatJid = chatJidOf(sent);
     for (const device of devices) {
       device.deliver({
@@ -241,8 +267,13 @@ export class Messaging {
         at: Date.now(),
       });
     }
-    if (!target || target.user === device.user || type === "sender" || type === "peer_msg" || type === "hist_sync")
+    if (type === "sender" || type === "peer_msg" || type === "hist_sync") return;
+    if (isJidGroup(node.attrs.to)) {
+      // A retry in a group would have the sender resend to that device alone: not simulated.
+      if (type !== "retry") this.groupMessages.relayReceipt(device, node, ids);
       return;
+    }
+    if (!target || target.user === device.user) return;
     for (const recipient of target.user.activeDevices) {
       recipient.deliver({
         tag: "receipt",
@@ -266,6 +297,7 @@ export class Messaging {
    */
   async inbound(request: InboundRequest): Promise<{ id: string }> {
     const fromPhone = normalizePhone(String(request.from ?? ""));
+    if (request.group !== undefined) return this.inboundGroup(request, fromPhone);
     const toPhone = normalizePhone(String(request.to ?? ""));
     if (!fromPhone || !toPhone) throw new ControlError(400, "from and to must be phone numbers");
     const content = parseInboundContent(request);
@@ -278,7 +310,7 @@ export class Messaging {
     const fromLid = request.fromLid === true;
     const message = await composeInbound(content, {
       sender,
-      recipient,
+      chat: recipient,
       fromLid,
       memory: this.memory,
       upload: (media, bytes) => this.ctx.media.inbound(id, media, bytes),
@@ -305,6 +337,23 @@ export class Messaging {
       );
     }
     return { id };
+  }
+
+  private inboundGroup(request: InboundRequest, fromPhone: string | undefined): Promise<{ id: string }> {
+    if (!fromPhone) throw new ControlError(400, "from must be a phone number");
+    if (typeof request.group !== "string" || request.group === "")
+      throw new ControlError(400, "group must be a group id");
+    const content = parseInboundContent(request);
+    return this.groupMessages.inbound({
+      from: fromPhone,
+      group: request.group,
+      content,
+      type: stanzaType(content),
+      ...(content.kind === "edit" ? { edit: "1" } : content.kind === "revoke" ? { edit: "7" } : {}),
+      ...(request.fromLid ? { fromLid: true } : {}),
+      ...(request.id ? { id: request.id } : {}),
+      ...(request.pushName ? { pushName: request.pushName } : {}),
+    });
   }
 
   private async encryptFor(

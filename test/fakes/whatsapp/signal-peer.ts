@@ -171,6 +171,41 @@ export class SignalPeer {
     });
   }
 
+  /**
+   * Encrypts padded message bytes for a group with this device's own sender
+   * key under the local name `keyName` (created on first use): one `skmsg`
+   * for every member, and the distribution message that lets them read it.
+   */
+  encryptGroup(
+    keyName: string,
+    meJid: string,
+    data: Uint8Array,
+  ): Promise<{ ciphertext: Uint8Array; distribution: Uint8Array }> {
+    return this.serialize(async () => {
+      const { ciphertext, senderKeyDistributionMessage } = await this.repo.encryptGroupMessage({
+        group: keyName,
+        meId: meJid,
+        data,
+      });
+      return { ciphertext, distribution: senderKeyDistributionMessage };
+    });
+  }
+
+  /** Stores the sender key `authorJid` distributed for group `groupJid` (a SenderKeyDistributionMessage). */
+  acceptSenderKey(groupJid: string, authorJid: string, distribution: Uint8Array): Promise<void> {
+    return this.serialize(() =>
+      this.repo.processSenderKeyDistributionMessage({
+        authorJid,
+        item: { groupId: groupJid, axolotlSenderKeyDistributionMessage: distribution },
+      }),
+    );
+  }
+
+  /** Decrypts a `skmsg` `authorJid` sent to group `groupJid`; returns the plaintext, still padded. */
+  decryptGroup(groupJid: string, authorJid: string, ciphertext: Uint8Array): Promise<Uint8Array> {
+    return this.serialize(() => this.repo.decryptGroupMessage({ group: groupJid, authorJid, msg: ciphertext }));
+  }
+
   /** Forgets the session with `jid` (after the remote device re-registered). */
   dropSession(jid: string): Promise<void> {
     return this.serialize(() => this.repo.deleteSession([jid]));

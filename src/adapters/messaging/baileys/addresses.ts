@@ -1,4 +1,5 @@
-import { isPnUser, jidDecode } from "@whiskeysockets/baileys";
+import { GROUP_PREFIX, groupAddress, isGroupAddress } from "../../../domain/address.ts";
+import { isJidGroup, isPnUser, jidDecode } from "@whiskeysockets/baileys";
 
 const E164 = /^\+([1-9]\d{4,14})$/;
 const CHANNEL_PREFIX = "whatsapp:";
@@ -22,4 +23,31 @@ export function jidToAddress(jid: string | null | undefined): string | undefined
   if (!jid || !isPnUser(jid)) return undefined;
   const user = jidDecode(jid)?.user;
   return user && /^\d+$/.test(user) ? `${CHANNEL_PREFIX}+${user}` : undefined;
+}
+
+/** The group jid (`<id>@g.us`) of a group address (`whatsapp:group:<id>`), or undefined for anything else. */
+export function groupAddressToJid(address: string): string | undefined {
+  if (!isGroupAddress(address)) return undefined;
+  const id = address.slice(GROUP_PREFIX.length);
+  return /^\d+(-\d+)?$/.test(id) ? `${id}@g.us` : undefined;
+}
+
+/** Our address (`whatsapp:group:<id>`) of a group jid; undefined for anything else. */
+export function groupJidToAddress(jid: string | null | undefined): string | undefined {
+  if (!jid || !isJidGroup(jid)) return undefined;
+  const id = jidDecode(jid)?.user;
+  try {
+    return id ? groupAddress(id) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The jid of a group member as our API names it: a phone address
+ * (`whatsapp:+E164`, or bare `+E164`) or a LID as we write it (`<digits>@lid`).
+ */
+export function memberAddressToJid(address: string): string | undefined {
+  if (/^\d+@lid$/.test(address)) return address;
+  return addressToJid(address);
 }

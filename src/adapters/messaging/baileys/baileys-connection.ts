@@ -1,4 +1,5 @@
 import { ProviderError } from "../../../domain/errors.ts";
+import type { GroupUpdate } from "../../../domain/group.ts";
 import type { Message } from "../../../domain/message.ts";
 import {
   BAILEYS_PROVIDER,
@@ -8,12 +9,16 @@ import {
   type SendReceipt,
 } from "../../../domain/ports/messaging-provider.port.ts";
 import type { Logger } from "../../../domain/ports/logger.port.ts";
-import type { ConnectionGroups } from "../../../domain/ports/group-control.port.ts";
 import type { ConnectionEvent, WhatsAppConnection } from "../../../domain/ports/whatsapp-connector.port.ts";
 import { withTimeout } from "../../../domain/timeout.ts";
 import type { MediaStore } from "../../../domain/ports/media-store.port.ts";
+import { areJidsSameUser, jidNormalizedUser } from "@whiskeysockets/baileys";
 import type { BaileysEventMap, BinaryNode, WAMessage, WASocket } from "@whiskeysockets/baileys";
-import { addressToJid, jidToAddress } from "./addresses.ts";
+import { addressToJid, groupAddressToJid, jidToAddress } from "./addresses.ts";
+import type { GroupMetadataCache } from "./group-metadata-cache.ts";
+import type { OwnIds } from "./group-members.ts";
+import type { RecentGroupSenders } from "./group-senders.ts";
+import { BaileysGroups } from "./groups.ts";
 import type { StoreAuthState } from "./auth-state.ts";
 import { toConnectionClosed } from "./disconnect-mapping.ts";
 import type { MediaDownloads } from "./inbound-media.ts";
@@ -45,6 +50,10 @@ export interface BaileysConnectionDeps {
   readonly media: ConnectionMedia;
   /** Which chats are addressed by LID, so what we send lands in the chat the contact writes in. */
   readonly chats: ChatAddressing;
+  /** The socket's group metadata (its `cachedGroupMetadata`); kept current by this connection's group events. */
+  readonly groupCache: GroupMetadataCache;
+  /** The session's recently received group messages' senders (outlives a connection). */
+  readonly groupSenders: RecentGroupSenders;
 }
 
 /** What a connection needs for files: sent ones are read from the store, received ones downloaded. */
@@ -85,6 +94,15 @@ export class BaileysConnection implements WhatsAppConnection {
   constructor(private readonly deps: BaileysConnectionDeps) {
     this.acks = new ServerAcks(deps.ackTimeoutMs);
     this.actions = new ChatActions(deps.sock, deps.chats);
+    this.groups = new BaileysGroups({
+      sock: deps.sock,
+      cache: deps.groupCache,
+      own: () => this.ownIds(),
+      pnForLid: this.pnForLid,
+      assertOpen: () => this.assertOpen(),
+      logger: deps.logger,
+      session: deps.session,
+    });
     const { media } = deps;
     this.downloads = {
       ...(media.trust.dispatcher ? { dispatcher: media.trust.dispatcher } : {}),
@@ -112,6 +130,8 @@ export class BaileysConnection implements WhatsAppConnection {
     });
     this.on("messages.upsert", (upsert) => this.enqueue(() => this.onUpsert(upsert)));
     this.on("messages.update", (updates) => this.enqueue(() => this.onUpdate(updates)));
+    this.on("group-participants.update", (event) => this.relayGroupUpdates(this.groups.participantsChanged(event)));
+    this.on("groups.update", (changes) => this.relayGroupUpdates(this.groups.groupsChanged(changes)));
     const onAck = (node: BinaryNode): void => this.acks.onAck(node.attrs);
     deps.sock.ws.on("CB:ack,class:message", onAck);
     this.detachers.push(() => deps.sock.ws.off("CB:ack,class:message", onAck));
@@ -120,11 +140,12 @@ export class BaileysConnection implements WhatsAppConnection {
   /** Sends a message of any kind in the recipient's chat; see `sendOnSocket`. */
   async send(message: Message, progress?: SendProgress): Promise<SendReceipt> {
     this.assertOpen();
-    const { sock, chats, media, logger, session } = this.deps;
+    const { sock, chats, media, logger, session, groupSenders: senders } = this.deps;
+    const groupJid = groupAddressToJid(message.to);
     return sendOnSocket(
-      { sock, acks: this.acks, chats, media, logger, session },
+      { sock, acks: this.acks, chats, media, logger, session, senders },
       message,
-      this.recipientJid(message.to),
+      groupJid ? { groupJid } : { pnJid: this.recipientJid(message.to) },
       progress,
     );
   }
@@ -149,8 +170,7 @@ export class BaileysConnection implements WhatsAppConnection {
     );
   }
 
-  /** Not built yet: every group call is refused. */
-  readonly groups: ConnectionGroups = notYet();
+  readonly groups: BaileysGroups;
 
   async markRead(providerMessageId: string, from: string): Promise<void> {
     this.assertOpen();
@@ -307,14 +327,15 @@ export class BaileysConnection implements WhatsAppConnection {
       if (type !== "notify" && type !== "append") continue;
       const mapped = await toInboundMessage(message, {
         to: jidToAddress(this.deps.auth.creds.me?.id) ?? jidToAddress(this.me) ?? "",
-        pnForLid: (lid) => this.deps.sock.signalRepository.lidMapping.getPNForLID(lid),
+        pnForLid: this.pnForLid,
         lidForPn: (pn) => storedLidForPn(this.deps.sock.authState.keys, pn),
         now: () => new Date(),
         downloads: this.downloads,
       });
       if (mapped.kind === "message") {
         // Before the app hears of it: its answer must go to the chat this came in.
-        this.deps.chats.note(mapped.chat.pnJid, mapped.chat.lidJid);
+        if ("pnJid" in mapped.chat) this.deps.chats.note(mapped.chat.pnJid, mapped.chat.lidJid);
+        else this.deps.groupSenders.note(mapped.message.providerMessageId, mapped.chat.participantJid);
         this.deliver({ type: "inbound", message: mapped.message });
       } else
         this.deps.logger.debug(
@@ -330,6 +351,26 @@ export class BaileysConnection implements WhatsAppConnection {
       const status = toProviderStatus(update.status);
       if (status) this.deliver({ type: "status", providerMessageId: key.id, status });
     }
+  }
+
+  /** The number behind a LID; our own LID is not always in Baileys' lid-mapping store. */
+  private readonly pnForLid = async (lid: string): Promise<string | null> => {
+    const own = this.ownIds();
+    if (own.pn && own.lid && areJidsSameUser(lid, own.lid)) return jidNormalizedUser(own.pn);
+    return this.deps.sock.signalRepository.lidMapping.getPNForLID(lid);
+  };
+
+  /** Our phone-number jid and LID, as the login knows them. */
+  private ownIds(): OwnIds {
+    const me = this.deps.auth.creds.me;
+    return { pn: me?.id ?? this.me, lid: me?.lid ?? this.deps.sock.user?.lid ?? undefined };
+  }
+
+  /** Reports group changes in turn with the other events (they are read at once, see BaileysGroups). */
+  private relayGroupUpdates(updates: Promise<readonly GroupUpdate[]>): void {
+    this.enqueue(async () => {
+      for (const update of await updates) this.deliver({ type: "group", update });
+    });
   }
 
   private deliver(event: ConnectionEvent): void {
@@ -382,19 +423,4 @@ export class BaileysConnection implements WhatsAppConnection {
       this.deps.logger.warn({ err: error, session: this.deps.session }, "baileys: error while ending the socket");
     });
   }
-}
-
-function notYet(): ConnectionGroups {
-  const refuse = async (): Promise<never> => {
-    throw new ProviderError(BAILEYS_PROVIDER, "groups are not available yet", false, "not-supported");
-  };
-  return {
-    list: refuse,
-    get: refuse,
-    create: refuse,
-    changeParticipants: refuse,
-    update: refuse,
-    leave: refuse,
-    inviteLink: refuse,
-  };
 }

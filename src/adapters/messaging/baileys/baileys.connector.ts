@@ -11,6 +11,8 @@ import type { UserFacingSocketConfig } from "@whiskeysockets/baileys";
 import { loadAuthState } from "./auth-state.ts";
 import { BaileysConnection } from "./baileys-connection.ts";
 import { ChatAddressing } from "./chat-addressing.ts";
+import { GroupMetadataCache } from "./group-metadata-cache.ts";
+import { RecentGroupSenders } from "./group-senders.ts";
 import { baileysLogger } from "./connector-logger.ts";
 import { assertCertificate, mediaTrustFor, type MediaTrust } from "./media-trust.ts";
 import { SessionWrites } from "./session-writes.ts";
@@ -74,6 +76,7 @@ export class BaileysConnector implements WhatsAppConnector {
   /** Each session's newest connection; weak, so a session that is gone keeps nothing alive. */
   private readonly newest = new Map<string, WeakRef<BaileysConnection>>();
   private trust: Promise<MediaTrust> | undefined;
+  private readonly groupSenders = new Map<string, RecentGroupSenders>();
 
   constructor(private readonly options: BaileysConnectorOptions) {
     if (options.mediaCa !== undefined) assertCertificate(options.mediaCa);
@@ -88,6 +91,8 @@ export class BaileysConnector implements WhatsAppConnector {
     const auth = await loadAuthState(store, writes, logger);
     const libLogger = baileysLogger(logger, session, this.options.baileysLogLevel ?? "warn");
     const trust = await (this.trust ??= mediaTrustFor(this.options.mediaCa, logger));
+    // Baileys asks this before every message to a group; the connection keeps it current.
+    const groupCache = new GroupMetadataCache((jid) => sock.groupMetadata(jid));
     const sock = makeWASocket({
       ...this.socketTimings(),
       auth: { creds: auth.creds, keys: makeCacheableSignalKeyStore(auth.keys, libLogger) },
@@ -98,6 +103,7 @@ export class BaileysConnector implements WhatsAppConnector {
       syncFullHistory: false,
       shouldSyncHistoryMessage: ({ syncType }) => BOOTSTRAP_SYNC.has(syncType ?? -1),
       generateHighQualityLinkPreview: false,
+      cachedGroupMetadata: (jid) => groupCache.get(jid),
       ...(trust.fetchAgent ? { fetchAgent: trust.fetchAgent } : {}),
     });
     logger.info({ session, newLogin: auth.isNew }, "baileys: socket opened");
@@ -118,6 +124,8 @@ export class BaileysConnector implements WhatsAppConnector {
         newestConnection: () => this.newest.get(session)?.deref(),
       },
       chats: new ChatAddressing({ store, writes, sealed: () => auth.isSealed(), logger }),
+      groupCache,
+      groupSenders: this.sendersOf(session),
     });
     this.newest.set(session, new WeakRef(connection));
     return connection;
@@ -141,6 +149,12 @@ export class BaileysConnector implements WhatsAppConnector {
       ...(defaultQueryTimeoutMs !== undefined ? { defaultQueryTimeoutMs } : {}),
       ...(qrTimeoutMs !== undefined ? { qrTimeout: qrTimeoutMs } : {}),
     };
+  }
+
+  private sendersOf(session: string): RecentGroupSenders {
+    let senders = this.groupSenders.get(session);
+    if (!senders) this.groupSenders.set(session, (senders = new RecentGroupSenders()));
+    return senders;
   }
 
   private writesOf(session: string): SessionWrites {

@@ -1,8 +1,9 @@
 import { plainConversation, type Conversation } from "../../../domain/conversation.ts";
 import type { InboundWhatsAppMessage } from "../../../domain/ports/whatsapp-connector.port.ts";
 import { isLidUser, isPnUser, jidNormalizedUser, toNumber } from "@whiskeysockets/baileys";
-import type { WAMessage } from "@whiskeysockets/baileys";
-import { jidToAddress } from "./addresses.ts";
+import type { WAMessage, WAMessageKey } from "@whiskeysockets/baileys";
+import { addressToJid, groupJidToAddress, jidToAddress } from "./addresses.ts";
+import { toMember } from "./group-members.ts";
 import { readContent, type ReadContent } from "./inbound-conversation.ts";
 import { toInboundMedia, type MediaDownloads } from "./inbound-media.ts";
 
@@ -23,14 +24,18 @@ export type InboundMapping =
   | {
       readonly kind: "message";
       readonly message: InboundWhatsAppMessage;
-      /** How the chat is addressed: the sender's phone-number jid, and its LID jid when the chat is LID-addressed. */
-      readonly chat: { readonly pnJid: string; readonly lidJid?: string };
+      /**
+       * A 1:1 chat: how it is addressed (the sender's phone-number jid, and
+       * its LID jid when the chat is LID-addressed); a group: the sender's
+       * jid as the message named it.
+       */
+      readonly chat: { readonly pnJid: string; readonly lidJid?: string } | { readonly participantJid: string };
     }
   | { readonly kind: "skipped"; readonly why: string };
 
 /**
  * Maps one upserted message from someone else to an inbound message, or says
- * why it is not one: our own messages, groups, broadcasts and status posts,
+ * why it is not one: our own messages, broadcasts and status posts,
  * newsletters, messages that failed to decrypt, and contents we do not
  * carry (see readContent) are skipped. A file (photo, video, audio, voice
  * note, document, sticker) comes as `media`, its caption as the text; it is
@@ -44,16 +49,23 @@ export type InboundMapping =
  * chat's own jid, the `sender_lid` of a phone-addressed message, the
  * store), is `conversation.lid`, written as WhatsApp writes a LID without
  * its device: `<digits>@lid` (its digits alone would read like a number).
+ *
+ * A group message comes from its participant (`key.participant`, the other
+ * form of it in `participantAlt`), named the same way, with the group in
+ * `conversation.group` and the sender again in `conversation.participant`;
+ * a sender whose number is not known is named by its LID.
  */
 export async function toInboundMessage(message: WAMessage, context: InboundContext): Promise<InboundMapping> {
   const { key } = message;
   if (key.fromMe) return skipped("sent by us");
   if (!key.id) return skipped("no message id");
   const chat = key.remoteJid ?? undefined;
-  if (!isPnUser(chat) && !isLidUser(chat)) return skipped("not a 1:1 chat");
+  const group = groupJidToAddress(chat);
+  if (!group && !isPnUser(chat) && !isLidUser(chat)) return skipped("not a 1:1 chat or a group");
   if (!message.message && message.messageStubType) return skipped(`stub ${message.messageStubType}`);
   const content = readContent(message.message);
   if ("skipped" in content) return skipped(content.skipped);
+  if (group) return groupMessage(message, group, content.read, context);
   const alternates = key as { remoteJidAlt?: string; senderPn?: string };
   const pnJid = await senderPnJid(chat!, alternates, context);
   const from = jidToAddress(pnJid);
@@ -61,29 +73,68 @@ export async function toInboundMessage(message: WAMessage, context: InboundConte
   const lidJid = isLidUser(chat) ? chat : undefined;
   const lid = lidJid ?? (isLidUser(alternates.remoteJidAlt) ? alternates.remoteJidAlt : await context.lidForPn(pnJid));
   const { read } = content;
-  const conversation = conversationOf(read, lid ? jidNormalizedUser(lid) : null);
-  const seconds = toNumber(message.messageTimestamp ?? 0);
+  const conversation = oneToOneConversation(read, lid ? jidNormalizedUser(lid) : null);
   return {
     kind: "message",
-    message: {
-      providerMessageId: key.id,
-      from,
-      to: context.to,
-      text: read.text,
-      media: read.media ? [toInboundMedia(message, read.media, context.downloads)] : [],
-      ...(conversation ? { conversation } : {}),
-      at: seconds > 0 ? new Date(seconds * 1000) : context.now(),
-    },
+    message: inbound(message, from, read, conversation, context),
     chat: { pnJid: jidNormalizedUser(pnJid), ...(lidJid ? { lidJid: jidNormalizedUser(lidJid) } : {}) },
   };
 }
 
-/** The conversation facts, or undefined for a plain text or file from a sender whose LID is unknown. */
-function conversationOf(read: ReadContent, lid: string | null): Conversation | undefined {
-  const plain = (read.kind === "text" || read.kind === "media") && read.replyTo === null;
-  if (plain && lid === null) return undefined;
+async function groupMessage(
+  message: WAMessage,
+  group: string,
+  read: ReadContent,
+  context: InboundContext,
+): Promise<InboundMapping> {
+  const key = message.key as WAMessageKey & { participantPn?: string };
+  const participant = key.participant ?? undefined;
+  // rc14 names the other form participantAlt; older 7.x builds said participantPn.
+  const member = await toMember(participant, key.participantAlt ?? key.participantPn, context.pnForLid);
+  if (!participant || !member) return skipped("group message from no known participant");
+  const pnJid = addressToJid(member.address);
+  const lid = member.lid ?? (pnJid ? await context.lidForPn(pnJid) : null);
+  const conversation: Conversation = {
+    ...conversationOf(read, lid ? jidNormalizedUser(lid) : null),
+    group,
+    participant: member.address,
+  };
+  return {
+    kind: "message",
+    message: inbound(message, member.address, read, conversation, context),
+    chat: { participantJid: jidNormalizedUser(participant) },
+  };
+}
+
+function inbound(
+  message: WAMessage,
+  from: string,
+  read: ReadContent,
+  conversation: Conversation | undefined,
+  context: InboundContext,
+): InboundWhatsAppMessage {
+  const seconds = toNumber(message.messageTimestamp ?? 0);
+  return {
+    providerMessageId: message.key.id!,
+    from,
+    to: context.to,
+    text: read.text,
+    media: read.media ? [toInboundMedia(message, read.media, context.downloads)] : [],
+    ...(conversation ? { conversation } : {}),
+    at: seconds > 0 ? new Date(seconds * 1000) : context.now(),
+  };
+}
+
+/** The conversation facts of what was read, with the sender's LID. */
+function conversationOf(read: ReadContent, lid: string | null): Conversation {
   const { kind, replyTo, location, contacts, reaction, edit, revoke } = read;
   return { ...plainConversation(kind), replyTo, location, contacts, reaction, edit, revoke, lid };
+}
+
+/** Undefined for a plain text or file from a sender whose LID is unknown: nothing to say beyond the text. */
+function oneToOneConversation(read: ReadContent, lid: string | null): Conversation | undefined {
+  const plain = (read.kind === "text" || read.kind === "media") && read.replyTo === null;
+  return plain && lid === null ? undefined : conversationOf(read, lid);
 }
 
 async function senderPnJid(

@@ -3,7 +3,7 @@ import { ProviderError } from "../../../domain/errors.ts";
 import type { Message } from "../../../domain/message.ts";
 import type { MediaStore } from "../../../domain/ports/media-store.port.ts";
 import { BAILEYS_PROVIDER } from "../../../domain/ports/messaging-provider.port.ts";
-import type { AnyMessageContent, WAMessage, WAMessageKey } from "@whiskeysockets/baileys";
+import type { AnyMessageContent, WAMessageKey } from "@whiskeysockets/baileys";
 import { heldAttachment, mediaContent, textContent, type OutboundContent } from "./outbound-content.ts";
 import { buildVcard } from "./vcard.ts";
 
@@ -41,26 +41,33 @@ function only(content: AnyMessageContent): OutboundContent {
  * What Baileys sends for a message in the chat `chatJid`, by its kind: a
  * text or a file (with the quoted message when it is a reply), a location,
  * contact cards, a reaction (an empty emoji takes ours back), an edit of
- * one of our texts or captions, or a delete for everyone. Call
+ * one of our texts or captions, or a delete for everyone. In a group,
+ * `targetSender` is the jid of whoever sent the message it points at. Call
  * `checkSendable` first.
  */
-export async function outboundContent(message: Message, chatJid: string, store: MediaStore): Promise<OutboundContent> {
+export async function outboundContent(
+  message: Message,
+  chatJid: string,
+  store: MediaStore,
+  targetSender?: string,
+): Promise<OutboundContent> {
   const target = message.target;
+  const key = (): WAMessageKey => targetKey(chatJid, target!, targetSender);
   switch (message.kind) {
     case "reaction":
-      return only({ react: { text: message.reaction!.emoji, key: targetKey(chatJid, target!) } });
+      return only({ react: { text: message.reaction!.emoji, key: key() } });
     case "edit":
       // No link preview: Baileys would fetch any URL in the text.
-      return only({ text: message.edit!.text, linkPreview: null, edit: targetKey(chatJid, target!) });
+      return only({ text: message.edit!.text, linkPreview: null, edit: key() });
     case "revoke":
-      return only({ delete: targetKey(chatJid, target!) });
+      return only({ delete: key() });
     case "location":
     case "contacts":
     case "text":
     case "media": {
       const content = await quotableContent(message, store);
       if (message.replyTo === null) return content;
-      return { ...content, quoted: quotedMessage(chatJid, target!) };
+      return { ...content, quoted: { key: key(), message: { conversation: target!.text } } };
     }
   }
 }
@@ -93,16 +100,13 @@ export function contactsContent(cards: readonly ContactCard[]): {
   };
 }
 
-/** The key of the message a reaction, edit or delete points at, in a 1:1 chat (no participant). */
-function targetKey(chatJid: string, target: MessageTarget): WAMessageKey {
-  return { remoteJid: chatJid, fromMe: target.fromMe, id: target.providerMessageId };
-}
-
 /**
- * The message a reply quotes, as little of it as WhatsApp shows: its key
- * and its text. Baileys copies it into the reply's contextInfo (stanzaId,
- * participant, quotedMessage).
+ * The key of the message a reaction, edit or delete points at; in a group,
+ * someone else's message is named by its sender's jid too (`participant`).
+ * A reply quotes the same key and the target's text (Baileys copies them
+ * into the reply's contextInfo: stanzaId, participant, quotedMessage).
  */
-function quotedMessage(chatJid: string, target: MessageTarget): WAMessage {
-  return { key: targetKey(chatJid, target), message: { conversation: target.text } };
+function targetKey(chatJid: string, target: MessageTarget, sender: string | undefined): WAMessageKey {
+  const key = { remoteJid: chatJid, fromMe: target.fromMe, id: target.providerMessageId };
+  return !target.fromMe && sender ? { ...key, participant: sender } : key;
 }

@@ -15,7 +15,8 @@ export function isRetryableCode(code: number): boolean {
 }
 
 /**
- * A send failure as a ProviderError. Boom errors keep their status code as
+ * A send failure as a ProviderError. Boom errors keep their status code (a
+ * query's error answer its own code, see iqErrorCode) as
  * `providerCode`: connection-level and server-side codes (see
  * `isRetryableCode`) are retryable, other 4xx codes (bad request, forbidden,
  * not found, a negative ack such as 463 or 479) are terminal. An error
@@ -26,7 +27,20 @@ export function isRetryableCode(code: number): boolean {
 export function toProviderError(error: unknown): ProviderError {
   if (error instanceof ProviderError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  const code = boomStatusCode(error);
+  const code = iqErrorCode(error) ?? boomStatusCode(error);
   if (code === undefined) return new ProviderError(BAILEYS_PROVIDER, message, true);
   return new ProviderError(BAILEYS_PROVIDER, message, isRetryableCode(code), String(code));
+}
+
+/**
+ * The code of a WhatsApp `<error>` answer to a query: Baileys throws it as
+ * a Boom whose `data` holds the code (its status code is then a generic 500),
+ * or, for a group's metadata, as the Boom's status code with the error node
+ * as data.
+ */
+export function iqErrorCode(error: unknown): number | undefined {
+  const data = (error as { data?: unknown } | null | undefined)?.data;
+  if (typeof data === "number" && Number.isInteger(data)) return data;
+  if (data && typeof data === "object" && (data as { tag?: unknown }).tag === "error") return boomStatusCode(error);
+  return undefined;
 }

@@ -7,8 +7,10 @@ import {
   type SendProgress,
   type SendReceipt,
 } from "../../../domain/ports/messaging-provider.port.ts";
-import type { WASocket } from "@whiskeysockets/baileys";
+import { isJidGroup, type WASocket } from "@whiskeysockets/baileys";
+import { memberAddressToJid } from "./addresses.ts";
 import type { ChatAddressing } from "./chat-addressing.ts";
+import type { RecentGroupSenders } from "./group-senders.ts";
 import { heldAttachment } from "./outbound-content.ts";
 import { checkSendable, outboundContent } from "./outbound-conversation.ts";
 import { toProviderError } from "./send-errors.ts";
@@ -23,42 +25,39 @@ export interface SendContext {
   readonly media: { readonly store: MediaStore; readonly timeoutMs: number };
   readonly logger: Logger;
   readonly session: string;
+  /** Who sent the group messages received lately: a reply or reaction in a group names its target's sender. */
+  readonly senders: RecentGroupSenders;
 }
+
+/** Where a message goes: a person's chat (by phone-number jid, addressed as ChatAddressing says) or a group. */
+export type Recipient = { readonly pnJid: string } | { readonly groupJid: string };
 
 /**
  * Sends a message of any kind (text, one held attachment streamed from the
  * MediaStore and uploaded first, a location, contacts, a reply, a reaction,
- * an edit, a delete) to `pnJid`, in the chat as it is addressed (see
- * ChatAddressing), with the WhatsApp id derived from `message.id` whatever
+ * an edit, a delete) to a person, in the chat as it is addressed (see
+ * ChatAddressing), or to a group, with the WhatsApp id derived from `message.id` whatever
  * the kind, so a send repeated after a crash or a lost ack is the same
  * message to WhatsApp. Resolves once the WhatsApp server acknowledged the
  * stanza (its `<ack>`), with status `sent`; `progress.written` is called
  * before that, as soon as Baileys wrote the stanza (after the upload).
- * Checks first that the recipient has devices: a send to nobody would
- * otherwise "succeed" and lose the message. Throws ProviderError.
+ * Checks first that a person has devices: a send to nobody would otherwise
+ * "succeed" and lose the message (a group's members are Baileys' to find,
+ * from the cached group metadata). Throws ProviderError.
  */
 export async function sendOnSocket(
   context: SendContext,
   message: Message,
-  pnJid: string,
+  recipient: Recipient,
   progress?: SendProgress,
 ): Promise<SendReceipt> {
-  const { sock, acks, chats, media, logger, session } = context;
+  const { sock, acks, media, logger, session } = context;
   checkSendable(message);
   const attachment = message.kind === "text" || message.kind === "media" ? heldAttachment(message) : undefined;
   const waId = deriveWaMessageId(message.id);
   try {
-    const jid = await chats.chatJid(pnJid);
-    const devices = await sock.getUSyncDevices([jid], true, false);
-    if (devices.length === 0) {
-      throw new ProviderError(
-        BAILEYS_PROVIDER,
-        `WhatsApp listed no devices for ${message.to}; nothing was sent`,
-        true,
-        "no-devices",
-      );
-    }
-    const outgoing = await outboundContent(message, jid, media.store);
+    const jid = "groupJid" in recipient ? recipient.groupJid : await personJid(context, message, recipient.pnJid);
+    const outgoing = await outboundContent(message, jid, media.store, targetSender(context, message, jid));
     if (outgoing.droppedCaption !== undefined) {
       logger.warn(
         { session, messageId: message.id, kind: attachment?.kind },
@@ -89,4 +88,28 @@ export async function sendOnSocket(
     throw failure;
   }
   return { providerMessageId: waId, status: "sent" };
+}
+
+/** The person's chat jid, once WhatsApp listed devices for it. */
+async function personJid({ sock, chats }: SendContext, message: Message, pnJid: string): Promise<string> {
+  const jid = await chats.chatJid(pnJid);
+  const devices = await sock.getUSyncDevices([jid], true, false);
+  if (devices.length === 0) {
+    throw new ProviderError(
+      BAILEYS_PROVIDER,
+      `WhatsApp listed no devices for ${message.to}; nothing was sent`,
+      true,
+      "no-devices",
+    );
+  }
+  return jid;
+}
+
+/** In a group, the jid of who sent the message this one points at (when it is not ours). */
+function targetSender({ senders }: SendContext, message: Message, jid: string): string | undefined {
+  const target = message.target;
+  if (!target || target.fromMe || !isJidGroup(jid)) return undefined;
+  // The jid the message itself named (a LID in a LID-addressed group) first: that is what the members match.
+  const named = target.participant ? memberAddressToJid(target.participant) : undefined;
+  return senders.of(target.providerMessageId) ?? named;
 }
