@@ -6,7 +6,8 @@ import { MEDIA_FAULT_KINDS } from "./media-server.ts";
 import type { MediaFaultKind } from "./media-server.ts";
 import type { InboundRequest } from "./messaging.ts";
 import { normalizePhone } from "./registry.ts";
-import type { GroupRequest, GroupUpdateRequest, ParticipantsRequest, WhatsAppSimulator } from "./simulator.ts";
+import type { GroupRequest, GroupUpdateRequest, ParticipantsRequest } from "./group-control.ts";
+import type { WhatsAppSimulator } from "./simulator.ts";
 
 const MAX_BODY_BYTES = 1024 * 1024;
 /** What a contact can send in `POST /control/inbound`, passed on as given. */

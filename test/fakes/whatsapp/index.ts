@@ -6,10 +6,6 @@
 export { startWhatsAppSimulator, WS_PATH } from "./simulator.ts";
 export type {
   ContactInfo,
-  GroupRequest,
-  GroupUpdateRequest,
-  ParticipantResult,
-  ParticipantsRequest,
   LinkedAccountInfo,
   SimulatorOptions,
   SimulatorStats,
@@ -17,6 +13,7 @@ export type {
 } from "./simulator.ts";
 export type { ProvisionedAccount } from "./provision.ts";
 export type { AddressingMode, GroupInfo } from "./groups.ts";
+export type { GroupRequest, GroupUpdateRequest, ParticipantResult, ParticipantsRequest } from "./group-control.ts";
 export type { FaultKind, FaultRequest } from "./faults.ts";
 export { FAULT_KINDS } from "./faults.ts";
 export type { InboundRequest, ReceiptRequest } from "./messaging.ts";

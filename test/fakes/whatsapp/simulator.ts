@@ -26,10 +26,11 @@ import { normalizePhone, Registry } from "./registry.ts";
 import { Sessions } from "./sessions.ts";
 import { createWsServer } from "./transport.ts";
 import { GroupChanges } from "./group-changes.ts";
-import type { MembershipAction } from "./group-changes.ts";
+import { GroupControl } from "./group-control.ts";
+import type { GroupRequest, GroupUpdateRequest, ParticipantResult, ParticipantsRequest } from "./group-control.ts";
 import { groupIqHandlers } from "./group-iq.ts";
-import { groupInfo, Groups } from "./groups.ts";
-import type { AddressingMode, GroupInfo, SimGroup } from "./groups.ts";
+import { Groups } from "./groups.ts";
+import type { GroupInfo } from "./groups.ts";
 
 export const WS_PATH = "/ws/chat";
 
@@ -68,41 +69,6 @@ export interface SimulatorStats {
   unknownIqs: UnknownIq[];
   openConnections: number;
   media: MediaStats;
-}
-
-/** A group the simulator creates itself (`POST /control/groups`). */
-export interface GroupRequest {
-  subject: string;
-  /** Phones of the members; the first admin (else the first member) creates it and is its superadmin. */
-  members: string[];
-  /** Members who are admins. */
-  admins?: string[];
-  /** "lid" (default, as WhatsApp creates groups today) or "pn". */
-  addressingMode?: AddressingMode;
-}
-
-/** A membership change made through the control API (as the server, so no rights are checked). */
-export interface ParticipantsRequest {
-  add?: string[];
-  remove?: string[];
-  promote?: string[];
-  demote?: string[];
-  /** Phone of the member the notifications name as the one who did it (default: the creator, else an admin). */
-  by?: string;
-}
-
-/** What a membership change did to each phone: "200", or WhatsApp's code ("404" not a member, "409" already one). */
-export interface ParticipantResult {
-  phone: string;
-  action: MembershipAction;
-  status: string;
-}
-
-/** A subject or description change made through the control API; `description: null` deletes it. */
-export interface GroupUpdateRequest {
-  subject?: string;
-  description?: string | null;
-  by?: string;
 }
 
 export interface LinkedAccountInfo {
@@ -220,6 +186,7 @@ export async function startWhatsAppSimulator(options: SimulatorOptions = {}): Pr
     ...codes.iqHandlers(),
     ...groupIqHandlers(ctx, groups, changes),
   });
+  const groupControl = new GroupControl(ctx, groups, changes);
   const wss = await createWsServer();
   const server = createServer();
   const host = options.host ?? "127.0.0.1";
@@ -245,29 +212,6 @@ export async function startWhatsAppSimulator(options: SimulatorOptions = {}): Pr
     throw err;
   });
   const port = (server.address() as AddressInfo).port;
-  const phoneOf = (input: unknown, name: string): string => {
-    const phone = typeof input === "string" ? normalizePhone(input) : undefined;
-    if (!phone) throw new ControlError(400, `${name} must be a phone number`);
-    return phone;
-  };
-  const findGroup = (id: string): SimGroup => {
-    const group = groups.find(id);
-    if (!group) throw new ControlError(404, `no group ${id}`);
-    return group;
-  };
-  /** Who the notifications of a control-made change name: `by` (a member), else the creator or an admin. */
-  const actorIn = (group: SimGroup, by: string | undefined) => {
-    if (by !== undefined) {
-      const user = ctx.registry.findByPhone(phoneOf(by, "by"));
-      if (!user || !group.has(user)) throw new ControlError(409, `${by} is not a member of group ${group.id}`);
-      return user;
-    }
-    const members = [...group.members.values()];
-    return (
-      (members.find((m) => m.role === "superadmin") ?? members.find((m) => m.role === "admin") ?? members[0])?.user ??
-      group.creator
-    );
-  };
   const isOnline = (phone: string): boolean => !!ctx.registry.findByPhone(phone)?.activeDevices.some((d) => d.online);
   let closed = false;
 
@@ -352,65 +296,11 @@ export async function startWhatsAppSimulator(options: SimulatorOptions = {}): Pr
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     },
-    createGroup(request) {
-      if (typeof request.subject !== "string" || request.subject.trim() === "") {
-        throw new ControlError(400, "subject must be a non-empty string");
-      }
-      if (!Array.isArray(request.members) || request.members.length === 0) {
-        throw new ControlError(400, "members must be a non-empty array of phone numbers");
-      }
-      if (request.admins !== undefined && !Array.isArray(request.admins)) {
-        throw new ControlError(400, "admins must be an array of phone numbers");
-      }
-      if (request.addressingMode !== undefined && request.addressingMode !== "lid" && request.addressingMode !== "pn") {
-        throw new ControlError(400, "addressingMode must be lid or pn");
-      }
-      const members = request.members.map((p) => ctx.registry.user(phoneOf(p, "members[]")));
-      const admins = (request.admins ?? []).map((p) => ctx.registry.user(phoneOf(p, "admins[]")));
-      for (const user of [...members, ...admins]) {
-        if (!ctx.registry.isOnWhatsApp(user.phone)) throw new ControlError(409, `${user.phone} is not on WhatsApp`);
-      }
-      const creator = admins[0] ?? members[0]!;
-      const group = changes.create(creator, request.subject, [...members, ...admins], {
-        admins,
-        ...(request.addressingMode ? { addressingMode: request.addressingMode } : {}),
-      });
-      return groupInfo(group);
-    },
-    groups: () => groups.all().map(groupInfo),
-    group: (id) => groupInfo(findGroup(id)),
-    updateParticipants(id, request) {
-      const group = findGroup(id);
-      const actor = actorIn(group, request.by);
-      const results: ParticipantResult[] = [];
-      for (const action of ["add", "remove", "promote", "demote"] as const) {
-        const phones = request[action];
-        if (phones === undefined) continue;
-        if (!Array.isArray(phones)) throw new ControlError(400, `${action} must be an array of phone numbers`);
-        const users = phones.map((p) => ctx.registry.user(phoneOf(p, `${action}[]`)));
-        for (const outcome of changes.membership(group, actor, action, users)) {
-          results.push({ phone: outcome.user.phone, action, status: outcome.error ?? "200" });
-        }
-      }
-      return { results, group: groupInfo(group) };
-    },
-    updateGroup(id, request) {
-      const group = findGroup(id);
-      const actor = actorIn(group, request.by);
-      if (request.subject !== undefined) {
-        if (typeof request.subject !== "string" || request.subject.trim() === "") {
-          throw new ControlError(400, "subject must be a non-empty string");
-        }
-        changes.subject(group, actor, request.subject);
-      }
-      if (request.description !== undefined) {
-        if (request.description !== null && typeof request.description !== "string") {
-          throw new ControlError(400, "description must be a string or null");
-        }
-        changes.description(group, actor, request.description === "" ? null : request.description);
-      }
-      return groupInfo(group);
-    },
+    createGroup: (request) => groupControl.create(request),
+    groups: () => groupControl.list(),
+    group: (id) => groupControl.get(id),
+    updateParticipants: (id, request) => groupControl.participants(id, request),
+    updateGroup: (id, request) => groupControl.update(id, request),
     stats: () => ({
       accounts: ctx.log.stats(isOnline),
       unknownIqs: [...ctx.unknownIqs],
