@@ -77,8 +77,9 @@ describe("replies, locations and contacts on POST /messages", () => {
       providerMessageId: first.providerMessageId,
       fromMe: true,
       text: "Your order shipped",
+      participant: null,
     });
-    expect(theirs?.target).toEqual({ providerMessageId: "wa-in-1", fromMe: false, text: "hello" });
+    expect(theirs?.target).toEqual({ providerMessageId: "wa-in-1", fromMe: false, text: "hello", participant: null });
   });
 
   it("refuses a reply to a message of another chat, and replies or places on SMS", async () => {

@@ -70,7 +70,7 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
   };
   readonly conversations: ConversationControl = {
     markRead: (message) =>
-      this.connection(message.session).markRead(message.providerMessageId ?? "", message.from ?? ""),
+      this.connection(message.session).markRead(message.providerMessageId ?? "", message.from ?? "", message.group),
     presence: (session, to, state) => this.connection(session).presence(to, state),
     lookup: (session, address) => this.connection(session).lookup(address),
   };

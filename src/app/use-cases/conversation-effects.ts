@@ -26,8 +26,14 @@ export class ConversationEffects {
     const target = await this.store.get(id);
     // Not one of ours: a provider id the client gave (a reply to a message we never recorded).
     const found = target
-      ? { providerMessageId: target.providerMessageId, fromMe: target.direction === "outbound", text: target.text }
-      : { providerMessageId: id, fromMe: false, text: "" };
+      ? {
+          providerMessageId: target.providerMessageId,
+          fromMe: target.direction === "outbound",
+          text: target.text,
+          // In a group, WhatsApp names a quoted or reacted-to message by its sender too.
+          participant: target.direction === "inbound" ? target.participant : null,
+        }
+      : { providerMessageId: id, fromMe: false, text: "", participant: null };
     if (found.providerMessageId === null) {
       throw new PreparationError(
         "message.target_not_sent",

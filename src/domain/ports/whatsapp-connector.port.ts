@@ -75,8 +75,11 @@ export interface WhatsAppConnection {
   /** Group management through this connection's account. */
   readonly groups: ConnectionGroups;
 
-  /** Marks an inbound message read (blue ticks): `from` is its sender's address. */
-  markRead(providerMessageId: string, from: string): Promise<void>;
+  /**
+   * Marks an inbound message read (blue ticks): `from` is its sender's
+   * address, `group` the group's address when it was received in a group.
+   */
+  markRead(providerMessageId: string, from: string, group?: string | null): Promise<void>;
 
   /** Shows typing (`composing`), recording or nothing (`paused`) to `to`. */
   presence(to: string, state: PresenceState): Promise<void>;

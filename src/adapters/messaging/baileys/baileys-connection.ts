@@ -172,7 +172,7 @@ export class BaileysConnection implements WhatsAppConnection {
 
   readonly groups: BaileysGroups;
 
-  async markRead(providerMessageId: string, from: string): Promise<void> {
+  async markRead(providerMessageId: string, from: string, group?: string | null): Promise<void> {
     this.assertOpen();
     const jid = this.recipientJid(from);
     if (!providerMessageId) {
@@ -183,7 +183,11 @@ export class BaileysConnection implements WhatsAppConnection {
         "no-message-id",
       );
     }
-    await this.act("read mark", () => this.actions.markRead(providerMessageId, jid));
+    const groupJid = group ? groupAddressToJid(group) : undefined;
+    if (group && !groupJid) {
+      throw new ProviderError(BAILEYS_PROVIDER, `not a WhatsApp group: ${group}`, false, "invalid-recipient");
+    }
+    await this.act("read mark", () => this.actions.markRead(providerMessageId, jid, groupJid));
   }
 
   async presence(to: string, state: PresenceState): Promise<void> {

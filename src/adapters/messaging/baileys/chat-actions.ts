@@ -26,7 +26,14 @@ export class ChatActions {
    * ticks). Baileys sends `read`, or `read-self` when the account turned
    * read receipts off (then only our own devices learn it).
    */
-  async markRead(providerMessageId: string, senderPnJid: string): Promise<void> {
+  async markRead(providerMessageId: string, senderPnJid: string, groupJid?: string): Promise<void> {
+    if (groupJid) {
+      // In a group the message is the group's; WhatsApp names it by its sender too.
+      await this.sock.readMessages([
+        { remoteJid: groupJid, id: providerMessageId, fromMe: false, participant: senderPnJid },
+      ]);
+      return;
+    }
     const remoteJid = await this.chats.chatJid(senderPnJid);
     await this.sock.readMessages([{ remoteJid, id: providerMessageId, fromMe: false }]);
   }
