@@ -273,3 +273,17 @@ describe("read marks, presence and contact lookups", () => {
     expect((await gw.call("POST", `/messages/${ours.id}/read`)).status).toBe(422);
   });
 });
+
+describe("WA_AUTO_READ", () => {
+  it("marks every received message read once it is recorded, and nothing when off", async () => {
+    const on = await startInProcessGateway({ WA_AUTO_READ: "true" });
+    cleanups.push(() => on.close());
+    await receive(on, "wa-auto-1");
+    await eventually(() => (on.provider.chatActions.includes("read wa-auto-1") ? true : undefined));
+
+    const off = await gateway();
+    await receive(off, "wa-auto-2");
+    await eventually(async () => (await inbound(off))[0]);
+    expect(off.provider.chatActions).toEqual([]);
+  });
+});
