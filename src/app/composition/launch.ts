@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { ConfigError, loadConfig } from "../config/load-config.ts";
 import { createLogger } from "../logger.ts";
-import QRCode from "qrcode";
-import { buildGateway, type Gateway, type GatewayOptions } from "./gateway.ts";
+import { buildGateway, type GatewayOptions } from "./gateway.ts";
+import { drawQrCodesInTerminal } from "./terminal-qr.ts";
 
 /** What an entry point (Node or Deno) provides: a way to serve a fetch handler. */
 export type Serve = (
@@ -16,9 +16,9 @@ export interface Runtime {
   readonly serve: Serve;
   readonly onSignal: (signal: "SIGINT" | "SIGTERM", handler: () => void) => void;
   readonly exit: (code: number) => never;
-  /** Where to show the operator the one-time API key and QR codes (the terminal). */
+  /** Where to show the operator the one-time API key and QR codes (stdout). */
   readonly print: (line: string) => void;
-  /** Whether `print` reaches a terminal (QR codes are drawn only there). */
+  /** Whether stdout is a terminal: logs are then pretty and QR codes drawn, unless LOG_FORMAT says otherwise. */
   readonly isTerminal: boolean;
   /** Flushes telemetry (pending spans) before the process exits. */
   readonly flushTelemetry?: () => Promise<void>;
@@ -42,7 +42,8 @@ export async function launch(runtime: Runtime): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.LOG_LEVEL);
+  const format = config.LOG_FORMAT ?? (runtime.isTerminal ? "pretty" : "json");
+  const logger = createLogger(config.LOG_LEVEL, undefined, { format, colorize: runtime.isTerminal });
   const version = readVersion();
   const gateway = await buildGateway({
     config,
@@ -55,10 +56,13 @@ export async function launch(runtime: Runtime): Promise<void> {
       `No API_KEYS configured: generated an API key. It is shown only this once and stored hashed in ${config.DATA_DIR}:\n\n    ${gateway.generatedApiKey}\n`,
     );
   }
-  if (runtime.isTerminal && config.DEFAULT_SESSION) printQrCodes(gateway, config.DEFAULT_SESSION, runtime.print);
+  let consoleUrl: string | undefined;
+  if (format === "pretty") drawQrCodesInTerminal(gateway, () => consoleUrl, runtime.print, logger);
   await gateway.start();
   const server = await runtime.serve((request) => gateway.app.fetch(request), config.HOST, config.PORT);
-  logger.info({ url: `http://${config.HOST}:${server.port}`, port: server.port, version }, "gateway listening");
+  const url = `http://${config.HOST}:${server.port}`;
+  consoleUrl = `${url}/console`;
+  logger.info({ url, port: server.port, version, console: consoleUrl }, "gateway listening");
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -80,24 +84,6 @@ export async function launch(runtime: Runtime): Promise<void> {
   };
   runtime.onSignal("SIGTERM", () => shutdown("SIGTERM"));
   runtime.onSignal("SIGINT", () => shutdown("SIGINT"));
-}
-
-/** Draws each new QR of the default session in the terminal, so linking needs no other tool. */
-function printQrCodes(gateway: Gateway, session: string, print: (line: string) => void): void {
-  let last: string | undefined;
-  gateway.events.subscribe((event) => {
-    if (event.type !== "session.state" || event.session.id !== session || event.session.state !== "qr") return;
-    const pending = gateway.sessions?.qr(session);
-    if (!pending || pending.qr === last) return;
-    last = pending.qr;
-    QRCode.toString(pending.qr, { type: "terminal", small: true }).then(
-      (drawing) =>
-        print(
-          `\nScan with WhatsApp > Linked devices to link session "${session}" (expires ${pending.expiresAt}):\n${drawing}`,
-        ),
-      () => undefined,
-    );
-  });
 }
 
 function readVersion(): string {

@@ -29,6 +29,8 @@ const configShape = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   DATA_DIR: z.string().min(1).default("./data"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Unset: pretty when stdout is a terminal, JSON lines otherwise (containers). */
+  LOG_FORMAT: z.enum(["pretty", "json"]).optional(),
   API_KEYS: list.default([]),
   PUBLIC_ROUTES_METRICS: bool.default(true),
   BODY_LIMIT_BYTES: positiveInt.max(16 * 1024 * 1024).default(64 * 1024),
