@@ -9,7 +9,8 @@ import type { Gateway } from "./gateway.ts";
  */
 export function drawQrCodesInTerminal(
   gateway: Gateway,
-  consoleUrl: () => string | undefined,
+  /** Resolves once the gateway listens; a QR can be ready before that. */
+  consoleUrl: Promise<string>,
   print: (line: string) => void,
   logger: Logger,
 ): void {
@@ -22,12 +23,11 @@ export function drawQrCodesInTerminal(
     const pending = sessions.qr(id);
     if (!pending || pending.qr === lastDrawn.get(id)) return;
     lastDrawn.set(id, pending.qr);
-    const where = consoleUrl();
-    QRCode.toString(pending.qr, { type: "terminal", small: true }).then(
-      (drawing) =>
+    Promise.all([QRCode.toString(pending.qr, { type: "terminal", small: true }), consoleUrl]).then(
+      ([drawing, where]) =>
         print(
           `\nSession "${id}" waits to be linked: scan with WhatsApp > Settings > Linked devices` +
-            `${where ? ` (or open ${where})` : ""}; expires ${pending.expiresAt}\n${drawing}`,
+            ` (or open ${where}); expires ${pending.expiresAt}\n${drawing}`,
         ),
       (error: unknown) => logger.warn({ err: error, session: id }, "could not draw the QR"),
     );
