@@ -70,11 +70,11 @@ async function startGateway(format: "pretty" | "json") {
 }
 
 describe("logs on a terminal and in a container", () => {
-  it("pretty: human lines, the banner names the console, the waiting session's QR is drawn", async () => {
+  it("pretty: human lines, a readable banner, the waiting session's QR is drawn", async () => {
     const gw = await startGateway("pretty");
     expect(gw.banner).toMatch(/INFO.*gateway listening/);
     expect(() => JSON.parse(gw.banner) as unknown).toThrow();
-    expect(gw.stdout.join("\n")).toContain(`console: "${gw.url}/console"`);
+    expect(gw.stdout.join("\n")).toContain("gateway listening");
 
     await eventually(async () => ((await gw.sessionState()) === "qr" ? true : undefined), 20_000, "session qr");
     const drawn = await eventually(
@@ -84,14 +84,14 @@ describe("logs on a terminal and in a container", () => {
     );
     expect(drawn).toContain('Session "default" waits to be linked');
     expect(drawn).toContain("Linked devices");
-    expect(drawn).toContain(`${gw.url}/console`);
+    expect(drawn).toContain(`${gw.url}/sessions/default/qr`);
     expect(drawn).not.toContain(API_KEY);
   });
 
-  it("json: every stdout line is a JSON object, the banner names the console, no QR is drawn", async () => {
+  it("json: every stdout line is a JSON object, the banner as before, no QR is drawn", async () => {
     const gw = await startGateway("json");
-    const banner = JSON.parse(gw.banner) as { msg: string; port: number; url: string; console: string };
-    expect(banner).toMatchObject({ msg: "gateway listening", url: gw.url, console: `${gw.url}/console` });
+    const banner = JSON.parse(gw.banner) as { msg: string; port: number; url: string };
+    expect(banner).toMatchObject({ msg: "gateway listening", url: gw.url });
 
     await eventually(async () => ((await gw.sessionState()) === "qr" ? true : undefined), 20_000, "session qr");
     // The QR is up; a drawing would follow within milliseconds. Give it a

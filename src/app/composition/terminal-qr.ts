@@ -9,8 +9,8 @@ import type { Gateway } from "./gateway.ts";
  */
 export function drawQrCodesInTerminal(
   gateway: Gateway,
-  /** Resolves once the gateway listens; a QR can be ready before that. */
-  consoleUrl: Promise<string>,
+  /** The gateway's URL, once it listens; a QR can be ready before that. */
+  gatewayUrl: Promise<string>,
   print: (line: string) => void,
   logger: Logger,
 ): void {
@@ -23,11 +23,11 @@ export function drawQrCodesInTerminal(
     const pending = sessions.qr(id);
     if (!pending || pending.qr === lastDrawn.get(id)) return;
     lastDrawn.set(id, pending.qr);
-    Promise.all([QRCode.toString(pending.qr, { type: "terminal", small: true }), consoleUrl]).then(
+    Promise.all([QRCode.toString(pending.qr, { type: "terminal", small: true }), gatewayUrl]).then(
       ([drawing, where]) =>
         print(
           `\nSession "${id}" waits to be linked: scan with WhatsApp > Settings > Linked devices` +
-            ` (or open ${where}); expires ${pending.expiresAt}\n${drawing}`,
+            ` (or GET ${where}/sessions/${id}/qr); expires ${pending.expiresAt}\n${drawing}`,
         ),
       (error: unknown) => logger.warn({ err: error, session: id }, "could not draw the QR"),
     );
