@@ -115,7 +115,10 @@ export class EventStream {
   /** Ends the stream from our side: the client sees its end (and can resume from the last id). */
   end(): void {
     if (this.#closed) return;
+    // What waits is bounded; it goes ahead of the end so the client's last id is the newest it got.
+    const waiting = this.#queue.splice(0);
     this.close();
+    for (const chunk of waiting) this.#hand(chunk);
     this.#controller.close();
   }
 
