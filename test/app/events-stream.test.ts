@@ -34,7 +34,7 @@ describe("event recorder and stream", () => {
     const log = new SqliteEventLog({ path: join(dir.path, "events.db"), synchronous: "normal" });
     cleanups.push(() => log.close());
     const clock = new ManualClock(Date.parse("2030-01-01T00:00:00Z"));
-    const events = new InProcessDomainEvents();
+    const events = new InProcessDomainEvents(silentLogger);
     const recorder = new EventRecorder(log, clock, silentLogger, { retentionHours: 24, pruneIntervalMs: HOUR });
     recorder.attach(events);
     cleanups.push(() => recorder.stop());
@@ -56,7 +56,7 @@ describe("event recorder and stream", () => {
     events.publish({ type: "session.state", session: session("connecting") });
     events.publish({ type: "session.ready", provider: "baileys", session: "default" });
     clock.at += 25 * HOUR;
-    events.publish({ type: "session.state", session: session("connected") });
+    events.publish({ type: "session.state", session: session("open") });
     await recorder.stop();
     const kept = await log.since("0", 10);
     expect(kept.map((e) => e.type)).toEqual(["session.state", "session.state"]);
@@ -74,7 +74,7 @@ describe("event recorder and stream", () => {
     events.publish({ type: "session.state", session: session("connecting") });
     events.publish({ type: "session.state", session: session("reconnecting") });
     clock.at += 25 * HOUR;
-    events.publish({ type: "session.state", session: session("connected") });
+    events.publish({ type: "session.state", session: session("open") });
     await recorder.stop();
     await recorder.pruneOnce();
     const [first] = await log.since("0", 1);
@@ -104,10 +104,10 @@ describe("event recorder and stream", () => {
     });
     await stream.run();
     expect(recorder.listenerCount).toBe(1);
-    for (let n = 0; n < 49; n++) events.publish({ type: "session.state", session: session("connected") });
+    for (let n = 0; n < 49; n++) events.publish({ type: "session.state", session: session("open") });
     await eventuallyTrue(() => stream.pending.events === 50); // 49 events and the opening comment
     expect(stream.dropped).toBe(false);
-    for (let n = 0; n < 500; n++) events.publish({ type: "session.state", session: session("connected") });
+    for (let n = 0; n < 500; n++) events.publish({ type: "session.state", session: session("open") });
     await eventuallyTrue(() => stream.dropped);
     expect(stream.closed).toBe(true);
     expect(stream.pending).toEqual({ events: 0, bytes: 0 });

@@ -4,7 +4,12 @@ import { connect, type AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { SessionInfo } from "../../src/domain/session.ts";
 import { aSendingMessage } from "../support/message-mother.ts";
-import { eventually, startInProcessGateway, TEST_API_KEY, type InProcessGateway } from "../support/in-process-gateway.ts";
+import {
+  eventually,
+  startInProcessGateway,
+  TEST_API_KEY,
+  type InProcessGateway,
+} from "../support/in-process-gateway.ts";
 
 interface SseFrame {
   readonly id?: string;
@@ -55,8 +60,9 @@ describe("GET /events over HTTP", () => {
     for (const c of clients.splice(0)) c.close();
     await gw?.close();
     await new Promise<void>((resolve) => {
-      server?.closeAllConnections?.();
-      server ? server.close(() => resolve()) : resolve();
+      if (!server) return resolve();
+      if ("closeAllConnections" in server) server.closeAllConnections();
+      server.close(() => resolve());
     });
   });
 
@@ -99,7 +105,7 @@ describe("GET /events over HTTP", () => {
     gw.gateway.events.publish({ type: "session.state", session: session("connecting") });
     gw.gateway.events.publish({ type: "message.accepted", message });
     gw.gateway.events.publish({ type: "message.inbound", message });
-    gw.gateway.events.publish({ type: "session.state", session: session("connected") });
+    gw.gateway.events.publish({ type: "session.state", session: session("open") });
     const got = await eventually(() => (eventsOf(client).length >= 3 ? eventsOf(client) : undefined));
     expect(got.map((f) => f.event)).toEqual(["session.state", "message.inbound", "session.state"]);
     const ids = got.map((f) => Number(f.id));
@@ -118,7 +124,7 @@ describe("GET /events over HTTP", () => {
     first.close();
     await first.ended;
     gw.gateway.events.publish({ type: "session.state", session: session("reconnecting") });
-    gw.gateway.events.publish({ type: "session.state", session: session("connected") });
+    gw.gateway.events.publish({ type: "session.state", session: session("open") });
     await eventually(async () => {
       // Both recorded: a reconnect from scratch (id 0) replays all three.
       const all = await open("/events", { "last-event-id": "0" });
@@ -130,11 +136,7 @@ describe("GET /events over HTTP", () => {
     gw.gateway.events.publish({ type: "session.state", session: session("logged_out") });
     const got = await eventually(() => (eventsOf(second).length >= 3 ? eventsOf(second) : undefined));
     await new Promise((r) => setTimeout(r, 100)); // anything repeated would show up now
-    expect(eventsOf(second).map((f) => JSON.parse(f.data!).data.state)).toEqual([
-      "reconnecting",
-      "connected",
-      "logged_out",
-    ]);
+    expect(eventsOf(second).map((f) => JSON.parse(f.data!).data.state)).toEqual(["reconnecting", "open", "logged_out"]);
     expect(new Set(got.map((f) => f.id)).size).toBe(3);
     expect(second.frames.some((f) => f.event === "reset")).toBe(false);
   });
@@ -154,10 +156,10 @@ describe("GET /events over HTTP", () => {
     const noKey = await fetch(`http://127.0.0.1:${port}/events`);
     expect(noKey.status).toBe(401);
     expect(noKey.headers.get("content-type")).toMatch(/application\/problem\+json/);
-    expect((await noKey.json()).code).toBe("AUTH.UNAUTHORIZED");
+    expect(((await noKey.json()) as { code: string }).code).toBe("AUTH.UNAUTHORIZED");
     const badType = await gw.call("GET", "/events?types=message.nope");
     expect(badType.status).toBe(400);
-    expect((await badType.json()).code).toBe("REQUEST.INVALID");
+    expect(((await badType.json()) as { code: string }).code).toBe("REQUEST.INVALID");
     const badId = await gw.call("GET", "/events", { headers: { "last-event-id": "abc" } });
     expect(badId.status).toBe(400);
   });
