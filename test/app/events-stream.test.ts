@@ -93,6 +93,46 @@ describe("event recorder and stream", () => {
     expect(frames.slice(1)).toEqual([`id: ${first!.id}\nevent: session.state\ndata: ${first!.body}`]);
   });
 
+  it("resets and replays from the start for an id newer than any this log gave (a replaced database)", async () => {
+    const { log, events, recorder } = await setUp();
+    events.publish({ type: "session.state", session: session("connecting") });
+    await recorder.stop();
+    const stream = new EventStream(log, recorder, {
+      lastEventId: "500",
+      types: undefined,
+      heartbeatMs: 60_000,
+      maxPendingEvents: 100,
+      maxPendingBytes: 1 << 20,
+    });
+    await stream.run();
+    stream.end();
+    const frames = (await readAll(stream)).split("\n\n").filter((f) => f && !f.startsWith(":"));
+    expect(frames.map((f) => f.split("\n")[0])).toEqual(["event: reset", "id: 1"]);
+  });
+
+  it("stops listening when the client goes away, and ends every stream when the recorder stops", async () => {
+    const { log, events, recorder } = await setUp();
+    const options = {
+      lastEventId: undefined,
+      types: undefined,
+      heartbeatMs: 60_000,
+      maxPendingEvents: 50,
+      maxPendingBytes: 1 << 20,
+    };
+    const leaving = new EventStream(log, recorder, options);
+    const staying = new EventStream(log, recorder, options);
+    await Promise.all([leaving.run(), staying.run()]);
+    expect(recorder.listenerCount).toBe(2);
+    await leaving.body.cancel();
+    expect(leaving.closed).toBe(true);
+    expect(recorder.listenerCount).toBe(1);
+    events.publish({ type: "session.state", session: session("open") });
+    await recorder.stop();
+    expect(recorder.listenerCount).toBe(0);
+    const frames = (await readAll(staying)).split("\n\n").filter(Boolean);
+    expect(frames).toEqual([": connected", expect.stringMatching(/^id: \d+\nevent: session.state\n/)]);
+  });
+
   it("drops a client that never reads once its bound is reached, and holds nothing for it afterwards", async () => {
     const { log, events, recorder } = await setUp();
     const stream = new EventStream(log, recorder, {

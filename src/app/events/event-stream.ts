@@ -91,14 +91,25 @@ export class EventStream {
   async run(): Promise<void> {
     const after = this.options.lastEventId;
     if (after !== undefined) {
-      if (await this.#lostSince(after))
+      const lost = await this.#lostSince(after);
+      if (lost === "unknown id") {
+        // An id this log never gave (its database was replaced): the ids
+        // start over, so the client's would hide the new events.
+        this.#lastQueuedId = "0";
+        this.#push(
+          sseEvent("reset", {
+            reason: "the given id is unknown to this gateway; what is kept follows",
+            lastEventId: after,
+          }),
+        );
+      } else if (lost)
         this.#push(
           sseEvent("reset", {
             reason: "events after the given id are no longer kept (retention); what is kept follows",
             lastEventId: after,
           }),
         );
-      let cursor = after;
+      let cursor = this.#lastQueuedId;
       while (!this.#closed) {
         await this.#waitForRoom();
         const page = await this.log.since(cursor, REPLAY_PAGE);
@@ -135,8 +146,10 @@ export class EventStream {
     this.#drainWaiter?.();
   }
 
-  async #lostSince(after: string): Promise<boolean> {
-    const last = /^\d{1,15}$/.test(after) ? Number(after) : 0;
+  /** Whether events after `after` were pruned, or `after` is newer than any id this log gave. */
+  async #lostSince(after: string): Promise<boolean | "unknown id"> {
+    const last = Number(after);
+    if (last > Number(await this.log.newestId())) return "unknown id";
     const oldest = await this.log.oldestId();
     if (oldest !== undefined) return Number(oldest) > last + 1;
     return Number(await this.log.newestId()) > last;
