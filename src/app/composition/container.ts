@@ -41,6 +41,7 @@ import { StoreMedia } from "../use-cases/store-media.ts";
 import { WebhookDeliveries } from "../webhooks/webhook-deliveries.ts";
 import { singleton } from "./di.ts";
 import { registerWebhooks } from "./webhooks.ts";
+import { eventsRouteDeps, registerEventStream } from "./events.ts";
 
 /** The Prometheus exporter behind GatewayMetrics and GET /metrics. */
 export const MetricsExporter: InjectionToken<PrometheusMetrics> = injectionToken("MetricsExporter");
@@ -264,6 +265,7 @@ export function registerGateway(container: DependencyContainer, { config, logger
     }),
   );
   registerWebhooks(container, config, logger);
+  registerEventStream(container, config, logger);
 
   // The HTTP API
   container.register(
@@ -295,6 +297,7 @@ export function registerGateway(container: DependencyContainer, { config, logger
         recordEvent: get(RecordProviderEvent),
         publicBaseUrl: config.PUBLIC_BASE_URL,
         ...(deliveries ? { webhookDeliveries: deliveries } : {}),
+        events: eventsRouteDeps(get, config),
       });
     }),
   );

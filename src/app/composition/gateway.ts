@@ -31,6 +31,7 @@ import { newContainer, resolver, singleton, type Resolve } from "./di.ts";
 import { createProviders, createWhatsAppConnector } from "./providers.ts";
 import { createSessionStore } from "./session-stores.ts";
 import { Webhooks } from "./webhooks.ts";
+import { EventRecorder } from "../events/event-recorder.ts";
 
 export interface GatewayOptions extends ContainerOptions {
   /**
@@ -122,6 +123,7 @@ function assembleGateway(get: Resolve, config: Config): Gateway {
   const dispatcher = get(Dispatcher);
   // Built before providers start: their first session events are queued too.
   const webhooks = get.optional(Webhooks);
+  const eventRecorder = get(EventRecorder);
   const providers = get(MessagingProviders);
   const recordEvent = get(RecordProviderEvent);
   const lifecycle = get(GatewayLifecycle);
@@ -141,6 +143,7 @@ function assembleGateway(get: Resolve, config: Config): Gateway {
       lifecycle.providersStarted = true;
       await dispatcher.start();
       mediaRetention.start();
+      eventRecorder.start();
     },
     async stop() {
       lifecycle.accepting = false;
@@ -149,6 +152,9 @@ function assembleGateway(get: Resolve, config: Config): Gateway {
       for (const off of detach.splice(0)) off();
       // After the providers: their last session events are still delivered or queued.
       await webhooks?.stop(config.SHUTDOWN_TIMEOUT_MS);
+      // Also ends the open event streams, so the HTTP server can close.
+      await eventRecorder.stop();
+      await eventRecorder.log.close();
       await mediaRetention.stop();
       await media.close();
       await store.close();

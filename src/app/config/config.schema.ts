@@ -119,6 +119,10 @@ const configShape = z.object({
   WEBHOOK_BACKOFF_MAX_MS: positiveInt.default(300_000),
   WEBHOOK_CONCURRENCY: positiveInt.max(64).default(4),
 
+  // Event stream (GET /events, DATA_DIR/events.db): how long events stay replayable, and the heartbeat
+  EVENTS_RETENTION_HOURS: positiveInt.max(8_760).default(24),
+  EVENTS_HEARTBEAT_MS: positiveInt.min(100).max(300_000).default(15_000),
+
   // Media (POST /media, DATA_DIR/media): retention, and the largest file per kind (defaults: WhatsApp's own)
   MEDIA_RETENTION_DAYS: positiveInt.max(36_500).default(30),
   // Testing only: lets media URLs point at loopback and private addresses (SSRF protection off)

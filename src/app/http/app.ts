@@ -23,6 +23,7 @@ import { systemRoutes } from "./system.routes.ts";
 import { traceRequests } from "./tracing.middleware.ts";
 import { isProviderWebhookPath, PROVIDER_WEBHOOKS_PATH, providerWebhooksRoutes } from "./provider-webhooks.routes.ts";
 import { WEBHOOK_DELIVERIES_PATH, webhooksRoutes } from "./webhooks.routes.ts";
+import { EVENTS_PATH, eventsRoutes, type EventsRoutesDeps } from "./events.routes.ts";
 
 export interface HttpDeps {
   readonly sendMessage: SendMessage;
@@ -62,6 +63,8 @@ export interface HttpDeps {
   readonly defaultSession: string;
   /** Outbound webhook deliveries, when WEBHOOK_URL is set: their routes exist only then. */
   readonly webhookDeliveries?: WebhookDeliveries;
+  /** The server-sent event stream (`GET /events`), when the gateway records events. */
+  readonly events?: EventsRoutesDeps;
 }
 
 const alwaysPublic = new Set(["/health", "/ready", "/openapi.json", "/docs"]);
@@ -89,9 +92,12 @@ export function createHttpApp(deps: HttpDeps): Hono {
   });
   // Not for uploads: a 100 MB file takes longer than a JSON call, and a
   // timed-out answer would leave the upload running; the server's own
-  // request timeout still bounds how long a body may take.
+  // request timeout still bounds how long a body may take. Nor for the
+  // event stream, which is open for as long as the client listens.
   const timeout = requestTimeout(deps.requestTimeoutMs);
-  app.use((c, next) => (c.req.method === "POST" && c.req.path === MEDIA_PATH ? next() : timeout(c, next)));
+  const untimed = (method: string, path: string) =>
+    (method === "POST" && path === MEDIA_PATH) || (method === "GET" && path === EVENTS_PATH);
+  app.use((c, next) => (untimed(c.req.method, c.req.path) ? next() : timeout(c, next)));
   app.use(requireApiKey(deps.apiKeys, isPublic));
   // After auth: buckets are per authenticated key, so unauthenticated floods cannot fill the map.
   if (deps.rateLimit && deps.rateLimit.perSecond > 0)
@@ -115,6 +121,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.route(MEDIA_PATH, mediaRoutes(deps.media));
   if (deps.webhookDeliveries)
     app.route(WEBHOOK_DELIVERIES_PATH, webhooksRoutes({ deliveries: deps.webhookDeliveries }));
+  if (deps.events) app.route(EVENTS_PATH, eventsRoutes(deps.events));
   app.route(
     PROVIDER_WEBHOOKS_PATH,
     providerWebhooksRoutes({

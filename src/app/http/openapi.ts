@@ -8,6 +8,7 @@ import { groupPaths, groupSchemas } from "./openapi-groups.ts";
 import { mediaPaths, mediaSchemas } from "./openapi-media.ts";
 import { sessionPaths, sessionSchemas } from "./openapi-sessions.ts";
 import { webhookPaths, webhookSchemas } from "./openapi-webhooks.ts";
+import { eventPaths } from "./openapi-events.ts";
 import { sendMessageBody } from "./schemas.ts";
 
 const sendBodySchema = z.toJSONSchema(sendMessageBody, { io: "input", target: "openapi-3.0" });
@@ -181,6 +182,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       "/docs": { get: { summary: "This document, rendered", responses: { 200: { description: "HTML" } } } },
       ...sessionPaths,
       ...webhookPaths,
+      ...eventPaths,
       ...mediaPaths,
       ...groupPaths,
       ...Object.fromEntries(Object.entries(conversationPaths).filter(([path]) => path !== "/messages/{id}")),
