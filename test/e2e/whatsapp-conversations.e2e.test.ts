@@ -3,15 +3,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { deriveWaMessageId } from "../../src/adapters/messaging/baileys/wa-message-id.ts";
 import { startWhatsAppSimulator, type ReceivedMessage, type WhatsAppSimulator } from "../fakes/whatsapp/index.ts";
 import { startGatewayProcess, type GatewayProcess } from "../support/gateway-process.ts";
-import {
-  eventually,
-  startInProcessGateway,
-  TEST_API_KEY,
-  type InProcessGateway,
-} from "../support/in-process-gateway.ts";
+import { eventually, TEST_API_KEY, type InProcessGateway } from "../support/in-process-gateway.ts";
 import { seedLinkedSession } from "../support/linked-session.ts";
+import { startLinkedGateway, type LinkedGateway } from "../support/linked-gateway.ts";
 import { tempDir } from "../support/temp-dir.ts";
-import { newWebhookSecret, WebhookReceiver } from "../support/webhook-receiver.ts";
 
 // A conversation through the whole product on the simulator, as a new user
 // would try it: reply, react, edit, delete, a location and a contact, typing,
@@ -43,35 +38,8 @@ interface MessageView {
   reaction: { messageId: string; emoji: string } | null;
 }
 
-async function setup(): Promise<{ sim: WhatsAppSimulator; gw: InProcessGateway; hooks: WebhookReceiver }> {
-  const sim = await startWhatsAppSimulator({ receipts: { delivery: false, read: false } });
-  cleanups.push(() => sim.close());
-  const secret = newWebhookSecret();
-  const hooks = await WebhookReceiver.start(secret);
-  cleanups.push(() => hooks.close());
-  const dir = await tempDir();
-  cleanups.push(dir.remove);
-  await seedLinkedSession(sim, dir.path, "default", PHONE);
-  const gw = await startInProcessGateway(
-    {
-      GATEWAY_PROVIDERS: "baileys",
-      WA_WEBSOCKET_URL: sim.wsUrl,
-      WA_MEDIA_CA_FILE: sim.caFile,
-      WEBHOOK_URL: hooks.url,
-      WEBHOOK_SECRET: secret,
-      RECONNECT_BACKOFF_BASE_MS: "50",
-      RECONNECT_BACKOFF_MAX_MS: "300",
-    },
-    "configured",
-    dir.path,
-  );
-  cleanups.push(() => gw.close());
-  await eventually(
-    async () => ((await (await gw.call("GET", "/sessions/default")).json()) as { state: string }).state === "open",
-    20_000,
-    "session open",
-  );
-  return { sim, gw, hooks };
+function setup(): Promise<LinkedGateway> {
+  return startLinkedGateway(PHONE, cleanups, { RECONNECT_BACKOFF_BASE_MS: "50", RECONNECT_BACKOFF_MAX_MS: "300" });
 }
 
 async function post(gw: InProcessGateway, path: string, body: object, method = "POST"): Promise<MessageView> {

@@ -41,11 +41,8 @@ export class ConversationEffects {
         false,
       );
     }
-    const amended = await this.store.amend(
-      message.id,
-      { kind: "target", target: { ...found, providerMessageId: found.providerMessageId } },
-      this.clock.now(),
-    );
+    const resolved = { ...found, providerMessageId: found.providerMessageId };
+    const amended = await this.store.amend(message.id, { kind: "target", target: resolved }, this.clock.now());
     return amended?.message ?? message;
   }
 

@@ -184,8 +184,7 @@ export class SqliteMessageStore implements MessageStore {
         now.getTime(),
         row.seq,
       ]);
-      this.#statement("DELETE FROM message_media WHERE message_seq = ?").run([row.seq]);
-      this.#referMedia(next.message);
+      this.#rereferMedia(row.seq, next.message);
       return next.message;
     });
   }
@@ -206,8 +205,7 @@ export class SqliteMessageStore implements MessageStore {
         conversationJson(next.message),
         row.seq,
       ]);
-      this.#statement("DELETE FROM message_media WHERE message_seq = ?").run([row.seq]);
-      this.#referMedia(next.message);
+      this.#rereferMedia(row.seq, next.message);
       return { message: this.#write(row, next).message, changed: true };
     });
   }
@@ -398,6 +396,12 @@ export class SqliteMessageStore implements MessageStore {
     );
     this.#referMedia(stored.message);
     return { message: stored.message, created: true };
+  }
+
+  /** Replaces the record of which held files a message refers to, after its media changed. */
+  #rereferMedia(seq: number, message: Message): void {
+    this.#statement("DELETE FROM message_media WHERE message_seq = ?").run([seq]);
+    this.#referMedia(message);
   }
 
   /** Records which held files the message (already written) refers to. */
