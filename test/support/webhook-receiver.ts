@@ -60,6 +60,11 @@ export class WebhookReceiver {
     this.#answers.push(...answers);
   }
 
+  /** Forgets the scripted answers not used yet: every next request gets 200. */
+  clearAnswers(): void {
+    this.#answers.length = 0;
+  }
+
   /** Verified requests, in arrival order. */
   get verified(): ReceivedWebhook[] {
     return this.received.filter((r) => r.payload !== undefined);

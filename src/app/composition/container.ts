@@ -298,6 +298,7 @@ export function registerGateway(container: DependencyContainer, { config, logger
         publicBaseUrl: config.PUBLIC_BASE_URL,
         ...(deliveries ? { webhookDeliveries: deliveries } : {}),
         events: eventsRouteDeps(get, config),
+        console: config.CONSOLE_ENABLED,
       });
     }),
   );

@@ -122,6 +122,8 @@ const configShape = z.object({
   // Event stream (GET /events, DATA_DIR/events.db): how long events stay replayable, and the heartbeat
   EVENTS_RETENTION_HOURS: positiveInt.max(8_760).default(24),
   EVENTS_HEARTBEAT_MS: positiveInt.min(100).max(300_000).default(15_000),
+  // The web console at /console (its files are public; every call it makes needs an API key)
+  CONSOLE_ENABLED: bool.default(true),
 
   // Media (POST /media, DATA_DIR/media): retention, and the largest file per kind (defaults: WhatsApp's own)
   MEDIA_RETENTION_DAYS: positiveInt.max(36_500).default(30),

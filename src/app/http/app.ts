@@ -23,6 +23,7 @@ import { systemRoutes } from "./system.routes.ts";
 import { traceRequests } from "./tracing.middleware.ts";
 import { isProviderWebhookPath, PROVIDER_WEBHOOKS_PATH, providerWebhooksRoutes } from "./provider-webhooks.routes.ts";
 import { WEBHOOK_DELIVERIES_PATH, webhooksRoutes } from "./webhooks.routes.ts";
+import { consoleRoutes, isConsoleRequest } from "./console.routes.ts";
 import { EVENTS_PATH, eventsRoutes, type EventsRoutesDeps } from "./events.routes.ts";
 
 export interface HttpDeps {
@@ -65,6 +66,8 @@ export interface HttpDeps {
   readonly webhookDeliveries?: WebhookDeliveries;
   /** The server-sent event stream (`GET /events`), when the gateway records events. */
   readonly events?: EventsRoutesDeps;
+  /** CONSOLE_ENABLED: serve the web console at /console (its files are public; its calls need a key). */
+  readonly console?: boolean;
 }
 
 const alwaysPublic = new Set(["/health", "/ready", "/openapi.json", "/docs"]);
@@ -79,7 +82,8 @@ export function createHttpApp(deps: HttpDeps): Hono {
     alwaysPublic.has(path) ||
     (deps.publicMetrics && path === "/metrics") ||
     isProviderWebhookPath(path) ||
-    (deps.media.links !== undefined && isPublicMediaRequest(method, path));
+    (deps.media.links !== undefined && isPublicMediaRequest(method, path)) ||
+    (deps.console === true && isConsoleRequest(method, path));
 
   // Only with tracing on: even a no-op span per request has a cost on the hot path.
   if (deps.traceRequests) app.use(traceRequests());
@@ -103,6 +107,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
   if (deps.rateLimit && deps.rateLimit.perSecond > 0)
     app.use(rateLimit(new TokenBuckets(deps.rateLimit), (c) => c.get("apiKeyFingerprint")));
 
+  if (deps.console) app.route("/", consoleRoutes());
   app.route("/", systemRoutes({ health: deps.health, openapi: deps.openapi, metrics: deps.metrics }));
   const conversation = {
     actions: deps.conversations,
