@@ -85,7 +85,7 @@ describe.skipIf(!chromiumAvailable())("the web console in a real browser", () =>
     // Every webhook fails at first (one attempt each), so deliveries park as failed.
     const setup = await startConsole({ WEBHOOK_MAX_ATTEMPTS: "1" });
     setup.hooks.answer(...Array.from({ length: 50 }, () => 500));
-    const { page, requests, errors } = await openPage();
+    const { page, requests, errors } = await openPage({ viewport: { width: 1200, height: 900 } });
 
     const response = await page.goto(`${setup.url}/console`);
     expect(response?.headers()["content-security-policy"]).toContain("script-src 'self'");
@@ -135,6 +135,10 @@ describe.skipIf(!chromiumAvailable())("the web console in a real browser", () =>
     const inbound = page.locator('tr[data-direction="inbound"]', { hasText: "Got it, thanks!" });
     await inbound.waitFor({ timeout: 20_000 });
     expect(await inbound.locator(".address").textContent()).toContain(CONTACT);
+
+    // docs/console.png is taken here: CONSOLE_SCREENSHOT=docs/console.png npx vitest run test/e2e/console.e2e.test.ts
+    if (process.env["CONSOLE_SCREENSHOT"])
+      await page.screenshot({ path: process.env["CONSOLE_SCREENSHOT"], fullPage: true });
 
     // Failed deliveries, each with a replay button; the receiver now accepts.
     await page.getByLabel("Failed only").check();

@@ -75,6 +75,7 @@ describe("logs on a terminal and in a container", () => {
     expect(gw.banner).toMatch(/INFO.*gateway listening/);
     expect(() => JSON.parse(gw.banner) as unknown).toThrow();
     expect(gw.stdout.join("\n")).toContain("gateway listening");
+    expect(gw.stdout.join("\n")).toContain(`Console: open ${gw.url}/console in a browser`);
 
     await eventually(async () => ((await gw.sessionState()) === "qr" ? true : undefined), 20_000, "session qr");
     const drawn = await eventually(
@@ -84,14 +85,14 @@ describe("logs on a terminal and in a container", () => {
     );
     expect(drawn).toContain('Session "default" waits to be linked');
     expect(drawn).toContain("Linked devices");
-    expect(drawn).toContain(`${gw.url}/sessions/default/qr`);
+    expect(drawn).toContain(`or from the console at ${gw.url}/console`);
     expect(drawn).not.toContain(API_KEY);
   });
 
   it("json: every stdout line is a JSON object, the banner as before, no QR is drawn", async () => {
     const gw = await startGateway("json");
-    const banner = JSON.parse(gw.banner) as { msg: string; port: number; url: string };
-    expect(banner).toMatchObject({ msg: "gateway listening", url: gw.url });
+    const banner = JSON.parse(gw.banner) as { msg: string; port: number; url: string; console: string };
+    expect(banner).toMatchObject({ msg: "gateway listening", url: gw.url, console: `${gw.url}/console` });
 
     await eventually(async () => ((await gw.sessionState()) === "qr" ? true : undefined), 20_000, "session qr");
     // The QR is up; a drawing would follow within milliseconds. Give it a

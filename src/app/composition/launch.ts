@@ -58,12 +58,16 @@ export async function launch(runtime: Runtime): Promise<void> {
   }
   let listening!: (url: string) => void;
   const urlOnceListening = new Promise<string>((resolve) => (listening = resolve));
-  if (format === "pretty") drawQrCodesInTerminal(gateway, urlOnceListening, runtime.print, logger);
+  if (format === "pretty")
+    drawQrCodesInTerminal(gateway, urlOnceListening, runtime.print, logger, config.CONSOLE_ENABLED);
   await gateway.start();
   const server = await runtime.serve((request) => gateway.app.fetch(request), config.HOST, config.PORT);
   const url = `http://${config.HOST}:${server.port}`;
-  // The web console (issue 19) is not served yet: the banner names it once it is.
-  logger.info({ url, port: server.port, version }, "gateway listening");
+  const consoleUrl = config.CONSOLE_ENABLED ? `${url}/console` : undefined;
+  logger.info({ url, port: server.port, version, ...(consoleUrl ? { console: consoleUrl } : {}) }, "gateway listening");
+  // JSON lines stay JSON; a person at a terminal is told where to click.
+  if (consoleUrl && format === "pretty")
+    runtime.print(`\nConsole: open ${consoleUrl} in a browser and sign in with the API key.\n`);
   listening(url);
 
   let stopping = false;

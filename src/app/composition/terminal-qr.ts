@@ -13,6 +13,8 @@ export function drawQrCodesInTerminal(
   gatewayUrl: Promise<string>,
   print: (line: string) => void,
   logger: Logger,
+  /** CONSOLE_ENABLED: the hint names the console, where the same QR can be scanned from a page. */
+  consoleEnabled = false,
 ): void {
   const sessions = gateway.sessions;
   if (!sessions) return;
@@ -27,7 +29,8 @@ export function drawQrCodesInTerminal(
       ([drawing, where]) =>
         print(
           `\nSession "${id}" waits to be linked: scan with WhatsApp > Settings > Linked devices` +
-            ` (or GET ${where}/sessions/${id}/qr); expires ${pending.expiresAt}\n${drawing}`,
+            (consoleEnabled ? `, or from the console at ${where}/console` : ` (or GET ${where}/sessions/${id}/qr)`) +
+            `; expires ${pending.expiresAt}\n${drawing}`,
         ),
       (error: unknown) => logger.warn({ err: error, session: id }, "could not draw the QR"),
     );

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { extname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 
 /** Where the console is served. */
 export const CONSOLE_PATH = "/console";
@@ -77,12 +77,12 @@ export function consoleRoutes(assets: ReadonlyMap<string, Asset> = loadConsoleAs
   const routes = new Hono();
   const index = assets.get("/index.html");
   routes.get("/", (c) => c.redirect(CONSOLE_PATH, 302));
-  // Matches /console itself as well as everything under it.
-  routes.get(`${CONSOLE_PATH}/*`, (c) => {
-    const rest = c.req.path.slice(CONSOLE_PATH.length);
-    const asset = rest === "" || rest === "/" ? index : assets.get(rest);
-    if (!asset) return c.notFound();
-    return c.body(asset.body, 200, { ...securityHeaders, "content-type": asset.type });
+  const serve = (c: Context, asset: Asset | undefined) =>
+    asset ? c.body(asset.body, 200, { ...securityHeaders, "content-type": asset.type }) : c.notFound();
+  routes.get(CONSOLE_PATH, (c) => serve(c, index));
+  routes.get(`${CONSOLE_PATH}/:file{.*}`, (c) => {
+    const file = c.req.path.slice(CONSOLE_PATH.length);
+    return serve(c, file === "/" ? index : assets.get(file));
   });
   return routes;
 }

@@ -180,6 +180,25 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
       "/openapi.json": { get: { summary: "This document", responses: { 200: json({ type: "object" }) } } },
       "/docs": { get: { summary: "This document, rendered", responses: { 200: { description: "HTML" } } } },
+      "/": {
+        get: {
+          summary: "Leads to the web console (CONSOLE_ENABLED)",
+          responses: { 302: { description: "to /console" } },
+        },
+      },
+      "/console": {
+        get: {
+          summary: "The web console (CONSOLE_ENABLED; no key: its calls need one)",
+          responses: { 200: { description: "HTML" } },
+        },
+      },
+      "/console/{file}": {
+        get: {
+          summary: "The web console's scripts and styles",
+          parameters: [{ name: "file", in: "path", required: true, schema: { type: "string" } }],
+          responses: { 200: { description: "JavaScript or CSS" }, 404: problemResponse("No such file") },
+        },
+      },
       ...sessionPaths,
       ...webhookPaths,
       ...eventPaths,
