@@ -36,6 +36,11 @@ export function checkAnswer(expectation: Expectation, answer: Answer): void {
   if (status >= 500) fail("a 5xx answer");
   if (status >= 400) return checkProblem(answer, type, fail);
   if (answer.method === "HEAD" || expectation === "any") return;
+  // A path that resolves to `/` (`/messages/%2e%2e`) is led to the console: a redirect, on this origin only.
+  if (status >= 300 && status < 400) {
+    if (!(answer.headers.get("location") ?? "").startsWith("/")) fail("a redirect without a Location on this origin");
+    return;
+  }
   if (status === 204) {
     if (answer.body.length > 0) fail("a 204 with a body");
     return;
