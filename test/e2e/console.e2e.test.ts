@@ -112,11 +112,14 @@ describe.skipIf(!chromiumAvailable())("the web console in a real browser", () =>
       "QR shown",
     );
     expect(await page.getByRole("img", { name: /QR code to link session shop/ }).isVisible()).toBe(true);
+    // A mark in the page's memory: still there afterwards means the page was never reloaded.
+    await page.evaluate("window.notReloaded = true");
     await setup.sim.scanQr(qr, PHONE);
     // No reload: the session.state events turn it open.
     await expect.poll(() => page.locator("#detail-state").textContent(), { timeout: 20_000 }).toBe("Connected");
     await expect.poll(() => page.locator('[data-session="shop"] .number').textContent()).toBe(`+${PHONE}`);
     expect(await page.locator("#qr").isHidden()).toBe(true);
+    expect(await page.evaluate("window.notReloaded")).toBe(true);
 
     await page.getByLabel("From session").selectOption("shop");
     await page.getByLabel("To", { exact: true }).fill(`+${CONTACT}`);
