@@ -15,7 +15,7 @@ const settings: ReconnectSettings = {
   replacedWindowMs: 60_000,
 };
 
-function setup(overrides: Partial<ReconnectSettings> = {}) {
+function setup(overrides: Partial<ReconnectSettings> = {}, pace?: () => Promise<unknown>) {
   const connector = new ScriptedWhatsAppConnector();
   const changes: SessionInfo[] = [];
   const recoveries: RecoveryRecord[] = [];
@@ -32,6 +32,7 @@ function setup(overrides: Partial<ReconnectSettings> = {}) {
     onChange: (info) => changes.push(info),
     onTraffic: () => undefined,
     onRecovery: (r) => recoveries.push(r),
+    ...(pace ? { pace } : {}),
   });
   const state = () => supervisor.info().state;
   return { connector, supervisor, changes, recoveries, state, wipes: () => wipes };
@@ -47,6 +48,26 @@ async function opened(s: ReturnType<typeof setup>) {
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("SessionSupervisor", () => {
+  it("opens a socket only once its turn comes from the pacer, and not at all if stopped while waiting", async () => {
+    const turns: Array<() => void> = [];
+    const s = setup({}, () => new Promise<void>((resolve) => turns.push(resolve)));
+    s.supervisor.start();
+    await eventually(() => turns.length === 1 || undefined);
+    expect(s.state()).toBe("connecting");
+    await pause(30);
+    expect(s.connector.connections).toHaveLength(0);
+    turns[0]!();
+    await eventually(() => s.connector.connections.length === 1 || undefined);
+    s.connector.last.open();
+    s.connector.last.close("connection_closed");
+    // The reconnect waits for its turn too; a stop meanwhile cancels it.
+    await eventually(() => turns.length === 2 || undefined);
+    s.supervisor.stop();
+    turns[1]!();
+    await pause(30);
+    expect(s.connector.connections).toHaveLength(1);
+  });
+
   it("reconnects at once after a drop and records the time to recover", async () => {
     const s = setup();
     await opened(s);

@@ -79,6 +79,7 @@ export async function createProviders(
           defaultSession: config.DEFAULT_SESSION,
           maxSessions: config.MAX_SESSIONS,
           sendWindow: config.WA_SEND_WINDOW,
+          connectsPerSecond: config.WA_CONNECTS_PER_SECOND,
           settings: {
             backoffBaseMs: config.RECONNECT_BACKOFF_BASE_MS,
             backoffMaxMs: config.RECONNECT_BACKOFF_MAX_MS,

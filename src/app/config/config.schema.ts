@@ -64,6 +64,8 @@ const configShape = z.object({
   BAILEYS_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("warn"),
   RECONNECT_BACKOFF_BASE_MS: positiveInt.default(1_000),
   RECONNECT_BACKOFF_MAX_MS: positiveInt.default(60_000),
+  // WhatsApp sockets opened a second across all sessions, after a burst of as many; 0: unpaced
+  WA_CONNECTS_PER_SECOND: nonNegativeInt.max(10_000).default(50),
   REPLACED_COOLDOWN_MS: nonNegativeInt.default(60_000),
   REPLACED_MAX_RECONNECTS: nonNegativeInt.default(3),
   REPLACED_WINDOW_MS: positiveInt.default(3_600_000),

@@ -53,6 +53,8 @@ export interface SupervisorDeps {
   /** Inbound messages and status reports of the live connection. */
   readonly onTraffic: (event: Extract<ConnectionEvent, { type: "inbound" | "status" | "group" }>) => void;
   readonly onRecovery?: (record: RecoveryRecord) => void;
+  /** Waits for this session's turn to open a socket (the process paces its connections). */
+  readonly pace?: () => Promise<unknown>;
 }
 
 /**
@@ -175,6 +177,10 @@ export class SessionSupervisor {
     if (this.recovery) this.recovery.attempts++;
     let connection: WhatsAppConnection;
     try {
+      if (this.deps.pace) {
+        await this.deps.pace();
+        if (generation !== this.generation) return;
+      }
       connection = await this.deps.connector.connect(this.id, (event) => this.onEvent(generation, event));
     } catch (error) {
       if (generation !== this.generation) return;

@@ -17,6 +17,7 @@ import type { GroupControl } from "../../domain/ports/group-control.port.ts";
 import type { WhatsAppConnection, WhatsAppConnector } from "../../domain/ports/whatsapp-connector.port.ts";
 import { isValidSessionId, type SessionInfo } from "../../domain/session.ts";
 import type { ReconnectSettings } from "./reconnect-policy.ts";
+import { ConnectPacer } from "./connect-pacer.ts";
 import { SessionSupervisor, type RecoveryRecord } from "./session-supervisor.ts";
 
 /** Marks a session as existing in the store before it ever linked (the login itself has other keys). */
@@ -48,6 +49,12 @@ export interface WhatsAppProviderOptions {
   /** Time for the sessions' records and recoveries (default: the system clock). */
   readonly clock?: Clock;
   readonly onRecovery?: (record: RecoveryRecord) => void;
+  /**
+   * Sockets opened a second across all sessions, after a burst of as many
+   * (WA_CONNECTS_PER_SECOND; 0 or absent: unpaced): a mass reconnect is
+   * spread over seconds instead of reaching the server in one instant.
+   */
+  readonly connectsPerSecond?: number;
 }
 
 /**
@@ -83,10 +90,12 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
   private readonly creating = new Set<string>();
   private discovery: ReturnType<typeof setInterval> | undefined;
   private readonly clock: Clock;
+  private readonly pacer: ConnectPacer;
 
   constructor(private readonly options: WhatsAppProviderOptions) {
     this.sendWindow = options.sendWindow ?? 1;
     this.clock = options.clock ?? systemClock;
+    this.pacer = new ConnectPacer(options.connectsPerSecond ?? 0, () => this.clock.now().getTime());
   }
 
   /**
@@ -255,6 +264,7 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
       now: () => this.clock.now().getTime(),
       ...(this.options.random ? { random: this.options.random } : {}),
       ...(this.options.onRecovery ? { onRecovery: this.options.onRecovery } : {}),
+      pace: () => this.pacer.turn(),
       onChange: (info) => this.emit({ type: "session", session: id, state: info.state, ready: info.state === "open" }),
       onTraffic: (event) => {
         if (event.type === "status") {
