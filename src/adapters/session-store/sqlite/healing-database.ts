@@ -12,19 +12,28 @@ export function storeUnavailable(what: string, cause: unknown): DomainError {
   return error;
 }
 
+/** A failed WAL sync poisons the database for good; an I/O error may leave the connection unsure of its files. */
+function mustReopen(database: DurableDatabase, error: unknown): boolean {
+  if (database.durabilityFailure !== undefined) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code !== "string" || !code.startsWith("SQLITE_") || code.startsWith("SQLITE_IOERR");
+}
+
 /**
  * The session store's database, reopened after a storage failure instead of
  * staying stopped until the process restarts.
  *
- * A {@link DurableDatabase} whose WAL sync failed refuses every later write
- * (a retried fsync can claim success over pages the kernel dropped); a
- * connection that hit SQLITE_FULL or an I/O error inside a commit may hold
- * state we would rather not trust. Either way the failed call is rejected
- * with `STORE.UNAVAILABLE`, the connection is retired (closed), and the next
- * call opens a fresh one, which SQLite recovers from its WAL: what was
- * acknowledged is there, what failed is not (or, when only the sync failed,
- * may be). While the disk stays full each call fails the same way; the first
- * call after it has room again succeeds, with no restart.
+ * Every failed call is rejected with `STORE.UNAVAILABLE`. A disk that is
+ * full (SQLITE_FULL) leaves the connection sound: SQLite rolled the
+ * transaction back, and the next write simply tries again. A
+ * {@link DurableDatabase} whose WAL sync failed refuses every later write (a
+ * retried fsync can claim success over pages the kernel dropped), and a
+ * connection that hit an I/O error may be unsure of its files: those are
+ * retired (closed) and the next call opens a fresh connection, which SQLite
+ * recovers from its WAL: what was acknowledged is there, what failed is not
+ * (or, when only the sync failed, may be). While the disk stays broken each
+ * call fails the same way; the first call after it works again succeeds,
+ * with no restart.
  */
 export class HealingDatabase {
   readonly #options: DurableDatabaseOptions;
@@ -105,7 +114,9 @@ export class HealingDatabase {
   #failed(database: DurableDatabase, what: string, error: unknown): unknown {
     if (error instanceof DomainError || this.#isOwnError(error)) return error;
     this.#record(what, error);
-    if (this.#current === database) {
+    // A full disk leaves the connection sound (SQLite rolled the transaction
+    // back), and closing it would checkpoint onto that full disk; keep it.
+    if (this.#current === database && mustReopen(database, error)) {
       this.#current = undefined;
       this.#retiring = this.#retiring
         .then(() => database.close())
