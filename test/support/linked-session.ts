@@ -23,11 +23,11 @@ export async function seedLinkedSession(
   return account.jid;
 }
 
-/** The sessions holding keys in a data dir's sessions.db (a second connection: the gateway may be running). */
-export async function storedSessions(dataDir: string): Promise<string[]> {
+/** The keys a session holds in a data dir's sessions.db (a second connection: the gateway may be running). */
+export async function storedKeys(dataDir: string, session: string): Promise<string[]> {
   const store = new SqliteSessionStore({ path: join(dataDir, "sessions.db") });
   try {
-    return await store.listSessions();
+    return [...(await store.entries(session)).keys()].sort();
   } finally {
     await store.close();
   }
