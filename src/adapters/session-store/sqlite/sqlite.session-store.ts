@@ -46,9 +46,11 @@ export interface SqliteSessionStoreOptions {
  * - `setMany` is one transaction: after a crash either all of it or none of
  *   it is there; it resolves once the commit is durable. Writes of one
  *   event-loop turn share a transaction and one fdatasync.
- * - Calls on one session see each other in order: a read waits for the
- *   writes to that session queued before it, so it never sees a write that
- *   is not durable yet.
+ * - Calls on one session see each other in order: writes apply in call
+ *   order (each batch gets the session's next sequence), and a read waits
+ *   until the writes to that session queued before it are durable. (A write
+ *   queued after the read was called may show in it, committed: the two
+ *   overlap.)
  * - Entries are versioned for the tiered store (`VersionedSessionTier`).
  * - A value that does not decode is kept aside (table `kept_aside`, never
  *   deleted) and reported as {@link CorruptEntryError}, never as absent,
