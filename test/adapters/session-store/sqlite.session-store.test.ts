@@ -140,6 +140,23 @@ describe("SqliteSessionStore versions", () => {
   });
 });
 
+describe("SqliteSessionStore ordering on one session", () => {
+  it("applies concurrent setMany calls in call order, each with the next sequence, and a read sees every earlier one", async () => {
+    const store = h.open();
+    const calls = Array.from({ length: 30 }, (_, i) => store.setMany("s", new Map([["k", i]])));
+    const read = store.getVersioned("s", ["k"]);
+    await Promise.all(calls);
+    expect((await read).get("k")).toEqual({ value: 29, version: 30 });
+    expect(await store.sessionMeta("s")).toEqual({ seq: 30, complete: true });
+    // Across event-loop turns too: each write waits for nothing, yet lands after the previous one.
+    for (let i = 0; i < 5; i++) {
+      void store.setMany("s", new Map([["k", 100 + i]]));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect((await store.getVersioned("s", ["k"])).get("k")).toEqual({ value: 104, version: 35 });
+  });
+});
+
 describe("SqliteSessionStore durability", () => {
   it("resolves setMany only once its commit is synced to disk, and reads wait for it", async () => {
     let releaseSync: () => void = () => undefined;
