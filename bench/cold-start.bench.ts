@@ -1,5 +1,5 @@
 // Cold start (issue 5 item 9): process start -> session open, for the gateway
-// (node --import tsx src/main.ts) with the disk store and with Firestore
+// (node --import tsx src/main.ts) with the embedded (SQLite) store and with Firestore
 // (FIRESTORE_AUTH_STATE_MODE=full on Google's emulator, restoring the login
 // on an EMPTY data dir), beside a raw baseline measured in the same run: a
 // fresh process that loads Baileys and logs in with the same kind of login.
@@ -93,7 +93,7 @@ try {
   await rawLogin(sim, rawCreds);
   const raw = await repeat(reps, () => rawLogin(sim, rawCreds));
 
-  // Disk: a linked login on disk; the first start uploads prekeys and is not timed.
+  // Embedded store: a linked login on disk (upgraded into sessions.db at the first start, which uploads prekeys and is not timed).
   const diskDir = await newDir();
   await seedSession(sim, diskDir, "default");
   const diskEnv = { WA_WEBSOCKET_URL: sim.ws, DATA_DIR: diskDir };
@@ -143,7 +143,7 @@ try {
     ["start", "-> open", "-> listening", "median vs raw", "target"],
     [
       ["raw: node + tsx + Baileys login (BareClient)", fmtSummary(rawS, 0), "-", "1.00x", "-"],
-      row("gateway, disk store", disk, 1500),
+      row("gateway, embedded store (SQLite)", disk, 1500),
       row("gateway, Firestore full, empty DATA_DIR", firestore, 2000),
     ],
   );

@@ -1,103 +1,91 @@
 /**
- * keys.set latency for a 30-key batch (what Baileys writes after a
- * handshake) on each session store: disk, Firestore (emulator) and the
- * tiered store in full mode (disk first, Firestore behind its outbox; also
- * timed until Firestore has the batch). Run: `npx tsx bench/session-store.bench.ts`.
- * Also, on the disk store alone: a sequential loop of 1-key setMany calls
- * (what every WhatsApp send costs: one Signal session record) and the same
- * on several sessions at once (throughput with group commit), and on a
- * session that already holds 850 keys (a linked session after its prekey
- * upload), where a batch's cost must not grow with the session's size.
- * A disk batch resolves at its log's fdatasync; its files are written by
- * the checkpoints (every second, and at close), which run in the
- * background: the CPU ms per call counts them, the final one included.
- * Figures from one run compare stores with each other; do not compare runs
- * on different machines. `BENCH_SINGLE_ONLY=1` runs only the 1-key loops
- * (no Firestore emulator); their CPU ms per call (the process's user +
- * system time, fs threads included) is steadier than latency on a busy
- * machine.
+ * The session stores side by side. First the embedded ones, old and new in
+ * one run: the file-per-key disk store (before sessions.db; now only the
+ * upgrade's source) and the SQLite store:
+ * - setMany of a 30-key batch (a handshake), sequential: p50/p99;
+ * - setMany of 1 key (the per-message cost) on one session, on 8 at once,
+ *   and on a session that already holds 850 keys, with CPU ms per call;
+ * - a session of 850 keys: written in one setMany, then read whole by a
+ *   fresh instance;
+ * - 1,000 sessions' cold read: a fresh instance lists the sessions and reads
+ *   each one's creds and a Signal session (what a restart of 1,000 logins does).
+ * Then Firestore (emulator) and the tiered store in full mode on the 30-key
+ * batch. `BENCH_SINGLE_ONLY=1`: only the embedded stores (no emulator).
+ * Run: `npm run bench -- session-store`. Figures from one run compare stores
+ * with each other; do not compare runs on different machines. A disk batch
+ * resolves at its log's fdatasync and its files are written by background
+ * checkpoints, which the CPU ms per call counts (the final one included);
+ * a SQLite batch resolves at its WAL's fdatasync.
  */
-import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createDiskStore, createFirestoreStore, createSessionStore } from "../src/app/composition/session-stores.ts";
-import type { DiskSessionStore } from "../src/adapters/session-store/disk/disk.session-store.ts";
+import { DiskSessionStore } from "../src/adapters/session-store/disk/disk.session-store.ts";
+import { SqliteSessionStore } from "../src/adapters/session-store/sqlite/sqlite.session-store.ts";
+import { createFirestoreStore, createSessionStore } from "../src/app/composition/session-stores.ts";
 import type { SessionStore, StoredValue } from "../src/domain/ports/session-store.port.ts";
 import { startFirestoreEmulator } from "../test/support/firestore-emulator.ts";
-import { printRuntime } from "./support/stats.ts";
+import {
+  creds,
+  handshakeBatch,
+  latency,
+  linkedSession,
+  msSince,
+  PRELOADED_KEYS,
+  sessionRecord,
+  WARMUP,
+  type Latency,
+  type LocalStoreKind,
+} from "./support/session-store-local.ts";
+import { printRuntime, printTable } from "./support/stats.ts";
 
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 60);
-const WARMUP = 5;
+const SINGLE_ROUNDS = Number(process.env["BENCH_SINGLE_ROUNDS"] ?? 400);
+const COLD_SESSIONS = Number(process.env["BENCH_COLD_SESSIONS"] ?? 1000);
 
-function batch(round: number): Map<string, StoredValue> {
-  const entries = new Map<string, StoredValue>();
-  for (let i = 0; i < 20; i++) {
-    entries.set(`pre-key-${round * 30 + i}`, {
-      keyPair: { public: randomBytes(33), private: randomBytes(32) },
-      keyId: round * 30 + i,
-    });
-  }
-  for (let i = 0; i < 10; i++) {
-    entries.set(`session-40712345${i}.0`, {
-      _sessions: { [randomBytes(33).toString("base64")]: { chain: randomBytes(1500), index: round } },
-    } as StoredValue);
-  }
-  return entries;
+const kinds: readonly LocalStoreKind[] = [
+  {
+    name: "disk (old)",
+    open: (dataDir) => new DiskSessionStore({ dataDir }),
+    settle: (store) => (store as DiskSessionStore).checkpoint(),
+  },
+  {
+    name: "sqlite (new)",
+    open: (dataDir) => new SqliteSessionStore({ path: join(dataDir, "sessions.db") }),
+    settle: async () => undefined,
+  },
+];
+
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "session-bench-"));
+  dirs.push(dir);
+  return dir;
 }
 
-async function measure(
-  name: string,
-  store: SessionStore,
-  after?: () => Promise<void>,
-): Promise<{ name: string; p50: number; p99: number; mean: number }> {
+async function batchLatency(store: SessionStore, after?: () => Promise<void>): Promise<Latency> {
   const samples: number[] = [];
   for (let round = 0; round < ROUNDS + WARMUP; round++) {
-    const entries = batch(round);
+    const entries = handshakeBatch(round);
     const start = process.hrtime.bigint();
     await store.setMany("bench", entries);
     if (after !== undefined) await after();
-    const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    if (round >= WARMUP) samples.push(ms);
+    if (round >= WARMUP) samples.push(msSince(start));
   }
-  samples.sort((a, b) => a - b);
-  const at = (q: number) => samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)]!;
-  return { name, p50: at(0.5), p99: at(0.99), mean: samples.reduce((a, b) => a + b, 0) / samples.length };
+  return latency(samples);
 }
 
-const SINGLE_ROUNDS = Number(process.env["BENCH_SINGLE_ROUNDS"] ?? 400);
-
-/** One Signal session record, about the size Baileys writes per message. */
-function sessionRecord(i: number): Map<string, StoredValue> {
-  return new Map<string, StoredValue>([
-    ["session-407123456.0", { _sessions: { current: { chain: randomBytes(1500), index: i } } } as StoredValue],
-  ]);
+interface SingleResult extends Latency {
+  readonly perSecond: number;
+  readonly cpuMs: number;
 }
 
-const PRELOADED_KEYS = 850;
-
-/** Fills a session the way a linked session looks after its prekey upload. */
-async function preload(store: SessionStore, session: string): Promise<void> {
-  const entries = new Map<string, StoredValue>();
-  for (let i = 0; i < PRELOADED_KEYS; i++)
-    entries.set(`pre-key-${i}`, { keyPair: { public: randomBytes(33), private: randomBytes(32) }, keyId: i });
-  await store.setMany(session, entries);
-}
-
-interface SingleResult {
-  name: string;
-  p50: number;
-  p99: number;
-  mean: number;
-  perSecond: number;
-  cpuMs: number;
-}
-
-async function measureSingle(store: DiskSessionStore, sessions: number, preloaded = false): Promise<SingleResult> {
+/** Sequential 1-key setMany calls on `sessions` sessions at once; the store is closed at the end (its cost counted). */
+async function singleKey(kind: LocalStoreKind, sessions: number, preloaded: boolean): Promise<SingleResult> {
+  const store = kind.open(await tempDir());
+  for (let s = 0; preloaded && s < sessions; s++) await store.setMany(`bench-1key-${s}`, linkedSession());
+  await kind.settle(store);
   const samples: number[] = [];
-  if (preloaded) for (let s = 0; s < sessions; s++) await preload(store, `bench-1key-${s}`);
-  // The preload's own files are not the loop's cost.
-  await store.checkpoint();
   const started = process.hrtime.bigint();
   const cpuBefore = process.cpuUsage();
   await Promise.all(
@@ -105,94 +93,150 @@ async function measureSingle(store: DiskSessionStore, sessions: number, preloade
       for (let i = 0; i < SINGLE_ROUNDS + WARMUP; i++) {
         const start = process.hrtime.bigint();
         await store.setMany(`bench-1key-${s}`, sessionRecord(i));
-        if (i >= WARMUP) samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+        if (i >= WARMUP) samples.push(msSince(start));
       }
     }),
   );
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const seconds = msSince(started) / 1000;
   await store.close();
   const cpu = process.cpuUsage(cpuBefore);
   const calls = sessions * (SINGLE_ROUNDS + WARMUP);
-  samples.sort((a, b) => a - b);
-  const at = (q: number) => samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)]!;
-  const name = `${sessions === 1 ? "disk, 1 session" : `disk, ${sessions} sessions at once`}${preloaded ? `, ${PRELOADED_KEYS} keys in each` : ""}`;
-  const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
-  return {
-    name,
-    p50: at(0.5),
-    p99: at(0.99),
-    mean,
-    perSecond: calls / seconds,
-    cpuMs: (cpu.user + cpu.system) / 1000 / calls,
-  };
+  return { ...latency(samples), perSecond: calls / seconds, cpuMs: (cpu.user + cpu.system) / 1000 / calls };
 }
 
-printRuntime();
-{
-  const singles = [];
+/** A session of 850 keys: one setMany (until durable), then a fresh instance reads it whole. */
+async function bigSession(kind: LocalStoreKind): Promise<{ writeMs: number; readMs: number }> {
+  const dataDir = await tempDir();
+  const writer = kind.open(dataDir);
+  const entries = linkedSession();
+  let start = process.hrtime.bigint();
+  await writer.setMany("big", entries);
+  const writeMs = msSince(start);
+  await writer.close();
+  const reader = kind.open(dataDir);
+  start = process.hrtime.bigint();
+  const all = await reader.entries("big");
+  const readMs = msSince(start);
+  if (all.size !== PRELOADED_KEYS) throw new Error(`${kind.name}: read ${all.size} keys`);
+  await reader.close();
+  return { writeMs, readMs };
+}
+
+/** 1,000 sessions written, the store closed; a fresh instance lists them and reads each one's creds and a Signal session. */
+async function coldRead(kind: LocalStoreKind): Promise<{ writeS: number; readMs: number }> {
+  const dataDir = await tempDir();
+  const writer = kind.open(dataDir);
+  let start = process.hrtime.bigint();
+  for (let chunk = 0; chunk < COLD_SESSIONS; chunk += 50) {
+    await Promise.all(
+      Array.from({ length: Math.min(50, COLD_SESSIONS - chunk) }, (_, j) => {
+        const i = chunk + j;
+        const entries = new Map<string, StoredValue>([["creds", creds(i)], ...sessionRecord(i)]);
+        for (let k = 0; k < 8; k++) entries.set(`pre-key-${k}`, { keyId: k, keyPair: { public: i, private: k } });
+        return writer.setMany(`cold-${i}`, entries);
+      }),
+    );
+  }
+  await writer.close();
+  const writeS = msSince(start) / 1000;
+  start = process.hrtime.bigint();
+  const reader = kind.open(dataDir);
+  const sessions = await reader.listSessions();
+  for (const session of sessions) {
+    const got = await reader.getMany(session, ["creds", "session-407123456.0"]);
+    if (got.size !== 2) throw new Error(`${kind.name}: ${session} read ${got.size} keys`);
+  }
+  const readMs = msSince(start);
+  if (sessions.length !== COLD_SESSIONS) throw new Error(`${kind.name}: listed ${sessions.length} sessions`);
+  await reader.close();
+  return { writeS, readMs };
+}
+
+const f = (n: number, digits = 2) => n.toFixed(digits);
+
+async function embedded(): Promise<void> {
+  const rows: string[][] = [];
+  for (const kind of kinds) {
+    const store = kind.open(await tempDir());
+    const r = await batchLatency(store);
+    await store.close();
+    rows.push([kind.name, f(r.p50), f(r.p99), f(r.mean)]);
+  }
+  console.log(`\nembedded stores: setMany of a 30-key batch, ${ROUNDS} rounds (${WARMUP} warm-up rounds dropped)\n`);
+  printTable(["store", "p50 ms", "p99 ms", "mean ms"], rows);
+
+  const singles: string[][] = [];
   for (const [sessions, preloaded] of [
     [1, false],
     [8, false],
     [1, true],
   ] as const) {
-    const dir = await mkdtemp(join(tmpdir(), "session-bench-1key-"));
-    const disk = createDiskStore({ dataDir: dir });
-    singles.push(await measureSingle(disk, sessions, preloaded));
-    await rm(dir, { recursive: true, force: true });
+    for (const kind of kinds) {
+      const r = await singleKey(kind, sessions, preloaded);
+      const what = `${sessions === 1 ? "1 session" : `${sessions} sessions at once`}${preloaded ? `, ${PRELOADED_KEYS} keys in it` : ""}`;
+      singles.push([kind.name, what, f(r.p50), f(r.p99), f(r.mean), f(r.perSecond, 0), f(r.cpuMs, 3)]);
+    }
   }
   console.log(
-    `\nsession store: sequential setMany of 1 key (the per-message cost), ${SINGLE_ROUNDS} calls per session\n`,
+    `\nembedded stores: sequential setMany of 1 key (the per-message cost), ${SINGLE_ROUNDS} calls per session\n`,
   );
-  console.log("| store | p50 ms | p99 ms | mean ms | setMany/s | CPU ms/call |");
-  console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
-  for (const r of singles)
-    console.log(
-      `| ${r.name} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.mean.toFixed(2)} | ${r.perSecond.toFixed(0)} | ${r.cpuMs.toFixed(3)} |`,
-    );
+  printTable(["store", "sessions", "p50 ms", "p99 ms", "mean ms", "setMany/s", "CPU ms/call"], singles);
+
+  const big: string[][] = [];
+  for (const kind of kinds) {
+    const r = await bigSession(kind);
+    big.push([kind.name, f(r.writeMs, 1), f(r.readMs, 1)]);
+  }
+  console.log(`\nembedded stores: a session of ${PRELOADED_KEYS} keys\n`);
+  printTable(["store", "one setMany of all, ms", "entries() by a fresh instance, ms"], big);
+
+  const cold: string[][] = [];
+  for (const kind of kinds) {
+    const r = await coldRead(kind);
+    cold.push([kind.name, f(r.writeS, 1), f(r.readMs, 0), f((r.readMs * 1000) / COLD_SESSIONS, 0)]);
+  }
+  console.log(`\nembedded stores: ${COLD_SESSIONS} sessions (creds, a Signal session, 8 prekeys each), cold read\n`);
+  printTable(["store", "write all, s", "open + list + read creds of each, ms", "per session, µs"], cold);
 }
-if (process.env["BENCH_SINGLE_ONLY"] === "1") process.exit(0);
 
-const emulator = await startFirestoreEmulator("demo-bench");
-const dirs: string[] = [];
-const tempDir = async () => {
-  const dir = await mkdtemp(join(tmpdir(), "session-bench-"));
-  dirs.push(dir);
-  return dir;
-};
+async function remote(): Promise<void> {
+  const emulator = await startFirestoreEmulator("demo-bench");
+  try {
+    const rows: string[][] = [];
+    const sqlite = new SqliteSessionStore({ path: join(await tempDir(), "sessions.db") });
+    const base = await batchLatency(sqlite);
+    await sqlite.close();
+    rows.push(["sqlite", f(base.p50), f(base.p99), f(base.mean), "1.0x"]);
+    const add = (name: string, r: Latency) =>
+      rows.push([name, f(r.p50), f(r.p99), f(r.mean), `${f(r.p50 / base.p50, 1)}x`]);
+    const firestore = await createFirestoreStore({
+      projectId: emulator.projectId,
+      emulatorHost: emulator.host,
+      collection: "bench_firestore",
+    });
+    add("firestore (emulator)", await batchLatency(firestore));
+    await firestore.close();
+    const tiered = await createSessionStore({
+      dataDir: await tempDir(),
+      mode: "full",
+      firestoreProjectId: emulator.projectId,
+      firestoreEmulatorHost: emulator.host,
+      firestoreCollection: "bench_tiered",
+    });
+    add("tiered full (returns after sqlite)", await batchLatency(tiered));
+    add("tiered full (until in Firestore)", await batchLatency(tiered, () => tiered.flush()));
+    await tiered.close();
+    console.log(`\nsession stores: setMany of a 30-key batch, ${ROUNDS} rounds (${WARMUP} warm-up rounds dropped)\n`);
+    printTable(["store", "p50 ms", "p99 ms", "mean ms", "p50 vs sqlite"], rows);
+  } finally {
+    await emulator.stop();
+  }
+}
+
+printRuntime();
 try {
-  const results = [];
-  const disk = createDiskStore({ dataDir: await tempDir() });
-  results.push(await measure("disk", disk));
-  await disk.close();
-
-  const firestore = await createFirestoreStore({
-    projectId: emulator.projectId,
-    emulatorHost: emulator.host,
-    collection: "bench_firestore",
-  });
-  results.push(await measure("firestore (emulator)", firestore));
-  await firestore.close();
-
-  const tiered = await createSessionStore({
-    dataDir: await tempDir(),
-    mode: "full",
-    firestoreProjectId: emulator.projectId,
-    firestoreEmulatorHost: emulator.host,
-    firestoreCollection: "bench_tiered",
-  });
-  results.push(await measure("tiered full (returns after disk)", tiered));
-  results.push(await measure("tiered full (until in Firestore)", tiered, () => tiered.flush()));
-  await tiered.close();
-
-  console.log(`\nsession store: setMany of a 30-key batch, ${ROUNDS} rounds (${WARMUP} warm-up rounds dropped)\n`);
-  console.log("| store | p50 ms | p99 ms | mean ms | p50 vs disk |");
-  console.log("| --- | ---: | ---: | ---: | ---: |");
-  const base = results[0]!.p50;
-  for (const r of results)
-    console.log(
-      `| ${r.name} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.mean.toFixed(2)} | ${(r.p50 / base).toFixed(1)}x |`,
-    );
+  await embedded();
+  if (process.env["BENCH_SINGLE_ONLY"] !== "1") await remote();
 } finally {
-  await emulator.stop();
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 }

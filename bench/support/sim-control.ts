@@ -38,7 +38,7 @@ export function benchPhone(): string {
 /**
  * Links an account on the simulator and drops its login into
  * `dataDir/sessions/<session>/creds.json`, the Baileys auth-folder layout the
- * disk store reads, so the gateway opens it without a QR.
+ * gateway upgrades into sessions.db at start, so it opens without a QR.
  */
 export async function seedSession(
   sim: SimEndpoints,

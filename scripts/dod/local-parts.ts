@@ -104,7 +104,7 @@ export class LocalParts {
     this.main ??= (async () => {
       const sim = await this.simulator();
       const receiver = await this.otlp();
-      this.log("starting the gateway (baileys, disk store, tracing on)");
+      this.log("starting the gateway (baileys, embedded SQLite store, tracing on)");
       return this.gateway("gateway", {
         GATEWAY_PROVIDERS: "baileys",
         WA_WEBSOCKET_URL: sim.ws,

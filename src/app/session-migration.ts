@@ -82,7 +82,8 @@ export function approximateBytes(value: StoredValue): number {
   return Buffer.byteLength(JSON.stringify(value));
 }
 
-function sameValue(a: StoredValue, b: StoredValue): boolean {
+/** Deep equality of stored values, bytes compared as bytes. */
+export function sameValue(a: StoredValue, b: StoredValue): boolean {
   if (a instanceof Uint8Array || b instanceof Uint8Array) {
     return (
       a instanceof Uint8Array &&

@@ -3,7 +3,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { DiskSessionStore } from "../../src/adapters/session-store/disk/disk.session-store.ts";
+import Database from "libsql";
+import { SqliteSessionStore } from "../../src/adapters/session-store/sqlite/sqlite.session-store.ts";
 import { FirestoreSessionStore } from "../../src/adapters/session-store/firestore/firestore.session-store.ts";
 import { main } from "../../src/app/cli/sessions-cli.ts";
 import type { StoredValue } from "../../src/domain/ports/session-store.port.ts";
@@ -12,6 +13,11 @@ import {
   startFirestoreEmulator,
   type FirestoreEmulator,
 } from "../support/firestore-emulator.ts";
+
+/** The embedded store of a data dir, as the gateway opens it. */
+function local(dataDir: string): SqliteSessionStore {
+  return new SqliteSessionStore({ path: join(dataDir, "sessions.db") });
+}
 
 function capture() {
   const out: string[] = [];
@@ -25,8 +31,12 @@ describe("sessions CLI usage errors", () => {
     [["copy"], /unknown command/],
     [["migrate", "--to", "firestore"], /--from is required/],
     [["migrate", "--from", "disk"], /--to is required/],
-    [["migrate", "--from", "s3", "--to", "disk"], /must be disk or firestore/],
-    [["migrate", "--from", "disk", "--to", "disk"], /must differ/],
+    [["migrate", "--from", "s3", "--to", "sqlite"], /must be sqlite or firestore/],
+    [["migrate", "--from", "disk", "--to", "sqlite"], /must differ/],
+    [["import", "--session", "s"], /--baileys-folder is required/],
+    [["export", "--baileys-folder", "/tmp/x"], /--session is required/],
+    [["import", "--baileys-folder", "/tmp/x", "--session", "a/b"], /invalid session id/],
+    [["export", "--session", "s", "--baileys-folder", "/tmp/x", "--dry-run"], /unknown argument/],
     [["migrate", "--from", "disk", "--to", "firestore", "--session", "../x"], /invalid session id/],
     [["migrate", "--from", "disk", "--to", "firestore", "--force"], /unknown argument/],
     [["migrate", "--from", "disk", "--to", "firestore", "--session"], /--session needs a value/],
@@ -35,6 +45,7 @@ describe("sessions CLI usage errors", () => {
     expect(await main(argv as string[], {}, io)).toBe(2);
     expect(err.join("\n")).toMatch(message);
     expect(err.join("\n")).toMatch(/usage: sessions migrate/);
+    expect(err.join("\n")).toMatch(/sessions import --baileys-folder DIR --session ID/);
   });
 
   it("needs FIRESTORE_PROJECT_ID to reach Firestore", async () => {
@@ -69,7 +80,7 @@ describe.skipIf(!firestoreEmulatorAvailable())("sessions CLI migrate (emulator)"
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "sessions-cli-"));
     env = { DATA_DIR: dataDir, FIRESTORE_PROJECT_ID: emulator.projectId, FIRESTORE_EMULATOR_HOST: emulator.host };
-    const disk = new DiskSessionStore({ dataDir });
+    const disk = local(dataDir);
     await disk.setMany(
       "alpha",
       new Map<string, StoredValue>([
@@ -103,7 +114,7 @@ describe.skipIf(!firestoreEmulatorAvailable())("sessions CLI migrate (emulator)"
     expect(await main(["migrate", "--from", "disk", "--to", "firestore"], env, first.io)).toBe(0);
     expect(first.out.join("\n")).toMatch(/copied 3 keys/);
     const fs = firestore();
-    const disk = new DiskSessionStore({ dataDir });
+    const disk = local(dataDir);
     expect(await fs.entries("alpha")).toEqual(await disk.entries("alpha"));
     expect(await fs.entries("beta")).toEqual(await disk.entries("beta"));
     const seqAfterFirst = (await fs.sessionMeta("alpha")).seq;
@@ -125,7 +136,7 @@ describe.skipIf(!firestoreEmulatorAvailable())("sessions CLI migrate (emulator)"
         ),
       ).toBe(0);
       expect(back.out.join("\n")).toMatch(/total: 1 sessions, 2 keys/);
-      const restored = new DiskSessionStore({ dataDir: emptyDir });
+      const restored = local(emptyDir);
       expect(await restored.entries("alpha")).toEqual(await fs.entries("alpha"));
       expect(await restored.listSessions()).toEqual(["alpha"]);
       await restored.close();
@@ -139,11 +150,10 @@ describe.skipIf(!firestoreEmulatorAvailable())("sessions CLI migrate (emulator)"
 describe("migrateSessions", () => {
   it("repairs a target whose entry is corrupt, and dry runs write nothing", async () => {
     const { migrateSessions } = await import("../../src/app/session-migration.ts");
-    const { writeFile } = await import("node:fs/promises");
     const source = await mkdtemp(join(tmpdir(), "migrate-src-"));
     const target = await mkdtemp(join(tmpdir(), "migrate-dst-"));
     try {
-      const from = new DiskSessionStore({ dataDir: source });
+      const from = local(source);
       await from.setMany(
         "s",
         new Map<string, StoredValue>([
@@ -151,11 +161,13 @@ describe("migrateSessions", () => {
           ["pre-key-1", 1],
         ]),
       );
-      const seed = new DiskSessionStore({ dataDir: target });
+      const seed = local(target);
       await seed.setMany("s", new Map<string, StoredValue>([["creds", "old"]]));
       await seed.close();
-      await writeFile(join(target, "sessions", "s", "creds.json"), "{trunc");
-      const to = new DiskSessionStore({ dataDir: target });
+      const db = new Database(join(target, "sessions.db"));
+      db.prepare("UPDATE entries SET value = '{trunc' WHERE session = 's'").run([]);
+      db.close();
+      const to = local(target);
       const dry = await migrateSessions({ from, to, dryRun: true });
       expect(dry).toMatchObject({ dryRun: true, keys: 2, changed: 2 });
       await expect(to.getMany("s", ["creds"])).rejects.toThrow(/corrupt/);

@@ -1,9 +1,7 @@
-import { access } from "node:fs/promises";
-import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startWhatsAppSimulator, type WhatsAppSimulator } from "../fakes/whatsapp/index.ts";
 import { eventually, startInProcessGateway, type InProcessGateway } from "../support/in-process-gateway.ts";
-import { seedLinkedSession } from "../support/linked-session.ts";
+import { seedLinkedSession, storedKeys } from "../support/linked-session.ts";
 import { tempDir } from "../support/temp-dir.ts";
 
 // The whole product on real parts: the gateway (HTTP, SQLite queue,
@@ -190,18 +188,12 @@ describe("WhatsApp through the gateway", () => {
   it("stops on 401: logged out, login wiped, no reconnect", async () => {
     const g = await linkedGateway();
     const connections = sim.stats().accounts[PHONE]!.connections;
+    expect(await storedKeys(g.dataDir, "default")).toContain("creds");
     sim.fault({ phone: PHONE, kind: "stream-error", code: 401 });
     const s = await sessionIn(g, "logged_out");
     expect(s.lastDisconnect?.code).toBe(401);
     await eventually(
-      async () => {
-        try {
-          await access(join(g.dataDir, "sessions", "default", "creds.json"));
-          return undefined;
-        } catch {
-          return true;
-        }
-      },
+      async () => !(await storedKeys(g.dataDir, "default")).includes("creds") || undefined,
       5_000,
       "creds wiped",
     );

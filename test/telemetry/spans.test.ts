@@ -145,6 +145,6 @@ describe("a gateway with tracing on", () => {
     await flush().forceFlush();
     const stores = exporter.getFinishedSpans().filter((s) => s.name.startsWith("session_store."));
     expect(stores.length).toBeGreaterThan(0);
-    expect(new Set(stores.map((s) => s.attributes["store.kind"]))).toEqual(new Set(["disk"]));
+    expect(new Set(stores.map((s) => s.attributes["store.kind"]))).toEqual(new Set(["sqlite"]));
   });
 });

@@ -1,74 +1,39 @@
 import { pathToFileURL } from "node:url";
-import { isValidSessionId } from "../../domain/session.ts";
 import type { SessionStore } from "../../domain/ports/session-store.port.ts";
-import { createDiskStore, createFirestoreStore } from "../composition/session-stores.ts";
+import {
+  createFirestoreStore,
+  openEmbeddedStore,
+  readBaileysAuthFolder,
+  writeBaileysAuthFolder,
+} from "../composition/session-stores.ts";
 import { ConfigError, loadConfig } from "../config/load-config.ts";
-import { migrateSessions, type MigrationReport } from "../session-migration.ts";
+import { migrateSessions, sameValue, type MigrationReport } from "../session-migration.ts";
+import {
+  parseArgs,
+  UsageError,
+  USAGE,
+  type CliArgs,
+  type FolderArgs,
+  type Kind,
+  type MigrateArgs,
+} from "./sessions-cli-args.ts";
 
-const USAGE = "usage: sessions migrate --from disk|firestore --to disk|firestore [--session ID] [--dry-run]";
-const KINDS = ["disk", "firestore"] as const;
-type Kind = (typeof KINDS)[number];
+export { parseArgs } from "./sessions-cli-args.ts";
 
 export interface CliIo {
   out(line: string): void;
   err(line: string): void;
 }
 
-interface MigrateArgs {
-  readonly from: Kind;
-  readonly to: Kind;
-  readonly session?: string;
-  readonly dryRun: boolean;
+interface StoreSettings {
+  readonly dataDir: string;
+  readonly projectId?: string;
+  readonly emulatorHost?: string;
+  readonly collection?: string;
 }
 
-class UsageError extends Error {}
-
-export function parseArgs(argv: readonly string[]): MigrateArgs {
-  const [command, ...rest] = argv;
-  if (command !== "migrate")
-    throw new UsageError(command === undefined ? "missing command" : `unknown command ${JSON.stringify(command)}`);
-  const values: Record<string, string> = {};
-  let dryRun = false;
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i]!;
-    if (arg === "--dry-run") {
-      dryRun = true;
-      continue;
-    }
-    const [flag, inline] = arg.split("=", 2) as [string, string | undefined];
-    if (!["--from", "--to", "--session"].includes(flag))
-      throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
-    const value = inline ?? rest[++i];
-    if (value === undefined || value.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-    values[flag.slice(2)] = value;
-  }
-  const kind = (name: "from" | "to"): Kind => {
-    const value = values[name];
-    if (value === undefined) throw new UsageError(`--${name} is required`);
-    if (!(KINDS as readonly string[]).includes(value))
-      throw new UsageError(`--${name} must be disk or firestore, not ${JSON.stringify(value)}`);
-    return value as Kind;
-  };
-  const from = kind("from");
-  const to = kind("to");
-  if (from === to) throw new UsageError("--from and --to must differ");
-  const session = values["session"];
-  if (session !== undefined && !isValidSessionId(session))
-    throw new UsageError(`invalid session id ${JSON.stringify(session)}`);
-  return { from, to, dryRun, ...(session !== undefined ? { session } : {}) };
-}
-
-/**
- * Configuration this command needs, read from the environment. Kept local on
- * purpose for now; it moves onto the central config schema later.
- */
 /** The stores' settings, read through the gateway's own configuration schema. */
-function readEnv(env: NodeJS.ProcessEnv): {
-  dataDir: string;
-  projectId?: string;
-  emulatorHost?: string;
-  collection?: string;
-} {
+function readEnv(env: NodeJS.ProcessEnv): StoreSettings {
   const config = loadConfig(env);
   return {
     dataDir: config.DATA_DIR,
@@ -78,43 +43,55 @@ function readEnv(env: NodeJS.ProcessEnv): {
   };
 }
 
+/** A failure to report with exit code 1 (not a usage error, not a bug). */
+class CommandError extends Error {}
+
 /** Runs the command; returns the exit code (0 done, 1 failed, 2 bad usage). */
 export async function main(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
   io: CliIo = consoleIo,
 ): Promise<number> {
-  let args: MigrateArgs;
+  let args: CliArgs;
+  let config: StoreSettings;
   try {
     args = parseArgs(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    io.err(`error: ${error.message}`);
-    io.err(USAGE);
-    return 2;
-  }
-  let config: ReturnType<typeof readEnv>;
-  try {
     config = readEnv(env);
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
+    if (!(error instanceof UsageError) && !(error instanceof ConfigError)) throw error;
     io.err(`error: ${error.message}`);
+    if (error instanceof UsageError) io.err(USAGE);
     return 2;
   }
-  if ((args.from === "firestore" || args.to === "firestore") && config.projectId === undefined) {
+  if (args.command === "migrate" && (args.from === "firestore" || args.to === "firestore") && !config.projectId) {
     io.err("error: FIRESTORE_PROJECT_ID is required to use firestore");
     return 2;
   }
+  try {
+    if (args.command === "migrate") await migrate(args, config, io);
+    else if (args.command === "import") await importFolder(args, config, io);
+    else await exportFolder(args, config, io);
+    return 0;
+  } catch (error) {
+    io.err(`error: ${args.command} failed: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
+
+async function migrate(args: MigrateArgs, config: StoreSettings, io: CliIo) {
   const open = async (kind: Kind): Promise<SessionStore> =>
-    kind === "disk"
-      ? createDiskStore({ dataDir: config.dataDir })
+    kind === "sqlite"
+      ? openEmbeddedStore({ dataDir: config.dataDir })
       : createFirestoreStore({
           projectId: config.projectId!,
           ...(config.emulatorHost ? { emulatorHost: config.emulatorHost } : {}),
           ...(config.collection ? { collection: config.collection } : {}),
         });
   const from = await open(args.from);
-  const to = await open(args.to);
+  const to = await open(args.to).catch(async (error: unknown) => {
+    await from.close();
+    throw error;
+  });
   try {
     const report = await migrateSessions({
       from,
@@ -123,13 +100,48 @@ export async function main(
       ...(args.session !== undefined ? { session: args.session } : {}),
     });
     printReport(report, args, io);
-    return 0;
-  } catch (error) {
-    io.err(`error: migration failed: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
   } finally {
     await Promise.all([from.close(), to.close()]);
   }
+}
+
+/**
+ * Adopts a Baileys `useMultiFileAuthState` folder as a session of the
+ * embedded store, in one atomic write, read back to check. Refuses a session
+ * that already holds keys (delete it first) and a folder without creds.json.
+ */
+async function importFolder(args: FolderArgs, config: StoreSettings, io: CliIo) {
+  const entries = await readBaileysAuthFolder(args.folder);
+  if (!entries.has("creds")) throw new CommandError(`${args.folder} has no creds.json: not a Baileys login folder`);
+  const store = await openEmbeddedStore({ dataDir: config.dataDir });
+  try {
+    const existing = await store.entries(args.session);
+    if (existing.size > 0)
+      throw new CommandError(
+        `session ${args.session} already holds ${existing.size} keys; delete it first (DELETE /sessions/${args.session}) or pick another id`,
+      );
+    await store.setMany(args.session, entries);
+    const stored = await store.entries(args.session);
+    const equal = stored.size === entries.size && [...entries].every(([k, v]) => sameValue(v, stored.get(k)!));
+    if (!equal) throw new CommandError(`session ${args.session} did not read back equal after the import`);
+  } finally {
+    await store.close();
+  }
+  io.out(`imported ${entries.size} keys from ${args.folder} into session ${args.session}`);
+}
+
+/** Writes a session of the embedded store as a folder Baileys' `useMultiFileAuthState` opens. */
+async function exportFolder(args: FolderArgs, config: StoreSettings, io: CliIo) {
+  const store = await openEmbeddedStore({ dataDir: config.dataDir });
+  let entries;
+  try {
+    entries = await store.entries(args.session);
+  } finally {
+    await store.close();
+  }
+  if (entries.size === 0) throw new CommandError(`session ${args.session} holds no keys`);
+  const files = await writeBaileysAuthFolder(args.folder, entries);
+  io.out(`exported session ${args.session}: ${files} files in ${args.folder}`);
 }
 
 function printReport(report: MigrationReport, args: MigrateArgs, io: CliIo): void {

@@ -1,9 +1,11 @@
 import { join } from "node:path";
-import { DiskSessionStore } from "../../adapters/session-store/disk/disk.session-store.ts";
+import { upgradeDiskSessions } from "../../adapters/session-store/disk-to-sqlite-upgrade.ts";
+import { readBaileysFolder, writeBaileysFolder } from "../../adapters/session-store/shared/baileys-folder.ts";
+import { SqliteSessionStore } from "../../adapters/session-store/sqlite/sqlite.session-store.ts";
 import type { FirestoreSessionStore } from "../../adapters/session-store/firestore/firestore.session-store.ts";
 import { TieredSessionStore } from "../../adapters/session-store/tiered/tiered.session-store.ts";
 import type { Logger } from "../../domain/ports/logger.port.ts";
-import type { FirestoreAuthStateMode } from "../../domain/ports/session-store.port.ts";
+import type { FirestoreAuthStateMode, StoredValue } from "../../domain/ports/session-store.port.ts";
 
 export interface SessionStoreFactoryOptions {
   readonly dataDir: string;
@@ -20,8 +22,36 @@ export interface SessionStoreFactoryOptions {
   readonly isCredsKey?: (key: string) => boolean;
 }
 
-export function createDiskStore(options: { dataDir: string; logger?: Logger }): DiskSessionStore {
-  return new DiskSessionStore(options);
+/** The embedded store's database file in DATA_DIR. */
+export const SESSIONS_DB = "sessions.db";
+
+/**
+ * The embedded session store (`<dataDir>/sessions.db`). A data dir written by
+ * the earlier file-per-key disk store (`<dataDir>/sessions/`) is upgraded into
+ * it first: copied, verified, and the old folder moved aside, with no new QR.
+ */
+export async function openEmbeddedStore(options: { dataDir: string; logger?: Logger }): Promise<SqliteSessionStore> {
+  const store = new SqliteSessionStore({
+    path: join(options.dataDir, SESSIONS_DB),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  try {
+    await upgradeDiskSessions(options.dataDir, store, options.logger);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}
+
+/** Reads a folder written by Baileys' `useMultiFileAuthState` (the sessions CLI's import format). */
+export function readBaileysAuthFolder(dir: string): Promise<Map<string, StoredValue>> {
+  return readBaileysFolder(dir);
+}
+
+/** Writes a folder Baileys' `useMultiFileAuthState` opens (the sessions CLI's export format); returns the file count. */
+export function writeBaileysAuthFolder(dir: string, entries: ReadonlyMap<string, StoredValue>): Promise<number> {
+  return writeBaileysFolder(dir, entries);
 }
 
 export interface FirestoreStoreOptions {
@@ -58,7 +88,7 @@ export async function createSessionStore(options: SessionStoreFactoryOptions): P
       : (await import("../../adapters/session-store/firestore/firestore.session-store.ts")).FirestoreSessionStore;
   const store = new TieredSessionStore({
     mode,
-    local: createDiskStore({ dataDir: options.dataDir, ...(options.logger ? { logger: options.logger } : {}) }),
+    local: await openEmbeddedStore({ dataDir: options.dataDir, ...(options.logger ? { logger: options.logger } : {}) }),
     remote: () => {
       if (!firestore) throw new Error("Firestore is not used in mode off");
       return new firestore({

@@ -1,7 +1,7 @@
 import { injectionToken, type InjectionToken } from "../injection-token.ts";
 
 /**
- * How much of the logins the gateway keeps in Firestore besides the disk
+ * How much of the logins the gateway keeps in Firestore besides its embedded store
  * (FIRESTORE_AUTH_STATE_MODE): nothing, the credentials only, or every key.
  */
 export const FirestoreAuthStateModes = ["off", "creds_only", "full"] as const;
@@ -20,7 +20,7 @@ export type StoredValue =
  * any characters).
  */
 export interface SessionStore {
-  /** The storage technology, for logs, metrics and health (`disk`, `firestore`). */
+  /** The storage technology, for logs, metrics and health (`sqlite`, `firestore`). */
   readonly kind: string;
 
   /**

@@ -1,5 +1,3 @@
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import { initAuthCreds, makeCacheableSignalKeyStore, proto } from "@whiskeysockets/baileys";
 import type { SignalDataSet, SignalDataTypeMap } from "@whiskeysockets/baileys";
 import { describe, expect, it } from "vitest";
@@ -10,8 +8,7 @@ import {
 } from "../../../src/domain/ports/session-store.port.ts";
 import { loadAuthState } from "../../../src/adapters/messaging/baileys/auth-state.ts";
 import { SessionWrites } from "../../../src/adapters/messaging/baileys/session-writes.ts";
-import { diskStore, silentLogger } from "./harness.ts";
-import type { DiskSessionStore } from "../../../src/adapters/session-store/disk/disk.session-store.ts";
+import { damageStoredValue, sessionStore, silentLogger } from "./harness.ts";
 
 const SESSION = "main";
 
@@ -66,13 +63,12 @@ function toPlainBytes(value: StoredValue): StoredValue {
 
 async function setup(): Promise<{
   store: RecordingStore;
-  disk: DiskSessionStore;
+  path: string;
   writes: SessionWrites;
-  dataDir: string;
 }> {
-  const { store: disk, dataDir } = await diskStore();
-  const store = new RecordingStore(disk);
-  return { store, disk, writes: new SessionWrites(store, SESSION, silentLogger), dataDir };
+  const { store: inner, path } = await sessionStore();
+  const store = new RecordingStore(inner);
+  return { store, path, writes: new SessionWrites(store, SESSION, silentLogger) };
 }
 
 const bytes = (...values: number[]): Buffer => Buffer.from(values);
@@ -276,14 +272,12 @@ describe("auth-state bridge", () => {
   });
 
   it("rejects with CorruptEntryError on an unreadable creds file and never replaces it", async () => {
-    const { store, disk, writes, dataDir } = await setup();
+    const { store, writes, path } = await setup();
     const auth = await loadAuthState(store, writes, silentLogger);
     auth.saveCreds();
     await writes.flush();
     const calls = store.setManyCalls.length;
-    // The disk store writes key files at checkpoints: the file to damage exists after one.
-    await disk.checkpoint();
-    await writeFile(join(dataDir, "sessions", SESSION, "creds.json"), '{"noiseKey": {"private": {"type": "Buf');
+    damageStoredValue(path, SESSION, "creds", '{"noiseKey": {"private": {"type": "Buf');
 
     await expect(loadAuthState(store, writes, silentLogger)).rejects.toBeInstanceOf(CorruptEntryError);
     await expect(loadAuthState(store, writes, silentLogger)).rejects.toMatchObject({ key: "creds" });

@@ -1,29 +1,31 @@
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import {
-  CorruptEntryError,
-  type SessionStore,
-  type StoredValue,
-} from "../../../src/domain/ports/session-store.port.ts";
-import { connect, connectorFor, diskStore, startSim, storeProvisioned } from "./harness.ts";
+import { CorruptEntryError, type SessionStore } from "../../../src/domain/ports/session-store.port.ts";
+import { connect, connectorFor, damageStoredValue, sessionStore, startSim, storeProvisioned } from "./harness.ts";
 
 const PHONE = "15550201001";
 
 /** Lets every setMany take a while, so a reconnect that did not wait for the creds would read stale ones. */
 function slowWrites(store: SessionStore, delayMs: number): SessionStore {
-  return Object.assign(Object.create(store) as SessionStore, {
-    async setMany(session: string, entries: ReadonlyMap<string, StoredValue | null>) {
+  // Delegates explicitly: a store with private fields cannot be the prototype of a wrapper.
+  return {
+    kind: store.kind,
+    getMany: (session, keys) => store.getMany(session, keys),
+    entries: (session) => store.entries(session),
+    clear: (session) => store.clear(session),
+    listSessions: () => store.listSessions(),
+    health: () => store.health(),
+    close: () => store.close(),
+    async setMany(session, entries) {
       await new Promise((resolve) => setTimeout(resolve, delayMs));
       return store.setMany(session, entries);
     },
-  });
+  };
 }
 
 describe("BaileysConnector: logins", () => {
   it("opens a stored (pre-provisioned) login and reports the account jid", async () => {
     const sim = await startSim();
-    const { store } = await diskStore();
+    const { store } = await sessionStore();
     const account = sim.provisionAccount({ phone: PHONE });
     await storeProvisioned(store, "main", account);
 
@@ -35,7 +37,7 @@ describe("BaileysConnector: logins", () => {
 
   it("links by QR: qr -> scan -> close 515 -> connect again on the saved creds -> open", async () => {
     const sim = await startSim();
-    const { store } = await diskStore();
+    const { store } = await sessionStore();
     const connector = connectorFor(sim, slowWrites(store, 150));
 
     const first = await connect(connector, "main");
@@ -54,7 +56,7 @@ describe("BaileysConnector: logins", () => {
 
   it("gives the first QR about 60 s and closes as qr_exhausted when the refs run out", async () => {
     const sim = await startSim({ qrRefs: 2 });
-    const { store } = await diskStore();
+    const { store } = await sessionStore();
     const defaults = await connect(connectorFor(sim, store), "default-qr");
     const qr = await defaults.events.waitFor("qr");
     const lifetime = qr.expiresAt.getTime() - Date.now();
@@ -71,7 +73,7 @@ describe("BaileysConnector: logins", () => {
 
   it("links by pairing code entered on the simulated phone", async () => {
     const sim = await startSim();
-    const { store } = await diskStore();
+    const { store } = await sessionStore();
     const connector = connectorFor(sim, store);
     const first = await connect(connector, "main");
 
@@ -86,7 +88,7 @@ describe("BaileysConnector: logins", () => {
 
   it("refuses a pairing code for a session that is already linked", async () => {
     const sim = await startSim();
-    const { store } = await diskStore();
+    const { store } = await sessionStore();
     await storeProvisioned(store, "main", sim.provisionAccount({ phone: PHONE }));
     const { connection, events } = await connect(connectorFor(sim, store), "main");
     await events.waitFor("open");
@@ -99,11 +101,9 @@ describe("BaileysConnector: logins", () => {
 
   it("rejects with CorruptEntryError on a corrupt creds file and leaves the login alone", async () => {
     const sim = await startSim();
-    const { store, dataDir } = await diskStore();
+    const { store, path } = await sessionStore();
     await storeProvisioned(store, "main", sim.provisionAccount({ phone: PHONE }));
-    // The disk store writes key files at checkpoints: the file to damage exists after one.
-    await store.checkpoint();
-    await writeFile(join(dataDir, "sessions", "main", "creds.json"), '{"noiseKey":{"private":');
+    damageStoredValue(path, "main", "creds", '{"noiseKey":{"private":');
     const connector = connectorFor(sim, store);
 
     await expect(connector.connect("main", () => undefined)).rejects.toBeInstanceOf(CorruptEntryError);
@@ -114,7 +114,7 @@ describe("BaileysConnector: logins", () => {
 
   it("end() closes the socket and delivers nothing more, not even close", async () => {
     const sim = await startSim();
-    const { store } = await diskStore();
+    const { store } = await sessionStore();
     await storeProvisioned(store, "main", sim.provisionAccount({ phone: PHONE }));
     const { connection, events } = await connect(connectorFor(sim, store), "main");
     await events.waitFor("open");
@@ -129,7 +129,7 @@ describe("BaileysConnector: logins", () => {
 
   it("logout() unlinks the device: the same login cannot log in again", async () => {
     const sim = await startSim();
-    const { store } = await diskStore();
+    const { store } = await sessionStore();
     await storeProvisioned(store, "main", sim.provisionAccount({ phone: PHONE }));
     const connector = connectorFor(sim, store);
     const first = await connect(connector, "main");

@@ -11,7 +11,8 @@ import {
   BaileysConnector,
   type BaileysConnectorOptions,
 } from "../../../src/adapters/messaging/baileys/baileys.connector.ts";
-import { DiskSessionStore } from "../../../src/adapters/session-store/disk/disk.session-store.ts";
+import Database from "libsql";
+import { SqliteSessionStore } from "../../../src/adapters/session-store/sqlite/sqlite.session-store.ts";
 import { DiskMediaStore } from "../../../src/adapters/media-store/disk/disk.media-store.ts";
 import { startWhatsAppSimulator } from "../../fakes/whatsapp/index.ts";
 import type { ProvisionedAccount, SimulatorOptions, WhatsAppSimulator } from "../../fakes/whatsapp/index.ts";
@@ -32,15 +33,26 @@ export async function startSim(options: SimulatorOptions = {}): Promise<WhatsApp
   return sim;
 }
 
-/** A disk session store in a temp dir removed after the test. */
-export async function diskStore(): Promise<{ store: DiskSessionStore; dataDir: string }> {
+/** The gateway's session store (SQLite) in a temp dir removed after the test. */
+export async function sessionStore(): Promise<{ store: SqliteSessionStore; path: string }> {
   const dataDir = await mkdtemp(join(tmpdir(), "baileys-adapter-"));
-  const store = new DiskSessionStore({ dataDir });
+  const path = join(dataDir, "sessions.db");
+  const store = new SqliteSessionStore({ path });
   cleanups.push(async () => {
     await store.close();
     await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
   });
-  return { store, dataDir };
+  return { store, path };
+}
+
+/** Damages a stored value behind the store's back (another connection), as a bad disk or a hand edit would. */
+export function damageStoredValue(path: string, session: string, key: string, text: string): void {
+  const db = new Database(path);
+  try {
+    db.prepare("UPDATE entries SET value = ? WHERE session = ? AND key = ?").run([text, session, Buffer.from(key)]);
+  } finally {
+    db.close();
+  }
 }
 
 /** Stores a simulator-provisioned login as the session's creds. */
@@ -133,7 +145,7 @@ export async function connect(
   return { connection, events };
 }
 
-/** A pre-provisioned account stored in a fresh disk store, connected and open. */
+/** A pre-provisioned account stored in a fresh session store, connected and open. */
 export async function openSession(
   sim: WhatsAppSimulator,
   phone: string,
@@ -141,11 +153,11 @@ export async function openSession(
 ): Promise<{
   connection: WhatsAppConnection;
   events: Events;
-  store: DiskSessionStore;
+  store: SqliteSessionStore;
   connector: BaileysConnector;
   account: ProvisionedAccount;
 }> {
-  const { store } = await diskStore();
+  const { store } = await sessionStore();
   const account = sim.provisionAccount({ phone });
   await storeProvisioned(store, "main", account);
   const connector = connectorFor(sim, store, options);

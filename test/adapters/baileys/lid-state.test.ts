@@ -4,15 +4,15 @@ import { loadAuthState } from "../../../src/adapters/messaging/baileys/auth-stat
 import { storedLidForPn } from "../../../src/adapters/messaging/baileys/chat-actions.ts";
 import { ChatAddressing } from "../../../src/adapters/messaging/baileys/chat-addressing.ts";
 import { SessionWrites } from "../../../src/adapters/messaging/baileys/session-writes.ts";
-import type { DiskSessionStore } from "../../../src/adapters/session-store/disk/disk.session-store.ts";
-import { diskStore, silentLogger } from "./harness.ts";
+import type { SqliteSessionStore } from "../../../src/adapters/session-store/sqlite/sqlite.session-store.ts";
+import { sessionStore, silentLogger } from "./harness.ts";
 
 const PN = "15550002222@s.whatsapp.net";
 const LID = "987654321012345@lid";
 const OTHER_PN = "15550003333@s.whatsapp.net";
 
 /** A session's login as one connection loads it: auth state, Baileys' signal repository over it, chat addressing. */
-async function load(store: DiskSessionStore) {
+async function load(store: SqliteSessionStore) {
   const writes = new SessionWrites(store, "main", silentLogger);
   const auth = await loadAuthState(store, writes, silentLogger);
   const keys = addTransactionCapability(auth.keys, silentLogger, { maxCommitRetries: 1, delayBetweenTriesMs: 0 });
@@ -24,7 +24,7 @@ async function load(store: DiskSessionStore) {
 
 describe("LID state kept in the session store", () => {
   it("Baileys' phone-LID mapping resolves both ways after a restart", async () => {
-    const { store } = await diskStore();
+    const { store } = await sessionStore();
     const before = await load(store);
     await before.signal.lidMapping.storeLIDPNMappings([{ lid: LID, pn: PN }]);
     await before.writes.flush();
@@ -38,7 +38,7 @@ describe("LID state kept in the session store", () => {
   });
 
   it("a chat addressed by LID is answered by LID, also after a restart, until the contact writes by number", async () => {
-    const { store } = await diskStore();
+    const { store } = await sessionStore();
     const first = await load(store);
 
     first.chats.note(PN, LID);
@@ -57,7 +57,7 @@ describe("LID state kept in the session store", () => {
   });
 
   it("writes nothing for chats addressed by number, and nothing once the login is sealed", async () => {
-    const { store } = await diskStore();
+    const { store } = await sessionStore();
     const { chats, writes, auth } = await load(store);
 
     chats.note(OTHER_PN, undefined);
@@ -71,7 +71,7 @@ describe("LID state kept in the session store", () => {
   });
 
   it("the last of quick notes is the one stored", async () => {
-    const { store } = await diskStore();
+    const { store } = await sessionStore();
     const { chats, writes } = await load(store);
 
     chats.note(PN, LID);

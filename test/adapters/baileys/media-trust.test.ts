@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { assertCertificate, mediaTrustFor } from "../../../src/adapters/messaging/baileys/media-trust.ts";
-import { connectorFor, diskStore, silentLogger, startSim } from "./harness.ts";
+import { connectorFor, sessionStore, silentLogger, startSim } from "./harness.ts";
 
 describe("media trust (WA_MEDIA_CA_FILE)", () => {
   it("without a CA, changes nothing: the default trust everywhere", async () => {
@@ -23,7 +23,7 @@ describe("media trust (WA_MEDIA_CA_FILE)", () => {
 
   it("refuses a CA that is not a certificate, when the connector is built", async () => {
     const sim = await startSim();
-    const { store } = await diskStore();
+    const { store } = await sessionStore();
 
     expect(() => assertCertificate("not a certificate")).toThrow(/not a certificate/);
     expect(() => assertCertificate(Buffer.alloc(0))).toThrow(/not a certificate/);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { BufferJSON } from "@whiskeysockets/baileys";
 import pino from "pino";
 import { BaileysConnector } from "../../../src/adapters/messaging/baileys/baileys.connector.ts";
-import { DiskSessionStore } from "../../../src/adapters/session-store/disk/disk.session-store.ts";
+import { SqliteSessionStore } from "../../../src/adapters/session-store/sqlite/sqlite.session-store.ts";
 import { DiskMediaStore } from "../../../src/adapters/media-store/disk/disk.media-store.ts";
 import { WhatsAppProvider } from "../../../src/app/sessions/whatsapp-provider.ts";
 import type { StoredValue } from "../../../src/domain/ports/session-store.port.ts";
@@ -27,7 +27,7 @@ runMessagingProviderContract(
   async () => {
     const sim = await startWhatsAppSimulator();
     const dataDir = await mkdtemp(join(tmpdir(), "provider-contract-"));
-    const store = new DiskSessionStore({ dataDir });
+    const store = new SqliteSessionStore({ path: join(dataDir, "sessions.db") });
     const media = new DiskMediaStore({ dir: join(dataDir, "media"), synchronous: "normal" });
     const logger = pino({ level: "silent" });
 

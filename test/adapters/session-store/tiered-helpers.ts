@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { DiskSessionStore } from "../../../src/adapters/session-store/disk/disk.session-store.ts";
+import { SqliteSessionStore } from "../../../src/adapters/session-store/sqlite/sqlite.session-store.ts";
 import { FirestoreSessionStore } from "../../../src/adapters/session-store/firestore/firestore.session-store.ts";
 import type {
   ApplyOptions,
@@ -56,7 +56,7 @@ export function makeTiered(
   const errors: unknown[] = [];
   const store = new TieredSessionStore({
     mode,
-    local: new DiskSessionStore({ dataDir }),
+    local: new SqliteSessionStore({ path: join(dataDir, "sessions.db") }),
     remote: () => {
       created += 1;
       if (emulator === null) throw new Error("no emulator in this test");

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe } from "vitest";
-import { DiskSessionStore } from "../../../src/adapters/session-store/disk/disk.session-store.ts";
+import { SqliteSessionStore } from "../../../src/adapters/session-store/sqlite/sqlite.session-store.ts";
 import { FirestoreSessionStore } from "../../../src/adapters/session-store/firestore/firestore.session-store.ts";
 import { TieredSessionStore } from "../../../src/adapters/session-store/tiered/tiered.session-store.ts";
 import type { FirestoreAuthStateMode } from "../../../src/domain/ports/session-store.port.ts";
@@ -24,7 +24,7 @@ function makeTiered(mode: FirestoreAuthStateMode) {
     const emu = mode === "off" ? null : await (emulator ??= startFirestoreEmulator());
     const store = new TieredSessionStore({
       mode,
-      local: new DiskSessionStore({ dataDir }),
+      local: new SqliteSessionStore({ path: join(dataDir, "sessions.db") }),
       remote: () => {
         if (emu === null) throw new Error("mode off must never create the Firestore store");
         return new FirestoreSessionStore({

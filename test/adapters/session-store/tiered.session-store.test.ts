@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BufferJSON, useMultiFileAuthState } from "@whiskeysockets/baileys";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { DiskSessionStore } from "../../../src/adapters/session-store/disk/disk.session-store.ts";
+import { upgradeDiskSessions } from "../../../src/adapters/session-store/disk-to-sqlite-upgrade.ts";
+import { SqliteSessionStore } from "../../../src/adapters/session-store/sqlite/sqlite.session-store.ts";
 import type { FirestoreSessionStore } from "../../../src/adapters/session-store/firestore/firestore.session-store.ts";
 import { Outbox } from "../../../src/adapters/session-store/tiered/outbox.ts";
 import type { FirestoreAuthStateMode } from "../../../src/domain/ports/session-store.port.ts";
@@ -31,6 +32,14 @@ function firestore(): FirestoreSessionStore {
   opened.push(store);
   return store;
 }
+function localStore(dir: string): SqliteSessionStore {
+  return new SqliteSessionStore({ path: join(dir, "sessions.db") });
+}
+/** The embedded store's files gone (a new disk): only Firestore and the outbox remain. */
+async function loseLocalStore(): Promise<void> {
+  for (const name of ["sessions.db", "sessions.db-wal", "sessions.db-shm"])
+    await rm(join(dataDir, name), { force: true });
+}
 const creds = (n: number): StoredValue => ({
   noiseKey: { private: Buffer.alloc(32, n), public: Buffer.alloc(32, n + 1) },
   registrationId: n,
@@ -47,7 +56,7 @@ afterEach(async () => {
 });
 
 describe("TieredSessionStore, mode off", () => {
-  it("never creates the Firestore store and reports the disk's health", async () => {
+  it("never creates the Firestore store and reports the embedded store's health", async () => {
     const { store, remoteCreated } = tiered("off");
     await store.open();
     await store.setMany(
@@ -62,7 +71,8 @@ describe("TieredSessionStore, mode off", () => {
     await store.clear("s");
     expect(store.health()).toEqual({ status: "ok" });
     expect(remoteCreated()).toBe(0);
-    expect(await readdir(dataDir)).toEqual(["sessions"]);
+    // Nothing but the embedded database: no outbox in mode off.
+    expect((await readdir(dataDir)).filter((name) => !name.startsWith("sessions.db"))).toEqual([]);
   });
 });
 
@@ -115,7 +125,9 @@ describe.skipIf(!firestoreEmulatorAvailable())("TieredSessionStore with Firestor
       expect(await cold.store.entries("s")).toEqual(written);
       // Restored onto the disk: it serves reads without Firestore from now on.
       await cold.store.close();
-      expect(await new DiskSessionStore({ dataDir: emptyDisk }).entries("s")).toEqual(written);
+      const local = localStore(emptyDisk);
+      expect(await local.entries("s")).toEqual(written);
+      await local.close();
     } finally {
       await rm(emptyDisk, { recursive: true, force: true });
     }
@@ -156,7 +168,7 @@ describe.skipIf(!firestoreEmulatorAvailable())("TieredSessionStore with Firestor
     expect((await firestore().sessionMeta("s")).complete).toBe(true);
     await full.store.close();
 
-    await rm(join(dataDir, "sessions"), { recursive: true });
+    await loseLocalStore();
     const cold = tiered("full");
     await cold.store.open();
     expect(await cold.store.entries("s")).toEqual(onDisk);
@@ -166,13 +178,17 @@ describe.skipIf(!firestoreEmulatorAvailable())("TieredSessionStore with Firestor
     const { state, saveCreds } = await useMultiFileAuthState(join(dataDir, "sessions", "dropped"));
     await saveCreds();
     await state.keys.set({ "pre-key": { "1": { public: Buffer.from([1]), private: Buffer.from([2]) } } });
+    // At start the folder is upgraded into sessions.db with no version (seq 0), as the composition root does.
+    const upgraded = localStore(dataDir);
+    await upgradeDiskSessions(dataDir, upgraded);
+    await upgraded.close();
     const full = tiered("full");
     await full.store.open();
     const onDisk = await full.store.entries("dropped");
     expect([...onDisk.keys()].sort()).toEqual(["creds", "pre-key-1"]);
     expect(await firestore().entries("dropped")).toEqual(onDisk);
     await full.store.close();
-    await rm(join(dataDir, "sessions"), { recursive: true });
+    await loseLocalStore();
     const cold = tiered("full");
     await cold.store.open();
     expect(JSON.stringify((await cold.store.getMany("dropped", ["creds"])).get("creds"), BufferJSON.replacer)).toBe(
@@ -225,7 +241,7 @@ describe.skipIf(!firestoreEmulatorAvailable())("TieredSessionStore with Firestor
   });
 
   it("a stale backfill never overwrites a newer Firestore key", async () => {
-    const disk = new DiskSessionStore({ dataDir });
+    const disk = localStore(dataDir);
     await disk.applyVersioned(
       "s",
       [
@@ -247,7 +263,7 @@ describe.skipIf(!firestoreEmulatorAvailable())("TieredSessionStore with Firestor
   });
 
   it("a restore never overwrites a newer disk key", async () => {
-    const disk = new DiskSessionStore({ dataDir });
+    const disk = localStore(dataDir);
     await disk.applyVersioned(
       "s",
       [

@@ -53,7 +53,4 @@ export function fileNameToKey(name: string): string | null {
   }
 }
 
-/** The file name Baileys' `useMultiFileAuthState` gives a key (`/` -> `__`, `:` -> `-`). */
-export function baileysFileName(key: string): string {
-  return `${key.replace(/\//g, "__").replace(/:/g, "-")}.json`;
-}
+export { baileysFileName } from "../shared/baileys-folder.ts";

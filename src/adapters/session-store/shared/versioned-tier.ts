@@ -19,7 +19,7 @@ export interface TierSessionMeta {
   readonly seq: number;
   /**
    * Whether the tier holds every key of the session (a mirror), rather than a
-   * subset (only the credentials). A disk tier is always complete.
+   * subset (only the credentials). An embedded tier (SQLite, disk) is always complete.
    */
   readonly complete: boolean;
 }
@@ -46,7 +46,7 @@ export interface ApplyOptions {
  * lower than the write's version (an absent key has no version). Each call is
  * atomic like {@link SessionStore.setMany}.
  *
- * The disk and Firestore stores both implement it; the tiered store composes
+ * The SQLite, disk and Firestore stores implement it; the tiered store composes
  * two of them through this interface only.
  */
 export interface VersionedSessionTier extends SessionStore {

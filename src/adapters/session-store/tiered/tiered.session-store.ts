@@ -15,7 +15,7 @@ import { syncSession } from "./tiered-sync.ts";
 
 export interface TieredSessionStoreOptions {
   readonly mode: FirestoreAuthStateMode;
-  /** The disk store: always written first, always serves reads. */
+  /** The embedded store (SQLite): always written first, always serves reads. */
   readonly local: VersionedSessionTier;
   /** Creates the Firestore store; never called in mode `off`, so Firestore is not even initialized. */
   readonly remote: () => VersionedSessionTier;
@@ -65,7 +65,7 @@ export class TieredSessionStore implements SessionStore {
   remoteErrorCount = 0;
 
   constructor(private readonly options: TieredSessionStoreOptions) {
-    this.kind = options.mode === "off" ? "disk" : `disk+firestore(${options.mode})`;
+    this.kind = options.mode === "off" ? options.local.kind : `${options.local.kind}+firestore(${options.mode})`;
     this.isCredsKey = options.isCredsKey ?? ((key) => key === "creds");
     this.logger = options.logger ?? silentLogger;
     this.outbox = new Outbox(options.outboxDir);
