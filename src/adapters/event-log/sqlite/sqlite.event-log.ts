@@ -1,4 +1,4 @@
-import { DomainError } from "../../../domain/errors.ts";
+import { DomainError, type WriteHealth } from "../../../domain/errors.ts";
 import type { EventLog, LoggedEvent, NewLoggedEvent } from "../../../domain/ports/event-log.port.ts";
 import { DurableDatabase } from "../../shared/sqlite/durable-database.ts";
 import { migrate } from "./schema.ts";
@@ -33,13 +33,14 @@ export class SqliteEventLog implements EventLog {
       path: options.path,
       synchronous: options.synchronous ?? "full",
       busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+      store: "event log",
       migrate,
       closedError: () => new DomainError("STORE.UNAVAILABLE", "the event log is closed"),
     });
   }
 
   append(event: NewLoggedEvent): Promise<LoggedEvent> {
-    return this.#database.group.run(() => {
+    return this.#database.run(() => {
       const result = this.#database.statements
         .get("INSERT INTO events (type, at, body) VALUES (?, ?, ?)")
         .run([event.type, event.at.getTime(), event.body]);
@@ -70,10 +71,15 @@ export class SqliteEventLog implements EventLog {
   }
 
   prune(olderThan: Date): Promise<number> {
-    return this.#database.group.run(() => {
+    return this.#database.run(() => {
       const result = this.#database.statements.get("DELETE FROM events WHERE at < ?").run([olderThan.getTime()]);
       return Number(result.changes);
     });
+  }
+
+  /** `ok`, or `down` with the reason while its storage fails (see DurableDatabase.health). */
+  health(): Promise<WriteHealth> {
+    return this.#database.health();
   }
 
   close(): Promise<void> {

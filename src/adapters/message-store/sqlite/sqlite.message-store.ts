@@ -36,7 +36,6 @@ import type {
 import { followersToRead, selectRuns, type RunCandidate } from "../../../domain/recipient-runs.ts";
 import { readPage, readTimePage } from "../../shared/sqlite/cursor.ts";
 import { DurableDatabase } from "../../shared/sqlite/durable-database.ts";
-import type { GroupCommit } from "../../shared/sqlite/group-commit.ts";
 import type { Param, PreparedStatements } from "../../shared/sqlite/statements.ts";
 import type { SyncFile } from "../../shared/sqlite/wal-sync.ts";
 import { EarlyStatuses } from "./early-statuses.ts";
@@ -128,7 +127,6 @@ export class SqliteMessageStore implements MessageStore {
   readonly #database: DurableDatabase;
   readonly #sql: PreparedStatements;
   readonly #path: string;
-  readonly #group: GroupCommit;
   readonly #early: EarlyStatuses;
   readonly #earlyLimits: EarlyStatusLimits;
 
@@ -138,13 +136,13 @@ export class SqliteMessageStore implements MessageStore {
       path: options.path,
       synchronous: options.synchronous ?? "full",
       busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+      store: "message store",
       migrate: (db) => migrate(db),
       closedError: unavailable,
       ...(options.maxBatchSize === undefined ? {} : { maxBatchSize: options.maxBatchSize }),
       ...(options.syncFile === undefined ? {} : { syncFile: options.syncFile }),
     });
     this.#sql = this.#database.statements;
-    this.#group = this.#database.group;
     this.#earlyLimits = earlyStatusLimits(options);
     this.#early = new EarlyStatuses((sql) => this.#statement(sql), this.#earlyLimits);
   }
@@ -155,27 +153,27 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   enqueue(message: NewOutboundMessage): Promise<EnqueueResult> {
-    return this.#group.run(() => this.#enqueue(message));
+    return this.#database.run(() => this.#enqueue(message));
   }
 
   claim(route: Route, limit: number, leaseMs: number, now: Date, window = 1): Promise<Message[]> {
-    return this.#group.run(() => this.#claim(route, limit, leaseMs, now, window), { durable: false });
+    return this.#database.run(() => this.#claim(route, limit, leaseMs, now, window), { durable: false });
   }
 
   recordAttempt(id: string, outcome: AttemptOutcome, now: Date): Promise<Message> {
-    return this.#group.run(() => this.#recordAttempt(id, outcome, now));
+    return this.#database.run(() => this.#recordAttempt(id, outcome, now));
   }
 
   applyStatus(update: StatusUpdate, now: Date): Promise<StatusApplied | undefined> {
-    return this.#group.run(() => this.#applyStatus(update, now));
+    return this.#database.run(() => this.#applyStatus(update, now));
   }
 
   recordInbound(message: NewInboundMessage): Promise<{ readonly message: Message; readonly created: boolean }> {
-    return this.#group.run(() => this.#recordInbound(message));
+    return this.#database.run(() => this.#recordInbound(message));
   }
 
   updateMedia(id: string, media: readonly MessageMedia[], now: Date): Promise<Message | undefined> {
-    return this.#group.run(() => {
+    return this.#database.run(() => {
       const row = this.#one("SELECT * FROM messages WHERE id = ?", [id]);
       if (!row) return undefined;
       const next = withMedia(rowToStored(row), media, now);
@@ -194,7 +192,7 @@ export class SqliteMessageStore implements MessageStore {
     amendment: Amendment,
     now: Date,
   ): Promise<{ readonly message: Message; readonly changed: boolean } | undefined> {
-    return this.#group.run(() => {
+    return this.#database.run(() => {
       const row = this.#one("SELECT * FROM messages WHERE id = ?", [id]);
       if (!row) return undefined;
       const next = amended(rowToStored(row), amendment, now);
@@ -229,7 +227,7 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   requeueInFlight(now: Date): Promise<number> {
-    return this.#group.run(() => {
+    return this.#database.run(() => {
       const rows = this.#all("SELECT * FROM messages WHERE status = 'sending' ORDER BY seq", []);
       for (const row of rows) this.#write(row, afterRequeue(rowToStored(row), now));
       return rows.length;
@@ -284,13 +282,9 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   async ping(): Promise<void> {
-    const failure = this.#database.durabilityFailure;
-    if (failure)
-      throw new DomainError(
-        "STORE.UNAVAILABLE",
-        `the message store cannot make writes durable any more (${failure.message}); restart it`,
-      );
-    this.#read("SELECT 1 AS ok", []);
+    const health = await this.#database.health();
+    if (health.status !== "ok")
+      throw new DomainError("STORE.UNAVAILABLE", health.detail ?? "the message store is down");
   }
 
   close(): Promise<void> {
