@@ -88,12 +88,10 @@ export class CheckHealth {
   }
 
   private async checkStore(store: WatchedStore): Promise<{ status: "ok" | "down"; kind: string; detail?: string }> {
-    const health = await store
-      .health()
-      .catch((error: unknown): WriteHealth => ({
-        status: "down",
-        detail: error instanceof Error ? error.message : String(error),
-      }));
+    const health = await store.health().catch((error: unknown): WriteHealth => ({
+      status: "down",
+      detail: error instanceof Error ? error.message : String(error),
+    }));
     return { status: health.status, kind: store.kind, ...(health.detail ? { detail: health.detail } : {}) };
   }
 

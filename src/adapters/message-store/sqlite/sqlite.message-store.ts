@@ -5,7 +5,7 @@ import {
   type EarlyStatusLimits,
   type EarlyStatusOptions,
 } from "../../../domain/early-statuses.ts";
-import { DomainError } from "../../../domain/errors.ts";
+import { DomainError, StoreUnavailableError } from "../../../domain/errors.ts";
 import type { MessageMedia } from "../../../domain/media.ts";
 import type { Message, NewInboundMessage, NewOutboundMessage, Route } from "../../../domain/message.ts";
 import {
@@ -129,6 +129,8 @@ export class SqliteMessageStore implements MessageStore {
   readonly #path: string;
   readonly #early: EarlyStatuses;
   readonly #earlyLimits: EarlyStatusLimits;
+  /** Leases of claims whose caller got an error though they may have committed (their log sync failed). */
+  #orphanLeases: Array<{ readonly id: string; readonly leaseUntil: number }> = [];
 
   constructor(options: SqliteMessageStoreOptions) {
     this.#path = options.path;
@@ -157,7 +159,30 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   claim(route: Route, limit: number, leaseMs: number, now: Date, window = 1): Promise<Message[]> {
-    return this.#database.run(() => this.#claim(route, limit, leaseMs, now, window), { durable: false });
+    let claimed: readonly Message[] = [];
+    const orphans = this.#orphanLeases;
+    return this.#database
+      .run(
+        () => {
+          this.#releaseOrphans(orphans, now);
+          return (claimed = this.#claim(route, limit, leaseMs, now, window));
+        },
+        { durable: false },
+      )
+      .then(
+        (messages) => {
+          if (orphans.length > 0) this.#orphanLeases = this.#orphanLeases.filter((lease) => !orphans.includes(lease));
+          return messages;
+        },
+        (error: unknown) => {
+          // A claim can commit and still fail (the sync of the log before it
+          // failed): nobody sends what it leased, so the next claim hands it back.
+          const leaseUntil = now.getTime() + Math.max(0, leaseMs);
+          if (error instanceof StoreUnavailableError)
+            this.#orphanLeases.push(...claimed.map((message) => ({ id: message.id, leaseUntil })));
+          throw error;
+        },
+      );
   }
 
   recordAttempt(id: string, outcome: AttemptOutcome, now: Date): Promise<Message> {
@@ -336,6 +361,15 @@ export class SqliteMessageStore implements MessageStore {
       window,
       now,
     ).map(({ row }) => this.#write(row, afterClaim(rowToStored(row), leaseMs, now)).message);
+  }
+
+  /** Puts back in the queue what a failed claim leased, if it did commit (still `sending` under that lease). */
+  #releaseOrphans(orphans: ReadonlyArray<{ readonly id: string; readonly leaseUntil: number }>, now: Date): void {
+    for (const { id, leaseUntil } of orphans) {
+      const row = this.#one("SELECT * FROM messages WHERE id = ?", [id]);
+      if (row?.status === "sending" && row.lease_until === leaseUntil)
+        this.#write(row, afterRequeue(rowToStored(row), now));
+    }
   }
 
   /** The recipient's unfinished messages right after `head`, at most `max`, in acceptance order. */
