@@ -1,10 +1,6 @@
-import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { SqliteMessageStore } from "../../src/adapters/message-store/sqlite/sqlite.message-store.ts";
-import { MessageStore } from "../../src/domain/ports/message-store.port.ts";
+import { prepareOutage } from "../support/disk-outage.ts";
 import { eventually, startInProcessGateway, type InProcessGateway } from "../support/in-process-gateway.ts";
-import { mountSmallFilesystem, type SmallFilesystem } from "../support/full-filesystem.ts";
-import { tempDir } from "../support/temp-dir.ts";
 import { newWebhookSecret, WebhookReceiver } from "../support/webhook-receiver.ts";
 
 /**
@@ -19,57 +15,9 @@ import { newWebhookSecret, WebhookReceiver } from "../support/webhook-receiver.t
  * says which one ran (DISK_FULL_TEST_MODE=injected forces the fallback).
  */
 
-interface Outage {
-  readonly mode: "tmpfs" | "injected";
-  readonly why?: string;
-  readonly dataDir: string;
-  readonly register?: Parameters<typeof startInProcessGateway>[3];
-  fill(): void;
-  free(): void;
-  close(): Promise<void>;
-}
-
-async function prepareOutage(): Promise<Outage> {
-  // DISK_FULL_TEST_MODE=injected runs the fallback where mounting would work.
-  const mounted =
-    process.env.DISK_FULL_TEST_MODE === "injected"
-      ? { skipped: "DISK_FULL_TEST_MODE=injected" }
-      : await mountSmallFilesystem(8 * 1024 * 1024);
-  if ("filesystem" in mounted) {
-    const fs: SmallFilesystem = mounted.filesystem;
-    return {
-      mode: "tmpfs",
-      dataDir: join(fs.path, "data"),
-      fill: () => fs.fill(),
-      free: () => fs.free(),
-      close: () => fs.close(),
-    };
-  }
-  const dir = await tempDir();
-  let full = false;
-  const enospc = () =>
-    Promise.reject(Object.assign(new Error("ENOSPC: no space left on device, fdatasync"), { code: "ENOSPC" }));
-  return {
-    mode: "injected",
-    why: mounted.skipped,
-    dataDir: dir.path,
-    register: (c) =>
-      c.register(MessageStore, {
-        useValue: new SqliteMessageStore({
-          path: join(dir.path, "messages.db"),
-          syncFile: (handle) => (full ? enospc() : handle.datasync()),
-        }),
-      }),
-    fill: () => (full = true),
-    free: () => (full = false),
-    close: dir.remove,
-  };
-}
-
 // Decided before the tests are declared, so the title can say which mode runs.
 const outage = await prepareOutage();
-if (outage.why) console.info(`disk-full test: injected failing writes (${outage.why})`);
-else console.info(`disk-full test: a real full filesystem (tmpfs at ${outage.dataDir})`);
+console.info(`disk-full test: ${outage.description}`);
 
 describe(`a full disk under DATA_DIR (mode: ${outage.mode})`, () => {
   const cleanups: Array<() => Promise<void> | void> = [];
