@@ -1,4 +1,5 @@
 import { StoreUnavailableError } from "../domain/errors.ts";
+import type { Logger } from "../domain/ports/logger.port.ts";
 import { backoffDelayMs } from "./dispatcher/backoff.ts";
 
 /**
@@ -18,4 +19,21 @@ export function outageRetryDelayMs(attempt: number, random: () => number = Math.
 /** Resolves after `ms` without keeping the process alive. */
 export function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
+}
+
+/**
+ * Logs a store's outage once when it begins (with the reason) and once when
+ * it ends, rather than once per refused request.
+ */
+export function logAvailability(logger: Logger, store: string): (failure: StoreUnavailableError | undefined) => void {
+  return (failure) => {
+    if (failure) {
+      logger.error(
+        { store, reason: failure.reason },
+        "store: cannot write; work that needs it is refused (503 STORE.UNAVAILABLE) or retried until it can",
+      );
+    } else {
+      logger.info({ store }, "store: writes again");
+    }
+  };
 }

@@ -31,6 +31,7 @@ import { MediaRetention, retentionStart } from "../media/media-retention.ts";
 import { OutboundMedia } from "../media/outbound-media.ts";
 import { mediaLinkSecret, SignedMediaLinks } from "../media/signed-media-links.ts";
 import { Router } from "../routing.ts";
+import { logAvailability } from "../store-outage.ts";
 import { GatewayMetrics } from "../telemetry/gateway-metrics.ts";
 import { MessageTelemetry } from "../telemetry/message-telemetry.ts";
 import { MessageSpans, tracingActive } from "../telemetry/tracing.ts";
@@ -89,7 +90,11 @@ export function registerGateway(container: DependencyContainer, { config, logger
     MessageStore,
     singleton(
       () =>
-        new SqliteMessageStore({ path: join(config.DATA_DIR, "messages.db"), synchronous: config.SQLITE_SYNCHRONOUS }),
+        new SqliteMessageStore({
+          path: join(config.DATA_DIR, "messages.db"),
+          synchronous: config.SQLITE_SYNCHRONOUS,
+          onAvailability: logAvailability(logger, "message store"),
+        }),
     ),
   );
   container.register(
@@ -100,6 +105,7 @@ export function registerGateway(container: DependencyContainer, { config, logger
           dir: join(config.DATA_DIR, "media"),
           synchronous: config.SQLITE_SYNCHRONOUS,
           clock: get(Clock),
+          onAvailability: logAvailability(logger, "media store"),
         }),
     ),
   );

@@ -1,4 +1,4 @@
-import { DomainError, type WriteHealth } from "../../../domain/errors.ts";
+import { DomainError, type StoreUnavailableError, type WriteHealth } from "../../../domain/errors.ts";
 import type { EventLog, LoggedEvent, NewLoggedEvent } from "../../../domain/ports/event-log.port.ts";
 import { DurableDatabase } from "../../shared/sqlite/durable-database.ts";
 import { migrate } from "./schema.ts";
@@ -8,7 +8,8 @@ export interface SqliteEventLogOptions {
   readonly path: string;
   /** As for the other stores: `full` survives power loss, `normal` a process crash. */
   readonly synchronous?: "full" | "normal";
-  readonly busyTimeoutMs?: number;
+  readonly busyTimeoutMs?: number; /** Called when the store stops being able to write (with why) and when it can again (undefined). */
+  readonly onAvailability?: (failure: StoreUnavailableError | undefined) => void;
 }
 
 interface EventRow {
@@ -34,6 +35,7 @@ export class SqliteEventLog implements EventLog {
       synchronous: options.synchronous ?? "full",
       busyTimeoutMs: options.busyTimeoutMs ?? 5000,
       store: "event log",
+      onAvailability: options.onAvailability,
       migrate,
       closedError: () => new DomainError("STORE.UNAVAILABLE", "the event log is closed"),
     });

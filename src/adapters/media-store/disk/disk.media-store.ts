@@ -18,6 +18,8 @@ export interface DiskMediaStoreOptions {
   readonly synchronous?: "full" | "normal";
   /** Creation times come from here (tests age files with it). */
   readonly clock?: Clock;
+  /** Called when the store stops being able to write (with why) and when it can again (undefined). */
+  readonly onAvailability?: (failure: StoreUnavailableError | undefined) => void;
 }
 
 const DIR_MODE = 0o700;
@@ -49,11 +51,13 @@ export class DiskMediaStore implements MediaStore {
   #closed = false;
   /** The storage failure the last file write met, until one succeeds again. */
   #fileFailure: StoreUnavailableError | undefined;
+  readonly #onAvailability: ((failure: StoreUnavailableError | undefined) => void) | undefined;
 
   constructor(options: DiskMediaStoreOptions) {
     this.#blobs = join(options.dir, "blobs");
     this.#tmp = join(options.dir, "tmp");
     this.#clock = options.clock ?? { now: () => new Date() };
+    this.#onAvailability = options.onAvailability;
     for (const dir of [options.dir, this.#blobs, this.#tmp]) mkdirSync(dir, { recursive: true, mode: DIR_MODE });
     // Uploads a crash (kill -9) cut off: no row names them, nobody will finish them.
     for (const name of readdirSync(this.#tmp)) rmSync(join(this.#tmp, name), { force: true, recursive: true });
@@ -62,6 +66,7 @@ export class DiskMediaStore implements MediaStore {
       synchronous: options.synchronous ?? "full",
       busyTimeoutMs: 5000,
       store: STORE,
+      onAvailability: options.onAvailability,
       migrate,
       closedError: unavailable,
     });
@@ -240,11 +245,17 @@ export class DiskMediaStore implements MediaStore {
   async #files<T>(work: () => Promise<T>): Promise<T> {
     try {
       const value = await work();
-      this.#fileFailure = undefined;
+      if (this.#fileFailure !== undefined) {
+        this.#fileFailure = undefined;
+        this.#onAvailability?.(undefined);
+      }
       return value;
     } catch (error) {
       const translated = asStoreError(STORE, error);
-      if (translated instanceof StoreUnavailableError) this.#fileFailure = translated;
+      if (translated instanceof StoreUnavailableError) {
+        if (this.#fileFailure === undefined) this.#onAvailability?.(translated);
+        this.#fileFailure = translated;
+      }
       throw translated;
     }
   }

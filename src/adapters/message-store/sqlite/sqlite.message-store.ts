@@ -56,7 +56,8 @@ export interface SqliteMessageStoreOptions extends EarlyStatusOptions {
   /** How long a write waits for another connection's lock before failing (default 5000 ms). */
   readonly busyTimeoutMs?: number;
   /** Test hook: how the write-ahead log is synced (`synchronous: "full"`). */
-  readonly syncFile?: SyncFile;
+  readonly syncFile?: SyncFile; /** Called when the store stops being able to write (with why) and when it can again (undefined). */
+  readonly onAvailability?: (failure: StoreUnavailableError | undefined) => void;
 }
 
 const MAX_LIST_LIMIT = 1000;
@@ -139,6 +140,7 @@ export class SqliteMessageStore implements MessageStore {
       synchronous: options.synchronous ?? "full",
       busyTimeoutMs: options.busyTimeoutMs ?? 5000,
       store: "message store",
+      onAvailability: options.onAvailability,
       migrate: (db) => migrate(db),
       closedError: unavailable,
       ...(options.maxBatchSize === undefined ? {} : { maxBatchSize: options.maxBatchSize }),

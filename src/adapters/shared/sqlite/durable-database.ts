@@ -11,6 +11,8 @@ export interface DurableDatabaseOptions {
   readonly path: string;
   /** What the store is called in errors and health ("message store"). */
   readonly store: string;
+  /** Called when the store stops being able to write (with why) and when it can again (undefined). */
+  readonly onAvailability?: ((failure: StoreUnavailableError | undefined) => void) | undefined;
   /**
    * `full`: a durable write is acknowledged once its commit is on disk (the
    * WAL fdatasynced off the event loop, see {@link WalSync}). `normal`: at
@@ -47,6 +49,7 @@ export class DurableDatabase {
   readonly #wal: WalSync | undefined;
   readonly #closedError: () => Error;
   readonly #store: string;
+  readonly #onAvailability: ((failure: StoreUnavailableError | undefined) => void) | undefined;
   #closed = false;
   /** The storage failure the last write met, until a write succeeds again. */
   #failure: StoreUnavailableError | undefined;
@@ -70,6 +73,7 @@ export class DurableDatabase {
     }
     this.#closedError = options.closedError;
     this.#store = options.store;
+    this.#onAvailability = options.onAvailability;
     this.statements = new PreparedStatements(this.db, options.closedError, (error) => asStoreError(this.#store, error));
     this.#wal = options.synchronous === "full" ? new WalSync(`${options.path}-wal`, options.syncFile) : undefined;
     const db = this.db;
@@ -129,9 +133,15 @@ export class DurableDatabase {
   }
 
   readonly #succeeded = <T>(value: T): T => {
-    this.#failure = undefined;
+    if (this.#failure !== undefined) this.#setFailure(undefined);
     return value;
   };
+
+  #setFailure(failure: StoreUnavailableError | undefined): void {
+    const changed = (failure === undefined) !== (this.#failure === undefined);
+    this.#failure = failure;
+    if (changed) this.#onAvailability?.(failure);
+  }
 
   #failed(error: unknown): unknown {
     const translated =
@@ -140,7 +150,7 @@ export class DurableDatabase {
             cause: error,
           })
         : asStoreError(this.#store, error);
-    if (translated instanceof StoreUnavailableError) this.#failure = translated;
+    if (translated instanceof StoreUnavailableError) this.#setFailure(translated);
     return translated;
   }
 

@@ -1,5 +1,5 @@
 import type Database from "libsql";
-import { DomainError, type WriteHealth } from "../../../domain/errors.ts";
+import { DomainError, type StoreUnavailableError, type WriteHealth } from "../../../domain/errors.ts";
 import type { Page } from "../../../domain/ports/message-store.port.ts";
 import type {
   OutboxTimeline,
@@ -21,7 +21,8 @@ export interface SqliteWebhookOutboxOptions {
   /** As for the message store: `full` survives power loss, `normal` a process crash. */
   readonly synchronous?: "full" | "normal";
   /** How long a write waits for another connection's lock before failing (default 5000 ms). */
-  readonly busyTimeoutMs?: number;
+  readonly busyTimeoutMs?: number; /** Called when the store stops being able to write (with why) and when it can again (undefined). */
+  readonly onAvailability?: (failure: StoreUnavailableError | undefined) => void;
 }
 
 const MAX_LIST_LIMIT = 1000;
@@ -52,6 +53,7 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
       synchronous: options.synchronous ?? "full",
       busyTimeoutMs: options.busyTimeoutMs ?? 5000,
       store: "webhook outbox",
+      onAvailability: options.onAvailability,
       migrate: (db) => {
         migrate(db);
         db.prepare("INSERT OR IGNORE INTO timeline (name, at) VALUES ('created_at', ?)").run([Date.now()]);
