@@ -117,7 +117,9 @@ describe("DurableDatabase through a storage failure", () => {
     failing = true;
     await expect(insert("during")).rejects.toMatchObject({
       code: "STORE.UNAVAILABLE",
-      message: expect.stringMatching(/test store cannot write: writes could not be made durable .*ENOSPC/),
+      message: expect.stringMatching(
+        /test store cannot write: writes could not be made durable: the disk is full \(ENOSPC/,
+      ),
     });
     expect((await database.health()).status).toBe("down");
 

@@ -1,6 +1,6 @@
 import Database from "libsql";
 import { StoreUnavailableError, type WriteHealth } from "../../../domain/errors.ts";
-import { asStoreError } from "../storage-failure.ts";
+import { asStoreError, storageFailureReason } from "../storage-failure.ts";
 import { prepareDatabaseFile, restrictDatabaseFiles } from "./database-file.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { PreparedStatements } from "./statements.ts";
@@ -144,14 +144,20 @@ export class DurableDatabase {
   }
 
   #failed(error: unknown): unknown {
+    const walFailure = this.#wal?.failure;
     const translated =
-      error === this.#wal?.failure
-        ? new StoreUnavailableError(this.#store, `writes could not be made durable (${String(error)})`, undefined, {
-            cause: error,
-          })
+      walFailure !== undefined && error === walFailure
+        ? this.#notDurable(walFailure)
         : asStoreError(this.#store, error);
     if (translated instanceof StoreUnavailableError) this.#setFailure(translated);
     return translated;
+  }
+
+  #notDurable(syncError: Error): StoreUnavailableError {
+    const why = storageFailureReason(syncError) ?? syncError.message;
+    return new StoreUnavailableError(this.#store, `writes could not be made durable: ${why}`, undefined, {
+      cause: syncError,
+    });
   }
 
   /** Rewrites the current user_version: the smallest write that still goes through the log and its sync. */
