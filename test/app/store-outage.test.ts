@@ -4,12 +4,16 @@ import { Dispatcher } from "../../src/app/dispatcher/dispatcher.ts";
 import { InProcessDomainEvents } from "../../src/app/in-process-domain-events.ts";
 import { createLogger } from "../../src/app/logger.ts";
 import { RecordProviderEvent } from "../../src/app/use-cases/record-provider-event.ts";
-import { HeldDeliveries } from "../../src/app/webhooks/held-deliveries.ts";
+import { EventRecorder } from "../../src/app/events/event-recorder.ts";
+import { HeldWrites } from "../../src/app/held-writes.ts";
 import { StoreUnavailableError } from "../../src/domain/errors.ts";
 import type { Message, NewInboundMessage } from "../../src/domain/message.ts";
 import { systemClock } from "../../src/domain/ports/clock.port.ts";
+import type { LoggedEvent, NewLoggedEvent } from "../../src/domain/ports/event-log.port.ts";
 import type { AttemptOutcome } from "../../src/domain/ports/message-store.port.ts";
+import type { SessionInfo } from "../../src/domain/session.ts";
 import type { NewWebhookDelivery } from "../../src/domain/webhook-delivery.ts";
+import { MemoryEventLog } from "../fakes/memory-event-log.ts";
 import { MemoryMessageStore } from "../fakes/memory-message-store.ts";
 import { MemoryMessagingProvider } from "../fakes/memory-messaging-provider.ts";
 import { eventually } from "../support/in-process-gateway.ts";
@@ -121,7 +125,7 @@ describe("a store outage", () => {
       queued.push(d.id);
     };
     let woken = 0;
-    const held = new HeldDeliveries(enqueue, () => woken++, logger, 3);
+    const held = new HeldWrites({ write: enqueue, onDrained: () => woken++, what: "webhook events", logger, max: 3 });
     const delivery = (id: string): NewWebhookDelivery => ({
       id,
       eventId: id,
@@ -139,5 +143,39 @@ describe("a store outage", () => {
     expect(queued).toEqual(["b", "c", "d"]);
     expect(woken).toBeGreaterThan(0);
     expect(held.stop()).toBe(0);
+  });
+
+  it("event stream: events the log refused are recorded and handed out in order once it writes again", async () => {
+    let full = false;
+    const log = new (class extends MemoryEventLog {
+      override async append(event: NewLoggedEvent): Promise<LoggedEvent> {
+        if (full) throw diskFull();
+        return super.append(event);
+      }
+    })();
+    const events = new InProcessDomainEvents(logger);
+    const recorder = new EventRecorder(log, systemClock, logger, { retentionHours: 24, pruneIntervalMs: 3_600_000 });
+    recorder.attach(events);
+    const streamed: LoggedEvent[] = [];
+    recorder.subscribe((e) => streamed.push(e));
+    const publish = (state: SessionInfo["state"]) =>
+      events.publish({
+        type: "session.state",
+        session: { id: "default", provider: "baileys", state, me: null, lastDisconnect: null } as SessionInfo,
+      });
+    publish("open");
+    await eventually(() => streamed.length === 1 || undefined, 5_000, "first streamed");
+    full = true;
+    publish("reconnecting");
+    publish("connecting");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(streamed).toHaveLength(1);
+    full = false;
+    publish("open");
+    await eventually(() => streamed.length === 4 || undefined, 10_000, "all streamed");
+    await recorder.stop();
+    const states = streamed.map((e) => (JSON.parse(e.body) as { data: { state: string } }).data.state);
+    expect(states).toEqual(["open", "reconnecting", "connecting", "open"]);
+    expect(streamed.map((e) => Number(e.id))).toEqual([1, 2, 3, 4]);
   });
 });

@@ -2,11 +2,11 @@ import type { Clock } from "../../domain/ports/clock.port.ts";
 import type { DomainEvents, PublicDomainEvent } from "../../domain/ports/domain-events.port.ts";
 import type { WebhookOutbox } from "../../domain/ports/webhook-outbox.port.ts";
 import type { WebhookSender } from "../../domain/ports/webhook-sender.port.ts";
-import type { WebhookDelivery } from "../../domain/webhook-delivery.ts";
+import type { NewWebhookDelivery, WebhookDelivery } from "../../domain/webhook-delivery.ts";
 import { backoffDelayMs } from "../dispatcher/backoff.ts";
 import type { Logger } from "../../domain/ports/logger.port.ts";
 import { isStorageOutage } from "../store-outage.ts";
-import { HeldDeliveries } from "./held-deliveries.ts";
+import { HeldWrites } from "../held-writes.ts";
 import { isWebhookEvent, newDelivery } from "./webhook-event.ts";
 
 export interface WebhookWorkerOptions {
@@ -38,7 +38,7 @@ const PURGE_BATCH = 1_000;
  * `maxAttempts`. Memory is bounded: the only state is a set of at most
  * `concurrency` attempts, a counter of enqueues awaiting their commit, one
  * timer and two flags, plus the events a store outage holds back (bounded,
- * see {@link HeldDeliveries}); wake-ups coalesce rather than queue.
+ * see {@link HeldWrites}); wake-ups coalesce rather than queue.
  */
 export class WebhookWorker {
   readonly #inFlight = new Set<Promise<void>>();
@@ -51,7 +51,7 @@ export class WebhookWorker {
   #pendingEnqueues = 0;
   #enqueuesDone: (() => void) | undefined;
   #lastPurge = 0;
-  readonly #held: HeldDeliveries;
+  readonly #held: HeldWrites<NewWebhookDelivery, WebhookDelivery>;
 
   constructor(
     private readonly outbox: WebhookOutbox,
@@ -66,11 +66,12 @@ export class WebhookWorker {
       ...options,
       concurrency: Math.max(1, Math.floor(options.concurrency)),
     };
-    this.#held = new HeldDeliveries(
-      (delivery) => this.outbox.enqueue(delivery),
-      () => this.wake(),
+    this.#held = new HeldWrites({
+      write: (delivery) => this.outbox.enqueue(delivery),
+      onDrained: () => this.wake(),
+      what: "webhook events",
       logger,
-    );
+    });
   }
 
   /** Enqueues every public event published from now on (internal ones are not webhooks); returns the unsubscribe. */
