@@ -67,6 +67,34 @@ export class DomainError extends Error {
 }
 
 /**
+ * A store cannot write (or read) because of its storage: the disk is full,
+ * the filesystem went read-only, an I/O error. Nothing the caller sent is
+ * wrong and nothing accepted before is lost; trying again once the storage
+ * recovers succeeds (the store resumes by itself). `store` names which one
+ * ("message store", "media store"), `reason` says why in words an operator
+ * can act on.
+ */
+export class StoreUnavailableError extends DomainError {
+  constructor(
+    readonly store: string,
+    readonly reason: string,
+    /** Seconds a client should wait before trying again (HTTP `Retry-After`). */
+    readonly retryAfterS = 5,
+    options?: { readonly cause?: unknown },
+  ) {
+    super("STORE.UNAVAILABLE", `the ${store} cannot write: ${reason}`);
+    if (options?.cause !== undefined)
+      Object.defineProperty(this, "cause", { value: options.cause, configurable: true });
+  }
+}
+
+/** Whether a store can write: `down`, with the reason, while its storage fails. */
+export interface WriteHealth {
+  readonly status: "ok" | "down";
+  readonly detail?: string;
+}
+
+/**
  * A provider refused or failed a send. `retryable` tells the dispatcher
  * whether trying again can help (network, 5xx, rate limit) or not (invalid
  * recipient, unsubscribed).

@@ -294,7 +294,7 @@ describe("SqliteMessageStore on disk", () => {
     });
     open.push(store);
     await expect(store.enqueue(anOutbound())).rejects.toThrow("EIO");
-    await expect(store.ping()).rejects.toThrow(/cannot make writes durable/);
+    await expect(store.ping()).rejects.toThrow(/message store cannot write: writes could not be made durable/);
     await expect(store.enqueue(anOutbound())).rejects.toThrow("EIO");
   });
 });

@@ -1,3 +1,4 @@
+import type { DependencyContainer } from "tsyringe";
 import { buildGateway, type Gateway } from "../../src/app/composition/gateway.ts";
 import { loadConfig } from "../../src/app/config/load-config.ts";
 import { createLogger } from "../../src/app/logger.ts";
@@ -32,6 +33,8 @@ export async function startInProcessGateway(
   env: Record<string, string> = {},
   providers?: MessagingProvider[] | "configured",
   dataDir?: string,
+  /** Registers replacements (an adapter built with a test hook) before the gateway is built. */
+  register?: (container: DependencyContainer) => void,
 ): Promise<InProcessGateway> {
   const dir = dataDir ? { path: dataDir, remove: async () => undefined } : await tempDir();
   const provider = new MemoryMessagingProvider("baileys", ["whatsapp"], { default: true, other: true });
@@ -57,6 +60,7 @@ export async function startInProcessGateway(
         ),
       });
       if (providers !== "configured") c.register(MessagingProviders, { useValue: providers ?? [provider] });
+      register?.(c);
     },
   });
   await gateway.start();

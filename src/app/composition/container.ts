@@ -7,9 +7,11 @@ import {
   createPrometheusMetrics,
   type PrometheusMetrics,
 } from "../../adapters/telemetry/opentelemetry/prometheus-metrics.ts";
+import type { WriteHealth } from "../../domain/errors.ts";
 import { injectionToken, type InjectionToken } from "../../domain/injection-token.ts";
 import { Clock, systemClock } from "../../domain/ports/clock.port.ts";
 import { DomainEvents } from "../../domain/ports/domain-events.port.ts";
+import { EventLog } from "../../domain/ports/event-log.port.ts";
 import type { Logger } from "../../domain/ports/logger.port.ts";
 import { MediaFetcher } from "../../domain/ports/media-fetcher.port.ts";
 import { MediaStore } from "../../domain/ports/media-store.port.ts";
@@ -17,6 +19,7 @@ import { MessageStore } from "../../domain/ports/message-store.port.ts";
 import { MessagingProviders } from "../../domain/ports/messaging-provider.port.ts";
 import { PublicMediaLinks } from "../../domain/ports/public-media-links.port.ts";
 import { SessionStore } from "../../domain/ports/session-store.port.ts";
+import { WebhookOutbox } from "../../domain/ports/webhook-outbox.port.ts";
 import type { ApiKeyVerifier } from "../api-keys.ts";
 import { mediaLimits, type Config } from "../config/config.schema.ts";
 import { Dispatcher } from "../dispatcher/dispatcher.ts";
@@ -28,10 +31,11 @@ import { MediaRetention, retentionStart } from "../media/media-retention.ts";
 import { OutboundMedia } from "../media/outbound-media.ts";
 import { mediaLinkSecret, SignedMediaLinks } from "../media/signed-media-links.ts";
 import { Router } from "../routing.ts";
+import { logAvailability } from "../store-outage.ts";
 import { GatewayMetrics } from "../telemetry/gateway-metrics.ts";
 import { MessageTelemetry } from "../telemetry/message-telemetry.ts";
 import { MessageSpans, tracingActive } from "../telemetry/tracing.ts";
-import { CheckHealth } from "../use-cases/check-health.ts";
+import { CheckHealth, type WatchedStore } from "../use-cases/check-health.ts";
 import { ConversationActions } from "../use-cases/conversation-actions.ts";
 import { ConversationEffects } from "../use-cases/conversation-effects.ts";
 import { GroupActions } from "../use-cases/group-actions.ts";
@@ -86,7 +90,11 @@ export function registerGateway(container: DependencyContainer, { config, logger
     MessageStore,
     singleton(
       () =>
-        new SqliteMessageStore({ path: join(config.DATA_DIR, "messages.db"), synchronous: config.SQLITE_SYNCHRONOUS }),
+        new SqliteMessageStore({
+          path: join(config.DATA_DIR, "messages.db"),
+          synchronous: config.SQLITE_SYNCHRONOUS,
+          onAvailability: logAvailability(logger, "message store"),
+        }),
     ),
   );
   container.register(
@@ -97,6 +105,7 @@ export function registerGateway(container: DependencyContainer, { config, logger
           dir: join(config.DATA_DIR, "media"),
           synchronous: config.SQLITE_SYNCHRONOUS,
           clock: get(Clock),
+          onAvailability: logAvailability(logger, "media store"),
         }),
     ),
   );
@@ -259,6 +268,11 @@ export function registerGateway(container: DependencyContainer, { config, logger
         messageStore: get(MessageStore),
         messageStoreKind: "sqlite",
         sessionStore: get.optional(SessionStore),
+        stores: watchedStores([
+          ["media", "disk", get(MediaStore)],
+          ["events", "sqlite", get(EventLog)],
+          ["webhooks", "sqlite", get.optional(WebhookOutbox)],
+        ]),
         providers: get(MessagingProviders),
         providersStarted: () => lifecycle.providersStarted,
       });
@@ -302,4 +316,14 @@ export function registerGateway(container: DependencyContainer, { config, logger
       });
     }),
   );
+}
+
+/** The stores health reports on besides messages and sessions: those present that can tell. */
+function watchedStores(
+  stores: ReadonlyArray<readonly [name: string, kind: string, store: { health?(): Promise<WriteHealth> } | undefined]>,
+): WatchedStore[] {
+  return stores.flatMap(([name, kind, store]) => {
+    const health = store?.health?.bind(store);
+    return health ? [{ name, kind, health }] : [];
+  });
 }

@@ -7,6 +7,7 @@ import { EventLog } from "../../domain/ports/event-log.port.ts";
 import type { Logger } from "../../domain/ports/logger.port.ts";
 import type { Config } from "../config/config.schema.ts";
 import { EventRecorder } from "../events/event-recorder.ts";
+import { logAvailability } from "../store-outage.ts";
 import type { EventsRoutesDeps } from "../http/events.routes.ts";
 import type { Resolve } from "./di.ts";
 import { singleton } from "./di.ts";
@@ -24,7 +25,12 @@ export function registerEventStream(container: DependencyContainer, config: Conf
   container.register(
     EventLog,
     singleton(
-      () => new SqliteEventLog({ path: join(config.DATA_DIR, "events.db"), synchronous: config.SQLITE_SYNCHRONOUS }),
+      () =>
+        new SqliteEventLog({
+          path: join(config.DATA_DIR, "events.db"),
+          synchronous: config.SQLITE_SYNCHRONOUS,
+          onAvailability: logAvailability(logger, "event log"),
+        }),
     ),
   );
   container.register(

@@ -13,6 +13,7 @@ import type { Config } from "../config/config.schema.ts";
 import { catchUpWebhooks } from "../webhooks/webhook-catch-up.ts";
 import { WebhookDeliveries } from "../webhooks/webhook-deliveries.ts";
 import { WebhookWorker } from "../webhooks/webhook-worker.ts";
+import { logAvailability } from "../store-outage.ts";
 import { singleton } from "./di.ts";
 
 /** Outbound webhooks as the gateway starts and stops them. */
@@ -47,7 +48,11 @@ export function registerWebhooks(container: DependencyContainer, config: Config,
     WebhookOutbox,
     singleton(
       () =>
-        new SqliteWebhookOutbox({ path: join(config.DATA_DIR, "webhooks.db"), synchronous: config.SQLITE_SYNCHRONOUS }),
+        new SqliteWebhookOutbox({
+          path: join(config.DATA_DIR, "webhooks.db"),
+          synchronous: config.SQLITE_SYNCHRONOUS,
+          onAvailability: logAvailability(logger, "webhook outbox"),
+        }),
     ),
   );
   container.register(

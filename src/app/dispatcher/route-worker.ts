@@ -5,6 +5,7 @@ import type { AttemptOutcome, MessageStore } from "../../domain/ports/message-st
 import type { MessagingProvider } from "../../domain/ports/messaging-provider.port.ts";
 import type { Logger } from "../../domain/ports/logger.port.ts";
 import { withTimeout } from "../../domain/timeout.ts";
+import { isStorageOutage, outageRetryDelayMs, pause } from "../store-outage.ts";
 import { classifyFailure, SendTimeoutError, type FailurePolicy } from "./classify-failure.ts";
 import { Pacer } from "./pacer.ts";
 
@@ -65,6 +66,8 @@ export class RouteWorker {
   /** The last claim filled every free slot: more may be due as soon as one frees. */
   private saturated = false;
   private stopped = false;
+  /** Outcomes a storage outage kept from being recorded, being tried again: no claim until they are written. */
+  private recordsWaiting = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly pacer: Pacer;
 
@@ -115,7 +118,12 @@ export class RouteWorker {
     try {
       do {
         this.wakeAgain = false;
-        while (!this.stopped && provider.isReady(this.route.session) && this.inFlight.size < this.options.concurrency) {
+        while (
+          !this.stopped &&
+          this.recordsWaiting === 0 &&
+          provider.isReady(this.route.session) &&
+          this.inFlight.size < this.options.concurrency
+        ) {
           const free = this.options.concurrency - this.inFlight.size;
           const batch = await store.claim(this.route, free, this.options.leaseMs, this.deps.clock.now(), window);
           this.startRuns(batch);
@@ -197,7 +205,7 @@ export class RouteWorker {
       // Only with a slot free beside this one: else the wake after it does.
       claimedNext = closedRun && outcome.kind === "sent" && this.inFlight.size < this.options.concurrency;
       if (claimedNext) this.wake();
-      const updated = await recorded;
+      const updated = await recorded.catch((error: unknown) => this.recordAfterOutage(message, outcome, error));
       const reached = updated.history.slice(message.history.length).map((h) => h.status);
       events.publish({ type: "message.status", message: updated, reached });
       if (outcome.kind === "sent" && this.deps.afterSent) {
@@ -212,6 +220,42 @@ export class RouteWorker {
       logger.error({ err: error, messageId: message.id, ...this.route }, "dispatch: recording the attempt failed");
     }
     return { claimedNext, closedRun };
+  }
+
+  /**
+   * Records an outcome the store refused because its storage failed (disk
+   * full): tried again with backoff until it is written or the worker stops,
+   * and no message of this route is claimed meanwhile, so a sent message is
+   * never handed out again because its `sent` could not be written. Any
+   * other error is thrown as it is.
+   */
+  private async recordAfterOutage(message: Message, outcome: AttemptOutcome, error: unknown): Promise<Message> {
+    if (!isStorageOutage(error) || this.stopped) throw error;
+    const { store, clock, logger } = this.deps;
+    logger.warn(
+      { err: error, messageId: message.id, ...this.route, outcome: outcome.kind },
+      "dispatch: the store cannot record an attempt; trying again until it can",
+    );
+    this.recordsWaiting++;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        await pause(outageRetryDelayMs(attempt));
+        if (this.stopped) throw error;
+        try {
+          const updated = await store.recordAttempt(message.id, outcome, clock.now());
+          logger.info(
+            { messageId: message.id, ...this.route, attempts: attempt },
+            "dispatch: attempt recorded after the outage",
+          );
+          return updated;
+        } catch (again) {
+          if (!isStorageOutage(again)) throw again;
+        }
+      }
+    } finally {
+      this.recordsWaiting--;
+      if (this.recordsWaiting === 0) this.wake();
+    }
   }
 
   /** One send attempt; `written(true)` once the message is on the wire, `written(false)` when it never got there. */

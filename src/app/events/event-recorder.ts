@@ -1,7 +1,9 @@
 import type { Clock } from "../../domain/ports/clock.port.ts";
 import type { DomainEvents } from "../../domain/ports/domain-events.port.ts";
-import type { EventLog, LoggedEvent } from "../../domain/ports/event-log.port.ts";
+import type { EventLog, LoggedEvent, NewLoggedEvent } from "../../domain/ports/event-log.port.ts";
 import type { Logger } from "../../domain/ports/logger.port.ts";
+import { HeldWrites } from "../held-writes.ts";
+import { isStorageOutage } from "../store-outage.ts";
 import { isWebhookEvent, newDelivery } from "../webhooks/webhook-event.ts";
 
 const HOUR_MS = 3_600_000;
@@ -17,7 +19,9 @@ export interface EventRecorderOptions {
  * Records every public domain event in the {@link EventLog} (its body is
  * exactly the webhook payload), then hands it, with its id, to the live
  * event streams. Streams get events in id order, and only once they are
- * durable, so a client resuming from an id it saw never misses one.
+ * durable, so a client resuming from an id it saw never misses one. Events
+ * the log refused because its storage failed (disk full) are held in order
+ * (bounded) and recorded, then handed out, once it writes again.
  */
 export class EventRecorder {
   readonly #listeners = new Map<(event: LoggedEvent) => void, () => void>();
@@ -26,13 +30,21 @@ export class EventRecorder {
   #tail: Promise<void> = Promise.resolve();
   #detach: (() => void) | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
+  readonly #held: HeldWrites<NewLoggedEvent, LoggedEvent>;
 
   constructor(
     readonly log: EventLog,
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly options: EventRecorderOptions,
-  ) {}
+  ) {
+    this.#held = new HeldWrites({
+      write: (event) => log.append(event),
+      onWritten: (_, logged) => this.#handOut(logged),
+      what: "stream events",
+      logger,
+    });
+  }
 
   /** Starts recording what `events` publishes from now on. */
   attach(events: DomainEvents): void {
@@ -40,11 +52,21 @@ export class EventRecorder {
       if (!isWebhookEvent(event)) return;
       const at = this.clock.now();
       const { type, body } = newDelivery(event, at);
-      const appended = this.log.append({ type, body, at });
+      const entry = { type, body, at };
+      // Behind the ones an outage holds, so ids keep the order of events.
+      if (this.#held.size > 0) return this.#held.hold(entry);
+      const appended = this.log.append(entry);
+      // Handled in turn by the chain below; marked handled now, since a long chain may reach it after it failed.
+      appended.catch(() => undefined);
       this.#tail = this.#tail.then(async () => {
         try {
           this.#handOut(await appended);
         } catch (error) {
+          if (isStorageOutage(error) && this.#detach !== undefined) {
+            if (this.#held.size === 0)
+              this.logger.warn({ err: error }, "events: the event log cannot write; holding events until it can");
+            return this.#held.hold(entry);
+          }
           this.logger.error({ err: error, type }, "events: could not record an event for the event stream");
         }
       });
@@ -80,6 +102,8 @@ export class EventRecorder {
   async stop(): Promise<void> {
     this.#detach?.();
     this.#detach = undefined;
+    const held = this.#held.stop();
+    if (held > 0) this.logger.warn({ events: held }, "events: stopped with events the event log could not record");
     clearInterval(this.#timer);
     this.#timer = undefined;
     await this.#tail;

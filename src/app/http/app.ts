@@ -16,7 +16,7 @@ import { isPublicMediaRequest, MEDIA_PATH, mediaRoutes, type MediaRoutesDeps } f
 import { contactsRoutes, messageActionsRoutes, presenceRoutes } from "./conversations.routes.ts";
 import { groupsRoutes } from "./groups.routes.ts";
 import { messagesRoutes } from "./messages.routes.ts";
-import { problem } from "./problem.ts";
+import { domainProblem, problem } from "./problem.ts";
 import { rateLimit, TokenBuckets } from "./rate-limit.ts";
 import { sessionsRoutes } from "./sessions.routes.ts";
 import { systemRoutes } from "./system.routes.ts";
@@ -141,7 +141,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
 
   app.notFound((c) => problem(c, "ROUTE.NOT_FOUND", `no route ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
-    if (error instanceof DomainError) return problem(c, error.code, error.message, error.issues);
+    if (error instanceof DomainError) return domainProblem(c, error);
     if (error instanceof HTTPException && error.status < 500) {
       return problem(c, "REQUEST.INVALID", error.message || "the request could not be read");
     }

@@ -1,5 +1,5 @@
 import { acceptedMediaTypes, MediaKinds } from "../../domain/media.ts";
-import { bearer, idParam, json, problemResponse, ref } from "./openapi-parts.ts";
+import { bearer, idParam, json, problemResponse, ref, storeUnavailableResponse } from "./openapi-parts.ts";
 
 const accepted = MediaKinds.map((kind) => {
   const types = acceptedMediaTypes[kind];
@@ -87,6 +87,7 @@ export const mediaPaths = {
           "MEDIA.UNSUPPORTED_TYPE: a type WhatsApp does not accept for the kind; names the accepted types",
         ),
         429: problemResponse("Rate limit of this API key reached; see Retry-After"),
+        503: storeUnavailableResponse,
       },
     },
   },

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ErrorCodes } from "../../domain/errors.ts";
 import { MessageStatuses } from "../../domain/message-status.ts";
 import { SessionStates } from "../../domain/session.ts";
-import { bearer, json, problemResponse, ref } from "./openapi-parts.ts";
+import { bearer, json, problemResponse, ref, storeUnavailableResponse } from "./openapi-parts.ts";
 import { conversationPaths, conversationProperties } from "./openapi-conversations.ts";
 import { groupPaths, groupSchemas } from "./openapi-groups.ts";
 import { mediaPaths, mediaSchemas } from "./openapi-media.ts";
@@ -94,7 +94,20 @@ export function openApiDocument(version: string): Record<string, unknown> {
             uptimeS: { type: "integer" },
             providers: { type: "array", items: { type: "string" } },
             sessions: { type: "object", additionalProperties: { type: "string", enum: SessionStates } },
-            stores: { type: "object" },
+            stores: {
+              type: "object",
+              description:
+                "Each store (messages, sessions, media, events, webhooks) as {status: ok | degraded | down, kind, " +
+                "detail?}; detail names the store and the reason while it cannot write (the disk is full)",
+              additionalProperties: {
+                type: "object",
+                properties: {
+                  status: { type: "string", enum: ["ok", "degraded", "down"] },
+                  kind: { type: "string" },
+                  detail: { type: "string" },
+                },
+              },
+            },
           },
         },
         ...webhookSchemas,
@@ -133,6 +146,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
                 "refuses to fetch (MEDIA.URL_FORBIDDEN: loopback, private, link-local, metadata addresses)",
             ),
             429: problemResponse("Rate limit of this API key reached; see Retry-After"),
+            503: storeUnavailableResponse,
           },
         },
         get: {

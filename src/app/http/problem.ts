@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { ErrorCode, FieldIssue } from "../../domain/errors.ts";
+import { StoreUnavailableError, type DomainError, type ErrorCode, type FieldIssue } from "../../domain/errors.ts";
 
 /** The one table that maps error codes to HTTP statuses. */
 export const httpStatusOf: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
@@ -64,6 +64,22 @@ const titles: Partial<Record<number, string>> = {
   502: "Bad Gateway",
   503: "Service Unavailable",
 };
+
+/** Seconds a client waits before trying again after STORE.UNAVAILABLE, unless the error says otherwise. */
+const STORE_RETRY_AFTER_S = 5;
+
+/**
+ * The problem document of a domain error; STORE.UNAVAILABLE (a store's disk
+ * is full or failing) carries `Retry-After`, since the same request will
+ * succeed once the store resumes.
+ */
+export function domainProblem(c: Context, error: DomainError): Response {
+  const headers: Record<string, string> = {};
+  if (error.code === "STORE.UNAVAILABLE") {
+    headers["retry-after"] = String(error instanceof StoreUnavailableError ? error.retryAfterS : STORE_RETRY_AFTER_S);
+  }
+  return problem(c, error.code, error.message, error.issues, headers);
+}
 
 /**
  * An RFC 9457 problem document. `type` is a stable URN built from the code,

@@ -202,6 +202,9 @@ function notReady(error: unknown, url: string): MediaNotReady {
     if (error.code === "MEDIA.TOO_LARGE") return new MediaNotReady("media.too_large", error.message, false);
     return new MediaNotReady("media.fetch_failed", `${url}: ${error.message}`, error.retryable);
   }
+  // The media store could not write (disk full): the message waits and is tried again.
+  if (error instanceof DomainError && error.code === "STORE.UNAVAILABLE")
+    return new MediaNotReady("media.fetch_failed", error.message, true);
   if (error instanceof DomainError) {
     const code =
       error.code === "MEDIA.UNSUPPORTED_TYPE"
@@ -221,7 +224,7 @@ function invalid(field: string, message: string): DomainError {
 
 /** The same error, naming the request field it is about. */
 function withField(error: unknown, field: string): unknown {
-  if (!(error instanceof DomainError)) return error;
+  if (!(error instanceof DomainError) || error.code === "STORE.UNAVAILABLE") return error;
   const issues: FieldIssue[] = [{ field, message: error.message }];
   return new DomainError(error.code, error.message, issues);
 }

@@ -1,3 +1,4 @@
+import type { WriteHealth } from "../../domain/errors.ts";
 import type { Clock } from "../../domain/ports/clock.port.ts";
 import type { MessageStore } from "../../domain/ports/message-store.port.ts";
 import type { MessagingProvider } from "../../domain/ports/messaging-provider.port.ts";
@@ -13,6 +14,16 @@ export interface HealthReport {
   readonly stores: Readonly<Record<string, { status: "ok" | "degraded" | "down"; kind: string; detail?: string }>>;
 }
 
+/** A store besides the message and session stores that health reports on (the media store, the event log). */
+export interface WatchedStore {
+  /** Its key under `stores` in the report (`media`, `events`, `webhooks`). */
+  readonly name: string;
+  /** Its storage technology (`sqlite`, `disk`). */
+  readonly kind: string;
+  /** See the ports' `health()`: may try a tiny write when the last one failed. */
+  health(): Promise<WriteHealth>;
+}
+
 export interface HealthSources {
   readonly version: string;
   /** Uptime counts from this clock's time when CheckHealth is built. */
@@ -21,6 +32,8 @@ export interface HealthSources {
   /** Storage technology of the message store, for the report (`sqlite`). */
   readonly messageStoreKind: string;
   readonly sessionStore?: SessionStore | undefined;
+  /** The other stores, each reported under its name. */
+  readonly stores?: readonly WatchedStore[];
   readonly providers: readonly MessagingProvider[];
   /** True once every provider has started (not necessarily connected). */
   readonly providersStarted: () => boolean;
@@ -50,6 +63,7 @@ export class CheckHealth {
         ...(h.detail ? { detail: h.detail } : {}),
       };
     }
+    for (const store of sources.stores ?? []) stores[store.name] = await this.checkStore(store);
     const sessions: Record<string, SessionState> = {};
     for (const provider of sources.providers) {
       for (const s of provider.sessions?.list() ?? []) sessions[s.id] = s.state;
@@ -71,6 +85,14 @@ export class CheckHealth {
     if (messages.status !== "ok") reasons.push(`message store: ${messages.detail ?? messages.status}`);
     if (!this.sources.providersStarted()) reasons.push("providers are still starting");
     return { ready: reasons.length === 0, reasons };
+  }
+
+  private async checkStore(store: WatchedStore): Promise<{ status: "ok" | "down"; kind: string; detail?: string }> {
+    const health = await store.health().catch((error: unknown): WriteHealth => ({
+      status: "down",
+      detail: error instanceof Error ? error.message : String(error),
+    }));
+    return { status: health.status, kind: store.kind, ...(health.detail ? { detail: health.detail } : {}) };
   }
 
   private async pingMessages(): Promise<{ status: "ok" | "down"; kind: string; detail?: string }> {

@@ -12,6 +12,10 @@ import type {
 } from "../../domain/ports/messaging-provider.port.ts";
 import type { Logger } from "../../domain/ports/logger.port.ts";
 import type { InboundMediaIntake } from "../media/inbound-media-intake.ts";
+import { isStorageOutage, outageRetryDelayMs, pause } from "../store-outage.ts";
+
+/** Most provider events waiting for a store outage to end; past it they are logged and dropped. */
+const MAX_WAITING_FOR_STORE = 10_000;
 
 /** When a file that could not be downloaded is tried again, after the message was recorded with its `error`. */
 const REPAIR_DELAYS_MS = [30_000, 120_000, 600_000];
@@ -51,17 +55,45 @@ export class RecordProviderEvent {
   private readonly media: InboundMediaIntake | undefined;
   private readonly repairDelaysMs: readonly number[];
   private readonly autoRead: boolean;
+  private waitingForStore = 0;
 
-  /** Subscribes to a provider; returns the unsubscribe. */
+  /**
+   * Subscribes to a provider; returns the unsubscribe. An event the store
+   * refused because its storage failed (disk full) is handled again with
+   * backoff until it is recorded (recording is idempotent: an inbound message
+   * by its provider id, a status never moves backwards), up to a bound.
+   */
   attach(provider: MessagingProvider): () => void {
-    return provider.subscribe((event) => {
-      this.handle(provider, event).catch((error: unknown) => {
-        this.logger.error(
-          { err: error, provider: provider.id, event: event.type },
-          "events: recording a provider event failed",
-        );
-      });
-    });
+    return provider.subscribe((event) => void this.handleUntilStored(provider, event));
+  }
+
+  private async handleUntilStored(provider: MessagingProvider, event: ProviderEvent): Promise<void> {
+    let waiting = false;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.handle(provider, event);
+        } catch (error) {
+          if (!isStorageOutage(error) || (!waiting && this.waitingForStore >= MAX_WAITING_FOR_STORE)) throw error;
+          if (!waiting) {
+            waiting = true;
+            this.waitingForStore++;
+            this.logger.warn(
+              { err: error, provider: provider.id, event: event.type },
+              "events: the store cannot record a provider event; trying again until it can",
+            );
+          }
+          await pause(outageRetryDelayMs(attempt));
+        }
+      }
+    } catch (error) {
+      this.logger.error(
+        { err: error, provider: provider.id, event: event.type },
+        "events: recording a provider event failed",
+      );
+    } finally {
+      if (waiting) this.waitingForStore--;
+    }
   }
 
   async handle(provider: MessagingProvider, event: ProviderEvent): Promise<void> {

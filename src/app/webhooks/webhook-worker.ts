@@ -2,9 +2,11 @@ import type { Clock } from "../../domain/ports/clock.port.ts";
 import type { DomainEvents, PublicDomainEvent } from "../../domain/ports/domain-events.port.ts";
 import type { WebhookOutbox } from "../../domain/ports/webhook-outbox.port.ts";
 import type { WebhookSender } from "../../domain/ports/webhook-sender.port.ts";
-import type { WebhookDelivery } from "../../domain/webhook-delivery.ts";
+import type { NewWebhookDelivery, WebhookDelivery } from "../../domain/webhook-delivery.ts";
 import { backoffDelayMs } from "../dispatcher/backoff.ts";
 import type { Logger } from "../../domain/ports/logger.port.ts";
+import { isStorageOutage } from "../store-outage.ts";
+import { HeldWrites } from "../held-writes.ts";
 import { isWebhookEvent, newDelivery } from "./webhook-event.ts";
 
 export interface WebhookWorkerOptions {
@@ -35,7 +37,8 @@ const PURGE_BATCH = 1_000;
  * full jitter after a failure, non-2xx answer or timeout, and parked after
  * `maxAttempts`. Memory is bounded: the only state is a set of at most
  * `concurrency` attempts, a counter of enqueues awaiting their commit, one
- * timer and two flags; wake-ups coalesce rather than queue.
+ * timer and two flags, plus the events a store outage holds back (bounded,
+ * see {@link HeldWrites}); wake-ups coalesce rather than queue.
  */
 export class WebhookWorker {
   readonly #inFlight = new Set<Promise<void>>();
@@ -48,6 +51,7 @@ export class WebhookWorker {
   #pendingEnqueues = 0;
   #enqueuesDone: (() => void) | undefined;
   #lastPurge = 0;
+  readonly #held: HeldWrites<NewWebhookDelivery, WebhookDelivery>;
 
   constructor(
     private readonly outbox: WebhookOutbox,
@@ -62,6 +66,12 @@ export class WebhookWorker {
       ...options,
       concurrency: Math.max(1, Math.floor(options.concurrency)),
     };
+    this.#held = new HeldWrites({
+      write: (delivery) => this.outbox.enqueue(delivery),
+      onDrained: () => this.wake(),
+      what: "webhook events",
+      logger,
+    });
   }
 
   /** Enqueues every public event published from now on (internal ones are not webhooks); returns the unsubscribe. */
@@ -97,6 +107,9 @@ export class WebhookWorker {
     this.#running = false;
     this.#stopped = true;
     clearTimeout(this.#timer);
+    const held = this.#held.stop();
+    if (held > 0)
+      this.logger.warn({ events: held }, "webhooks: stopped with events a store outage kept out of the outbox");
     const enqueues =
       this.#pendingEnqueues === 0 ? Promise.resolve() : new Promise<void>((r) => (this.#enqueuesDone = r));
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -113,16 +126,24 @@ export class WebhookWorker {
 
   #enqueue(event: PublicDomainEvent): void {
     const delivery = newDelivery(event, this.clock.now());
+    // Behind the ones an outage holds, so a message's events keep their order.
+    if (this.#held.size > 0) return this.#held.hold(delivery);
     this.#pendingEnqueues++;
     this.outbox
       .enqueue(delivery)
       .then(
         () => this.wake(),
-        (error: unknown) =>
+        (error: unknown) => {
+          if (isStorageOutage(error) && !this.#stopped) {
+            if (this.#held.size === 0)
+              this.logger.warn({ err: error }, "webhooks: the outbox cannot write; holding events until it can");
+            return this.#held.hold(delivery);
+          }
           this.logger.error(
             { err: error, eventId: delivery.eventId, type: delivery.type },
             "webhooks: could not queue an event",
-          ),
+          );
+        },
       )
       .finally(() => {
         if (--this.#pendingEnqueues === 0) this.#enqueuesDone?.();

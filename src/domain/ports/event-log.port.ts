@@ -1,3 +1,4 @@
+import type { WriteHealth } from "../errors.ts";
 import { injectionToken, type InjectionToken } from "../injection-token.ts";
 
 /** A public event as recorded: its webhook body, kept byte for byte. */
@@ -33,6 +34,14 @@ export interface EventLog {
   newestId(): Promise<string>;
   /** Removes events recorded before `olderThan`; resolves with how many went. */
   prune(olderThan: Date): Promise<number>;
+  /**
+   * Whether the store can write: `down` with the reason while its storage
+   * fails (disk full, I/O errors); may try a tiny write to find out, so it
+   * turns `ok` by itself once the storage recovers. Optional: a store with
+   * no storage of its own (an in-memory fake) leaves it out.
+   */
+  health?(): Promise<WriteHealth>;
+
   close(): Promise<void>;
 }
 

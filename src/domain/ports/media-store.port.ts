@@ -1,3 +1,4 @@
+import type { WriteHealth } from "../errors.ts";
 import { injectionToken, type InjectionToken } from "../injection-token.ts";
 
 /** The bytes of a file, as a request body, a provider download or a file read gives them. */
@@ -75,6 +76,14 @@ export interface MediaStore {
   sweep(olderThan: Date, stillNeeded: (id: string) => boolean | Promise<boolean>): Promise<number>;
 
   /** Releases the store: a put still streaming fails and leaves nothing; later calls fail. */
+  /**
+   * Whether the store can write: `down` with the reason while its storage
+   * fails (disk full, I/O errors); may try a tiny write to find out, so it
+   * turns `ok` by itself once the storage recovers. Optional: a store with
+   * no storage of its own (an in-memory fake) leaves it out.
+   */
+  health?(): Promise<WriteHealth>;
+
   close(): Promise<void>;
 }
 

@@ -1,3 +1,4 @@
+import type { WriteHealth } from "../errors.ts";
 import { injectionToken, type InjectionToken } from "../injection-token.ts";
 import type { NewWebhookDelivery, WebhookDelivery, WebhookDeliveryStatus } from "../webhook-delivery.ts";
 import type { Page } from "./message-store.port.ts";
@@ -81,6 +82,14 @@ export interface WebhookOutbox {
   purgeDelivered(before: Date, limit: number): Promise<number>;
 
   /** Flushes and releases the store. */
+  /**
+   * Whether the store can write: `down` with the reason while its storage
+   * fails (disk full, I/O errors); may try a tiny write to find out, so it
+   * turns `ok` by itself once the storage recovers. Optional: a store with
+   * no storage of its own (an in-memory fake) leaves it out.
+   */
+  health?(): Promise<WriteHealth>;
+
   close(): Promise<void>;
 }
 

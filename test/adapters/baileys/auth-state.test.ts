@@ -248,6 +248,20 @@ describe("auth-state bridge", () => {
     expect((await store.getMany(SESSION, ["creds"])).has("creds")).toBe(true);
   });
 
+  it("retries a failed creds write by itself while the socket stays up (a full disk delays the save, nothing more)", async () => {
+    const { store, writes } = await setup();
+    const auth = await loadAuthState(store, writes, silentLogger);
+    store.failNextWrites = 1;
+
+    auth.saveCreds();
+    const deadline = Date.now() + 10_000;
+    while (!(await store.getMany(SESSION, ["creds"])).has("creds") && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect((await store.getMany(SESSION, ["creds"])).has("creds")).toBe(true);
+    expect(store.setManyCalls.length).toBeGreaterThanOrEqual(2);
+  });
+
   it("drops every write after seal (logged out, about to be wiped)", async () => {
     const { store, writes } = await setup();
     const auth = await loadAuthState(store, writes, silentLogger);

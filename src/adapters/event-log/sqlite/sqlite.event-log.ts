@@ -1,4 +1,4 @@
-import { DomainError } from "../../../domain/errors.ts";
+import { DomainError, type StoreUnavailableError, type WriteHealth } from "../../../domain/errors.ts";
 import type { EventLog, LoggedEvent, NewLoggedEvent } from "../../../domain/ports/event-log.port.ts";
 import { DurableDatabase } from "../../shared/sqlite/durable-database.ts";
 import { migrate } from "./schema.ts";
@@ -8,7 +8,8 @@ export interface SqliteEventLogOptions {
   readonly path: string;
   /** As for the other stores: `full` survives power loss, `normal` a process crash. */
   readonly synchronous?: "full" | "normal";
-  readonly busyTimeoutMs?: number;
+  readonly busyTimeoutMs?: number; /** Called when the store stops being able to write (with why) and when it can again (undefined). */
+  readonly onAvailability?: (failure: StoreUnavailableError | undefined) => void;
 }
 
 interface EventRow {
@@ -33,13 +34,15 @@ export class SqliteEventLog implements EventLog {
       path: options.path,
       synchronous: options.synchronous ?? "full",
       busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+      store: "event log",
+      onAvailability: options.onAvailability,
       migrate,
       closedError: () => new DomainError("STORE.UNAVAILABLE", "the event log is closed"),
     });
   }
 
   append(event: NewLoggedEvent): Promise<LoggedEvent> {
-    return this.#database.group.run(() => {
+    return this.#database.run(() => {
       const result = this.#database.statements
         .get("INSERT INTO events (type, at, body) VALUES (?, ?, ?)")
         .run([event.type, event.at.getTime(), event.body]);
@@ -70,10 +73,15 @@ export class SqliteEventLog implements EventLog {
   }
 
   prune(olderThan: Date): Promise<number> {
-    return this.#database.group.run(() => {
+    return this.#database.run(() => {
       const result = this.#database.statements.get("DELETE FROM events WHERE at < ?").run([olderThan.getTime()]);
       return Number(result.changes);
     });
+  }
+
+  /** `ok`, or `down` with the reason while its storage fails (see DurableDatabase.health). */
+  health(): Promise<WriteHealth> {
+    return this.#database.health();
   }
 
   close(): Promise<void> {

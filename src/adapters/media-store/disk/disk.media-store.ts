@@ -3,10 +3,11 @@ import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
-import { DomainError } from "../../../domain/errors.ts";
+import { DomainError, StoreUnavailableError, type WriteHealth } from "../../../domain/errors.ts";
 import type { Clock } from "../../../domain/ports/clock.port.ts";
 import type { MediaSource, MediaStore, PutMediaOptions, StoredMedia } from "../../../domain/ports/media-store.port.ts";
 import { DurableDatabase } from "../../shared/sqlite/durable-database.ts";
+import { asStoreError } from "../../shared/storage-failure.ts";
 import { takeIn } from "../shared/media-intake.ts";
 import { migrate, type MediaRow } from "./schema.ts";
 
@@ -17,12 +18,15 @@ export interface DiskMediaStoreOptions {
   readonly synchronous?: "full" | "normal";
   /** Creation times come from here (tests age files with it). */
   readonly clock?: Clock;
+  /** Called when the store stops being able to write (with why) and when it can again (undefined). */
+  readonly onAvailability?: (failure: StoreUnavailableError | undefined) => void;
 }
 
 const DIR_MODE = 0o700;
 const FILE_MODE = 0o600;
 const SWEEP_PAGE = 500;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+const STORE = "media store";
 
 /**
  * The MediaStore on the local disk. Under `dir`:
@@ -45,11 +49,15 @@ export class DiskMediaStore implements MediaStore {
   readonly #clock: Clock;
   readonly #locks = new KeyedLock();
   #closed = false;
+  /** The storage failure the last file write met, until one succeeds again. */
+  #fileFailure: StoreUnavailableError | undefined;
+  readonly #onAvailability: ((failure: StoreUnavailableError | undefined) => void) | undefined;
 
   constructor(options: DiskMediaStoreOptions) {
     this.#blobs = join(options.dir, "blobs");
     this.#tmp = join(options.dir, "tmp");
     this.#clock = options.clock ?? { now: () => new Date() };
+    this.#onAvailability = options.onAvailability;
     for (const dir of [options.dir, this.#blobs, this.#tmp]) mkdirSync(dir, { recursive: true, mode: DIR_MODE });
     // Uploads a crash (kill -9) cut off: no row names them, nobody will finish them.
     for (const name of readdirSync(this.#tmp)) rmSync(join(this.#tmp, name), { force: true, recursive: true });
@@ -57,6 +65,8 @@ export class DiskMediaStore implements MediaStore {
       path: join(options.dir, "media.db"),
       synchronous: options.synchronous ?? "full",
       busyTimeoutMs: 5000,
+      store: STORE,
+      onAvailability: options.onAvailability,
       migrate,
       closedError: unavailable,
     });
@@ -66,17 +76,18 @@ export class DiskMediaStore implements MediaStore {
     this.#ensureOpen();
     const tmp = join(this.#tmp, `${randomUUID()}.part`);
     try {
-      const handle = await open(tmp, "wx", FILE_MODE);
-      let intake;
-      try {
-        intake = await takeIn(source, options.maxBytes, (chunk) => writeAll(handle, chunk));
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      const { sha256, size, mimeType } = intake;
+      const { sha256, size, mimeType } = await this.#files(async () => {
+        const handle = await open(tmp, "wx", FILE_MODE);
+        try {
+          const intake = await takeIn(source, options.maxBytes, (chunk) => writeAll(handle, chunk));
+          await handle.sync();
+          return intake;
+        } finally {
+          await handle.close();
+        }
+      });
       return await this.#locks.run(sha256, async () => {
-        await this.#place(tmp, sha256);
+        await this.#files(() => this.#place(tmp, sha256));
         const meta: StoredMedia = {
           id: `med_${randomUUID()}`,
           size,
@@ -85,7 +96,7 @@ export class DiskMediaStore implements MediaStore {
           filename: options.filename,
           createdAt: this.#clock.now(),
         };
-        await this.#database.group.run(() =>
+        await this.#database.run(() =>
           this.#database.statements
             .get("INSERT INTO media (id, sha256, size, mime_type, filename, created_at) VALUES (?, ?, ?, ?, ?, ?)")
             .run([meta.id, sha256, size, mimeType, meta.filename ?? null, meta.createdAt.getTime()]),
@@ -93,7 +104,7 @@ export class DiskMediaStore implements MediaStore {
         return meta;
       });
     } finally {
-      await unlinkIfPresent(tmp);
+      await unlinkIfPresent(tmp).catch(() => undefined);
     }
   }
 
@@ -143,6 +154,34 @@ export class DiskMediaStore implements MediaStore {
     return removed;
   }
 
+  /**
+   * `ok`, or `down` with the reason while the disk fails. After a failed file
+   * write, writes (and removes) a one-byte file first, so the store reports
+   * its recovery even when nobody uploads.
+   */
+  async health(): Promise<WriteHealth> {
+    const index = await this.#database.health();
+    if (index.status !== "ok") return index;
+    if (this.#fileFailure === undefined) return { status: "ok" };
+    const probe = join(this.#tmp, `${randomUUID()}.probe`);
+    try {
+      await this.#files(async () => {
+        const handle = await open(probe, "wx", FILE_MODE);
+        try {
+          await writeAll(handle, new Uint8Array([0]));
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      });
+      return { status: "ok" };
+    } catch (error) {
+      return { status: "down", detail: error instanceof Error ? error.message : String(error) };
+    } finally {
+      await unlinkIfPresent(probe).catch(() => undefined);
+    }
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     await this.#database.close();
@@ -161,7 +200,7 @@ export class DiskMediaStore implements MediaStore {
   /** Removes the id's row, then its bytes if no other row uses them; false when the row was gone. */
   #forget(id: string, sha256: string): Promise<boolean> {
     return this.#locks.run(sha256, async () => {
-      const { deleted, left } = await this.#database.group.run(() => {
+      const { deleted, left } = await this.#database.run(() => {
         const result = this.#database.statements.get("DELETE FROM media WHERE id = ?").run([id]);
         return { deleted: Number(result.changes) > 0, left: this.#usersOf(sha256) };
       });
@@ -196,6 +235,29 @@ export class DiskMediaStore implements MediaStore {
 
   #blobPath(sha256: string): string {
     return join(this.#blobs, sha256.slice(0, 2), sha256);
+  }
+
+  /**
+   * Runs file work: a storage failure (disk full, I/O error) rejects as a
+   * StoreUnavailableError and marks the store down, a success marks it up.
+   * Other errors (the upload too large, its source failing) pass unchanged.
+   */
+  async #files<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      const value = await work();
+      if (this.#fileFailure !== undefined) {
+        this.#fileFailure = undefined;
+        this.#onAvailability?.(undefined);
+      }
+      return value;
+    } catch (error) {
+      const translated = asStoreError(STORE, error);
+      if (translated instanceof StoreUnavailableError) {
+        if (this.#fileFailure === undefined) this.#onAvailability?.(translated);
+        this.#fileFailure = translated;
+      }
+      throw translated;
+    }
   }
 
   #ensureOpen(): void {

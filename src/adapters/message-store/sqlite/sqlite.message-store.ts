@@ -5,7 +5,7 @@ import {
   type EarlyStatusLimits,
   type EarlyStatusOptions,
 } from "../../../domain/early-statuses.ts";
-import { DomainError } from "../../../domain/errors.ts";
+import { DomainError, StoreUnavailableError } from "../../../domain/errors.ts";
 import type { MessageMedia } from "../../../domain/media.ts";
 import type { Message, NewInboundMessage, NewOutboundMessage, Route } from "../../../domain/message.ts";
 import {
@@ -36,7 +36,6 @@ import type {
 import { followersToRead, selectRuns, type RunCandidate } from "../../../domain/recipient-runs.ts";
 import { readPage, readTimePage } from "../../shared/sqlite/cursor.ts";
 import { DurableDatabase } from "../../shared/sqlite/durable-database.ts";
-import type { GroupCommit } from "../../shared/sqlite/group-commit.ts";
 import type { Param, PreparedStatements } from "../../shared/sqlite/statements.ts";
 import type { SyncFile } from "../../shared/sqlite/wal-sync.ts";
 import { EarlyStatuses } from "./early-statuses.ts";
@@ -57,7 +56,8 @@ export interface SqliteMessageStoreOptions extends EarlyStatusOptions {
   /** How long a write waits for another connection's lock before failing (default 5000 ms). */
   readonly busyTimeoutMs?: number;
   /** Test hook: how the write-ahead log is synced (`synchronous: "full"`). */
-  readonly syncFile?: SyncFile;
+  readonly syncFile?: SyncFile; /** Called when the store stops being able to write (with why) and when it can again (undefined). */
+  readonly onAvailability?: (failure: StoreUnavailableError | undefined) => void;
 }
 
 const MAX_LIST_LIMIT = 1000;
@@ -128,9 +128,10 @@ export class SqliteMessageStore implements MessageStore {
   readonly #database: DurableDatabase;
   readonly #sql: PreparedStatements;
   readonly #path: string;
-  readonly #group: GroupCommit;
   readonly #early: EarlyStatuses;
   readonly #earlyLimits: EarlyStatusLimits;
+  /** Leases of claims whose caller got an error though they may have committed (their log sync failed). */
+  #orphanLeases: Array<{ readonly id: string; readonly leaseUntil: number }> = [];
 
   constructor(options: SqliteMessageStoreOptions) {
     this.#path = options.path;
@@ -138,13 +139,14 @@ export class SqliteMessageStore implements MessageStore {
       path: options.path,
       synchronous: options.synchronous ?? "full",
       busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+      store: "message store",
+      onAvailability: options.onAvailability,
       migrate: (db) => migrate(db),
       closedError: unavailable,
       ...(options.maxBatchSize === undefined ? {} : { maxBatchSize: options.maxBatchSize }),
       ...(options.syncFile === undefined ? {} : { syncFile: options.syncFile }),
     });
     this.#sql = this.#database.statements;
-    this.#group = this.#database.group;
     this.#earlyLimits = earlyStatusLimits(options);
     this.#early = new EarlyStatuses((sql) => this.#statement(sql), this.#earlyLimits);
   }
@@ -155,27 +157,50 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   enqueue(message: NewOutboundMessage): Promise<EnqueueResult> {
-    return this.#group.run(() => this.#enqueue(message));
+    return this.#database.run(() => this.#enqueue(message));
   }
 
   claim(route: Route, limit: number, leaseMs: number, now: Date, window = 1): Promise<Message[]> {
-    return this.#group.run(() => this.#claim(route, limit, leaseMs, now, window), { durable: false });
+    let claimed: readonly Message[] = [];
+    const orphans = this.#orphanLeases;
+    return this.#database
+      .run(
+        () => {
+          this.#releaseOrphans(orphans, now);
+          return (claimed = this.#claim(route, limit, leaseMs, now, window));
+        },
+        { durable: false },
+      )
+      .then(
+        (messages) => {
+          if (orphans.length > 0) this.#orphanLeases = this.#orphanLeases.filter((lease) => !orphans.includes(lease));
+          return messages;
+        },
+        (error: unknown) => {
+          // A claim can commit and still fail (the sync of the log before it
+          // failed): nobody sends what it leased, so the next claim hands it back.
+          const leaseUntil = now.getTime() + Math.max(0, leaseMs);
+          if (error instanceof StoreUnavailableError)
+            this.#orphanLeases.push(...claimed.map((message) => ({ id: message.id, leaseUntil })));
+          throw error;
+        },
+      );
   }
 
   recordAttempt(id: string, outcome: AttemptOutcome, now: Date): Promise<Message> {
-    return this.#group.run(() => this.#recordAttempt(id, outcome, now));
+    return this.#database.run(() => this.#recordAttempt(id, outcome, now));
   }
 
   applyStatus(update: StatusUpdate, now: Date): Promise<StatusApplied | undefined> {
-    return this.#group.run(() => this.#applyStatus(update, now));
+    return this.#database.run(() => this.#applyStatus(update, now));
   }
 
   recordInbound(message: NewInboundMessage): Promise<{ readonly message: Message; readonly created: boolean }> {
-    return this.#group.run(() => this.#recordInbound(message));
+    return this.#database.run(() => this.#recordInbound(message));
   }
 
   updateMedia(id: string, media: readonly MessageMedia[], now: Date): Promise<Message | undefined> {
-    return this.#group.run(() => {
+    return this.#database.run(() => {
       const row = this.#one("SELECT * FROM messages WHERE id = ?", [id]);
       if (!row) return undefined;
       const next = withMedia(rowToStored(row), media, now);
@@ -194,7 +219,7 @@ export class SqliteMessageStore implements MessageStore {
     amendment: Amendment,
     now: Date,
   ): Promise<{ readonly message: Message; readonly changed: boolean } | undefined> {
-    return this.#group.run(() => {
+    return this.#database.run(() => {
       const row = this.#one("SELECT * FROM messages WHERE id = ?", [id]);
       if (!row) return undefined;
       const next = amended(rowToStored(row), amendment, now);
@@ -229,7 +254,7 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   requeueInFlight(now: Date): Promise<number> {
-    return this.#group.run(() => {
+    return this.#database.run(() => {
       const rows = this.#all("SELECT * FROM messages WHERE status = 'sending' ORDER BY seq", []);
       for (const row of rows) this.#write(row, afterRequeue(rowToStored(row), now));
       return rows.length;
@@ -284,13 +309,9 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   async ping(): Promise<void> {
-    const failure = this.#database.durabilityFailure;
-    if (failure)
-      throw new DomainError(
-        "STORE.UNAVAILABLE",
-        `the message store cannot make writes durable any more (${failure.message}); restart it`,
-      );
-    this.#read("SELECT 1 AS ok", []);
+    const health = await this.#database.health();
+    if (health.status !== "ok")
+      throw new DomainError("STORE.UNAVAILABLE", health.detail ?? "the message store is down");
   }
 
   close(): Promise<void> {
@@ -342,6 +363,15 @@ export class SqliteMessageStore implements MessageStore {
       window,
       now,
     ).map(({ row }) => this.#write(row, afterClaim(rowToStored(row), leaseMs, now)).message);
+  }
+
+  /** Puts back in the queue what a failed claim leased, if it did commit (still `sending` under that lease). */
+  #releaseOrphans(orphans: ReadonlyArray<{ readonly id: string; readonly leaseUntil: number }>, now: Date): void {
+    for (const { id, leaseUntil } of orphans) {
+      const row = this.#one("SELECT * FROM messages WHERE id = ?", [id]);
+      if (row?.status === "sending" && row.lease_until === leaseUntil)
+        this.#write(row, afterRequeue(rowToStored(row), now));
+    }
   }
 
   /** The recipient's unfinished messages right after `head`, at most `max`, in acceptance order. */

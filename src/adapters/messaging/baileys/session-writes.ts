@@ -5,6 +5,10 @@ import { toStoredValue } from "./stored-values.ts";
 
 export const CREDS_KEY = "creds";
 
+/** After a failed creds write, the first retry waits this long, doubling up to {@link CREDS_RETRY_MAX_MS}. */
+const CREDS_RETRY_BASE_MS = 1_000;
+const CREDS_RETRY_MAX_MS = 30_000;
+
 /**
  * The store writes of one session that may outlive the socket that started
  * them. A reconnect must use the saved login (e.g. the creds saved right
@@ -13,7 +17,9 @@ export const CREDS_KEY = "creds";
  *
  * Creds writes are serialized (an older snapshot never lands after a newer
  * one) and coalesced (a burst of creds.update becomes one write of the latest
- * state). A creds write that failed is kept and retried by `flush()`.
+ * state). A creds write that failed (the disk is full) is kept and retried
+ * with backoff while the socket stays up, and by `flush()` before a
+ * reconnect: a store outage delays the save, it never logs the session out.
  */
 export class SessionWrites {
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -22,6 +28,8 @@ export class SessionWrites {
   private nextCreds: AuthenticationCreds | undefined;
   /** Creds whose last write failed. */
   private unsavedCreds: AuthenticationCreds | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private failedCredsWrites = 0;
 
   constructor(
     private readonly store: SessionStore,
@@ -50,6 +58,8 @@ export class SessionWrites {
   dropPendingCreds(): void {
     this.nextCreds = undefined;
     this.unsavedCreds = undefined;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
   }
 
   /**
@@ -71,13 +81,29 @@ export class SessionWrites {
     if (!creds) return;
     try {
       await this.store.setMany(this.session, new Map([[CREDS_KEY, toStoredValue(creds)]]));
+      if (this.unsavedCreds !== undefined)
+        this.logger.info({ session: this.session }, "baileys: saved the WhatsApp creds after a failed write");
       this.unsavedCreds = undefined;
+      this.failedCredsWrites = 0;
     } catch (error) {
       this.unsavedCreds = creds;
+      const delayMs = Math.min(CREDS_RETRY_MAX_MS, CREDS_RETRY_BASE_MS * 2 ** Math.min(this.failedCredsWrites++, 5));
       this.logger.error(
-        { err: error, session: this.session },
-        "baileys: could not save the WhatsApp creds; the next connect retries",
+        { err: error, session: this.session, retryInMs: delayMs },
+        "baileys: could not save the WhatsApp creds; trying again",
       );
+      this.retryLater(delayMs);
     }
+  }
+
+  /** Writes the unsaved creds again after `delayMs`, unless newer ones are on their way by then. */
+  private retryLater(delayMs: number): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      const unsaved = this.unsavedCreds;
+      if (unsaved !== undefined && this.nextCreds === undefined) this.saveCreds(unsaved);
+    }, delayMs);
+    this.retryTimer.unref?.();
   }
 }

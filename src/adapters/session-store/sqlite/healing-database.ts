@@ -1,4 +1,4 @@
-import { DomainError } from "../../../domain/errors.ts";
+import { DomainError, StoreUnavailableError } from "../../../domain/errors.ts";
 import type { Logger } from "../../../domain/ports/logger.port.ts";
 import type { StoreHealth } from "../../../domain/ports/session-store.port.ts";
 import { DurableDatabase, type DurableDatabaseOptions } from "../../shared/sqlite/durable-database.ts";
@@ -12,10 +12,15 @@ export function storeUnavailable(what: string, cause: unknown): DomainError {
   return error;
 }
 
-/** A failed WAL sync poisons the database for good; an I/O error may leave the connection unsure of its files. */
-function mustReopen(database: DurableDatabase, error: unknown): boolean {
-  if (database.durabilityFailure !== undefined) return true;
-  const code = (error as { code?: unknown } | null)?.code;
+/**
+ * An I/O error may leave the connection unsure of its files: reopen. A full
+ * disk does not (SQLite rolled back), and a failed WAL sync is recovered by
+ * the database itself at its next write.
+ */
+function mustReopen(error: unknown): boolean {
+  const cause = error instanceof StoreUnavailableError ? (error as { cause?: unknown }).cause : error;
+  if (error instanceof StoreUnavailableError && cause === undefined) return false;
+  const code = (cause as { code?: unknown } | null)?.code;
   return typeof code !== "string" || !code.startsWith("SQLITE_") || code.startsWith("SQLITE_IOERR");
 }
 
@@ -80,7 +85,7 @@ export class HealingDatabase {
   async write<T>(work: (sql: PreparedStatements) => T): Promise<T> {
     const database = await this.#open();
     try {
-      const result = await database.group.run(() => work(database.statements));
+      const result = await database.run(() => work(database.statements));
       this.#recovered();
       return result;
     } catch (error) {
@@ -112,11 +117,12 @@ export class HealingDatabase {
   }
 
   #failed(database: DurableDatabase, what: string, error: unknown): unknown {
-    if (error instanceof DomainError || this.#isOwnError(error)) return error;
+    const storageFailure = error instanceof StoreUnavailableError;
+    if (!storageFailure && (error instanceof DomainError || this.#isOwnError(error))) return error;
     this.#record(what, error);
     // A full disk leaves the connection sound (SQLite rolled the transaction
     // back), and closing it would checkpoint onto that full disk; keep it.
-    if (this.#current === database && mustReopen(database, error)) {
+    if (this.#current === database && mustReopen(error)) {
       this.#current = undefined;
       this.#retiring = this.#retiring
         .then(() => database.close())
@@ -124,7 +130,7 @@ export class HealingDatabase {
           this.#logger.warn({ err: String(closeError) }, "closing the failed session store connection failed"),
         );
     }
-    return storeUnavailable(what, error);
+    return storageFailure ? error : storeUnavailable(what, error);
   }
 
   #record(what: string, error: unknown): void {

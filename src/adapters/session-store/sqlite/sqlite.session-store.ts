@@ -73,6 +73,7 @@ export class SqliteSessionStore implements VersionedSessionTier {
     this.#database = new HealingDatabase(
       {
         path: options.path,
+        store: "session store",
         synchronous: options.synchronous ?? "full",
         busyTimeoutMs: options.busyTimeoutMs ?? 5000,
         migrate,

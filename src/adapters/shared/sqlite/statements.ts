@@ -6,12 +6,15 @@ export type Param = string | number | null;
 export class PreparedStatements {
   readonly #db: Database.Database;
   readonly #closedError: () => Error;
+  readonly #translate: (error: unknown) => unknown;
   readonly #cache = new Map<string, Database.Statement>();
   #closed = false;
 
-  constructor(db: Database.Database, closedError: () => Error) {
+  /** `translate`: what a failed read throws instead of SQLite's error (a storage failure as the store's own error). */
+  constructor(db: Database.Database, closedError: () => Error, translate: (error: unknown) => unknown = (e) => e) {
     this.#db = db;
     this.#closedError = closedError;
+    this.#translate = translate;
   }
 
   get(sql: string): Database.Statement {
@@ -28,7 +31,11 @@ export class PreparedStatements {
   all<T>(sql: string, params: readonly Param[]): T[] {
     // libsql reads a lone argument as named parameters, and a lone null
     // fails: always pass one positional array.
-    return this.get(sql).all([...params]) as T[];
+    try {
+      return this.get(sql).all([...params]) as T[];
+    } catch (error) {
+      throw this.#translate(error);
+    }
   }
 
   close(): void {

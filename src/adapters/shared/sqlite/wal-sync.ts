@@ -27,8 +27,9 @@ const datasync: SyncFile = (handle) => handle.datasync();
  *
  * A failed fdatasync poisons the syncer: every later request fails with the
  * same error (a retried fsync can report success over pages the kernel
- * already dropped), and the store reports itself unavailable until restarted,
- * when SQLite recovers from its log.
+ * already dropped), until {@link recover} is called once the frames were
+ * made durable another way (a checkpoint that rewrote them into the database
+ * file and synced it, then emptied the log: see `DurableDatabase`).
  */
 export class WalSync {
   readonly #path: string;
@@ -48,6 +49,21 @@ export class WalSync {
   /** Set once a sync failed: the store can no longer promise durability. */
   get failure(): Error | undefined {
     return this.#failure;
+  }
+
+  /**
+   * Clears a failure, with a fresh file handle for the next sync (a new open
+   * file description: the old one's error was reported once and would read
+   * as success from now on). Only for a caller that made every commit
+   * durable by other means; false while a sync is still running.
+   */
+  recover(): boolean {
+    if (this.#running !== undefined || this.#next !== undefined) return false;
+    this.#failure = undefined;
+    const handle = this.#handle;
+    this.#handle = undefined;
+    void handle?.then((h) => h.close()).catch(() => undefined);
+    return true;
   }
 
   /** Resolves once a sync that started after this call completed: every commit made before it is durable. */

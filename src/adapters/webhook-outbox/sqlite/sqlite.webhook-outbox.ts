@@ -1,5 +1,5 @@
 import type Database from "libsql";
-import { DomainError } from "../../../domain/errors.ts";
+import { DomainError, type StoreUnavailableError, type WriteHealth } from "../../../domain/errors.ts";
 import type { Page } from "../../../domain/ports/message-store.port.ts";
 import type {
   OutboxTimeline,
@@ -10,7 +10,6 @@ import type {
 } from "../../../domain/ports/webhook-outbox.port.ts";
 import type { NewWebhookDelivery, WebhookDelivery } from "../../../domain/webhook-delivery.ts";
 import { DurableDatabase } from "../../shared/sqlite/durable-database.ts";
-import type { GroupCommit } from "../../shared/sqlite/group-commit.ts";
 import { rowToDelivery, type DeliveryRow } from "./delivery-row.ts";
 import { migrate } from "./schema.ts";
 import { readPage } from "../../shared/sqlite/cursor.ts";
@@ -22,7 +21,8 @@ export interface SqliteWebhookOutboxOptions {
   /** As for the message store: `full` survives power loss, `normal` a process crash. */
   readonly synchronous?: "full" | "normal";
   /** How long a write waits for another connection's lock before failing (default 5000 ms). */
-  readonly busyTimeoutMs?: number;
+  readonly busyTimeoutMs?: number; /** Called when the store stops being able to write (with why) and when it can again (undefined). */
+  readonly onAvailability?: (failure: StoreUnavailableError | undefined) => void;
 }
 
 const MAX_LIST_LIMIT = 1000;
@@ -39,20 +39,21 @@ const HEAD = `NOT EXISTS (SELECT 1 FROM deliveries e
 /**
  * The WebhookOutbox on its own embedded SQLite database (libsql, WAL), apart
  * from messages.db so webhook traffic never contends with the message
- * queue's write lock. Writes go through {@link GroupCommit}: the events of
+ * queue's write lock. Writes go through the group commit: the events of
  * one event-loop turn share a commit (one fsync, made off the event loop by
  * a {@link WalSync}), and each promise resolves once its commit is durable.
  */
 export class SqliteWebhookOutbox implements WebhookOutbox {
   readonly #database: DurableDatabase;
   readonly #sql: PreparedStatements;
-  readonly #group: GroupCommit;
 
   constructor(options: SqliteWebhookOutboxOptions) {
     this.#database = new DurableDatabase({
       path: options.path,
       synchronous: options.synchronous ?? "full",
       busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+      store: "webhook outbox",
+      onAvailability: options.onAvailability,
       migrate: (db) => {
         migrate(db);
         db.prepare("INSERT OR IGNORE INTO timeline (name, at) VALUES ('created_at', ?)").run([Date.now()]);
@@ -60,11 +61,10 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
       closedError: unavailable,
     });
     this.#sql = this.#database.statements;
-    this.#group = this.#database.group;
   }
 
   enqueue(delivery: NewWebhookDelivery): Promise<WebhookDelivery> {
-    return this.#group.run(() => {
+    return this.#database.run(() => {
       const at = delivery.at.getTime();
       const result = this.#statement(
         `INSERT INTO deliveries (id, event_id, type, ordering_key, status, attempts, next_attempt_at, created_at, updated_at, body)
@@ -75,7 +75,7 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
   }
 
   claimDue(limit: number, leaseMs: number, now: Date): Promise<WebhookDelivery[]> {
-    return this.#group.run(() => {
+    return this.#database.run(() => {
       const count = Math.floor(limit);
       if (!(count >= 1)) return [];
       const at = now.getTime();
@@ -94,7 +94,7 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
   }
 
   recordSuccess(id: string, now: Date): Promise<WebhookDelivery> {
-    return this.#group.run(() => {
+    return this.#database.run(() => {
       const row = this.#require(id);
       this.#statement(
         `UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, next_attempt_at = NULL, lease_until = NULL,
@@ -105,7 +105,7 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
   }
 
   recordFailure(id: string, failure: WebhookFailure, now: Date): Promise<WebhookDelivery> {
-    return this.#group.run(() => {
+    return this.#database.run(() => {
       const row = this.#require(id);
       const parked = failure.kind === "park";
       this.#statement(
@@ -123,7 +123,7 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
   }
 
   retry(id: string, now: Date): Promise<WebhookRetryResult> {
-    return this.#group.run((): WebhookRetryResult => {
+    return this.#database.run((): WebhookRetryResult => {
       const row = this.#one("SELECT * FROM deliveries WHERE id = ?", [id]);
       if (!row) return { kind: "not_found" };
       if (row.status !== "failed") return { kind: "not_parked", delivery: rowToDelivery(row) };
@@ -136,7 +136,7 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
   }
 
   requeueInFlight(now: Date): Promise<number> {
-    return this.#group.run(() => {
+    return this.#database.run(() => {
       const result = this.#statement(
         "UPDATE deliveries SET lease_until = NULL, updated_at = ? WHERE status = 'pending' AND lease_until IS NOT NULL",
       ).run([now.getTime()]);
@@ -203,7 +203,7 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
   }
 
   purgeDelivered(before: Date, limit: number): Promise<number> {
-    return this.#group.run(() => {
+    return this.#database.run(() => {
       const rows = this.#read<{ seq: number; created_at: number }>(
         "SELECT seq, created_at FROM deliveries WHERE status = 'delivered' AND updated_at < ? ORDER BY updated_at LIMIT ?",
         [before.getTime(), Math.max(0, Math.floor(limit))],
@@ -218,6 +218,11 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
       for (const row of rows) remove.run([row.seq]);
       return rows.length;
     });
+  }
+
+  /** `ok`, or `down` with the reason while its storage fails (see DurableDatabase.health). */
+  health(): Promise<WriteHealth> {
+    return this.#database.health();
   }
 
   close(): Promise<void> {
