@@ -130,6 +130,6 @@ function describeLoss(session: string, instance: string, heldToken: number | nul
   let now: string;
   if (current === null) now = "there is no lease";
   else if (current.released) now = `the lease was released by ${current.owner} at token ${current.token}`;
-  else now = `the lease is held by ${current.owner} with token ${current.token}`;
+  else now = `the lease is now held by ${current.owner} with token ${current.token}`;
   return `lease of session ${session} lost: instance ${instance} ${held}, ${now}`;
 }
