@@ -115,7 +115,7 @@ describe("lease rules", () => {
             }
           } else if (stored !== null) {
             // A caller holding the current tenure under its own name, if it is `who`'s.
-            const lease = { ...stored, owner: who };
+            const lease: LeaseRecord = { ...stored, owner: who };
             if (kind === "renew") {
               const decision = decideRenew(stored, lease, at(now), LEASE_MS);
               if (decision.kind === "renewed") stored = decision.record;
