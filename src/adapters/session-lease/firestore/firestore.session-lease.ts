@@ -1,4 +1,4 @@
-import type { CollectionReference } from "firebase-admin/firestore";
+import type { CollectionReference, DocumentReference } from "firebase-admin/firestore";
 import { systemClock, type Clock } from "../../../domain/ports/clock.port.ts";
 import type { AcquireOutcome, SessionLease } from "../../../domain/ports/session-lease.port.ts";
 import {
@@ -11,6 +11,7 @@ import {
   type LeaseRecord,
   type RenewDecision,
 } from "../../../domain/session-lease.ts";
+import { isValidSessionId } from "../../../domain/session.ts";
 import { openFirestoreClient, type FirestoreClient } from "../../shared/firestore/firestore-client.ts";
 import {
   DEFAULT_LEASES_COLLECTION,
@@ -67,7 +68,7 @@ export class FirestoreSessionLease implements SessionLease {
 
   acquire(session: string): Promise<AcquireOutcome> {
     return this.track(async () => {
-      const ref = this.leasesRef.doc(session);
+      const ref = this.leaseRef(session);
       const decision = await this.client.db.runTransaction<AcquireDecision>(async (tx) => {
         const decided = decideAcquire(
           leaseFromSnapshot(await tx.get(ref)),
@@ -87,7 +88,7 @@ export class FirestoreSessionLease implements SessionLease {
 
   renew(lease: Lease): Promise<Lease> {
     return this.track(async () => {
-      const ref = this.leasesRef.doc(lease.session);
+      const ref = this.leaseRef(lease.session);
       const decision = await this.client.db.runTransaction<RenewDecision>(async (tx) => {
         const decided = decideRenew(leaseFromSnapshot(await tx.get(ref)), lease, this.clock.now(), this.leaseMs);
         if (decided.kind === "renewed") tx.set(ref, leaseToDocument(decided.record));
@@ -106,7 +107,7 @@ export class FirestoreSessionLease implements SessionLease {
     return this.track(async () => {
       // Dropped first: from here on this instance's fenced writes for the session are refused.
       this.held.drop(lease);
-      const ref = this.leasesRef.doc(lease.session);
+      const ref = this.leaseRef(lease.session);
       return this.client.db.runTransaction(async (tx) => {
         const released = decideRelease(leaseFromSnapshot(await tx.get(ref)), lease, this.clock.now());
         if (released === null) return false;
@@ -117,7 +118,7 @@ export class FirestoreSessionLease implements SessionLease {
   }
 
   holder(session: string): Promise<LeaseRecord | null> {
-    return this.track(async () => leaseFromSnapshot(await this.leasesRef.doc(session).get()));
+    return this.track(async () => leaseFromSnapshot(await this.leaseRef(session).get()));
   }
 
   leases(): Promise<LeaseRecord[]> {
@@ -131,6 +132,12 @@ export class FirestoreSessionLease implements SessionLease {
   async close(): Promise<void> {
     await Promise.allSettled([...this.inFlight]);
     await this.client.close();
+  }
+
+  /** The lease document of a session; its id is the session id, which is checked (a `/` would address another document). */
+  private leaseRef(session: string): DocumentReference {
+    if (!isValidSessionId(session)) throw new Error(`invalid session id ${JSON.stringify(session.slice(0, 80))}`);
+    return this.leasesRef.doc(session);
   }
 
   private track<T>(work: () => Promise<T>): Promise<T> {
