@@ -35,6 +35,13 @@ export async function launch(runtime: Runtime): Promise<void> {
   let config;
   try {
     config = loadConfig(runtime.env);
+    // The lease, fencing and spread parts exist (docs/cluster.md) but the
+    // gateway does not run them yet: refusing beats a single process that
+    // lets its operator believe in failover.
+    if (config.CLUSTER_MODE !== "off")
+      throw new ConfigError([
+        `CLUSTER_MODE: ${config.CLUSTER_MODE} is not served by this version yet; leave it off (one process; see docs/cluster.md)`,
+      ]);
   } catch (error) {
     if (error instanceof ConfigError) {
       runtime.print(error.message);

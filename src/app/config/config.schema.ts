@@ -1,4 +1,5 @@
 import { Buffer } from "node:buffer";
+import { hostname } from "node:os";
 import { z } from "zod";
 import { defaultMediaLimits, type MediaLimits } from "../../domain/media.ts";
 import { BAILEYS_PROVIDER, ProviderIds, TWILIO_PROVIDER } from "../../domain/ports/messaging-provider.port.ts";
@@ -19,6 +20,26 @@ const list = z.string().transform((v) =>
     .map((s) => s.trim())
     .filter((s) => s.length > 0),
 );
+
+/** CLUSTER_MODE: one process on embedded storage, or several instances sharing Firestore (docs/cluster.md). */
+export const ClusterModes = ["off", "firestore"] as const;
+
+// An instance id names documents (instances/{id}) and shows as a session's owner.
+const instanceId = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/,
+    "must be 1-128 letters, digits, '.', '_', ':' or '-', from a letter or digit",
+  );
+
+/** The host name and process id, e.g. `gw-7f9c-12`: unique per process on one host, readable in logs. */
+export function defaultInstanceId(): string {
+  const host = hostname()
+    .replace(/[^A-Za-z0-9.-]/g, "-")
+    .replace(/^[^A-Za-z0-9]+/, "")
+    .slice(0, 100);
+  return `${host === "" ? "instance" : host}-${process.pid}`;
+}
 
 /**
  * The whole environment of the gateway, in one schema. Every variable is
@@ -81,6 +102,11 @@ const configShape = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,100}$/, "must be a collection id")
     .optional(),
+
+  // Cluster mode: session leases with fencing tokens in Firestore (docs/cluster.md)
+  CLUSTER_MODE: z.enum(ClusterModes).default("off"),
+  INSTANCE_ID: instanceId.default(defaultInstanceId),
+  SESSION_LEASE_MS: positiveInt.min(1_000).max(600_000).default(15_000),
 
   // Twilio (required when GATEWAY_PROVIDERS includes twilio, see below)
   TWILIO_ACCOUNT_SID: z
@@ -152,6 +178,13 @@ export const configSchema = configShape.superRefine((config, ctx) => {
       code: "custom",
       path: ["FIRESTORE_PROJECT_ID"],
       message: `is required when FIRESTORE_AUTH_STATE_MODE=${config.FIRESTORE_AUTH_STATE_MODE}`,
+    });
+  }
+  if (config.CLUSTER_MODE === "firestore" && !config.FIRESTORE_PROJECT_ID) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["FIRESTORE_PROJECT_ID"],
+      message: "is required when CLUSTER_MODE=firestore",
     });
   }
   if (config.GATEWAY_PROVIDERS.includes(TWILIO_PROVIDER)) {

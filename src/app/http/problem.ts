@@ -27,6 +27,8 @@ export const httpStatusOf: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
   "SESSION.LIMIT_REACHED": 409,
   "SESSION.NO_QR": 404,
   "SESSION.NOT_SUPPORTED": 400,
+  // Cluster mode: another instance took the session over (a newer fencing token); nothing was written.
+  "SESSION.LEASE_LOST": 409,
   "PROVIDER.NOT_ENABLED": 400,
   "PROVIDER.UNAVAILABLE": 503,
   "PROVIDER.REJECTED": 502,

@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { FieldValue, type DocumentReference, type Firestore, type Transaction } from "firebase-admin/firestore";
 import type { Logger } from "../../../domain/ports/logger.port.ts";
+import { LeaseLostError } from "../../../domain/session-lease.ts";
 import type { ApplyOptions, Versioned } from "../shared/versioned-tier.ts";
 import { decodeValue } from "./firestore-codec.ts";
 import { decodeStaged, encodeStaged, planChunks, type EncodedWrite } from "./firestore-batches.ts";
+import type { FenceCheck } from "./firestore-fence.ts";
 
 /**
  * How long a read waits for a pending staged batch to be rolled forward
@@ -127,11 +129,20 @@ export class StagedBatches {
    * A batch too large for one commit: stage it, commit it by marking the
    * session document (the commit point), then roll it forward. A crash after
    * the mark is finished by the next reader; before it, it left only staging
-   * documents, which the next staged batch of the session sweeps.
+   * documents, which the next staged batch of the session sweeps. With a
+   * `fence` (cluster mode) both the sweep and the commit point are checked
+   * against the session's lease, and a refused batch removes its own
+   * staging documents only.
    */
-  async apply(session: string, writes: readonly EncodedWrite[], seq: number, options: ApplyOptions): Promise<boolean> {
+  async apply(
+    session: string,
+    writes: readonly EncodedWrite[],
+    seq: number,
+    options: ApplyOptions,
+    fence?: FenceCheck,
+  ): Promise<boolean> {
     const staging = this.deps.sessionRef(session).collection("staging");
-    for (const stale of await staging.listDocuments()) await stale.delete();
+    await this.sweepStaging(session, fence);
     const batch = `${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
     const blobs = encodeStaged(writes);
     for (let i = 0; i < blobs.length; i += 8) {
@@ -140,12 +151,22 @@ export class StagedBatches {
       await commit.commit();
     }
     const pending = { batch, parts: blobs.length, seq, complete: options.complete ?? null };
-    const committed = await this.deps.db.runTransaction(async (tx) => {
-      const current = ((await tx.get(this.deps.sessionRef(session))).data() ?? {}) as SessionDoc;
-      if (options.onlyIfNewer === true && (current.seq ?? 0) >= options.seq) return false;
-      tx.set(this.deps.sessionRef(session), { pending }, { merge: true });
-      return true;
-    });
+    const committed = await this.deps.db
+      .runTransaction(async (tx) => {
+        const current = ((await tx.get(this.deps.sessionRef(session))).data() ?? {}) as SessionDoc;
+        await fence?.(tx);
+        if (options.onlyIfNewer === true && (current.seq ?? 0) >= options.seq) return false;
+        tx.set(this.deps.sessionRef(session), { pending }, { merge: true });
+        return true;
+      })
+      .catch(async (error: unknown) => {
+        // Refused by the fence, so surely not committed: remove this batch's staging, and only it (the
+        // lease's owner may be staging its own). Any other error may hide a commit, so staging stays.
+        if (error instanceof LeaseLostError) {
+          for (let i = 0; i < blobs.length; i++) await staging.doc(`${batch}-${i}`).delete();
+        }
+        throw error;
+      });
     if (!committed) {
       for (const doc of await staging.listDocuments()) await doc.delete();
       return false;
@@ -153,6 +174,26 @@ export class StagedBatches {
     this.deps.afterStagedCommit?.();
     await this.rollForward(session, pending);
     return true;
+  }
+
+  /**
+   * Removes staging documents a crashed or refused batch left. Fenced, the
+   * deletes run in transactions that check the lease, so a stale writer
+   * cannot sweep away the batch the new owner is staging.
+   */
+  private async sweepStaging(session: string, fence: FenceCheck | undefined): Promise<void> {
+    const stale = await this.deps.sessionRef(session).collection("staging").listDocuments();
+    if (fence === undefined) {
+      for (const ref of stale) await ref.delete();
+      return;
+    }
+    // At least one fenced transaction, so a stale writer is refused before it stages anything.
+    for (let i = 0; i < stale.length || i === 0; i += 400) {
+      await this.deps.db.runTransaction(async (tx) => {
+        await fence(tx);
+        for (const ref of stale.slice(i, i + 400)) tx.delete(ref);
+      });
+    }
   }
 
   private async rollForward(session: string, pending: PendingBatch): Promise<void> {

@@ -21,6 +21,7 @@ import {
 } from "../shared/versioned-tier.ts";
 import { decodeValue, encodeValue, keyDocId, splitParts } from "./firestore-codec.ts";
 import { planChunks, type EncodedWrite } from "./firestore-batches.ts";
+import { FirestoreFence, type FenceCheck, type FirestoreFencingOptions } from "./firestore-fence.ts";
 import { overlayStaged, sessionUpdate, StagedBatches, type SessionDoc } from "./firestore-staged-batches.ts";
 
 export interface FirestoreSessionStoreOptions {
@@ -35,6 +36,13 @@ export interface FirestoreSessionStoreOptions {
   readonly logger?: Logger;
   /** Test-only: throwing from it simulates a crash right after a staged batch's commit point. */
   readonly crashPoints?: { afterStagedCommit?(): void };
+  /**
+   * Cluster mode: every write for a session (setMany, clear, applyVersioned)
+   * is refused with LeaseLostError, nothing written, unless the session's
+   * lease still holds the token this instance held when the write was asked
+   * for (checked inside the write's transaction; see firestore-fence.ts).
+   */
+  readonly fencing?: FirestoreFencingOptions;
 }
 
 interface KeyDoc {
@@ -68,6 +76,7 @@ export class FirestoreSessionStore implements VersionedSessionTier {
   private readonly inFlight = new Set<Promise<unknown>>();
   private closing = false;
   private readonly staged: StagedBatches;
+  private readonly fence: FirestoreFence | undefined;
 
   constructor(options: FirestoreSessionStoreOptions) {
     appCounter += 1;
@@ -80,6 +89,7 @@ export class FirestoreSessionStore implements VersionedSessionTier {
     if (options.emulatorHost !== undefined) this.db.settings({ host: options.emulatorHost, ssl: false });
     this.root = this.db.collection(options.collection ?? "gatewaySessions");
     this.logger = options.logger ?? silentLogger;
+    this.fence = options.fencing === undefined ? undefined : new FirestoreFence(this.db, options.fencing);
     const afterStagedCommit = options.crashPoints?.afterStagedCommit;
     this.staged = new StagedBatches({
       db: this.db,
@@ -136,29 +146,33 @@ export class FirestoreSessionStore implements VersionedSessionTier {
 
   async setMany(session: string, entries: ReadonlyMap<string, StoredValue | null>): Promise<void> {
     assertSessionId(session);
+    const fence = this.fence?.checkFor(session);
     await this.guarded(session, async () => {
       const seq = ((await this.staged.settle(session)).seq ?? 0) + 1;
       await this.apply(
         session,
         [...entries].map(([key, value]) => ({ key, value, version: seq })),
         { seq },
+        fence,
       );
     });
   }
 
   async clear(session: string): Promise<void> {
     assertSessionId(session);
+    const fence = this.fence?.checkFor(session);
     await this.guarded(session, async () => {
       const seq = ((await this.staged.settle(session)).seq ?? 0) + 1;
-      await this.apply(session, [], { seq, clear: true });
+      await this.apply(session, [], { seq, clear: true }, fence);
     });
   }
 
   async applyVersioned(session: string, writes: readonly VersionedWrite[], options: ApplyOptions): Promise<boolean> {
     assertSessionId(session);
+    const fence = this.fence?.checkFor(session);
     return this.guarded(session, async () => {
       await this.staged.settle(session);
-      return this.apply(session, writes, options);
+      return this.apply(session, writes, options, fence);
     });
   }
 
@@ -253,7 +267,12 @@ export class FirestoreSessionStore implements VersionedSessionTier {
     }
   }
 
-  private async apply(session: string, writes: readonly VersionedWrite[], options: ApplyOptions): Promise<boolean> {
+  private async apply(
+    session: string,
+    writes: readonly VersionedWrite[],
+    options: ApplyOptions,
+    fence: FenceCheck | undefined,
+  ): Promise<boolean> {
     const all = [...writes];
     if (options.clear === true) {
       const existing = (await this.keys(session).select("k").get()).docs.map((snap) => snap.get("k") as string);
@@ -271,6 +290,7 @@ export class FirestoreSessionStore implements VersionedSessionTier {
         return await this.db.runTransaction(async (tx) => {
           const current = ((await tx.get(this.sessionRef(session))).data() ?? {}) as SessionDoc;
           if (current.pending != null) throw new PendingBatchFound();
+          await fence?.(tx);
           if (options.onlyIfNewer === true && (current.seq ?? 0) >= options.seq) return false;
           await this.writeChunk(tx, session, encoded);
           tx.set(this.sessionRef(session), sessionUpdate(current, seq, options.complete), { merge: true });
@@ -279,10 +299,10 @@ export class FirestoreSessionStore implements VersionedSessionTier {
       } catch (error) {
         if (!(error instanceof PendingBatchFound)) throw error;
         await this.staged.settle(session);
-        return this.apply(session, writes, options);
+        return this.apply(session, writes, options, fence);
       }
     }
-    return this.staged.apply(session, encoded, seq, options);
+    return this.staged.apply(session, encoded, seq, options, fence);
   }
 
   /** Conditional writes of one chunk inside a transaction: a key is written only over an older version. */
