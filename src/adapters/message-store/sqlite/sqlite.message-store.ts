@@ -33,13 +33,14 @@ import type {
   StatusApplied,
   StatusUpdate,
 } from "../../../domain/ports/message-store.port.ts";
-import { followersToRead, selectRuns, type RunCandidate } from "../../../domain/recipient-runs.ts";
-import { readPage, readTimePage } from "../../shared/sqlite/cursor.ts";
+import { followersToRead, selectRuns } from "../../../domain/recipient-runs.ts";
 import { DurableDatabase } from "../../shared/sqlite/durable-database.ts";
 import type { Param, PreparedStatements } from "../../shared/sqlite/statements.ts";
 import type { SyncFile } from "../../shared/sqlite/wal-sync.ts";
 import { EarlyStatuses } from "./early-statuses.ts";
 import { changedColumns, conversationJson, newRow, rowToMessage, rowToStored, type MessageRow } from "./row-mapping.ts";
+import { MessageReads } from "./message-reads.ts";
+import { candidate, COLUMNS, COLUMN_SLOTS, HEAD, HEAD_OF_LINE, insertParams } from "./row-columns.ts";
 import { migrate } from "./schema.ts";
 
 export interface SqliteMessageStoreOptions extends EarlyStatusOptions {
@@ -60,56 +61,6 @@ export interface SqliteMessageStoreOptions extends EarlyStatusOptions {
   readonly onAvailability?: (failure: StoreUnavailableError | undefined) => void;
 }
 
-const MAX_LIST_LIMIT = 1000;
-
-/** The columns an insert writes, in the order of {@link insertParams}. */
-const INSERT_COLUMNS = [
-  "id",
-  "direction",
-  "status",
-  "channel",
-  "provider",
-  "session",
-  "to_address",
-  "from_address",
-  "body",
-  "media_urls",
-  "media",
-  "conversation",
-  "metadata",
-  "provider_message_id",
-  "attempts",
-  "error",
-  "idempotency_key",
-  "idempotency_fingerprint",
-  "next_attempt_at",
-  "lease_until",
-  "head",
-  "created_at",
-  "updated_at",
-  "history",
-] as const;
-const COLUMNS = INSERT_COLUMNS.join(", ");
-const HEAD = INSERT_COLUMNS.indexOf("head");
-const COLUMN_SLOTS = INSERT_COLUMNS.map((column) => (column === "head" ? "@head" : "?")).join(", ");
-/** 1 unless an earlier message to the same recipient is unfinished (parameters: provider, session, to). */
-const HEAD_OF_LINE = `NOT EXISTS (SELECT 1 FROM messages WHERE provider = ? AND session = ? AND to_address = ?
-  AND status IN ('queued', 'sending'))`;
-
-function insertParams(row: Omit<MessageRow, "seq">): Param[] {
-  return INSERT_COLUMNS.map((column) => row[column]);
-}
-
-/** A row as run selection sees it, the row kept for the write that leases it. */
-interface RowCandidate extends RunCandidate {
-  readonly row: MessageRow;
-}
-
-function candidate(row: MessageRow): RowCandidate {
-  const { seq, status, next_attempt_at: nextAttemptAt, lease_until: leaseUntil } = row;
-  return { seq, message: { status }, nextAttemptAt, leaseUntil, row };
-}
-
 /**
  * The MessageStore on an embedded SQLite database (see {@link DurableDatabase}).
  * The rules of a message's life are the domain's (message-lifecycle.ts,
@@ -127,6 +78,7 @@ function candidate(row: MessageRow): RowCandidate {
 export class SqliteMessageStore implements MessageStore {
   readonly #database: DurableDatabase;
   readonly #sql: PreparedStatements;
+  readonly #reads: MessageReads;
   readonly #path: string;
   readonly #early: EarlyStatuses;
   readonly #earlyLimits: EarlyStatusLimits;
@@ -147,6 +99,7 @@ export class SqliteMessageStore implements MessageStore {
       ...(options.syncFile === undefined ? {} : { syncFile: options.syncFile }),
     });
     this.#sql = this.#database.statements;
+    this.#reads = new MessageReads(this.#sql);
     this.#earlyLimits = earlyStatusLimits(options);
     this.#early = new EarlyStatuses((sql) => this.#statement(sql), this.#earlyLimits);
   }
@@ -235,22 +188,12 @@ export class SqliteMessageStore implements MessageStore {
     });
   }
 
-  async findByProviderMessageId(provider: string, providerMessageId: string): Promise<Message | undefined> {
-    const row = this.#one(
-      "SELECT * FROM messages WHERE provider = ? AND provider_message_id = ? ORDER BY seq DESC LIMIT 1",
-      [provider, providerMessageId],
-    );
-    return row && rowToMessage(row);
+  findByProviderMessageId(provider: string, providerMessageId: string): Promise<Message | undefined> {
+    return this.#reads.findByProviderMessageId(provider, providerMessageId);
   }
 
-  async mediaInUse(mediaId: string, since: Date): Promise<boolean> {
-    const found = this.#read<{ one: number }>(
-      `SELECT 1 AS one FROM message_media JOIN messages ON messages.seq = message_media.message_seq
-       WHERE message_media.media_id = ? AND (messages.status IN ('queued', 'sending') OR messages.updated_at >= ?)
-       LIMIT 1`,
-      [mediaId, since.getTime()],
-    );
-    return found.length > 0;
+  mediaInUse(mediaId: string, since: Date): Promise<boolean> {
+    return this.#reads.mediaInUse(mediaId, since);
   }
 
   requeueInFlight(now: Date): Promise<number> {
@@ -261,51 +204,24 @@ export class SqliteMessageStore implements MessageStore {
     });
   }
 
-  async get(id: string): Promise<Message | undefined> {
-    const row = this.#one("SELECT * FROM messages WHERE id = ?", [id]);
-    return row && rowToMessage(row);
+  get(id: string): Promise<Message | undefined> {
+    return this.#reads.get(id);
   }
 
-  async list(filter: ListFilter): Promise<Page<Message>> {
-    const filters = { direction: filter.direction, status: filter.status, session: filter.session };
-    return readPage(
-      (sql, params) => this.#all(sql, params),
-      "messages",
-      filters,
-      filter.cursor,
-      clampLimit(filter.limit),
-      rowToMessage,
-    );
+  list(filter: ListFilter): Promise<Page<Message>> {
+    return this.#reads.list(filter);
   }
 
-  async changedSince(since: Date, limit: number, cursor?: string): Promise<Page<Message>> {
-    const read = (sql: string, params: readonly Param[]): MessageRow[] => this.#all(sql, params);
-    return readTimePage(read, "messages", "updated_at", since.getTime(), cursor, clampLimit(limit), rowToMessage);
+  changedSince(since: Date, limit: number, cursor?: string): Promise<Page<Message>> {
+    return this.#reads.changedSince(since, limit, cursor);
   }
 
-  async queueDepths(now: Date): Promise<QueueDepth[]> {
-    const rows = this.#read<{ provider: string; session: string; depth: number; oldest: number }>(
-      `SELECT provider, session, count(*) AS depth, min(created_at) AS oldest FROM messages
-       WHERE status IN ('queued', 'sending') GROUP BY provider, session ORDER BY provider, session`,
-      [],
-    );
-    return rows.map((row) => ({
-      provider: row.provider,
-      session: row.session,
-      depth: row.depth,
-      oldestAgeMs: Math.max(0, now.getTime() - row.oldest),
-    }));
+  queueDepths(now: Date): Promise<QueueDepth[]> {
+    return this.#reads.queueDepths(now);
   }
 
-  async nextDueAt(route: Route): Promise<Date | undefined> {
-    // The domain's nextDueAt over the route's heads, as one aggregate: a
-    // route may have thousands of recipients waiting.
-    const [row] = this.#read<{ due: number | null }>(
-      `SELECT min(CASE status WHEN 'queued' THEN next_attempt_at ELSE lease_until END) AS due
-       FROM messages WHERE provider = ? AND session = ? AND head = 1`,
-      [route.provider, route.session],
-    );
-    return row?.due == null ? undefined : new Date(row.due);
+  nextDueAt(route: Route): Promise<Date | undefined> {
+    return this.#reads.nextDueAt(route);
   }
 
   async ping(): Promise<void> {
@@ -493,11 +409,6 @@ export class SqliteMessageStore implements MessageStore {
   #statement(sql: string): Database.Statement {
     return this.#sql.get(sql);
   }
-}
-
-function clampLimit(limit: number): number {
-  if (!Number.isFinite(limit)) return MAX_LIST_LIMIT;
-  return Math.min(MAX_LIST_LIMIT, Math.max(1, Math.floor(limit)));
 }
 
 function unavailable(): DomainError {
