@@ -25,6 +25,8 @@ export const httpStatusOf: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
   "SESSION.NOT_FOUND": 404,
   "SESSION.ALREADY_EXISTS": 409,
   "SESSION.LIMIT_REACHED": 409,
+  // Cluster mode: a queue write by an instance whose lease on the session was taken over (fencing).
+  "SESSION.LEASE_LOST": 409,
   "SESSION.NO_QR": 404,
   "SESSION.NOT_SUPPORTED": 400,
   "PROVIDER.NOT_ENABLED": 400,
