@@ -1,0 +1,166 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  FirestoreMessageStore,
+  type FirestoreMessageStoreOptions,
+} from "../../src/adapters/message-store/firestore/firestore.message-store.ts";
+import { FirestoreApp } from "../../src/adapters/shared/firestore/firestore-app.ts";
+import type { FenceToken } from "../../src/adapters/message-store/firestore/session-fence.ts";
+import type { Message } from "../../src/domain/message.ts";
+import { ALICE, anOutbound, BOB, CAROL, ids, ROUTE, t } from "../contracts/message-store.fixtures.ts";
+import {
+  firestoreEmulatorAvailable,
+  startFirestoreEmulator,
+  type FirestoreEmulator,
+} from "../support/firestore-emulator.ts";
+
+// Several instances of a cluster: several stores on one emulator and one
+// namespace, each with its own Firestore client, as separate processes have.
+describe.skipIf(!firestoreEmulatorAvailable())("FirestoreMessageStore shared by several instances", () => {
+  let emulator: FirestoreEmulator;
+  let namespaces = 0;
+  let open: FirestoreMessageStore[] = [];
+  beforeAll(async () => {
+    emulator = await startFirestoreEmulator();
+  }, 90_000);
+  afterAll(async () => {
+    await emulator?.stop();
+  });
+  afterEach(async () => {
+    for (const store of open) await store.close();
+    open = [];
+  });
+
+  /** `count` instances sharing a fresh namespace. */
+  function instances(count: number, options: Partial<FirestoreMessageStoreOptions> = {}): FirestoreMessageStore[] {
+    namespaces += 1;
+    const made = Array.from(
+      { length: count },
+      () =>
+        new FirestoreMessageStore({
+          projectId: emulator.projectId,
+          emulatorHost: emulator.host,
+          namespace: `cluster-${namespaces}`,
+          ...options,
+        }),
+    );
+    open.push(...made);
+    return made;
+  }
+
+  it("accepts one Idempotency-Key once across instances, whichever instance each request reaches", async () => {
+    const [a, b, c] = instances(3);
+    const inputs = [a!, b!, c!, a!, b!, c!].map((store) => ({
+      store,
+      input: anOutbound({ idempotency: { key: "cross-instance", fingerprint: "f" } }),
+    }));
+    const results = await Promise.all(inputs.map(({ store, input }) => store.enqueue(input)));
+    expect(results.filter((r) => r.kind === "created")).toHaveLength(1);
+    expect(results.filter((r) => r.kind === "existing")).toHaveLength(5);
+    expect(new Set(results.map((r) => r.message.id)).size).toBe(1);
+    expect((await a!.list({ limit: 100 })).items).toHaveLength(1);
+  });
+
+  it("keeps each recipient's acceptance order when instances enqueue to it in turn", async () => {
+    const [a, b] = instances(2);
+    const accepted: Message[] = [];
+    for (let i = 0; i < 6; i++) {
+      const store = i % 2 === 0 ? a! : b!;
+      const result = await store.enqueue(anOutbound({ to: ALICE }));
+      accepted.push(result.message);
+    }
+    const sent: string[] = [];
+    for (let round = 0; round < 6; round++) {
+      const store = round % 2 === 0 ? b! : a!;
+      const [claimed, ...more] = await store.claim(ROUTE, 10, 60_000, t(round));
+      expect(more).toEqual([]);
+      sent.push(claimed!.id);
+      await store.recordAttempt(claimed!.id, { kind: "sent", providerMessageId: `p-${round}` }, t(round));
+    }
+    expect(sent).toEqual(ids(accepted));
+  });
+
+  it("never hands one message to two instances claiming the same route at once", async () => {
+    const stores = instances(3);
+    const recipients = [ALICE, BOB, CAROL];
+    const accepted: Message[] = [];
+    for (let i = 0; i < 9; i++)
+      accepted.push((await stores[i % 3]!.enqueue(anOutbound({ to: recipients[Math.floor(i / 3)]! }))).message);
+    const handed: { store: number; message: Message }[] = [];
+    // Rounds of simultaneous claims by every instance; each records what it got before the next round.
+    for (let round = 0; round < 20 && handed.length < accepted.length; round++) {
+      const claims = await Promise.all(stores.map((store) => store.claim(ROUTE, 3, 60_000, t(round), 2)));
+      await Promise.all(
+        claims.flatMap((claimed, store) =>
+          claimed.map(async (message) => {
+            handed.push({ store, message });
+            await stores[store]!.recordAttempt(
+              message.id,
+              { kind: "sent", providerMessageId: `p-${message.id}` },
+              t(round),
+            );
+          }),
+        ),
+      );
+    }
+    const handedIds = handed.map((h) => h.message.id);
+    expect(new Set(handedIds).size).toBe(handedIds.length);
+    expect([...handedIds].sort()).toEqual(ids(accepted).sort());
+    for (const to of recipients) {
+      const order = handed.filter((h) => h.message.to === to).map((h) => h.message.id);
+      expect(order).toEqual(ids(accepted.filter((m) => m.to === to)));
+    }
+  });
+
+  it("applies a receipt at any instance, also one that beat the sender's own record of the provider id", async () => {
+    const [owner, other] = instances(2);
+    const m = (await owner!.enqueue(anOutbound({ to: BOB }))).message;
+    await owner!.claim(ROUTE, 1, 60_000, t(1));
+    expect(
+      await other!.applyStatus({ provider: ROUTE.provider, providerMessageId: "wamid.X", status: "delivered" }, t(2)),
+    ).toBeUndefined();
+    const sent = await owner!.recordAttempt(m.id, { kind: "sent", providerMessageId: "wamid.X" }, t(3));
+    expect(sent.status).toBe("delivered");
+    const read = await other!.applyStatus(
+      { provider: ROUTE.provider, providerMessageId: "wamid.X", status: "read" },
+      t(4),
+    );
+    expect(read?.reached).toEqual(["read"]);
+    expect((await owner!.findByProviderMessageId(ROUTE.provider, "wamid.X"))?.status).toBe("read");
+  });
+
+  describe("fencing", () => {
+    it("commits claims and outcomes only while the lease holds this instance's token", async () => {
+      let held: FenceToken | undefined = 7;
+      const leases = `leases-fence-${namespaces + 1}`;
+      const [owner] = instances(1, { fencing: { leases, tokenFor: () => held } });
+      // What the lease holder (issue 21, deliverable 1) writes: `{provider}:{session}` with a token.
+      const admin = new FirestoreApp({ projectId: emulator.projectId, emulatorHost: emulator.host }, "lease-writer");
+      const lease = admin.db.collection(leases).doc(`${ROUTE.provider}:${ROUTE.session}`);
+      await lease.set({ owner: "instance-a", token: 7 });
+
+      const first = (await owner!.enqueue(anOutbound({ to: ALICE }))).message;
+      const second = (await owner!.enqueue(anOutbound({ to: BOB }))).message;
+      expect(ids(await owner!.claim(ROUTE, 1, 60_000, t(1)))).toEqual([first.id]);
+
+      // Another instance took the session over: a new token.
+      await lease.set({ owner: "instance-b", token: 8 });
+      await expect(owner!.claim(ROUTE, 10, 60_000, t(2))).rejects.toMatchObject({ code: "SESSION.LEASE_LOST" });
+      await expect(
+        owner!.recordAttempt(first.id, { kind: "sent", providerMessageId: "late" }, t(3)),
+      ).rejects.toMatchObject({ code: "SESSION.LEASE_LOST" });
+      expect(await owner!.requeueInFlight(t(4))).toBe(0);
+      expect((await owner!.get(first.id))?.status).toBe("sending");
+      expect((await owner!.get(second.id))?.status).toBe("queued");
+      // Receipts and acceptance are not the owner's alone: they are never fenced.
+      const third = await owner!.enqueue(anOutbound({ to: CAROL }));
+      expect(third.kind).toBe("created");
+
+      // Taking the new token lets it work again.
+      held = 8;
+      expect(ids(await owner!.claim(ROUTE, 10, 60_000, t(5)))).toEqual([second.id, third.message.id]);
+      held = undefined;
+      await expect(owner!.claim(ROUTE, 10, 60_000, t(6))).rejects.toMatchObject({ code: "SESSION.LEASE_LOST" });
+      await admin.close();
+    });
+  });
+});
