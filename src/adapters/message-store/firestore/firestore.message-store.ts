@@ -76,7 +76,7 @@ interface DocCandidate extends RunCandidate {
  * The MessageStore on Cloud Firestore, shared by every instance of a
  * cluster. The rules of a message's life are the domain's, as in the SQLite
  * store; this store queries and persists, each change in one transaction.
- * Layout under `{collection}/{namespace}` (see docs/cluster.md and
+ * Layout under `{collection}/{namespace}` (see docs/firestore-queue.md and
  * firestore.indexes.json beside this file):
  *
  * - `messages/{id}`: the message as JSON plus the fields queries use
@@ -241,7 +241,7 @@ export class FirestoreMessageStore implements MessageStore {
 
   requeueInFlight(now: Date): Promise<number> {
     return this.#gate.run(async () => {
-      const inFlight = await this.#messages.where("status", "==", "sending").orderBy("seq").select().get();
+      const inFlight = await this.#messages.where("status", "==", "sending").select().get();
       let requeued = 0;
       for (let i = 0; i < inFlight.docs.length; i += REQUEUE_CHUNK) {
         const refs = inFlight.docs.slice(i, i + REQUEUE_CHUNK).map((d) => d.ref);
