@@ -163,4 +163,24 @@ describe.skipIf(!firestoreEmulatorAvailable())("FirestoreMessageStore shared by 
       await admin.close();
     });
   });
+  // Last: it stops the file's emulator (which comes back empty).
+  it("answers STORE.UNAVAILABLE while Firestore is out of reach, and works again once it is back", async () => {
+    const [store] = instances(1, { callTimeoutMs: 4_000 });
+    const accepted = (await store!.enqueue(anOutbound({ to: ALICE }))).message;
+    await emulator.stop();
+    await expect(store!.enqueue(anOutbound({ to: BOB }))).rejects.toMatchObject({ code: "STORE.UNAVAILABLE" });
+    await expect(store!.get(accepted.id)).rejects.toMatchObject({ code: "STORE.UNAVAILABLE" });
+    await emulator.start();
+    // The client reconnects with a backoff: retry as an API client would after a 503, with one key.
+    const again = anOutbound({ to: BOB, idempotency: { key: "after-outage", fingerprint: "f" } });
+    let after: Awaited<ReturnType<FirestoreMessageStore["enqueue"]>> | undefined;
+    for (let attempt = 0; attempt < 40 && after === undefined; attempt++) {
+      after = await store!.enqueue(again).catch((error: unknown) => {
+        expect(error).toMatchObject({ code: "STORE.UNAVAILABLE" });
+        return undefined;
+      });
+    }
+    expect(after?.message.id).toBe(again.id);
+    expect((await store!.get(again.id))?.id).toBe(again.id);
+  });
 });

@@ -29,6 +29,7 @@ import type {
 import { followersToRead, selectRuns, type RunCandidate } from "../../../domain/recipient-runs.ts";
 import {
   CallGate,
+  DEFAULT_CALL_TIMEOUT_MS,
   FirestoreApp,
   hashedId,
   KeyedChain,
@@ -99,9 +100,10 @@ export class FirestoreMessageStore implements MessageStore {
   readonly #fence: SessionFence | undefined;
   readonly #clock = new SequenceClock();
   readonly #chain = new KeyedChain();
-  readonly #gate = new CallGate(unavailable);
+  readonly #gate: CallGate;
 
   constructor(options: FirestoreMessageStoreOptions) {
+    this.#gate = new CallGate("message store", options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
     this.#app = new FirestoreApp(options, "message-store");
     const db = this.#app.db;
     this.#root = db.collection(options.collection ?? "gatewayQueue").doc(options.namespace ?? "default");
@@ -498,8 +500,4 @@ function routeKey(route: Route): string {
 function clampLimit(limit: number): number {
   if (!Number.isFinite(limit)) return MAX_LIST_LIMIT;
   return Math.min(MAX_LIST_LIMIT, Math.max(1, Math.floor(limit)));
-}
-
-function unavailable(): DomainError {
-  return new DomainError("STORE.UNAVAILABLE", "the message store is closed");
 }

@@ -1,16 +1,22 @@
 import { createHash, randomBytes } from "node:crypto";
 import { deleteApp, initializeApp, type App } from "firebase-admin/app";
 import { getFirestore, type Firestore } from "firebase-admin/firestore";
+import { DomainError } from "../../../domain/errors.ts";
+import { withTimeout } from "../../../domain/timeout.ts";
 
 /** Where a Firestore-backed store lives. */
 export interface FirestoreLocation {
   readonly projectId: string;
+  /** How long a call may wait for Firestore before failing with `STORE.UNAVAILABLE` (default 10,000 ms). */
+  readonly callTimeoutMs?: number;
   /**
    * `host:port` of an emulator. Without it, `FIRESTORE_EMULATOR_HOST` (read by
    * firebase-admin itself) or Google's production endpoint is used.
    */
   readonly emulatorHost?: string;
 }
+
+export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 
 let appCounter = 0;
 
@@ -94,19 +100,46 @@ export class KeyedChain {
   }
 }
 
-/** Tracks calls in flight so `close()` can wait for them, and refuses new ones once closing. */
+/**
+ * gRPC codes of a Firestore call that did not get through: unreachable,
+ * out of time, out of quota, or still contended after the client's retries.
+ * They mean "try again later", never "bad request".
+ */
+const OUTAGE_CODES: ReadonlySet<number> = new Set([1, 4, 8, 10, 14]);
+
+/**
+ * Every call of a Firestore store goes through one gate: it tracks calls in
+ * flight so `close()` can wait for them, refuses new ones once closing, and
+ * turns Firestore being out of reach into `STORE.UNAVAILABLE` (503): an
+ * error code of {@link OUTAGE_CODES}, or no answer within `timeoutMs`
+ * (the client library would otherwise retry for up to a minute). A call
+ * that timed out may still commit later: as for any 503, a client retries
+ * with the same Idempotency-Key.
+ */
 export class CallGate {
   readonly #inFlight = new Set<Promise<unknown>>();
-  readonly #closedError: () => Error;
+  readonly #name: string;
+  readonly #timeoutMs: number;
   #closed = false;
 
-  constructor(closedError: () => Error) {
-    this.#closedError = closedError;
+  constructor(name: string, timeoutMs: number) {
+    this.#name = name;
+    this.#timeoutMs = timeoutMs;
   }
 
   run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.#closed) return Promise.reject(this.#closedError());
-    const call = work();
+    if (this.#closed) return Promise.reject(new DomainError("STORE.UNAVAILABLE", `the ${this.#name} is closed`));
+    const call = withTimeout(
+      work(),
+      this.#timeoutMs,
+      () =>
+        new DomainError(
+          "STORE.UNAVAILABLE",
+          `the ${this.#name}: Firestore did not answer within ${this.#timeoutMs} ms`,
+        ),
+    ).catch((error: unknown) => {
+      throw outage(error, this.#name);
+    });
     this.#inFlight.add(call);
     void call.then(
       () => this.#inFlight.delete(call),
@@ -115,11 +148,17 @@ export class CallGate {
     return call;
   }
 
-  /** Refuses new calls and resolves once the ones in flight settled. */
+  /** Refuses new calls and resolves once the ones in flight settled; false when already closed. */
   async close(): Promise<boolean> {
     if (this.#closed) return false;
     this.#closed = true;
     await Promise.allSettled([...this.#inFlight]);
     return true;
   }
+}
+
+function outage(error: unknown, name: string): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== "number" || !OUTAGE_CODES.has(code)) return error;
+  return new DomainError("STORE.UNAVAILABLE", `the ${name}: Firestore unavailable (${(error as Error).message})`);
 }

@@ -11,6 +11,7 @@ import type {
 import type { NewWebhookDelivery, WebhookDelivery } from "../../../domain/webhook-delivery.ts";
 import {
   CallGate,
+  DEFAULT_CALL_TIMEOUT_MS,
   FirestoreApp,
   hashedId,
   KeyedChain,
@@ -56,10 +57,11 @@ export class FirestoreWebhookOutbox implements WebhookOutbox {
   readonly #keys: OrderingKeys;
   readonly #clock = new SequenceClock();
   readonly #chain = new KeyedChain();
-  readonly #gate = new CallGate(unavailable);
+  readonly #gate: CallGate;
   readonly #created: Promise<void>;
 
   constructor(options: FirestoreWebhookOutboxOptions) {
+    this.#gate = new CallGate("webhook outbox", options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
     this.#app = new FirestoreApp(options, "webhook-outbox");
     this.#root = this.#app.db.collection(options.collection ?? "gatewayWebhooks").doc(options.namespace ?? "default");
     this.#deliveries = this.#root.collection("deliveries");
@@ -325,8 +327,4 @@ export class FirestoreWebhookOutbox implements WebhookOutbox {
   #transact<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
     return this.#app.db.runTransaction(work, { maxAttempts: 20 });
   }
-}
-
-function unavailable(): DomainError {
-  return new DomainError("STORE.UNAVAILABLE", "the webhook outbox is closed");
 }
