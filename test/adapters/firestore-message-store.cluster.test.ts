@@ -128,6 +128,34 @@ describe.skipIf(!firestoreEmulatorAvailable())("FirestoreMessageStore shared by 
     expect((await owner!.findByProviderMessageId(ROUTE.provider, "wamid.X"))?.status).toBe("read");
   });
 
+  it("applies a receipt that races the send's record at another instance, every time", async () => {
+    const [owner, other] = instances(2);
+    for (let i = 0; i < 4; i++) {
+      const m = (await owner!.enqueue(anOutbound({ to: `whatsapp:+407020000${i}` }))).message;
+      expect(ids(await owner!.claim(ROUTE, 10, 60_000, t(1)))).toEqual([m.id]);
+      const providerMessageId = `wamid.race-${i}`;
+      await Promise.all([
+        other!.applyStatus({ provider: ROUTE.provider, providerMessageId, status: "delivered" }, t(2)),
+        owner!.recordAttempt(m.id, { kind: "sent", providerMessageId }, t(2)),
+      ]);
+      expect((await owner!.get(m.id))?.status).toBe("delivered");
+    }
+  });
+
+  it("either cancels a queued message or hands it out, never both, when instances race", async () => {
+    const [a, b] = instances(2);
+    for (let i = 0; i < 4; i++) {
+      const m = (await a!.enqueue(anOutbound({ to: `whatsapp:+407030000${i}` }))).message;
+      const [claimed, cancel] = await Promise.all([
+        a!.claim(ROUTE, 10, 60_000, t(1)),
+        b!.amend(m.id, { kind: "cancelled" }, t(1)),
+      ]);
+      const handedOut = claimed.some((c) => c.id === m.id);
+      expect(handedOut).toBe(!cancel!.changed);
+      expect((await a!.get(m.id))?.status).toBe(handedOut ? "sending" : "failed");
+    }
+  });
+
   describe("fencing", () => {
     it("commits claims and outcomes only while the lease holds this instance's token", async () => {
       let held: FenceToken | undefined = 7;
