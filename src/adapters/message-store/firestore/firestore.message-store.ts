@@ -1,4 +1,4 @@
-import type { CollectionReference, DocumentReference, Query, Transaction } from "firebase-admin/firestore";
+import type { CollectionReference, DocumentReference, Transaction } from "firebase-admin/firestore";
 import { earlyStatusLimits, earlyStatusToKeep, type EarlyStatusOptions } from "../../../domain/early-statuses.ts";
 import { DomainError } from "../../../domain/errors.ts";
 import type { MessageMedia } from "../../../domain/media.ts";
@@ -26,7 +26,6 @@ import type {
   StatusApplied,
   StatusUpdate,
 } from "../../../domain/ports/message-store.port.ts";
-import { followersToRead, selectRuns, type RunCandidate } from "../../../domain/recipient-runs.ts";
 import {
   CallGate,
   DEFAULT_CALL_TIMEOUT_MS,
@@ -36,10 +35,11 @@ import {
   SequenceClock,
   type FirestoreLocation,
 } from "../../shared/firestore/firestore-app.ts";
-import { decodeCursor, decodeTimeCursor, encodeCursor, encodeTimeCursor } from "../../shared/sqlite/cursor.ts";
 import { EarlyReports } from "./early-reports.ts";
-import { docToMessage, docToStored, lineId, messageDoc, type MessageDoc } from "./message-doc.ts";
-import { RecipientLines, type LineDoc } from "./recipient-lines.ts";
+import { docToMessage, docToStored, lineId, messageDoc, routeKey, type MessageDoc } from "./message-doc.ts";
+import { headsOf, readRuns } from "./claim-runs.ts";
+import { changedPage, depthsOfLines, listPage, mediaHeld } from "./message-reads.ts";
+import { RecipientLines } from "./recipient-lines.ts";
 import { SessionFence, type SessionFencing } from "./session-fence.ts";
 
 export interface FirestoreMessageStoreOptions extends FirestoreLocation, EarlyStatusOptions {
@@ -64,14 +64,8 @@ interface ProviderIdDoc {
   readonly inbound?: string;
 }
 
-const MAX_LIST_LIMIT = 1000;
 /** Messages requeued per transaction at start (a transaction writes at most 500 documents). */
 const REQUEUE_CHUNK = 200;
-
-interface DocCandidate extends RunCandidate {
-  readonly ref: DocumentReference;
-  readonly doc: MessageDoc;
-}
 
 /**
  * The MessageStore on Cloud Firestore, shared by every instance of a
@@ -231,14 +225,7 @@ export class FirestoreMessageStore implements MessageStore {
   }
 
   mediaInUse(mediaId: string, since: Date): Promise<boolean> {
-    return this.#gate.run(async () => {
-      const holders = this.#messages.where("mediaIds", "array-contains", mediaId);
-      const [waiting, recent] = await Promise.all([
-        holders.where("unfinished", "==", true).limit(1).select().get(),
-        holders.where("updatedAt", ">=", since.getTime()).limit(1).select().get(),
-      ]);
-      return !waiting.empty || !recent.empty;
-    });
+    return this.#gate.run(() => mediaHeld(this.#messages, mediaId, since));
   }
 
   requeueInFlight(now: Date): Promise<number> {
@@ -276,64 +263,20 @@ export class FirestoreMessageStore implements MessageStore {
   }
 
   list(filter: ListFilter): Promise<Page<Message>> {
-    return this.#gate.run(async () => {
-      const limit = clampLimit(filter.limit);
-      let query: Query = this.#messages;
-      if (filter.direction !== undefined) query = query.where("direction", "==", filter.direction);
-      if (filter.status !== undefined) query = query.where("status", "==", filter.status);
-      if (filter.session !== undefined) query = query.where("session", "==", filter.session);
-      query = query.orderBy("seq", "desc");
-      if (filter.cursor !== undefined) query = query.startAfter(decodeCursor(filter.cursor));
-      const docs = (await query.limit(limit + 1).get()).docs.map((d) => d.data() as MessageDoc);
-      const page = docs.slice(0, limit);
-      const last = page.at(-1);
-      return { items: page.map(docToMessage), nextCursor: docs.length > limit && last ? encodeCursor(last.seq) : null };
-    });
+    return this.#gate.run(() => listPage(this.#messages, filter));
   }
 
   changedSince(since: Date, limit: number, cursor?: string): Promise<Page<Message>> {
-    return this.#gate.run(async () => {
-      const count = clampLimit(limit);
-      let query = this.#messages.where("updatedAt", ">=", since.getTime()).orderBy("updatedAt").orderBy("seq");
-      if (cursor !== undefined) {
-        const after = decodeTimeCursor(cursor);
-        query = query.startAfter(after.at, after.seq);
-      }
-      const docs = (await query.limit(count + 1).get()).docs.map((d) => d.data() as MessageDoc);
-      const page = docs.slice(0, count);
-      const last = page.at(-1);
-      const nextCursor = docs.length > count && last ? encodeTimeCursor(last.updatedAt, last.seq) : null;
-      return { items: page.map(docToMessage), nextCursor };
-    });
+    return this.#gate.run(() => changedPage(this.#messages, since, limit, cursor));
   }
 
   queueDepths(now: Date): Promise<QueueDepth[]> {
-    return this.#gate.run(async () => {
-      // One read per recipient with messages waiting, never one per message.
-      const lines = await this.#root.collection("lines").where("open", ">", 0).get();
-      const routes = new Map<string, { provider: string; session: string; depth: number; oldest: number }>();
-      for (const snap of lines.docs) {
-        const line = snap.data() as LineDoc;
-        const key = routeKey(line);
-        const route = routes.get(key) ?? { provider: line.provider, session: line.session, depth: 0, oldest: Infinity };
-        route.depth += line.open;
-        route.oldest = Math.min(route.oldest, line.headCreatedAt ?? Infinity);
-        routes.set(key, route);
-      }
-      return [...routes.values()]
-        .sort((a, b) => a.provider.localeCompare(b.provider) || a.session.localeCompare(b.session))
-        .map(({ provider, session, depth, oldest }) => ({
-          provider,
-          session,
-          depth,
-          oldestAgeMs: Number.isFinite(oldest) ? Math.max(0, now.getTime() - oldest) : 0,
-        }));
-    });
+    return this.#gate.run(() => depthsOfLines(this.#root.collection("lines"), now));
   }
 
   nextDueAt(route: Route): Promise<Date | undefined> {
     return this.#gate.run(async () => {
-      const [first] = (await this.#heads(route).orderBy("dueAt").limit(1).get()).docs;
+      const [first] = (await headsOf(this.#messages, route).orderBy("dueAt").limit(1).get()).docs;
       const due = first?.get("dueAt") as number | null | undefined;
       return due == null ? undefined : new Date(due);
     });
@@ -382,44 +325,13 @@ export class FirestoreMessageStore implements MessageStore {
     if (!(count >= 1)) return [];
     return this.#transact(async (tx) => {
       if (this.#fence) await this.#fence.check(tx, route);
-      // The due heads, soonest due first: among more due recipients than the
-      // limit, those waiting longest go first (SQLite takes the oldest
-      // accepted; per recipient the order is the same either way).
-      const heads = await tx.get(
-        this.#heads(route).where("dueAt", "<=", now.getTime()).orderBy("dueAt").orderBy("seq").limit(count),
-      );
-      const followers = followersToRead(count, heads.size, window);
-      const queues = await Promise.all(
-        heads.docs.map(async (head) => {
-          const doc = head.data() as MessageDoc;
-          const queue = [candidate(head.ref, doc)];
-          if (followers > 0 && doc.line !== null) {
-            const after = await tx.get(
-              this.#messages
-                .where("line", "==", doc.line)
-                .where("unfinished", "==", true)
-                .where("seq", ">", doc.seq)
-                .orderBy("seq")
-                .limit(followers),
-            );
-            for (const s of after.docs) queue.push(candidate(s.ref, s.data() as MessageDoc));
-          }
-          return queue;
-        }),
-      );
-      return selectRuns(queues, count, window, now).map(({ ref, doc }) => {
+      const runs = await readRuns(tx, this.#messages, route, count, now, window);
+      return runs.map(({ ref, doc }) => {
         const next = afterClaim(docToStored(doc), leaseMs, now);
         this.#write(tx, ref, doc, next);
         return next.message;
       });
     });
-  }
-
-  #heads(route: Route): Query {
-    return this.#messages
-      .where("provider", "==", route.provider)
-      .where("session", "==", route.session)
-      .where("head", "==", true);
   }
 
   /** The routes among `docs` whose writes this instance may make: all of them without fencing. */
@@ -480,24 +392,4 @@ export class FirestoreMessageStore implements MessageStore {
   #transact<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
     return this.#app.db.runTransaction(work, { maxAttempts: 20 });
   }
-}
-
-function candidate(ref: DocumentReference, doc: MessageDoc): DocCandidate {
-  return {
-    ref,
-    doc,
-    seq: doc.seq,
-    message: { status: doc.status },
-    nextAttemptAt: doc.nextAttemptAt,
-    leaseUntil: doc.leaseUntil,
-  };
-}
-
-function routeKey(route: Route): string {
-  return `${route.provider}\u0000${route.session}`;
-}
-
-function clampLimit(limit: number): number {
-  if (!Number.isFinite(limit)) return MAX_LIST_LIMIT;
-  return Math.min(MAX_LIST_LIMIT, Math.max(1, Math.floor(limit)));
 }

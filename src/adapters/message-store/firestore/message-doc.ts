@@ -1,4 +1,4 @@
-import type { Message } from "../../../domain/message.ts";
+import type { Message, Route } from "../../../domain/message.ts";
 import { heldMediaIds, isUnfinished, type StoredMessage } from "../../../domain/message-lifecycle.ts";
 import type { MessageStatus } from "../../../domain/message-status.ts";
 import { dueAt } from "../../../domain/recipient-runs.ts";
@@ -72,4 +72,9 @@ export function docToMessage(doc: MessageDoc): Message {
 
 export function docToStored(doc: MessageDoc): StoredMessage {
   return { message: docToMessage(doc), nextAttemptAt: doc.nextAttemptAt, leaseUntil: doc.leaseUntil };
+}
+
+/** A route as one string, for maps and sets. */
+export function routeKey(route: Route): string {
+  return `${route.provider}\u0000${route.session}`;
 }
