@@ -6,7 +6,7 @@ import {
 import { FirestoreApp } from "../../src/adapters/shared/firestore/firestore-app.ts";
 import type { FenceToken } from "../../src/adapters/message-store/firestore/session-fence.ts";
 import type { Message } from "../../src/domain/message.ts";
-import { ALICE, anOutbound, BOB, CAROL, ids, ROUTE, t } from "../contracts/message-store.fixtures.ts";
+import { ALICE, anInbound, anOutbound, BOB, CAROL, ids, ROUTE, t } from "../contracts/message-store.fixtures.ts";
 import {
   firestoreEmulatorAvailable,
   startFirestoreEmulator,
@@ -126,6 +126,17 @@ describe.skipIf(!firestoreEmulatorAvailable())("FirestoreMessageStore shared by 
     );
     expect(read?.reached).toEqual(["read"]);
     expect((await owner!.findByProviderMessageId(ROUTE.provider, "wamid.X"))?.status).toBe("read");
+  });
+
+  it("records an inbound message delivered to two instances at once only once", async () => {
+    const [a, b] = instances(2);
+    const [first, second] = await Promise.all([
+      a!.recordInbound(anInbound({ providerMessageId: "wa-in-twice" })),
+      b!.recordInbound(anInbound({ providerMessageId: "wa-in-twice" })),
+    ]);
+    expect([first.created, second.created].sort()).toEqual([false, true]);
+    expect(second.message.id).toBe(first.message.id);
+    expect((await a!.list({ limit: 10, direction: "inbound" })).items).toHaveLength(1);
   });
 
   it("applies a receipt that races the send's record at another instance, every time", async () => {
