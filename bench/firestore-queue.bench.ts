@@ -7,6 +7,7 @@
  * (`BENCH_MESSAGES`, default 200; `BENCH_RECIPIENTS`, default 20).
  */
 import { FirestoreMessageStore } from "../src/adapters/message-store/firestore/firestore.message-store.ts";
+import { FirestoreApp } from "../src/adapters/shared/firestore/firestore-app.ts";
 import { FirestoreWebhookOutbox } from "../src/adapters/webhook-outbox/firestore/firestore.webhook-outbox.ts";
 import type { Message } from "../src/domain/message.ts";
 import { startFirestoreEmulator } from "../test/support/firestore-emulator.ts";
@@ -123,6 +124,37 @@ async function main(): Promise<void> {
       );
     }
     record("receipt matching no message (kept as early)", resetOps(), MESSAGES);
+
+    // The same round with fencing: each claim and outcome also reads the session's lease.
+    const admin = new FirestoreApp(location, "bench-lease");
+    await admin.db.collection("bench-leases").doc(`${ROUTE.provider}:${ROUTE.session}`).set({ token: 1 });
+    await admin.close();
+    const fenced = new FirestoreMessageStore({
+      ...location,
+      namespace: "bench-fenced",
+      fencing: { leases: "bench-leases", tokenFor: () => 1 },
+    });
+    try {
+      for (let i = 0; i < MESSAGES; i++) {
+        await fenced.enqueue({ ...base, id: `fenced-${i}`, to: recipient(i), idempotency: null, at });
+      }
+      resetOps();
+      let fencedClaim: OpCounts = { reads: 0, writes: 0, deletes: 0 };
+      let fencedSent: OpCounts = { reads: 0, writes: 0, deletes: 0 };
+      for (let done = 0; done < MESSAGES;) {
+        const batch = await fenced.claim(ROUTE, 10, 60_000, new Date());
+        fencedClaim = add(fencedClaim, resetOps());
+        if (batch.length === 0) throw new Error("fenced claim handed out nothing with messages waiting");
+        for (const m of batch)
+          await fenced.recordAttempt(m.id, { kind: "sent", providerMessageId: `f-${m.id}` }, new Date());
+        fencedSent = add(fencedSent, resetOps());
+        done += batch.length;
+      }
+      record("claim, fenced (batches of 10)", fencedClaim, MESSAGES);
+      record("recordAttempt sent, fenced", fencedSent, MESSAGES);
+    } finally {
+      await fenced.close();
+    }
 
     // Webhook outbox: one delivery per event, enqueued, claimed in tens, delivered.
     for (let i = 0; i < MESSAGES; i++) {
