@@ -1,6 +1,7 @@
 import type { CollectionReference, DocumentReference, Transaction } from "firebase-admin/firestore";
 import { earlyStatusLimits, earlyStatusToKeep, type EarlyStatusOptions } from "../../../domain/early-statuses.ts";
 import { DomainError } from "../../../domain/errors.ts";
+import { silentLogger, type Logger } from "../../../domain/ports/logger.port.ts";
 import type { MessageMedia } from "../../../domain/media.ts";
 import type { Message, NewInboundMessage, NewOutboundMessage, Route } from "../../../domain/message.ts";
 import {
@@ -49,6 +50,7 @@ export interface FirestoreMessageStoreOptions extends FirestoreLocation, EarlySt
   readonly namespace?: string;
   /** When given, claims and attempt outcomes commit only while this instance holds the session's lease. */
   readonly fencing?: SessionFencing;
+  readonly logger?: Logger;
 }
 
 /** Who an idempotency key document names. */
@@ -92,6 +94,7 @@ export class FirestoreMessageStore implements MessageStore {
   readonly #early: EarlyReports;
   readonly #limits: ReturnType<typeof earlyStatusLimits>;
   readonly #fence: SessionFence | undefined;
+  readonly #logger: Logger;
   readonly #clock = new SequenceClock();
   readonly #chain = new KeyedChain();
   readonly #gate: CallGate;
@@ -106,6 +109,7 @@ export class FirestoreMessageStore implements MessageStore {
     this.#limits = earlyStatusLimits(options);
     this.#early = new EarlyReports(this.#root.collection("early"), this.#limits);
     this.#fence = options.fencing && new SessionFence(db, options.fencing);
+    this.#logger = options.logger ?? silentLogger;
   }
 
   enqueue(message: NewOutboundMessage): Promise<EnqueueResult> {
@@ -159,7 +163,12 @@ export class FirestoreMessageStore implements MessageStore {
         await this.#persist(tx, found.ref, found.doc, stored);
         return { message: stored.message, reached };
       });
-      if (kept) await this.#early.prune();
+      // The report is committed: a failed prune only leaves a few reports over the cap until the next one.
+      if (kept) {
+        await this.#early.prune().catch((error: unknown) => {
+          this.#logger.warn({ err: error, provider: update.provider }, "pruning early status reports failed");
+        });
+      }
       return applied;
     });
   }
