@@ -34,6 +34,11 @@ const all = [
     "media.bench.ts",
     "a 16 MiB video and a 50 MiB document through the gateway beside raw Baileys: time to ack, RSS growth",
   ],
+  [
+    "firestore-queue",
+    "firestore-queue.bench.ts",
+    "Firestore queue and webhook outbox (emulator): reads, writes and deletes per message, cost per 1,000",
+  ],
 ] as const;
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));

@@ -143,6 +143,17 @@ export function webhookOutboxContract(name: string, open: () => Promise<OutboxHa
       expect(await outbox.retry(d.id, at(5))).toMatchObject({ kind: "not_parked", delivery: { status: "delivered" } });
     });
 
+    it("sends a replayed delivery before the later ones of its key still pending", async () => {
+      const first = await outbox.enqueue(aDelivery("message:replay-order"));
+      const second = await outbox.enqueue(aDelivery("message:replay-order"));
+      await outbox.claimDue(10, 1000, at(0));
+      await outbox.recordFailure(first.id, { kind: "park", error: "HTTP 500" }, at(1));
+      expect(await outbox.retry(first.id, at(2))).toMatchObject({ kind: "requeued" });
+      expect((await outbox.claimDue(10, 1000, at(2))).map((d) => d.id)).toEqual([first.id]);
+      await outbox.recordSuccess(first.id, at(3));
+      expect((await outbox.claimDue(10, 1000, at(3))).map((d) => d.id)).toEqual([second.id]);
+    });
+
     it("requeueInFlight releases every lease so a new process delivers at once", async () => {
       await outbox.enqueue(aDelivery("message:l1"));
       await outbox.enqueue(aDelivery("message:l2"));

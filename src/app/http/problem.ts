@@ -25,10 +25,11 @@ export const httpStatusOf: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
   "SESSION.NOT_FOUND": 404,
   "SESSION.ALREADY_EXISTS": 409,
   "SESSION.LIMIT_REACHED": 409,
+  // Cluster mode: a queue write by an instance whose lease on the session was taken over (fencing).
+  "SESSION.LEASE_LOST": 409,
   "SESSION.NO_QR": 404,
   "SESSION.NOT_SUPPORTED": 400,
   // Cluster mode: another instance took the session over (a newer fencing token); nothing was written.
-  "SESSION.LEASE_LOST": 409,
   "PROVIDER.NOT_ENABLED": 400,
   "PROVIDER.UNAVAILABLE": 503,
   "PROVIDER.REJECTED": 502,
