@@ -17,7 +17,11 @@ import type { GroupControl } from "../../domain/ports/group-control.port.ts";
 import type { WhatsAppConnection, WhatsAppConnector } from "../../domain/ports/whatsapp-connector.port.ts";
 import { isValidSessionId, type SessionInfo } from "../../domain/session.ts";
 import type { ReconnectSettings } from "./reconnect-policy.ts";
+import { RestartPacing } from "./restart-pacing.ts";
 import { SessionSupervisor, type RecoveryRecord } from "./session-supervisor.ts";
+
+/** Restarts after pairing start this far apart when several come at once (see RestartPacing). */
+const RESTART_SPACING_MS = 100;
 
 /** Marks a session as existing in the store before it ever linked (the login itself has other keys). */
 export const SESSION_MARKER_KEY = "gateway.session";
@@ -83,10 +87,12 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
   private readonly creating = new Set<string>();
   private discovery: ReturnType<typeof setInterval> | undefined;
   private readonly clock: Clock;
+  private readonly restarts: RestartPacing;
 
   constructor(private readonly options: WhatsAppProviderOptions) {
     this.sendWindow = options.sendWindow ?? 1;
     this.clock = options.clock ?? systemClock;
+    this.restarts = new RestartPacing(RESTART_SPACING_MS, () => this.clock.now().getTime());
   }
 
   /**
@@ -255,6 +261,7 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
       now: () => this.clock.now().getTime(),
       ...(this.options.random ? { random: this.options.random } : {}),
       ...(this.options.onRecovery ? { onRecovery: this.options.onRecovery } : {}),
+      restartDelayMs: () => this.restarts.delayMs(),
       onChange: (info) => this.emit({ type: "session", session: id, state: info.state, ready: info.state === "open" }),
       onTraffic: (event) => {
         if (event.type === "status") {

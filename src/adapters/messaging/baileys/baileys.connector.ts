@@ -12,6 +12,7 @@ import { loadAuthState } from "./auth-state.ts";
 import { BaileysConnection } from "./baileys-connection.ts";
 import { ChatAddressing } from "./chat-addressing.ts";
 import { GroupMetadataCache } from "./group-metadata-cache.ts";
+import { prepareFirstPreKeys } from "./prekeys.ts";
 import { RecentGroupSenders } from "./group-senders.ts";
 import { baileysLogger } from "./connector-logger.ts";
 import { assertCertificate, mediaTrustFor, type MediaTrust } from "./media-trust.ts";
@@ -89,6 +90,8 @@ export class BaileysConnector implements WhatsAppConnector {
     // 515) must be in the store before this socket reads it.
     await writes.flush();
     const auth = await loadAuthState(store, writes, logger);
+    // Before the socket: its first open would otherwise make 812 prekeys in one synchronous loop.
+    await prepareFirstPreKeys(auth, session, logger);
     const libLogger = baileysLogger(logger, session, this.options.baileysLogLevel ?? "warn");
     const trust = await (this.trust ??= mediaTrustFor(this.options.mediaCa, logger));
     // Baileys asks this before every message to a group; the connection keeps it current.
