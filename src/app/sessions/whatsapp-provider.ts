@@ -202,6 +202,7 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
     this.removing.add(id);
     try {
       await supervisor.logoutAndStop();
+      await this.options.connector.forget(id);
       await this.options.store.clear(id);
     } finally {
       this.removing.delete(id);
