@@ -21,6 +21,13 @@ describe("per-session caches stay bounded when filled past their cap", () => {
     expect(kept.filter((v) => v !== undefined)).toHaveLength(100);
     expect(kept.slice(900)).toEqual(Array.from({ length: 100 }, (_, i) => 900 + i));
 
+    // One-time prekeys are not kept by the signal-key cache (a new login reads 812 once).
+    const keys = socketCaches().signalKeys;
+    await keys.set("pre-key.1", { private: 1 });
+    await keys.set("session.123.0", { record: 1 });
+    expect(await keys.get("pre-key.1")).toBeUndefined();
+    expect(await keys.get("session.123.0")).toEqual({ record: 1 });
+
     // Every cache a socket gets is capped.
     const caches = socketCaches();
     for (const [name, limit] of Object.entries(SOCKET_CACHE_LIMITS)) {

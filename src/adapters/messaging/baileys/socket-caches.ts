@@ -3,12 +3,17 @@ import { BoundedCache } from "../../shared/bounded-cache.ts";
 
 const MINUTE_MS = 60_000;
 
-/** Baileys' cache interface over a BoundedCache. */
-export function boundedCacheStore(maxEntries: number, ttlMs: number): CacheStore {
+/**
+ * Baileys' cache interface over a BoundedCache; keys `skip` accepts are not
+ * kept at all.
+ */
+export function boundedCacheStore(maxEntries: number, ttlMs: number, skip?: (key: string) => boolean): CacheStore {
   const cache = new BoundedCache<unknown>({ maxEntries, ttlMs });
   return {
     get: <T>(key: string) => cache.get(key) as T | undefined,
-    set: (key, value) => cache.set(key, value),
+    set: (key, value) => {
+      if (!skip?.(key)) cache.set(key, value);
+    },
     del: (key) => cache.delete(key),
     flushAll: () => cache.clear(),
   };
@@ -24,7 +29,7 @@ export function boundedCacheStore(maxEntries: number, ttlMs: number): CacheStore
  * held) alive, one more per connection.
  */
 export interface SocketCaches {
-  /** Signal keys read or written (sessions, sender keys, identities, prekeys): what `makeCacheableSignalKeyStore` keeps. */
+  /** Signal keys read or written (sessions, sender keys, identities; not one-time prekeys): what `makeCacheableSignalKeyStore` keeps. */
   readonly signalKeys: CacheStore;
   /** A contact's devices, asked of WhatsApp before a message to it. */
   readonly userDevicesCache: CacheStore;
@@ -47,7 +52,13 @@ export const SOCKET_CACHE_LIMITS = {
 export function socketCaches(): SocketCaches {
   const make = ({ maxEntries, ttlMs }: { maxEntries: number; ttlMs: number }) => boundedCacheStore(maxEntries, ttlMs);
   return {
-    signalKeys: make(SOCKET_CACHE_LIMITS.signalKeys),
+    // A one-time prekey is read twice at most (to upload it, to open the message that used it, which
+    // deletes it): kept, a new login's 812 would fill the cache for nothing.
+    signalKeys: boundedCacheStore(
+      SOCKET_CACHE_LIMITS.signalKeys.maxEntries,
+      SOCKET_CACHE_LIMITS.signalKeys.ttlMs,
+      (key) => key.startsWith("pre-key."),
+    ),
     userDevicesCache: make(SOCKET_CACHE_LIMITS.userDevicesCache),
     msgRetryCounterCache: make(SOCKET_CACHE_LIMITS.msgRetryCounterCache),
     callOfferCache: make(SOCKET_CACHE_LIMITS.callOfferCache),
