@@ -21,7 +21,7 @@ import { RestartPacing } from "./restart-pacing.ts";
 import { SessionSupervisor, type RecoveryRecord } from "./session-supervisor.ts";
 
 /** Restarts after pairing start this far apart when several come at once (see RestartPacing). */
-const RESTART_SPACING_MS = 100;
+const RESTART_SPACING_MS = 200;
 
 /** Marks a session as existing in the store before it ever linked (the login itself has other keys). */
 export const SESSION_MARKER_KEY = "gateway.session";
