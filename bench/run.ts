@@ -30,6 +30,11 @@ const all = [
     "BENCH_SESSIONS (200) sessions in one gateway beside raw Baileys: restart, idle, drop all, a message each",
   ],
   [
+    "linking",
+    "linking.bench.ts",
+    "BENCH_NEW_LOGINS (20) new logins linked at once beside BENCH_SESSIONS (50) open ones: event-loop delay, time to open",
+  ],
+  [
     "media",
     "media.bench.ts",
     "a 16 MiB video and a 50 MiB document through the gateway beside raw Baileys: time to ack, RSS growth",

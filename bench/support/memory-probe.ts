@@ -1,11 +1,13 @@
 // Preloaded into a gateway by BENCH_GATEWAY_IMPORT (an instrument of the
 // benchmarks, not of the gateway): on SIGUSR2 it appends one JSON line to
 // BENCH_MEMORY_FILE with where the memory is, before and right after a full
-// collection (when --expose-gc is on), and V8's heap spaces. That tells live
+// collection (when --expose-gc is on), and V8's heap spaces (and, with
+// BENCH_HEAP_SNAPSHOT_DIR, a heap snapshot). That tells live
 // objects from garbage V8 has not collected yet, and the young generation
 // from the old one, which RSS alone cannot.
 import { appendFileSync } from "node:fs";
-import { getHeapSpaceStatistics } from "node:v8";
+import { join } from "node:path";
+import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 
 const file = process.env.BENCH_MEMORY_FILE;
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -34,4 +36,8 @@ process.on("SIGUSR2", () => {
   appendFileSync(file, `${JSON.stringify({ at: Date.now(), node: process.version, before, after })}\n`, {
     mode: 0o600,
   });
+  // BENCH_HEAP_SNAPSHOT_DIR: a heap snapshot too, after the line (it holds the loop for seconds: not for runs
+  // whose timings count). bench/support/heap-summary.ts compares two.
+  const dir = process.env.BENCH_HEAP_SNAPSHOT_DIR;
+  if (dir) writeHeapSnapshot(join(dir, `gateway-${process.pid}-${Date.now()}.heapsnapshot`));
 });

@@ -126,6 +126,36 @@ describe("SessionSupervisor", () => {
     expect(s.supervisor.qr()).toBeUndefined();
   });
 
+  it("delays a restart after pairing by what the shared pacing says, and only that restart", async () => {
+    const connector = new ScriptedWhatsAppConnector();
+    const asked: number[] = [];
+    const supervisor = new SessionSupervisor("s1", {
+      provider: "baileys",
+      connector,
+      wipeLogin: async () => undefined,
+      logger: createLogger("silent"),
+      settings,
+      random: () => 0.5,
+      onChange: () => undefined,
+      onTraffic: () => undefined,
+      restartDelayMs: () => {
+        asked.push(Date.now());
+        return 200;
+      },
+    });
+    supervisor.start();
+    await eventually(() => connector.connections.length === 1 || undefined);
+    connector.last.close("restart_required", "restart required");
+    await pause(50);
+    expect(connector.connections).toHaveLength(1);
+    await eventually(() => connector.connections.length === 2 || undefined, 2_000, "the paced restart");
+    connector.last.open();
+    connector.last.close("connection_closed", "Connection Closed");
+    await eventually(() => connector.connections.length === 3 || undefined, 2_000, "the reconnect");
+    expect(asked).toHaveLength(1);
+    supervisor.stop();
+  });
+
   it("stops when logged out, wipes the login, and never reconnects by itself", async () => {
     const s = setup();
     await opened(s);

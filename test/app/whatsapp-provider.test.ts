@@ -175,4 +175,14 @@ describe("WhatsAppProvider", () => {
     expect(p.hasSession("default")).toBe(false);
     expect(await store.listSessions()).toEqual([]);
   });
+
+  it("has the connector forget a removed session, and only that one", async () => {
+    const { p, connector } = provider(new MemorySessionStore());
+    connector.onConnect = (c) => c.open();
+    await p.start();
+    await p.create("other");
+    await eventually(() => (p.isReady("default") && p.isReady("other")) || undefined);
+    await p.remove("default");
+    expect(connector.forgotten).toEqual(["default"]);
+  });
 });

@@ -138,6 +138,12 @@ export class ScriptedWhatsAppConnector implements WhatsAppConnector {
 
   async flush(): Promise<void> {}
 
+  readonly forgotten: string[] = [];
+
+  async forget(session: string): Promise<void> {
+    this.forgotten.push(session);
+  }
+
   get last(): ScriptedConnection {
     const last = this.connections.at(-1);
     if (!last) throw new Error("no connection yet");

@@ -128,7 +128,7 @@ function assembleGateway(get: Resolve, config: Config): Gateway {
   const recordEvent = get(RecordProviderEvent);
   const lifecycle = get(GatewayLifecycle);
   const [store, sessionStore, exporter] = [get(MessageStore), get.optional(SessionStore), get(MetricsExporter)];
-  const [media, mediaRetention] = [get(MediaStore), get(MediaRetention)];
+  const [media, mediaRetention, metrics] = [get(MediaStore), get(MediaRetention), get(GatewayMetrics)];
   const detach: Array<() => void> = [];
   return {
     app: get(HttpApp),
@@ -159,6 +159,7 @@ function assembleGateway(get: Resolve, config: Config): Gateway {
       await media.close();
       await store.close();
       await sessionStore?.close();
+      metrics.close();
       await exporter.shutdown();
     },
   };

@@ -55,6 +55,8 @@ export interface SupervisorDeps {
   readonly onRecovery?: (record: RecoveryRecord) => void;
   /** Waits for this session's turn to open a socket (the process paces its connections). */
   readonly pace?: () => Promise<unknown>;
+  /** How long a restart after pairing waits (shared by the provider's sessions, see RestartPacing); default at once. */
+  readonly restartDelayMs?: () => number;
 }
 
 /**
@@ -267,12 +269,16 @@ export class SessionSupervisor {
     }
     if (wasOpen) this.recovery = { startedAt: now, code: closed.code, reason: closed.message, attempts: 0, log: [] };
 
-    const decision = decideReconnect(
+    const decided = decideReconnect(
       closed,
       { failedAttempts: this.failedAttempts, replacedReconnectsAt: this.replacedReconnectsAt, now },
       this.deps.settings,
       this.deps.random,
     );
+    const decision =
+      decided.action === "reconnect" && closed.reason === "restart_required" && this.deps.restartDelayMs
+        ? { ...decided, delayMs: this.deps.restartDelayMs() }
+        : decided;
     this.deps.logger.info(
       {
         session: this.id,

@@ -1,4 +1,5 @@
 import type { Meter } from "@opentelemetry/api";
+import { observeEventLoopDelay } from "./event-loop-delay.ts";
 import type { Route } from "../../domain/message.ts";
 import type { QueueDepth } from "../../domain/ports/message-store.port.ts";
 import { SessionStates, type SessionInfo } from "../../domain/session.ts";
@@ -25,6 +26,7 @@ export class GatewayMetrics {
   private readonly storeErrors;
   /** Routes that had messages in this process: their queue gauges stay, at 0, once the queue is empty. */
   private readonly routes = new Map<string, Route>();
+  private readonly stopLoopDelay: () => void;
 
   constructor(meter: Meter, sources: MetricSources) {
     this.reconnectDuration = meter.createHistogram("gateway_reconnect_duration_seconds", {
@@ -41,6 +43,7 @@ export class GatewayMetrics {
     this.storeErrors = meter.createCounter("gateway_store_errors_total", {
       description: "Failed operations of a store, by store",
     });
+    this.stopLoopDelay = observeEventLoopDelay(meter);
     // Counters start at 0 so a scrape shows them before the first event.
     this.signatureFailures.add(0);
 
@@ -84,6 +87,11 @@ export class GatewayMetrics {
       },
       [depth, oldest],
     );
+  }
+
+  /** Stops sampling the event loop (the gateway is shutting down). */
+  close(): void {
+    this.stopLoopDelay();
   }
 
   recovery(record: RecoveryRecord): void {

@@ -120,6 +120,13 @@ export interface WhatsAppConnector {
    * connections were ended, so no login change is lost to an exit.
    */
   flush(): Promise<void>;
+
+  /**
+   * The session is gone (removed): waits for its store writes, then drops
+   * whatever the connector kept for it between connections, so sessions
+   * created and removed over a process's life leave nothing behind.
+   */
+  forget(session: string): Promise<void>;
 }
 
 export const WhatsAppConnector: InjectionToken<WhatsAppConnector> = injectionToken("WhatsAppConnector");

@@ -12,10 +12,12 @@ import { loadAuthState } from "./auth-state.ts";
 import { BaileysConnection } from "./baileys-connection.ts";
 import { ChatAddressing } from "./chat-addressing.ts";
 import { GroupMetadataCache } from "./group-metadata-cache.ts";
+import { prepareFirstPreKeys } from "./prekeys.ts";
 import { RecentGroupSenders } from "./group-senders.ts";
 import { baileysLogger } from "./connector-logger.ts";
 import { assertCertificate, mediaTrustFor, type MediaTrust } from "./media-trust.ts";
 import { SessionWrites } from "./session-writes.ts";
+import { socketCaches } from "./socket-caches.ts";
 
 export interface BaileysConnectorOptions {
   /** Where each session's login (creds and Signal keys) lives. */
@@ -89,13 +91,17 @@ export class BaileysConnector implements WhatsAppConnector {
     // 515) must be in the store before this socket reads it.
     await writes.flush();
     const auth = await loadAuthState(store, writes, logger);
+    // Before the socket: its first open would otherwise make 812 prekeys in one synchronous loop.
+    await prepareFirstPreKeys(auth, session, logger);
     const libLogger = baileysLogger(logger, session, this.options.baileysLogLevel ?? "warn");
     const trust = await (this.trust ??= mediaTrustFor(this.options.mediaCa, logger));
     // Baileys asks this before every message to a group; the connection keeps it current.
     const groupCache = new GroupMetadataCache((jid) => sock.groupMetadata(jid));
+    const { signalKeys, ...caches } = socketCaches();
     const sock = makeWASocket({
       ...this.socketTimings(),
-      auth: { creds: auth.creds, keys: makeCacheableSignalKeyStore(auth.keys, libLogger) },
+      auth: { creds: auth.creds, keys: makeCacheableSignalKeyStore(auth.keys, libLogger, signalKeys) },
+      ...caches,
       logger: libLogger,
       waWebSocketUrl: this.options.waWebSocketUrl ?? DEFAULT_CONNECTION_CONFIG.waWebSocketUrl,
       version: DEFAULT_CONNECTION_CONFIG.version,
@@ -138,6 +144,18 @@ export class BaileysConnector implements WhatsAppConnector {
       if (result.status === "rejected")
         this.options.logger.error({ err: result.reason }, "baileys: a login write could not be saved at shutdown");
     }
+  }
+
+  async forget(session: string): Promise<void> {
+    await this.writes
+      .get(session)
+      ?.flush()
+      .catch((error: unknown) =>
+        this.options.logger.warn({ err: error, session }, "baileys: a write of a removed session could not be saved"),
+      );
+    this.writes.delete(session);
+    this.newest.delete(session);
+    this.groupSenders.delete(session);
   }
 
   /** Only the timings that were set: an explicit undefined would override Baileys' defaults. */

@@ -1,10 +1,16 @@
 import type { Logger } from "../../../domain/ports/logger.port.ts";
 import type { SessionStore } from "../../../domain/ports/session-store.port.ts";
 import { jidDecode } from "@whiskeysockets/baileys";
+import { BoundedCache } from "../../shared/bounded-cache.ts";
 import type { SessionWrites } from "./session-writes.ts";
 
 /** Store key of a LID-addressed chat: `chat-lid-<phone digits>`, its value the LID's digits. */
 const KEY_PREFIX = "chat-lid-";
+/**
+ * Chats whose addressing is kept in memory; past this the least recently
+ * used is read from the store again when next needed.
+ */
+export const MAX_CHATS_IN_MEMORY = 5_000;
 
 /**
  * How each 1:1 chat is addressed: by the contact's phone number
@@ -26,9 +32,15 @@ const KEY_PREFIX = "chat-lid-";
  */
 export class ChatAddressing {
   /** Phone digits -> LID digits (LID-addressed) or null (by phone number); absent: not known yet. */
-  private readonly chats = new Map<string, string | null>();
+  private readonly chats = new BoundedCache<string | null>({
+    maxEntries: MAX_CHATS_IN_MEMORY,
+    ttlMs: Number.POSITIVE_INFINITY,
+  });
   /** The same, as the store holds it (read or written by us). */
-  private readonly stored = new Map<string, string | null>();
+  private readonly stored = new BoundedCache<string | null>({
+    maxEntries: MAX_CHATS_IN_MEMORY,
+    ttlMs: Number.POSITIVE_INFINITY,
+  });
   /** Store writes, one at a time, so a later note always lands last. */
   private saving: Promise<void> = Promise.resolve();
 
@@ -41,6 +53,11 @@ export class ChatAddressing {
       readonly logger: Logger;
     },
   ) {}
+
+  /** How many chats' addressing is held in memory (at most MAX_CHATS_IN_MEMORY). */
+  get chatsInMemory(): number {
+    return Math.max(this.chats.size, this.stored.size);
+  }
 
   /** The jid to send to in the chat with the phone-number jid `pnJid`: its LID when the chat is LID-addressed. */
   async chatJid(pnJid: string): Promise<string> {
@@ -70,18 +87,22 @@ export class ChatAddressing {
     if (this.chats.get(phone) === lid) return;
     this.chats.set(phone, lid);
     const { writes, logger } = this.deps;
-    const saved = this.saving.then(() => this.save(phone));
+    const saved = this.saving.then(() => this.save(phone, lid));
     this.saving = saved.catch(() => undefined);
     writes.track(saved).catch((error: unknown) => {
       logger.warn({ err: error, session: writes.session }, "baileys: could not save how a chat is addressed");
     });
   }
 
-  /** Writes the chat's latest addressing, unless the store already holds it (most chats have no entry at all). */
-  private async save(phone: string): Promise<void> {
+  /**
+   * Writes a chat's addressing as noted, unless the store already holds it
+   * (most chats have no entry at all). Writes run in the order of the notes,
+   * so the last note lands last.
+   */
+  private async save(phone: string, lid: string | null): Promise<void> {
     if (this.deps.sealed()) return;
-    const lid = this.chats.get(phone) ?? null;
-    const before = this.stored.has(phone) ? this.stored.get(phone) : await this.read(phone);
+    const known = this.stored.get(phone);
+    const before = known !== undefined ? known : await this.read(phone);
     if (before === lid || this.deps.sealed()) return;
     await this.deps.store.setMany(this.deps.writes.session, new Map([[KEY_PREFIX + phone, lid]]));
     this.stored.set(phone, lid);
