@@ -1,7 +1,12 @@
 // The simulator's control API as the WhatsApp benchmarks use it: pre-linked
-// accounts dropped into a gateway data dir, faults, outages, counters.
-import { mkdir, writeFile } from "node:fs/promises";
+// accounts written into a gateway data dir's session store, faults, outages, counters.
+import { BufferJSON } from "@whiskeysockets/baileys";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { SqliteSessionStore } from "../../src/adapters/session-store/sqlite/sqlite.session-store.ts";
+import { CREDS_KEY } from "../../src/adapters/messaging/baileys/session-writes.ts";
+import { toStoredValue } from "../../src/adapters/messaging/baileys/stored-values.ts";
+import { SESSIONS_DB } from "../../src/app/composition/session-stores.ts";
 import type { SimEndpoints } from "../baileys-raw.bench.ts";
 
 export interface AccountCounters {
@@ -85,15 +90,39 @@ export async function seedSessions(
     sessions.map(() => benchPhone()),
     concurrency,
   );
-  await mapConcurrent(sessions, concurrency, (session, i) => writeLogin(dataDir, session, accounts[i]!.creds));
+  try {
+    await mapConcurrent(sessions, concurrency, (session, i) => writeLogin(dataDir, session, accounts[i]!.creds));
+  } finally {
+    await closeLoginStores();
+  }
   return accounts.map((a) => a.phone);
 }
 
 async function writeLogin(dataDir: string, session: string, creds: unknown): Promise<void> {
-  // The control API already answers in BufferJSON form: written as is, it is what BufferJSON.replacer would write.
-  const dir = join(dataDir, "sessions", session);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeFile(join(dir, "creds.json"), JSON.stringify(creds), { mode: 0o600 });
+  // The control API answers in BufferJSON form: revived, it is the creds object Baileys would hand the gateway.
+  const store = await loginStore(dataDir);
+  const revived = JSON.parse(JSON.stringify(creds), BufferJSON.reviver) as unknown;
+  await store.setMany(session, new Map([[CREDS_KEY, toStoredValue(revived)]]));
+}
+
+/** The gateway's own session store in `dataDir` (sessions.db), one per data dir for the whole seeding. */
+const stores = new Map<string, Promise<SqliteSessionStore>>();
+function loginStore(dataDir: string): Promise<SqliteSessionStore> {
+  let store = stores.get(dataDir);
+  if (!store) {
+    store = mkdir(dataDir, { recursive: true, mode: 0o700 }).then(
+      () => new SqliteSessionStore({ path: join(dataDir, SESSIONS_DB) }),
+    );
+    stores.set(dataDir, store);
+  }
+  return store;
+}
+
+/** Closes the stores seeding opened, so the gateway finds the data dir to itself. */
+async function closeLoginStores(): Promise<void> {
+  const open = [...stores.values()];
+  stores.clear();
+  for (const store of open) await (await store).close();
 }
 
 /** Runs `task` on every item with at most `concurrency` running; results in the order of `items`. */
