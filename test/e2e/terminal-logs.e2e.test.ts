@@ -75,7 +75,12 @@ describe("logs on a terminal and in a container", () => {
     expect(gw.banner).toMatch(/INFO.*gateway listening/);
     expect(() => JSON.parse(gw.banner) as unknown).toThrow();
     expect(gw.stdout.join("\n")).toContain("gateway listening");
-    expect(gw.stdout.join("\n")).toContain(`Console: open ${gw.url}/console in a browser`);
+    // Printed right after the banner's log line: it may arrive a moment later.
+    await eventually(
+      async () => gw.stdout.join("\n").includes(`Console: open ${gw.url}/console in a browser`) || undefined,
+      5_000,
+      `the console line:\n${gw.stdout.join("\n")}`,
+    );
 
     await eventually(async () => ((await gw.sessionState()) === "qr" ? true : undefined), 20_000, "session qr");
     const drawn = await eventually(
