@@ -95,6 +95,8 @@ const logs = new LogWatch();
 const stops: Array<{ what: string; ms: number; status: ExitStatus }> = [];
 /** Baileys' warnings and errors in the raw process ("level: msg" -> count), beside the gateway's. */
 let rawLogs: Record<string, number> = {};
+/** Why the raw Baileys side stopped before its last step, if it did. */
+let rawFailure: string | undefined;
 
 const dirs: string[] = [];
 let sim: (SimEndpoints & { stop(): Promise<void> }) | undefined;
@@ -210,7 +212,11 @@ function report(): void {
   ];
   const [g1, g2] = gatewaySide.rounds;
   const [r1, r2] = rawSide.rounds;
-  console.log(`\nN=${n} sessions: gateway process beside raw Baileys (N sockets in one process), one simulator`);
+  console.log(
+    `\nN=${n} sessions: gateway process beside raw Baileys (N sockets in one process), one simulator;` +
+      ` both open at most ${process.env.RAW_CONNECTS_PER_SECOND ?? 50} sockets a second after a burst of as many` +
+      ` (the gateway's WA_CONNECTS_PER_SECOND default; raw: RAW_CONNECTS_PER_SECOND)`,
+  );
   printTable(
     ["measure", "gateway", "raw Baileys", "gateway / raw"],
     [
@@ -267,6 +273,7 @@ function report(): void {
     console.log(`  ${count} x ${message}`);
     if (/\b(error|failed)\b/.test(message)) console.log(`    first: ${logs.firstLines.get(message)!.slice(0, 400)}`);
   }
+  if (rawFailure) console.log(`raw Baileys FAILED (its missing figures are '-'): ${rawFailure}`);
   const rawLines = Object.entries(rawLogs);
   console.log(`raw process (second start) log lines: ${rawLines.length === 0 ? "none" : "by message"}`);
   for (const [message, count] of rawLines.slice(0, 10)) console.log(`  ${count} x ${message.slice(0, 300)}`);
@@ -321,11 +328,16 @@ try {
     accountsFile,
     rawAccounts.map((a, i) => ({ phone: a.phone, contact: contact("raw", i), creds: a.creds })),
   );
+  // Raw Baileys failing (1,000 sockets in one process can) is a result, not the end of the run.
   await runRaw(
     sim,
     accountsFile,
     rawAccounts.map((a) => a.phone),
-  );
+  ).catch((error: unknown) => {
+    rawFailure = error instanceof Error ? error.message : String(error);
+    raw?.kill();
+    raw = undefined;
+  });
   await runGateway(
     sim,
     gatewayDir,

@@ -20,6 +20,7 @@ import { BufferJSON, proto } from "@whiskeysockets/baileys";
 import type { AuthenticationCreds } from "@whiskeysockets/baileys";
 import { BareClient } from "../../test/fakes/whatsapp/baileys-client.ts";
 import type { SimLogger } from "../../test/fakes/whatsapp/logger.ts";
+import { ConnectPacer } from "../../src/app/sessions/connect-pacer.ts";
 
 export interface RawAccount {
   phone: string;
@@ -110,8 +111,23 @@ function onDelivered(id: string): void {
   if (round.ids.has(id) && ++round.delivered === n) emit("delivered");
 }
 
-/** Connects, and connects again at once whenever the socket closes, as a raw program that stays online does. */
+/**
+ * Sockets opened a second, after a burst of as many (RAW_CONNECTS_PER_SECOND,
+ * the gateway's WA_CONNECTS_PER_SECOND default; 0: all at once). Unpaced, a
+ * thousand noise handshakes at once in one process time out ("error in
+ * validating connection: Timed Out") and the sockets that come back fail
+ * their first sends.
+ */
+const pacer = new ConnectPacer(Number(process.env.RAW_CONNECTS_PER_SECOND ?? 50));
+
+/** Connects (in its turn), and again whenever the socket closes, as a raw program that stays online does. */
 function keepConnected(client: BareClient): void {
+  void pacer.turn().then(() => {
+    if (!stopping) connectNow(client);
+  });
+}
+
+function connectNow(client: BareClient): void {
   const sock = client.connect();
   sock.ev.on("connection.update", ({ connection }) => {
     if (client.sock !== sock) return;
