@@ -97,6 +97,8 @@ const stops: Array<{ what: string; ms: number; status: ExitStatus }> = [];
 let rawLogs: Record<string, number> = {};
 /** Why the raw Baileys side stopped before its last step, if it did. */
 let rawFailure: string | undefined;
+/** Raw sends that failed once and went on the second try. */
+let rawSendRetries = 0;
 
 const dirs: string[] = [];
 let sim: (SimEndpoints & { stop(): Promise<void> }) | undefined;
@@ -144,7 +146,9 @@ async function runRaw(endpoints: SimEndpoints, accountsFile: string, phones: rea
     rawSide.rounds.push(await rawRound(raw, endpoints, phones, `raw ${label}`, limits.round));
   rawSide.rssAfterMb = await settledRss(raw.pid);
   raw.command({ cmd: "status" });
-  rawLogs = (await raw.expect("status", 10_000)).logs as Record<string, number>;
+  const rawStatus = await raw.expect("status", 10_000);
+  rawLogs = rawStatus.logs as Record<string, number>;
+  rawSendRetries = Number(rawStatus.sendRetries ?? 0);
   await raw.stop();
   raw = undefined;
 }
@@ -273,6 +277,7 @@ function report(): void {
     console.log(`  ${count} x ${message}`);
     if (/\b(error|failed)\b/.test(message)) console.log(`    first: ${logs.firstLines.get(message)!.slice(0, 400)}`);
   }
+  console.log(`raw Baileys sends that failed once and were sent again: ${rawSendRetries}`);
   if (rawFailure) console.log(`raw Baileys FAILED (its missing figures are '-'): ${rawFailure}`);
   const rawLines = Object.entries(rawLogs);
   console.log(`raw process (second start) log lines: ${rawLines.length === 0 ? "none" : "by message"}`);

@@ -37,6 +37,8 @@ export interface RawStatus {
   reopened: number;
   sent: number;
   delivered: number;
+  /** Sends that failed once and were sent again. */
+  sendRetries: number;
   /** Baileys' warning and error lines, "warn: msg" -> count (the gateway's are counted the same way). */
   logs: Record<string, number>;
 }
@@ -150,13 +152,26 @@ async function send(label: string): Promise<void> {
   const current = round;
   await Promise.all(
     accounts.map(async (a, i) => {
-      const sent = await a.client.sock!.sendMessage(`${a.contact}@s.whatsapp.net`, { text: `${label} ${i}` });
+      const sent = await sendOnceAgainOnFailure(a.client, `${a.contact}@s.whatsapp.net`, `${label} ${i}`);
       const id = sent!.key.id!;
       current.ids.add(id);
       if (current.deliveredSeen.has(id) && ++current.delivered === n) emit("delivered");
     }),
   );
   emit("sent");
+}
+
+/** Sends failed once (at 1,000 sockets, a first send may fail with libsignal's "No sessions"), as a program would retry it. */
+let sendRetries = 0;
+
+async function sendOnceAgainOnFailure(client: BareClient, jid: string, text: string) {
+  try {
+    return await client.sock!.sendMessage(jid, { text });
+  } catch {
+    sendRetries++;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    return client.sock!.sendMessage(jid, { text });
+  }
 }
 
 let stopped: Promise<void> | undefined;
@@ -181,6 +196,7 @@ function status(): RawStatus {
     reopened: dropBaseline ? countReopened(dropBaseline) : 0,
     sent: round?.ids.size ?? 0,
     delivered: round?.delivered ?? 0,
+    sendRetries,
     logs,
   };
 }
