@@ -1,6 +1,9 @@
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { StoreUnavailableError } from "../../src/domain/errors.ts";
 import { SessionStore, type StoredValue } from "../../src/domain/ports/session-store.port.ts";
+import { join } from "node:path";
+import { SqliteSessionStore } from "../../src/adapters/session-store/sqlite/sqlite.session-store.ts";
+import { SESSIONS_DB } from "../../src/app/composition/session-stores.ts";
 import { startWhatsAppSimulator } from "../fakes/whatsapp/index.ts";
 import { MemorySessionStore } from "../fakes/memory-session-store.ts";
 import { prepareOutage } from "../support/disk-outage.ts";
@@ -9,9 +12,11 @@ import { eventually, startInProcessGateway } from "../support/in-process-gateway
 // A linked WhatsApp session (real Baileys on the simulator) through a full
 // disk: the session is neither logged out nor given up, its login writes
 // wait, and once there is space again it sends and receives with no
-// restart. The session store is a memory store whose writes are refused
-// with STORE.UNAVAILABLE while the disk is "full" (as a store on that disk
-// would refuse them); the other stores are on the outage's data directory.
+// restart. On a real full file system (tmpfs mode) every store is the
+// gateway's own on that disk, the SQLite session store included. In the
+// injected mode (no mount allowed) the session store is a memory store
+// whose writes are refused with STORE.UNAVAILABLE while the disk is "full",
+// as a store on that disk would refuse them.
 
 const PHONE = "40711118888";
 const CUSTOMERS = ["40722228881", "40722228882", "40722228883"];
@@ -44,15 +49,21 @@ describe(`a linked WhatsApp session through a full disk (mode: ${outage.mode})`,
   it("stays linked and open, then sends and receives again with no restart", async () => {
     const sim = await startWhatsAppSimulator({ receipts: { delivery: false, read: false } });
     cleanups.push(() => sim.close());
+    const realDisk = outage.mode === "tmpfs";
     const sessions = new FullDiskSessionStore(() => outage.full);
     const account = sim.provisionAccount({ phone: PHONE });
-    await sessions.setMany("default", new Map([["creds", account.creds as unknown as StoredValue]]));
+    const login = new Map([["creds", account.creds as unknown as StoredValue]]);
+    if (realDisk) {
+      const onDisk = new SqliteSessionStore({ path: join(outage.dataDir, SESSIONS_DB) });
+      await onDisk.setMany("default", login);
+      await onDisk.close();
+    } else await sessions.setMany("default", login);
     const gw = await startInProcessGateway(
       { GATEWAY_PROVIDERS: "baileys", WA_WEBSOCKET_URL: sim.wsUrl, WA_MEDIA_CA_FILE: sim.caFile },
       "configured",
       outage.dataDir,
       (c) => {
-        c.register(SessionStore, { useValue: sessions });
+        if (!realDisk) c.register(SessionStore, { useValue: sessions });
         outage.register?.(c);
       },
     );
@@ -78,7 +89,21 @@ describe(`a linked WhatsApp session through a full disk (mode: ${outage.mode})`,
       if (res.status === 503) refused = res;
     }
     expect((await refused!.json()) as { code: string }).toMatchObject({ code: "STORE.UNAVAILABLE" });
-    await eventually(() => sessions.refused > 0 || undefined, 20_000, "a refused session-store write");
+    if (realDisk) {
+      // The SQLite session store on the full disk refused a write: /health says so, naming it.
+      await eventually(
+        async () => {
+          const health = (await (await gw.call("GET", "/health")).json()) as {
+            stores: Record<string, { status: string; kind: string }>;
+          };
+          return (
+            (health.stores.sessions?.kind === "sqlite" && health.stores.sessions.status === "degraded") || undefined
+          );
+        },
+        20_000,
+        "the session store degraded by a refused write",
+      );
+    } else await eventually(() => sessions.refused > 0 || undefined, 20_000, "a refused session-store write");
     expect(await stateOf()).toBe("open");
 
     outage.free();
