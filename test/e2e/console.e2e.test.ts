@@ -150,9 +150,13 @@ describe.skipIf(!chromiumAvailable())("the web console in a real browser", () =>
     const deliveryId = await failed.getAttribute("data-delivery-id");
     const before = setup.hooks.received.length;
     setup.hooks.clearAnswers();
-    await failed.getByRole("button", { name: /Replay/ }).click();
+    // That delivery by its id: the list is read again every 5 s, and newer failures come first.
+    await page
+      .locator(`#delivery-list li[data-delivery-id="${deliveryId}"]`)
+      .getByRole("button", { name: /Replay/ })
+      .click();
     await expect
-      .poll(() => page.locator("#deliveries-status").textContent())
+      .poll(() => page.locator("#deliveries-action").textContent())
       .toContain(`Delivery ${deliveryId} queued again`);
     const { eventId } = (await (
       await fetch(`${setup.url}/webhooks/deliveries/${deliveryId}`, {

@@ -13,6 +13,8 @@ export class DeliveriesView {
     this.api = api;
     this.list = byId("delivery-list");
     this.status = byId("deliveries-status");
+    // Results of a replay: apart from the list's status, which every refresh rewrites.
+    this.action = byId("deliveries-action");
     this.failedOnly = byId("failed-only", HTMLInputElement);
     this.failedOnly.addEventListener("change", () => void this.load());
     byId("refresh-deliveries").addEventListener("click", () => void this.load());
@@ -84,10 +86,10 @@ export class DeliveriesView {
     button.disabled = true;
     try {
       await this.api.call("POST", `/webhooks/deliveries/${encodeURIComponent(id)}/retry`);
+      say(this.action, `Delivery ${id} queued again.`, "ok");
       await this.load();
-      say(this.status, `Delivery ${id} queued again.`, "ok");
     } catch (error) {
-      say(this.status, `Could not replay ${id}: ${message(error)}`, "error");
+      say(this.action, `Could not replay ${id}: ${message(error)}`, "error");
       button.disabled = false;
     }
   }
