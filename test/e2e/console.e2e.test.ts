@@ -1,11 +1,11 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startWhatsAppSimulator, type WhatsAppSimulator } from "../fakes/whatsapp/index.ts";
+import type { WhatsAppSimulator } from "../fakes/whatsapp/index.ts";
+import { startWhatsAppGateway } from "../support/linked-gateway.ts";
+import type { WebhookReceiver } from "../support/webhook-receiver.ts";
 import { chromiumAvailable, launchChromium } from "../support/browser.ts";
-import { eventually, startInProcessGateway, TEST_API_KEY } from "../support/in-process-gateway.ts";
+import { eventually, TEST_API_KEY } from "../support/in-process-gateway.ts";
 import { serveOverHttp } from "../support/served-gateway.ts";
-import { tempDir } from "../support/temp-dir.ts";
-import { newWebhookSecret, WebhookReceiver } from "../support/webhook-receiver.ts";
 
 // The web console in Debian's Chromium, driven by playwright-core, against
 // the gateway (real Baileys) and the WhatsApp simulator: what a new user does
@@ -34,26 +34,7 @@ interface Setup {
 }
 
 async function startConsole(env: Record<string, string> = {}): Promise<Setup> {
-  const sim = await startWhatsAppSimulator({ receipts: { delayMs: 300 } });
-  cleanups.push(() => sim.close());
-  const secret = newWebhookSecret();
-  const hooks = await WebhookReceiver.start(secret);
-  cleanups.push(() => hooks.close());
-  const dir = await tempDir();
-  cleanups.push(dir.remove);
-  const gw = await startInProcessGateway(
-    {
-      GATEWAY_PROVIDERS: "baileys",
-      WA_WEBSOCKET_URL: sim.wsUrl,
-      WA_MEDIA_CA_FILE: sim.caFile,
-      WEBHOOK_URL: hooks.url,
-      WEBHOOK_SECRET: secret,
-      ...env,
-    },
-    "configured",
-    dir.path,
-  );
-  cleanups.push(() => gw.close());
+  const { sim, hooks, gw } = await startWhatsAppGateway(cleanups, { env, simulator: { receipts: { delayMs: 300 } } });
   const served = await serveOverHttp(gw);
   cleanups.push(() => served.close());
   return { sim, hooks, url: served.url };
