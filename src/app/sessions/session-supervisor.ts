@@ -55,7 +55,7 @@ export interface SupervisorDeps {
   readonly onRecovery?: (record: RecoveryRecord) => void;
   /** Waits for this session's turn to open a socket (the process paces its connections). */
   readonly pace?: () => Promise<unknown>;
-  /** How long a restart after pairing waits (shared by the provider's sessions, see RestartPacing); default at once. */
+  /** How long a restart after pairing waits (shared by the provider's sessions, see ConnectPacer.spaced); default at once. */
   readonly restartDelayMs?: () => number;
 }
 

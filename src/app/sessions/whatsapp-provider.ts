@@ -18,10 +18,9 @@ import type { WhatsAppConnection, WhatsAppConnector } from "../../domain/ports/w
 import { isValidSessionId, type SessionInfo } from "../../domain/session.ts";
 import type { ReconnectSettings } from "./reconnect-policy.ts";
 import { ConnectPacer } from "./connect-pacer.ts";
-import { RestartPacing } from "./restart-pacing.ts";
 import { SessionSupervisor, type RecoveryRecord } from "./session-supervisor.ts";
 
-/** Restarts after pairing start this far apart when several come at once (see RestartPacing). */
+/** Restarts after pairing start this far apart when several come at once (ConnectPacer.spaced). */
 const RESTART_SPACING_MS = 200;
 
 /** Marks a session as existing in the store before it ever linked (the login itself has other keys). */
@@ -95,13 +94,13 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
   private discovery: ReturnType<typeof setInterval> | undefined;
   private readonly clock: Clock;
   private readonly pacer: ConnectPacer;
-  private readonly restarts: RestartPacing;
+  private readonly restarts: ConnectPacer;
 
   constructor(private readonly options: WhatsAppProviderOptions) {
     this.sendWindow = options.sendWindow ?? 1;
     this.clock = options.clock ?? systemClock;
     this.pacer = new ConnectPacer(options.connectsPerSecond ?? 0, () => this.clock.now().getTime());
-    this.restarts = new RestartPacing(RESTART_SPACING_MS, () => this.clock.now().getTime());
+    this.restarts = ConnectPacer.spaced(RESTART_SPACING_MS, () => this.clock.now().getTime());
   }
 
   /**
@@ -272,7 +271,7 @@ export class WhatsAppProvider implements MessagingProvider, SessionControl {
       ...(this.options.random ? { random: this.options.random } : {}),
       ...(this.options.onRecovery ? { onRecovery: this.options.onRecovery } : {}),
       pace: () => this.pacer.turn(),
-      restartDelayMs: () => this.restarts.delayMs(),
+      restartDelayMs: () => this.restarts.reserve(),
       onChange: (info) => this.emit({ type: "session", session: id, state: info.state, ready: info.state === "open" }),
       onTraffic: (event) => {
         if (event.type === "status") {
